@@ -1,0 +1,3 @@
+//! `cargo xtask`: the project's build and test tasks.
+
+fn main() {}
