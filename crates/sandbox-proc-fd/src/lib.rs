@@ -1,1 +1,550 @@
-//! sandbox-proc-fd
+//! A verified handle on `/proc/self/fd`, and reopening file descriptors through it.
+//!
+//! A daemon that serves files from `O_PATH` descriptors (a vhost-user file-system
+//! backend, a file server) needs to turn such a descriptor into one it can read or
+//! write. The kernel offers one way: open the magic link `/proc/self/fd/<n>` with the
+//! access flags wanted. Inside a sandbox `/proc` may be gone (after `pivot_root` into the
+//! shared directory), so the daemon captures a handle on its `fd` directory first and
+//! opens `<n>` relative to it: [`ProcSelfFd::reopen`].
+//!
+//! The handle is verified when it is made ([`ProcSelfFd::from_fd`]): it must be on
+//! procfs (`fstatfs` says `PROC_SUPER_MAGIC`), and it must be *this* process's fd table,
+//! not a look-alike (a tmpfs with files named `3`, `4`, ...) nor another process's table.
+//!
+//! Two ways to get one:
+//!
+//! - [`ProcSelfFd::capture`], in a mount namespace the caller owns: the handle sits on a
+//!   detached mount whose root is the fd directory, so `..` from it leads nowhere.
+//! - [`ProcSelfFd::open_unconfined`], anywhere: a plain `O_PATH` open of
+//!   `/proc/self/fd`, whose ancestors (all of `/proc`) stay reachable through `..`.
+//!
+//! ```no_run
+//! use rustix::fs::{Mode, OFlags};
+//! use sandbox_proc_fd::ProcSelfFd;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // In a private mount namespace, after mounting a fresh proc on /proc:
+//! let proc_fd = ProcSelfFd::capture("/proc")?;
+//!
+//! // Later, maybe after pivot_root made /proc unreachable:
+//! let path_fd = rustix::fs::open("/etc/hostname", OFlags::PATH | OFlags::CLOEXEC, Mode::empty())?;
+//! let readable = proc_fd.reopen(&path_fd, OFlags::RDONLY)?;
+//! # drop(readable);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The handle names the fd table of the process that made it. After `fork`, a child
+//! that reopens through an inherited handle would open its *parent's* descriptors:
+//! the child must capture its own (and [`ProcSelfFd::verify`] tells which case holds).
+
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{AtFlags, FsWord, Mode, OFlags};
+use rustix::io::Errno;
+use rustix::mount::UnmountFlags;
+use rustix::path::DecInt;
+
+/// Flags that [`ProcSelfFd::reopen`] refuses with [`Error::InvalidFlags`].
+///
+/// Each has no meaning, or a harmful one, when the path is a magic link to a file that
+/// already exists and is already open:
+///
+/// - `O_CREAT`: the file exists; with `O_EXCL` the open fails with `EEXIST`.
+/// - `O_EXCL`: the same.
+/// - `O_TMPFILE`: would create a new unnamed file in the directory behind the fd,
+///   rather than reopen it.
+/// - `O_NOFOLLOW`: the magic link itself is the last component: the open fails with
+///   `ELOOP` (or, with `O_PATH`, returns the link, not the file).
+///
+/// `O_PATH`, `O_DIRECTORY`, `O_TRUNC`, `O_APPEND`, `O_NONBLOCK`, `O_DIRECT`, `O_NOATIME`
+/// and the other status flags keep their usual meaning and pass through. `O_CLOEXEC` is
+/// always added.
+pub const REFUSED_REOPEN_FLAGS: OFlags = OFlags::CREATE
+    .union(OFlags::EXCL)
+    .union(OFlags::TMPFILE)
+    .union(OFlags::NOFOLLOW);
+
+/// The `O_TMPFILE` bits without `O_DIRECTORY`, which is part of `O_TMPFILE` and legal alone.
+const TMPFILE_ONLY: OFlags = OFlags::TMPFILE.difference(OFlags::DIRECTORY);
+
+/// What went wrong capturing, verifying or using a [`ProcSelfFd`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Opening a path (`/proc/self/fd`, or the proc mount after the bind) failed.
+    #[error("open {}: {source}", path.display())]
+    Open {
+        /// The path opened.
+        path: PathBuf,
+        /// The errno of `openat(2)`.
+        #[source]
+        source: Errno,
+    },
+    /// Bind-mounting `<proc mount>/self/fd` onto the proc mount failed.
+    #[error("bind {}/self/fd onto {}: {source}", path.display(), path.display())]
+    BindOverProc {
+        /// The proc mount (usually `/proc`).
+        path: PathBuf,
+        /// The errno of `mount(2)` with `MS_BIND`.
+        #[source]
+        source: Errno,
+    },
+    /// Detaching the bind from the proc mount failed; the caller's mount table still has it.
+    #[error("detach the bind of the fd directory from {}: {source}", path.display())]
+    Detach {
+        /// The proc mount (usually `/proc`).
+        path: PathBuf,
+        /// The errno of `umount2(2)` with `MNT_DETACH`.
+        #[source]
+        source: Errno,
+    },
+    /// `fstatfs` on the handle failed.
+    #[error("fstatfs on the /proc/self/fd handle: {source}")]
+    Statfs {
+        /// The errno of `fstatfs(2)`.
+        #[source]
+        source: Errno,
+    },
+    /// The handle is not on procfs.
+    #[error(
+        "the /proc/self/fd handle is not on procfs: f_type {f_type:#x}, want PROC_SUPER_MAGIC {:#x}",
+        rustix::fs::PROC_SUPER_MAGIC
+    )]
+    NotProcfs {
+        /// The `f_type` that `fstatfs` reported.
+        f_type: FsWord,
+    },
+    /// The handle is on procfs but is not this process's fd table (another process's fd
+    /// directory, a handle inherited across `fork`, `/proc` itself, a file).
+    #[error(
+        "the /proc/self/fd handle is not this process's fd table: its entries do not lead to this process's descriptors"
+    )]
+    NotOwnFdTable,
+    /// `fstat` or `fstatat` during verification failed with an unexpected errno.
+    #[error("stat through the /proc/self/fd handle: {source}")]
+    Stat {
+        /// The errno of `fstat(2)` or `fstatat(2)`.
+        #[source]
+        source: Errno,
+    },
+    /// [`ProcSelfFd::reopen`] was asked for flags it refuses (see [`REFUSED_REOPEN_FLAGS`]).
+    #[error(
+        "reopen through /proc/self/fd with {}: O_CREAT, O_EXCL, O_TMPFILE and O_NOFOLLOW have no meaning there",
+        DisplayOFlags(*flags)
+    )]
+    InvalidFlags {
+        /// The flags asked for, some of them in [`REFUSED_REOPEN_FLAGS`].
+        flags: OFlags,
+    },
+    /// `openat(handle, "<fd>", flags)` failed.
+    #[error("reopen fd {fd} with {} through /proc/self/fd: {source}", DisplayOFlags(*flags))]
+    Reopen {
+        /// The raw number of the descriptor being reopened.
+        fd: i32,
+        /// The flags asked for (without the `O_CLOEXEC` that is always added).
+        flags: OFlags,
+        /// The errno of `openat(2)`.
+        #[source]
+        source: Errno,
+    },
+}
+
+impl Error {
+    /// The errno behind this error, if a syscall failed.
+    pub fn errno(&self) -> Option<Errno> {
+        match self {
+            Error::Open { source, .. }
+            | Error::BindOverProc { source, .. }
+            | Error::Detach { source, .. }
+            | Error::Statfs { source }
+            | Error::Stat { source }
+            | Error::Reopen { source, .. } => Some(*source),
+            Error::NotProcfs { .. } | Error::NotOwnFdTable | Error::InvalidFlags { .. } => None,
+        }
+    }
+
+    /// The path the failed operation was about, if it was about one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Error::Open { path, .. }
+            | Error::BindOverProc { path, .. }
+            | Error::Detach { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+}
+
+/// An `O_PATH` handle on the capturing process's `/proc/self/fd` directory, verified to be
+/// procfs and this process's fd table.
+///
+/// Reopen descriptors through it with [`ProcSelfFd::reopen`]. It is `Send` and `Sync`:
+/// threads share the fd table, so any thread may reopen through it.
+#[derive(Debug)]
+pub struct ProcSelfFd {
+    fd: OwnedFd,
+}
+
+impl ProcSelfFd {
+    /// Captures `<proc_mount>/self/fd` on a detached mount, so that nothing above the fd
+    /// directory is reachable from the handle.
+    ///
+    /// In kernel terms: `mount("<proc_mount>/self/fd", proc_mount, NULL, MS_BIND)`, then
+    /// `open(proc_mount, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)` (which opens the
+    /// root of the bind, i.e. the fd directory), then `umount2(proc_mount, MNT_DETACH)`.
+    /// The handle keeps the detached mount alive; `..` from its root stays at its root
+    /// (there is no parent mount to climb to), and the proc mount at `proc_mount` is back
+    /// on top, as it was. Finally the handle is verified as [`from_fd`](Self::from_fd)
+    /// does. No temporary directory is needed.
+    ///
+    /// Call it after mounting a fresh proc at `proc_mount` (usually `/proc`) in the new
+    /// pid namespace, so that `self` names this process.
+    ///
+    /// **This changes the caller's mount table for a moment** (and leaves it changed if
+    /// the detach fails): call it in a mount namespace of your own whose mounts do not
+    /// propagate back (private or slave), never in the host's.
+    ///
+    /// Needs `CAP_SYS_ADMIN` in the user namespace that owns the caller's mount namespace
+    /// (root, or any user after `unshare(CLONE_NEWUSER | CLONE_NEWNS)`).
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::BindOverProc`]: the bind failed (`EPERM` without the capability,
+    ///   `ENOENT` when `proc_mount` is not a proc that shows this process).
+    /// - [`Error::Open`]: the open after the bind failed (the bind is detached anyway).
+    /// - [`Error::Detach`]: the detach failed; the bind is still mounted on `proc_mount`.
+    /// - [`Error::Statfs`], [`Error::NotProcfs`], [`Error::Stat`],
+    ///   [`Error::NotOwnFdTable`]: verification failed, as in [`from_fd`](Self::from_fd).
+    #[doc(alias = "MS_BIND")]
+    #[doc(alias = "MNT_DETACH")]
+    pub fn capture(proc_mount: impl AsRef<Path>) -> Result<Self, Error> {
+        let proc_mount = proc_mount.as_ref();
+        let fd_dir = proc_mount.join("self/fd");
+        rustix::mount::mount_bind(&fd_dir, proc_mount).map_err(|source| Error::BindOverProc {
+            path: proc_mount.to_path_buf(),
+            source,
+        })?;
+        let opened = rustix::fs::open(
+            proc_mount,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+            Mode::empty(),
+        );
+        // Detach whether or not the open worked: the bind must not stay on the proc mount.
+        let detached = rustix::mount::unmount(proc_mount, UnmountFlags::DETACH);
+        let fd = opened.map_err(|source| Error::Open {
+            path: proc_mount.to_path_buf(),
+            source,
+        })?;
+        detached.map_err(|source| Error::Detach {
+            path: proc_mount.to_path_buf(),
+            source,
+        })?;
+        Self::from_fd(fd)
+    }
+
+    /// Opens `/proc/self/fd` as it is, without a mount namespace, and verifies it.
+    ///
+    /// In kernel terms: `open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC |
+    /// O_NOFOLLOW)`, then the checks of [`from_fd`](Self::from_fd). Needs no privilege.
+    ///
+    /// The handle is not confined: `openat(handle, "..")` reaches `/proc/<pid>`, and from
+    /// there all of `/proc`. Use [`capture`](Self::capture) where a mount namespace is
+    /// available and the handle may be handed to code that should not climb out.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::Open`]: `/proc` is not mounted, or does not show this process.
+    /// - [`Error::Statfs`], [`Error::NotProcfs`], [`Error::Stat`],
+    ///   [`Error::NotOwnFdTable`]: verification failed (something other than procfs is
+    ///   mounted on `/proc`).
+    pub fn open_unconfined() -> Result<Self, Error> {
+        const PATH: &str = "/proc/self/fd";
+        let fd = rustix::fs::open(
+            PATH,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+            Mode::empty(),
+        )
+        .map_err(|source| Error::Open {
+            path: PathBuf::from(PATH),
+            source,
+        })?;
+        Self::from_fd(fd)
+    }
+
+    /// Verifies an existing descriptor as this process's `/proc/self/fd` and wraps it.
+    ///
+    /// In kernel terms, three checks:
+    ///
+    /// 1. `fstatfs(fd)` says `f_type == PROC_SUPER_MAGIC`;
+    /// 2. following the entry named after `fd`'s own number (`fstatat(fd, "<fd>", 0)`)
+    ///    leads to `fd` itself: same `st_dev` and `st_ino` as `fstat(fd)`;
+    /// 3. following the entry of a pipe created just now for the check leads to that
+    ///    pipe. Check 2 alone would pass a handle inherited across `fork` (the parent's
+    ///    table holds the same descriptor at the same number); no other process can hold
+    ///    a pipe made after the handle was opened.
+    ///
+    /// Together they refuse a look-alike on another file system, `/proc` itself,
+    /// `/proc/<pid>` or a file in it, and another process's (or the parent's) fd
+    /// directory. Needs no privilege; the fd may be `O_PATH`.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::Statfs`]: `fstatfs` failed (e.g. `EBADF`).
+    /// - [`Error::NotProcfs`]: the fd is not on procfs.
+    /// - [`Error::NotOwnFdTable`]: it is on procfs but not this process's fd table (the
+    ///   entry is missing, not accessible, or leads elsewhere, or the fd is not a
+    ///   directory).
+    /// - [`Error::Stat`]: `fstat`, `fstatat` or creating the pipe failed otherwise.
+    pub fn from_fd(fd: OwnedFd) -> Result<Self, Error> {
+        let handle = ProcSelfFd { fd };
+        handle.verify()?;
+        Ok(handle)
+    }
+
+    /// Repeats the checks of [`from_fd`](Self::from_fd) on this handle.
+    ///
+    /// Useful after `fork`: in the child, an inherited handle still names the parent's
+    /// table, and this returns [`Error::NotOwnFdTable`].
+    ///
+    /// # Errors
+    ///
+    /// As [`from_fd`](Self::from_fd).
+    pub fn verify(&self) -> Result<(), Error> {
+        let statfs = rustix::fs::fstatfs(&self.fd).map_err(|source| Error::Statfs { source })?;
+        if statfs.f_type != rustix::fs::PROC_SUPER_MAGIC {
+            return Err(Error::NotProcfs {
+                f_type: statfs.f_type,
+            });
+        }
+        let own = rustix::fs::fstat(&self.fd).map_err(|source| Error::Stat { source })?;
+        if rustix::fs::FileType::from_raw_mode(own.st_mode) != rustix::fs::FileType::Directory {
+            return Err(Error::NotOwnFdTable);
+        }
+        // Check 2: our own entry leads back to us.
+        let entry = self.follow(self.fd.as_fd())?;
+        if (entry.st_dev, entry.st_ino) != (own.st_dev, own.st_ino) {
+            return Err(Error::NotOwnFdTable);
+        }
+        // Check 3: a descriptor no other process can have at this number leads to itself.
+        let (reader, _writer) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+            .map_err(|source| Error::Stat { source })?;
+        let pipe = rustix::fs::fstat(&reader).map_err(|source| Error::Stat { source })?;
+        let entry = self.follow(reader.as_fd())?;
+        if (entry.st_dev, entry.st_ino) != (pipe.st_dev, pipe.st_ino) {
+            return Err(Error::NotOwnFdTable);
+        }
+        Ok(())
+    }
+
+    /// `fstatat(handle, "<fd>", 0)`: where the entry for `fd` leads.
+    fn follow(&self, fd: BorrowedFd<'_>) -> Result<rustix::fs::Stat, Error> {
+        let name = DecInt::from_fd(fd);
+        rustix::fs::statat(&self.fd, name.as_c_str(), AtFlags::empty()).map_err(|source| {
+            match source {
+                // Our own table always has the entry, and we may always look at it.
+                Errno::NOENT | Errno::ACCESS | Errno::PERM | Errno::NOTDIR => {
+                    Error::NotOwnFdTable
+                }
+                source => Error::Stat { source },
+            }
+        })
+    }
+
+    /// Opens the file behind `fd` again, with real access flags.
+    ///
+    /// In kernel terms: `openat(handle, "<fd number>", flags | O_CLOEXEC)`. The kernel
+    /// follows the magic link to the open file's path and opens it anew, checking the
+    /// caller's permission on the file as any open does; it gives a new open file
+    /// description (its own offset and status flags). Typical use: turn an `O_PATH`
+    /// descriptor into a readable or writable one. Allocates nothing (the number is
+    /// formatted on the stack) and makes one syscall: fit for a daemon's hot path.
+    ///
+    /// Flags in [`REFUSED_REOPEN_FLAGS`] (`O_CREAT`, `O_EXCL`, `O_TMPFILE`,
+    /// `O_NOFOLLOW`) are refused before any syscall, not stripped: each would change what
+    /// the call means. `O_DIRECTORY` alone is fine and asserts the file is a directory.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidFlags`]: `flags` contains refused flags.
+    /// - [`Error::Reopen`]: the open failed: `EACCES` when the caller may not open the
+    ///   file with these flags, `ENOENT` when `fd` is not open in this process, `ENXIO`
+    ///   for a socket, `ENOTDIR` for `O_DIRECTORY` on a non-directory, `ELOOP`, ...
+    #[doc(alias = "openat")]
+    pub fn reopen(&self, fd: impl AsFd, flags: OFlags) -> Result<OwnedFd, Error> {
+        if !refused_flags(flags).is_empty() {
+            return Err(Error::InvalidFlags { flags });
+        }
+        let fd = fd.as_fd();
+        let name = DecInt::from_fd(fd);
+        rustix::fs::openat(
+            &self.fd,
+            name.as_c_str(),
+            flags | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|source| Error::Reopen {
+            fd: fd.as_raw_fd(),
+            flags,
+            source,
+        })
+    }
+}
+
+/// The part of `flags` that [`ProcSelfFd::reopen`] refuses.
+fn refused_flags(flags: OFlags) -> OFlags {
+    // O_TMPFILE includes O_DIRECTORY, which alone is fine: report O_TMPFILE only when its
+    // own bit is there.
+    let mut refused = flags & (OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW);
+    if flags.intersects(TMPFILE_ONLY) {
+        refused |= flags & OFlags::TMPFILE;
+    }
+    refused
+}
+
+impl AsFd for ProcSelfFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl From<ProcSelfFd> for OwnedFd {
+    fn from(handle: ProcSelfFd) -> OwnedFd {
+        handle.fd
+    }
+}
+
+/// Shows open flags with their C names: `O_RDWR | O_APPEND | O_CLOEXEC`.
+struct DisplayOFlags(OFlags);
+
+impl fmt::Display for DisplayOFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const NAMES: &[(OFlags, &str)] = &[
+            (OFlags::PATH, "O_PATH"),
+            (OFlags::TMPFILE, "O_TMPFILE"),
+            (OFlags::DIRECTORY, "O_DIRECTORY"),
+            (OFlags::CREATE, "O_CREAT"),
+            (OFlags::EXCL, "O_EXCL"),
+            (OFlags::NOFOLLOW, "O_NOFOLLOW"),
+            (OFlags::TRUNC, "O_TRUNC"),
+            (OFlags::APPEND, "O_APPEND"),
+            (OFlags::NONBLOCK, "O_NONBLOCK"),
+            (OFlags::SYNC, "O_SYNC"),
+            (OFlags::DIRECT, "O_DIRECT"),
+            (OFlags::NOATIME, "O_NOATIME"),
+            (OFlags::NOCTTY, "O_NOCTTY"),
+            (OFlags::LARGEFILE, "O_LARGEFILE"),
+            (OFlags::ASYNC, "O_ASYNC"),
+            (OFlags::CLOEXEC, "O_CLOEXEC"),
+        ];
+        let access = self.0 & OFlags::ACCMODE;
+        let mut rest = self.0.difference(OFlags::ACCMODE);
+        f.write_str(match access.bits() {
+            a if a == OFlags::RDONLY.bits() => "O_RDONLY",
+            a if a == OFlags::WRONLY.bits() => "O_WRONLY",
+            a if a == OFlags::RDWR.bits() => "O_RDWR",
+            _ => "O_ACCMODE",
+        })?;
+        for &(flag, name) in NAMES {
+            if !flag.is_empty() && rest.contains(flag) {
+                write!(f, " | {name}")?;
+                rest.remove(flag);
+            }
+        }
+        if !rest.is_empty() {
+            write!(f, " | {:#o}", rest.bits())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn flags_display_with_c_names() {
+        assert_eq!(DisplayOFlags(OFlags::RDONLY).to_string(), "O_RDONLY");
+        assert_eq!(
+            DisplayOFlags(OFlags::RDWR | OFlags::APPEND).to_string(),
+            "O_RDWR | O_APPEND"
+        );
+        assert_eq!(
+            DisplayOFlags(OFlags::WRONLY | OFlags::TMPFILE).to_string(),
+            "O_WRONLY | O_TMPFILE"
+        );
+        assert_eq!(
+            DisplayOFlags(OFlags::DIRECTORY).to_string(),
+            "O_RDONLY | O_DIRECTORY"
+        );
+    }
+
+    #[test]
+    fn refused_flags_are_the_creating_and_nofollow_ones() {
+        assert_eq!(refused_flags(OFlags::RDWR | OFlags::APPEND), OFlags::empty());
+        assert_eq!(refused_flags(OFlags::DIRECTORY | OFlags::PATH), OFlags::empty());
+        assert_eq!(
+            refused_flags(OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC),
+            OFlags::CREATE
+        );
+        assert_eq!(
+            refused_flags(OFlags::CREATE | OFlags::EXCL),
+            OFlags::CREATE | OFlags::EXCL
+        );
+        assert_eq!(refused_flags(OFlags::NOFOLLOW), OFlags::NOFOLLOW);
+        assert_eq!(refused_flags(OFlags::RDWR | OFlags::TMPFILE), OFlags::TMPFILE);
+    }
+
+    #[test]
+    fn error_messages_read_as_log_lines() {
+        let e = Error::BindOverProc {
+            path: "/proc".into(),
+            source: Errno::PERM,
+        };
+        assert_eq!(
+            e.to_string(),
+            "bind /proc/self/fd onto /proc: Operation not permitted (os error 1)"
+        );
+        assert_eq!(e.errno(), Some(Errno::PERM));
+        assert_eq!(e.path(), Some(Path::new("/proc")));
+
+        let e = Error::Reopen {
+            fd: 7,
+            flags: OFlags::WRONLY,
+            source: Errno::ACCESS,
+        };
+        assert_eq!(
+            e.to_string(),
+            "reopen fd 7 with O_WRONLY through /proc/self/fd: Permission denied (os error 13)"
+        );
+        assert_eq!(e.errno(), Some(Errno::ACCESS));
+        assert_eq!(e.path(), None);
+
+        let e = Error::NotProcfs { f_type: 0x0102_1994 };
+        assert_eq!(
+            e.to_string(),
+            "the /proc/self/fd handle is not on procfs: f_type 0x1021994, want PROC_SUPER_MAGIC 0x9fa0"
+        );
+        assert_eq!(e.errno(), None);
+    }
+
+    #[test]
+    fn reopen_refuses_before_any_syscall() {
+        // Refusing happens before the handle is used, so any directory fd will do here.
+        let fd = rustix::fs::open("/", OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
+            .expect("open / O_PATH");
+        let handle = ProcSelfFd { fd };
+        let asked = OFlags::RDWR | OFlags::CREATE | OFlags::EXCL;
+        let err = handle.reopen(&handle, asked).unwrap_err();
+        assert!(matches!(err, Error::InvalidFlags { flags } if flags == asked));
+        assert_eq!(err.errno(), None);
+        assert_eq!(
+            err.to_string(),
+            "reopen through /proc/self/fd with O_RDWR | O_CREAT | O_EXCL: \
+             O_CREAT, O_EXCL, O_TMPFILE and O_NOFOLLOW have no meaning there"
+        );
+    }
+}
