@@ -1,1 +1,404 @@
-//! sandbox-mount
+//! Typed mount operations for a process that confines itself.
+//!
+//! Each function is one `mount(2)`-family system call with its flags spelled out:
+//! propagation ([`set_propagation`]), bind mounts ([`bind`]), a fresh procfs
+//! ([`mount_proc`]), a tmpfs ([`mount_tmpfs`]), a read-only remount that keeps the flags a
+//! user namespace locks ([`remount_read_only`]), [`unmount`], and the file-descriptor based
+//! mount API of Linux 5.2 ([`clone_tree`], [`attach_tree`]). [`mountinfo`] parses what the
+//! kernel says is mounted.
+//!
+//! Every function that changes the mount table changes the **caller's mount namespace**.
+//! Call them in a mount namespace of your own (`unshare(CLONE_NEWNS)`, see the
+//! `sandbox-namespaces` crate), never in the host's: there a mount is seen by the whole
+//! system, and with shared propagation it spreads to other namespaces.
+//!
+//! Errors are one [`Error`] enum whose variants name the operation and its arguments, with
+//! the errno as the source: `mount proc on /proc: Operation not permitted (os error 1)`.
+//!
+//! ```no_run
+//! use sandbox_mount::{bind, mount_proc, remount_read_only, set_propagation, Propagation};
+//!
+//! // In a new mount namespace (after unshare(CLONE_NEWNS)):
+//! // stop mounts from spreading back to the host, but keep receiving its new mounts.
+//! set_propagation("/", Propagation::Slave, true)?;
+//! // A procfs for the new pid namespace.
+//! mount_proc("/proc")?;
+//! // The shared directory as a mount point of its own, read-only.
+//! bind("/srv/shared", "/srv/shared", true)?;
+//! remount_read_only("/srv/shared")?;
+//! # Ok::<(), sandbox_mount::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+
+use std::ffi::CString;
+use std::fmt;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+
+use rustix::fs::StatVfsMountFlags;
+use rustix::mount::{
+    MountFlags, MountPropagationFlags, MoveMountFlags, OpenTreeFlags, UnmountFlags,
+};
+
+mod error;
+pub mod mountinfo;
+
+pub use error::Error;
+
+/// How mount and unmount events propagate between a mount and its copies in other mount
+/// namespaces (see `mount_namespaces(7)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagation {
+    /// Events neither reach this mount nor leave it (`MS_PRIVATE`).
+    #[doc(alias = "MS_PRIVATE")]
+    Private,
+    /// Events of its master peer group reach this mount; its own do not go back
+    /// (`MS_SLAVE`). What a sandbox wants for `/`: the host's new mounts may appear, the
+    /// sandbox's never leak out.
+    #[doc(alias = "MS_SLAVE")]
+    Slave,
+    /// Events go both ways within its peer group (`MS_SHARED`).
+    #[doc(alias = "MS_SHARED")]
+    Shared,
+    /// Private, and it cannot be the source of a bind mount (`MS_UNBINDABLE`).
+    #[doc(alias = "MS_UNBINDABLE")]
+    Unbindable,
+}
+
+impl Propagation {
+    fn flags(self) -> MountPropagationFlags {
+        match self {
+            Propagation::Private => MountPropagationFlags::PRIVATE,
+            Propagation::Slave => MountPropagationFlags::DOWNSTREAM,
+            Propagation::Shared => MountPropagationFlags::SHARED,
+            Propagation::Unbindable => MountPropagationFlags::UNBINDABLE,
+        }
+    }
+}
+
+/// `private`, `slave`, `shared`, `unbindable`: the names `mount(8)` and mountinfo use.
+impl fmt::Display for Propagation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Propagation::Private => "private",
+            Propagation::Slave => "slave",
+            Propagation::Shared => "shared",
+            Propagation::Unbindable => "unbindable",
+        })
+    }
+}
+
+/// Changes the propagation type of the mount at `target`, and with `recursive` of every
+/// mount below it: `mount(NULL, target, NULL, MS_PRIVATE|MS_SLAVE|MS_SHARED|MS_UNBINDABLE
+/// [|MS_REC], NULL)`.
+///
+/// This changes the **caller's mount namespace**; call it in a private one. `target`
+/// must be a mount point (the root of a mount).
+///
+/// Needs `CAP_SYS_ADMIN` in the user namespace that owns the caller's mount namespace.
+///
+/// # Errors
+///
+/// [`Error::Propagation`]: `EINVAL` when `target` is not a mount point or is not in the
+/// caller's mount namespace, `EPERM` without the capability, `ENOENT` for a missing path.
+#[doc(alias = "MS_REC", alias = "mount")]
+pub fn set_propagation(
+    target: impl AsRef<Path>,
+    propagation: Propagation,
+    recursive: bool,
+) -> Result<(), Error> {
+    let target = target.as_ref();
+    let mut flags = propagation.flags();
+    if recursive {
+        flags |= MountPropagationFlags::REC;
+    }
+    rustix::mount::mount_change(target, flags).map_err(|source| Error::Propagation {
+        target: target.to_path_buf(),
+        propagation,
+        recursive,
+        source,
+    })
+}
+
+/// Bind-mounts `source` on `target`, so that the same directory (or file) is reachable at
+/// both: `mount(source, target, NULL, MS_BIND[|MS_REC], NULL)`. With `recursive`, the
+/// mounts below `source` come along; without it, only the file system of `source` does
+/// and the mounts below it are not visible at `target`.
+///
+/// `source == target` makes a directory a mount point of its own, which `pivot_root(2)`
+/// and [`remount_read_only`] need.
+///
+/// This changes the **caller's mount namespace**; call it in a private one. In a user
+/// namespace, a non-recursive bind of a tree whose submounts are locked (inherited from a
+/// more privileged namespace) fails with `EINVAL`: use `recursive`.
+///
+/// Needs `CAP_SYS_ADMIN` in the user namespace that owns the caller's mount namespace.
+///
+/// # Errors
+///
+/// [`Error::Bind`]: `ENOENT` when either path is missing, `ENOTDIR` when a directory is
+/// bound onto a file (or the reverse), `EINVAL` for an unbindable source, `EPERM`
+/// without the capability.
+#[doc(alias = "MS_BIND", alias = "mount")]
+pub fn bind(
+    source: impl AsRef<Path>,
+    target: impl AsRef<Path>,
+    recursive: bool,
+) -> Result<(), Error> {
+    let (source_path, target) = (source.as_ref(), target.as_ref());
+    let result = if recursive {
+        rustix::mount::mount_bind_recursive(source_path, target)
+    } else {
+        rustix::mount::mount_bind(source_path, target)
+    };
+    result.map_err(|source| Error::Bind {
+        source_path: source_path.to_path_buf(),
+        target: target.to_path_buf(),
+        recursive,
+        source,
+    })
+}
+
+/// Mounts a fresh procfs on `target`: `mount("proc", target, "proc",
+/// MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL)`. It shows the processes of the caller's pid
+/// namespace (the one it was created in, not the one its children will be in).
+///
+/// This changes the **caller's mount namespace**; call it in a private one.
+///
+/// Needs `CAP_SYS_ADMIN` in the user namespace that owns the caller's pid namespace (a pid
+/// namespace created after the user namespace) and in the one that owns its mount
+/// namespace. In a user namespace the kernel also requires a procfs that is fully visible
+/// in the caller's mount namespace: one not covered by other mounts (container runtimes
+/// often mask `/proc/kcore`, `/proc/sys`, ...), so mount the new proc before detaching
+/// the old root.
+///
+/// # Errors
+///
+/// [`Error::MountProc`]: `EPERM` without those capabilities or when no procfs is fully
+/// visible, `ENOENT` when `target` is missing.
+#[doc(alias = "mount")]
+pub fn mount_proc(target: impl AsRef<Path>) -> Result<(), Error> {
+    let target = target.as_ref();
+    let flags = MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC;
+    rustix::mount::mount("proc", target, "proc", flags, None).map_err(|source| Error::MountProc {
+        target: target.to_path_buf(),
+        source,
+    })
+}
+
+/// Mounts a new, empty tmpfs on `target`, `nosuid` and `nodev`, its root directory mode
+/// 0755: `mount("tmpfs", target, "tmpfs", MS_NOSUID|MS_NODEV, "mode=0755[,size=<bytes>]")`.
+/// `size` limits it in bytes (the kernel rounds up to whole pages); `None` leaves the
+/// kernel's default, half of the RAM.
+///
+/// This changes the **caller's mount namespace**; call it in a private one.
+///
+/// Needs `CAP_SYS_ADMIN` in the user namespace that owns the caller's mount namespace.
+///
+/// # Errors
+///
+/// [`Error::MountTmpfs`]: `EPERM` without the capability, `ENOENT` when `target` is
+/// missing, `EINVAL` for a size the kernel refuses.
+#[doc(alias = "mount")]
+pub fn mount_tmpfs(target: impl AsRef<Path>, size: Option<u64>) -> Result<(), Error> {
+    let target = target.as_ref();
+    let data = match size {
+        Some(bytes) => format!("mode=0755,size={bytes}"),
+        None => "mode=0755".to_string(),
+    };
+    // The text is built from digits and ASCII letters only, so it has no NUL byte.
+    let data = CString::new(data).unwrap_or_default();
+    let flags = MountFlags::NOSUID | MountFlags::NODEV;
+    rustix::mount::mount("tmpfs", target, "tmpfs", flags, data.as_c_str()).map_err(|source| {
+        Error::MountTmpfs {
+            target: target.to_path_buf(),
+            size,
+            source,
+        }
+    })
+}
+
+/// Makes the mount at `target` read-only: `mount(NULL, target, NULL,
+/// MS_REMOUNT|MS_BIND|MS_RDONLY|<kept>, NULL)`, where `<kept>` are the flags `statvfs(target)`
+/// reports among `nosuid`, `nodev`, `noexec`, `nosymfollow` and the atime flags
+/// (`noatime`, `nodiratime`, `relatime`; a `strictatime` mount has none of them and the
+/// kernel keeps its atime mode).
+///
+/// A bind remount replaces the mount's flags with those given. In a user namespace the
+/// kernel locks the flags of mounts inherited from a more privileged namespace, and a
+/// remount that would clear one fails with `EPERM`; passing them back is what makes this
+/// work there. Only this mount becomes read-only, not the mounts below it, and not the
+/// file system elsewhere.
+///
+/// This changes the **caller's mount namespace**; call it in a private one. `target` must
+/// be a mount point: [`bind`] a directory onto itself first.
+///
+/// Needs `CAP_SYS_ADMIN` in the user namespace that owns the caller's mount namespace.
+///
+/// # Errors
+///
+/// [`Error::Statvfs`] when `target` cannot be examined (`ENOENT`, `EACCES`);
+/// [`Error::RemountReadOnly`]: `EINVAL` when `target` is not a mount point, `EPERM`
+/// without the capability.
+#[doc(alias = "MS_RDONLY", alias = "MS_REMOUNT", alias = "mount")]
+pub fn remount_read_only(target: impl AsRef<Path>) -> Result<(), Error> {
+    let target = target.as_ref();
+    let current = rustix::fs::statvfs(target)
+        .map_err(|source| Error::Statvfs {
+            target: target.to_path_buf(),
+            source,
+        })?
+        .f_flag;
+    let flags = MountFlags::BIND | MountFlags::RDONLY | kept_flags(current);
+    rustix::mount::mount_remount(target, flags, "").map_err(|source| Error::RemountReadOnly {
+        target: target.to_path_buf(),
+        source,
+    })
+}
+
+/// The `MS_*` flags for the `ST_*` flags a bind remount must pass back to keep them.
+fn kept_flags(current: StatVfsMountFlags) -> MountFlags {
+    // ST_NOSYMFOLLOW (Linux 5.10) has no name in rustix's StatVfsMountFlags.
+    const ST_NOSYMFOLLOW: u64 = 0x2000;
+    let pairs = [
+        (StatVfsMountFlags::NOSUID, MountFlags::NOSUID),
+        (StatVfsMountFlags::NODEV, MountFlags::NODEV),
+        (StatVfsMountFlags::NOEXEC, MountFlags::NOEXEC),
+        (StatVfsMountFlags::NOATIME, MountFlags::NOATIME),
+        (StatVfsMountFlags::NODIRATIME, MountFlags::NODIRATIME),
+        (StatVfsMountFlags::RELATIME, MountFlags::RELATIME),
+        (
+            StatVfsMountFlags::from_bits_retain(ST_NOSYMFOLLOW),
+            MountFlags::NOSYMFOLLOW,
+        ),
+    ];
+    pairs
+        .into_iter()
+        .filter(|(st, _)| current.contains(*st))
+        .fold(MountFlags::empty(), |acc, (_, ms)| acc | ms)
+}
+
+/// Unmounts the mount at `target`: `umount2(target, 0)`, or with `detach`
+/// `umount2(target, MNT_DETACH)`, which takes the mount (and the mounts below it) out of
+/// the tree at once and frees it when it is no longer busy.
+///
+/// This changes the **caller's mount namespace**; call it in a private one.
+///
+/// Needs `CAP_SYS_ADMIN` in the user namespace that owns the caller's mount namespace.
+///
+/// # Errors
+///
+/// [`Error::Unmount`]: `EINVAL` when `target` is not a mount point (or is locked in a user
+/// namespace), `EBUSY` when it is in use and `detach` is false, `EPERM` without the
+/// capability.
+#[doc(alias = "umount", alias = "umount2", alias = "MNT_DETACH")]
+pub fn unmount(target: impl AsRef<Path>, detach: bool) -> Result<(), Error> {
+    let target = target.as_ref();
+    let flags = if detach {
+        UnmountFlags::DETACH
+    } else {
+        UnmountFlags::empty()
+    };
+    rustix::mount::unmount(target, flags).map_err(|source| Error::Unmount {
+        target: target.to_path_buf(),
+        detach,
+        source,
+    })
+}
+
+/// Makes a detached copy of the mount at the directory `dir` refers to (a bind mount
+/// whose root is that directory), and with `recursive` of the mounts below it:
+/// `open_tree(dir, "", OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_EMPTY_PATH[|AT_RECURSIVE])`.
+///
+/// The copy is in no mount tree until [`attach_tree`] puts it somewhere; closing the fd
+/// before that drops it. Working from fds avoids resolving a path twice.
+///
+/// Needs Linux 5.2 and `CAP_SYS_ADMIN` in the user namespace that owns the caller's mount
+/// namespace. `dir` must be a mount of the caller's mount namespace: an fd opened
+/// **before** `unshare(CLONE_NEWNS)` refers to a mount of the old namespace and gives
+/// `EINVAL`; open it again after unsharing (or `fchdir` to it before, and open `"."`
+/// after: unshare carries the cwd into the new namespace).
+///
+/// # Errors
+///
+/// [`Error::CloneTree`]: `EINVAL` for an fd from another mount namespace or an unbindable
+/// mount, `EPERM` without the capability, `ENOSYS` before Linux 5.2.
+#[doc(alias = "open_tree", alias = "OPEN_TREE_CLONE")]
+pub fn clone_tree(dir: impl AsFd, recursive: bool) -> Result<OwnedFd, Error> {
+    let mut flags = OpenTreeFlags::OPEN_TREE_CLONE
+        | OpenTreeFlags::OPEN_TREE_CLOEXEC
+        | OpenTreeFlags::AT_EMPTY_PATH;
+    if recursive {
+        flags |= OpenTreeFlags::AT_RECURSIVE;
+    }
+    rustix::mount::open_tree(dir.as_fd(), "", flags).map_err(|source| Error::CloneTree { source })
+}
+
+/// Attaches the detached mount tree `tree` (from [`clone_tree`]) onto the directory
+/// `target` refers to: `move_mount(tree, "", target, "",
+/// MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH)`.
+///
+/// Afterwards `tree` refers to the root of the attached mount: that is the fd to `fchdir`
+/// into. An fd opened on the target before the call still refers to the directory the
+/// new mount now covers.
+///
+/// This changes the **caller's mount namespace**; call it in a private one. If the mount
+/// at `target` is shared, the new mount propagates to its peers and becomes shared too.
+///
+/// Needs Linux 5.2 and `CAP_SYS_ADMIN` in the user namespace that owns the caller's mount
+/// namespace; `target` must be in the caller's mount namespace (see [`clone_tree`]).
+///
+/// # Errors
+///
+/// [`Error::AttachTree`]: `EINVAL` when `tree` is not a detached tree or `target` is in
+/// another mount namespace, `EPERM` without the capability, `ENOSYS` before Linux 5.2.
+#[doc(alias = "move_mount")]
+pub fn attach_tree(tree: impl AsFd, target: impl AsFd) -> Result<(), Error> {
+    rustix::mount::move_mount(
+        tree.as_fd(),
+        "",
+        target.as_fd(),
+        "",
+        MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH,
+    )
+    .map_err(|source| Error::AttachTree { source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn propagation_maps_to_ms_flags() {
+        assert_eq!(Propagation::Private.flags().bits(), 1 << 18);
+        assert_eq!(Propagation::Slave.flags().bits(), 1 << 19);
+        assert_eq!(Propagation::Shared.flags().bits(), 1 << 20);
+        assert_eq!(Propagation::Unbindable.flags().bits(), 1 << 17);
+        assert_eq!(Propagation::Slave.to_string(), "slave");
+    }
+
+    #[test]
+    fn read_only_remount_keeps_locked_and_atime_flags() {
+        let st = StatVfsMountFlags::NOSUID
+            | StatVfsMountFlags::NODEV
+            | StatVfsMountFlags::RELATIME
+            | StatVfsMountFlags::RDONLY
+            | StatVfsMountFlags::SYNCHRONOUS;
+        assert_eq!(
+            kept_flags(st),
+            MountFlags::NOSUID | MountFlags::NODEV | MountFlags::RELATIME
+        );
+        let st = StatVfsMountFlags::NOEXEC
+            | StatVfsMountFlags::NOATIME
+            | StatVfsMountFlags::NODIRATIME
+            | StatVfsMountFlags::from_bits_retain(0x2000);
+        assert_eq!(
+            kept_flags(st),
+            MountFlags::NOEXEC
+                | MountFlags::NOATIME
+                | MountFlags::NODIRATIME
+                | MountFlags::NOSYMFOLLOW
+        );
+        assert_eq!(kept_flags(StatVfsMountFlags::empty()), MountFlags::empty());
+    }
+}
