@@ -1,0 +1,313 @@
+//! `cargo xtask bench`: enter latency against bwrap, and the /proc/self/fd reopen path
+//! against openat. It reports figures; it asserts nothing about them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{Error, Result, TempDir, Workspace};
+
+const DEFAULT_ROUNDS: usize = 200;
+const WARM_UP: usize = 5;
+const BUSYBOX: &str = "/bin/busybox";
+const INSTALL_PEERS: &str = "apt-get install bubblewrap busybox-static";
+
+/// Runs `cargo xtask bench ARGS`.
+pub fn run(args: &[String]) -> Result {
+    let rounds = parse_args(args)?;
+    let ws = Workspace::find()?;
+    let enter = build_example(&ws, "sandbox", "bench_enter")?;
+    let reopen = build_example(&ws, "sandbox-proc-fd", "bench_reopen")?;
+    println!("    running as uid {}", crate::euid()?);
+
+    let rows = [bench_enter(&enter, rounds)?, bench_reopen(&ws, &reopen)?];
+
+    println!();
+    println!(
+        "{:<34} {:>20} {:>28} {:>7}",
+        "benchmark", "ours", "peer", "ratio"
+    );
+    for r in &rows {
+        println!(
+            "{:<34} {:>20} {:>28} {:>7}",
+            r.name, r.ours, r.peer, r.ratio
+        );
+    }
+    Ok(())
+}
+
+fn parse_args(args: &[String]) -> Result<usize> {
+    let mut rounds = DEFAULT_ROUNDS;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let value = match arg.as_str() {
+            "--rounds" => iter.next().map(String::as_str),
+            other => match other.strip_prefix("--rounds=") {
+                Some(v) => Some(v),
+                None => {
+                    return Err(Error::msg(format!(
+                        "`cargo xtask bench`: unknown argument {other:?} (see `cargo xtask help`)"
+                    )))
+                }
+            },
+        };
+        rounds = value
+            .and_then(|v| v.parse().ok())
+            .filter(|r| *r > 0)
+            .ok_or_else(|| Error::msg("--rounds takes a positive number"))?;
+    }
+    Ok(rounds)
+}
+
+/// One line of the closing table.
+struct Row {
+    name: &'static str,
+    ours: String,
+    peer: String,
+    ratio: String,
+}
+
+/// `cargo build --release -p PACKAGE --example NAME`, and the executable it made.
+fn build_example(ws: &Workspace, package: &str, name: &str) -> Result<PathBuf> {
+    let artifacts =
+        ws.build_artifacts(&["build", "--release", "-p", package, "--example", name])?;
+    artifacts
+        .into_iter()
+        .filter(|a| a.target == name && a.kind.iter().any(|k| k == "example"))
+        .find_map(|a| a.executable)
+        .ok_or_else(|| Error::msg(format!("cargo built no executable for example {name}")))
+}
+
+/// Runs a command to completion with its output captured; Err with that output unless
+/// it exits 0.
+fn run_checked(cmd: &mut Command) -> Result {
+    let shown = crate::describe(cmd);
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::msg(format!("cannot run `{shown}`: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::msg(format!(
+            "`{shown}` failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(())
+}
+
+/// Times spawn + wait of one run, output discarded. A failed run is run once more with
+/// its output captured, to say why.
+fn time_once(cmd: &mut Command) -> Result<Duration> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let started = Instant::now();
+    let status = cmd.status();
+    let elapsed = started.elapsed();
+    match status {
+        Ok(s) if s.success() => Ok(elapsed),
+        _ => {
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+            run_checked(cmd)?;
+            Err(Error::msg(format!(
+                "`{}` failed once while timed, then succeeded",
+                crate::describe(cmd)
+            )))
+        }
+    }
+}
+
+/// The peer: `bwrap ... /true` over DIR, with DIR/true a copy of the static busybox.
+/// Err says why the comparison cannot run here.
+fn bwrap_command(dir: &Path) -> std::result::Result<Command, String> {
+    let Some(bwrap) = crate::which("bwrap") else {
+        return Err(format!("bwrap is not installed ({INSTALL_PEERS})"));
+    };
+    if !Path::new(BUSYBOX).is_file() {
+        return Err(format!("{BUSYBOX} is missing ({INSTALL_PEERS})"));
+    }
+    let t = dir.join("true");
+    std::fs::copy(BUSYBOX, &t).map_err(|e| format!("copy {BUSYBOX} to {}: {e}", t.display()))?;
+    std::fs::set_permissions(&t, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .map_err(|e| format!("chmod 755 {}: {e}", t.display()))?;
+    // busybox runs the applet named by argv[0]: a copy called `true` is `true`, and being
+    // static it needs nothing else inside the new root.
+    run_checked(&mut Command::new(&t))
+        .map_err(|e| format!("{} does not work as `true`: {e:?}", t.display()))?;
+    let mut cmd = Command::new(bwrap);
+    cmd.arg("--bind")
+        .arg(dir)
+        .args(["/", "--proc", "/proc", "--unshare-pid", "--unshare-net"])
+        .args(["--die-with-parent", "/true"]);
+    run_checked(&mut cmd).map_err(|e| match e {
+        Error::Message(m) => format!("bwrap does not work here: {m}"),
+        Error::Reported => "bwrap does not work here".to_owned(),
+    })?;
+    Ok(cmd)
+}
+
+/// Median and 90th percentile.
+fn stats(samples: &mut [Duration]) -> (Duration, Duration) {
+    samples.sort();
+    let n = samples.len();
+    if n == 0 {
+        return (Duration::ZERO, Duration::ZERO);
+    }
+    let median = if n % 2 == 1 {
+        samples[n / 2]
+    } else {
+        (samples[n / 2 - 1] + samples[n / 2]) / 2
+    };
+    let p90 = samples[(n * 9).div_ceil(10).saturating_sub(1)];
+    (median, p90)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1e3)
+}
+
+fn bench_enter(enter: &Path, rounds: usize) -> Result<Row> {
+    let dir = TempDir::new("xtask-bench-")?;
+    let mut ours = Command::new(enter);
+    ours.arg(dir.path());
+    println!("==> {}", crate::describe(&ours));
+    run_checked(&mut ours)?;
+
+    let mut peer = match bwrap_command(dir.path()) {
+        Ok(cmd) => {
+            println!("==> {}", crate::describe(&cmd));
+            Some(cmd)
+        }
+        Err(why) => {
+            println!("    skipping the bwrap comparison: {why}");
+            None
+        }
+    };
+
+    println!(
+        "    {WARM_UP} warm-up runs, then {rounds} rounds{}",
+        if peer.is_some() {
+            ", alternating ours and bwrap"
+        } else {
+            ""
+        }
+    );
+    for _ in 0..WARM_UP {
+        time_once(&mut ours)?;
+        if let Some(p) = peer.as_mut() {
+            time_once(p)?;
+        }
+    }
+    let (mut ours_t, mut peer_t) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    for _ in 0..rounds {
+        ours_t.push(time_once(&mut ours)?);
+        if let Some(p) = peer.as_mut() {
+            peer_t.push(time_once(p)?);
+        }
+    }
+    let (ours_med, ours_p90) = stats(&mut ours_t);
+    println!(
+        "    enter+exit, ours:  median {}, p90 {}",
+        ms(ours_med),
+        ms(ours_p90)
+    );
+    let mut row = Row {
+        name: "enter + exit, median (p90)",
+        ours: format!("{} ({})", ms(ours_med), ms(ours_p90)),
+        peer: "- (bwrap skipped)".to_owned(),
+        ratio: "-".to_owned(),
+    };
+    if peer.is_some() {
+        let (peer_med, peer_p90) = stats(&mut peer_t);
+        println!(
+            "    enter+exit, bwrap: median {}, p90 {}",
+            ms(peer_med),
+            ms(peer_p90)
+        );
+        row.peer = format!("bwrap {} ({})", ms(peer_med), ms(peer_p90));
+        row.ratio = format!("{:.2}", ours_med.as_secs_f64() / peer_med.as_secs_f64());
+    }
+    Ok(row)
+}
+
+/// Reads `median_ns reopen=<f64> openat=<f64> ratio=<f64>`.
+fn parse_reopen_line(line: &str) -> Option<(f64, f64, f64)> {
+    let mut words = line.split_whitespace();
+    if words.next()? != "median_ns" {
+        return None;
+    }
+    let mut value = |key: &str| {
+        words
+            .next()?
+            .strip_prefix(key)?
+            .strip_prefix('=')?
+            .parse::<f64>()
+            .ok()
+    };
+    let parsed = (value("reopen")?, value("openat")?, value("ratio")?);
+    words.next().is_none().then_some(parsed)
+}
+
+fn bench_reopen(ws: &Workspace, reopen: &Path) -> Result<Row> {
+    let mut cmd = Command::new(reopen);
+    cmd.current_dir(&ws.root);
+    let out = crate::capture(&mut cmd)?;
+    print!("{out}");
+    let last = out
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    let (reopen_ns, openat_ns, ratio) = parse_reopen_line(last).ok_or_else(|| {
+        Error::msg(format!(
+            "bench_reopen's last line is {last:?}, not `median_ns reopen=<f64> openat=<f64> ratio=<f64>`"
+        ))
+    })?;
+    Ok(Row {
+        name: "reopen via /proc/self/fd, median",
+        ours: format!("{reopen_ns:.0} ns"),
+        peer: format!("openat {openat_ns:.0} ns"),
+        ratio: format!("{ratio:.2}"),
+    })
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn reads_the_reopen_line() {
+        assert_eq!(
+            parse_reopen_line("median_ns reopen=812.5 openat=640 ratio=1.27"),
+            Some((812.5, 640.0, 1.27))
+        );
+        assert_eq!(parse_reopen_line("median_ns reopen=1 openat=2"), None);
+        assert_eq!(parse_reopen_line("median reopen=1 openat=2 ratio=3"), None);
+    }
+
+    #[test]
+    fn medians_and_p90() {
+        let mut d: Vec<Duration> = (1..=10).rev().map(Duration::from_millis).collect();
+        assert_eq!(
+            stats(&mut d),
+            (Duration::from_micros(5500), Duration::from_millis(9))
+        );
+        let mut d = vec![Duration::from_millis(3)];
+        assert_eq!(
+            stats(&mut d),
+            (Duration::from_millis(3), Duration::from_millis(3))
+        );
+    }
+
+    #[test]
+    fn reads_rounds() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(parse_args(&args(&[])).unwrap(), DEFAULT_ROUNDS);
+        assert_eq!(parse_args(&args(&["--rounds", "7"])).unwrap(), 7);
+        assert_eq!(parse_args(&args(&["--rounds=9"])).unwrap(), 9);
+        assert!(parse_args(&args(&["--rounds", "0"])).is_err());
+        assert!(parse_args(&args(&["--rounds"])).is_err());
+    }
+}
