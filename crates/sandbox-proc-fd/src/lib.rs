@@ -346,9 +346,7 @@ impl ProcSelfFd {
         rustix::fs::statat(&self.fd, name.as_c_str(), AtFlags::empty()).map_err(|source| {
             match source {
                 // Our own table always has the entry, and we may always look at it.
-                Errno::NOENT | Errno::ACCESS | Errno::PERM | Errno::NOTDIR => {
-                    Error::NotOwnFdTable
-                }
+                Errno::NOENT | Errno::ACCESS | Errno::PERM | Errno::NOTDIR => Error::NotOwnFdTable,
                 source => Error::Stat { source },
             }
         })
@@ -484,8 +482,14 @@ mod unit {
 
     #[test]
     fn refused_flags_are_the_creating_and_nofollow_ones() {
-        assert_eq!(refused_flags(OFlags::RDWR | OFlags::APPEND), OFlags::empty());
-        assert_eq!(refused_flags(OFlags::DIRECTORY | OFlags::PATH), OFlags::empty());
+        assert_eq!(
+            refused_flags(OFlags::RDWR | OFlags::APPEND),
+            OFlags::empty()
+        );
+        assert_eq!(
+            refused_flags(OFlags::DIRECTORY | OFlags::PATH),
+            OFlags::empty()
+        );
         assert_eq!(
             refused_flags(OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC),
             OFlags::CREATE
@@ -495,7 +499,10 @@ mod unit {
             OFlags::CREATE | OFlags::EXCL
         );
         assert_eq!(refused_flags(OFlags::NOFOLLOW), OFlags::NOFOLLOW);
-        assert_eq!(refused_flags(OFlags::RDWR | OFlags::TMPFILE), OFlags::TMPFILE);
+        assert_eq!(
+            refused_flags(OFlags::RDWR | OFlags::TMPFILE),
+            OFlags::TMPFILE
+        );
     }
 
     #[test]
@@ -523,7 +530,9 @@ mod unit {
         assert_eq!(e.errno(), Some(Errno::ACCESS));
         assert_eq!(e.path(), None);
 
-        let e = Error::NotProcfs { f_type: 0x0102_1994 };
+        let e = Error::NotProcfs {
+            f_type: 0x0102_1994,
+        };
         assert_eq!(
             e.to_string(),
             "the /proc/self/fd handle is not on procfs: f_type 0x1021994, want PROC_SUPER_MAGIC 0x9fa0"

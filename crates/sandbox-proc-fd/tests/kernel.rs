@@ -1,5 +1,616 @@
 //! Kernel tests of `sandbox-proc-fd`, each scenario in a fresh process (see the `tests` harness).
+//!
+//! Scenarios that mount run in namespaces of their own: as root a new mount (and pid)
+//! namespace, as any other uid a new user namespace too, with the uid and gid mapped to
+//! themselves, so they run for real in both modes rather than skip.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
+
+use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::io::Errno;
+use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
+use rustix::path::DecInt;
+use rustix::thread::UnshareFlags;
+use sandbox_proc_fd::{Error, ProcSelfFd};
+use tests::{ensure, ensure_eq, fail, failed, in_child, skip, Fail, TestResult};
 
 fn main() {
-    tests::main(&[])
+    tests::main(tests::scenarios![
+        capture_gives_procfs_handle_whose_parent_is_unreachable,
+        capture_leaves_the_proc_mount_as_it_was,
+        captured_handle_reopens_after_proc_is_unmounted,
+        capture_without_privilege_is_eperm_and_changes_nothing,
+        from_fd_refuses_a_tmpfs_posing_as_proc_fd,
+        from_fd_refuses_another_process_fd_dir,
+        from_fd_refuses_proc_itself_and_non_fd_dirs,
+        from_fd_accepts_the_fd_dir_of_a_thread_of_this_process,
+        from_fd_refuses_a_handle_inherited_across_fork,
+        reopen_o_path_fd_reads_and_writes_with_the_access_mode_asked,
+        reopen_read_only_file_for_writing_is_eacces,
+        reopen_of_a_number_not_open_in_the_handle_table_is_enoent,
+        reopen_refuses_creating_and_nofollow_flags,
+        open_unconfined_works_without_namespaces_and_reaches_ancestors,
+    ])
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+/// Unshares a mount namespace (and a pid namespace when `pid`), plus, when not root, a
+/// user namespace with the uid and gid mapped to themselves. Skips when the kernel
+/// refuses user namespaces.
+fn unshare_namespaces(pid: bool) -> TestResult {
+    let root = tests::is_root();
+    let uid = rustix::process::getuid().as_raw();
+    let gid = rustix::process::getgid().as_raw();
+    let mut flags = UnshareFlags::NEWNS;
+    if pid {
+        flags |= UnshareFlags::NEWPID;
+    }
+    if !root {
+        flags |= UnshareFlags::NEWUSER;
+    }
+    // SAFETY: the flags do not include CLONE_FILES, the only one rustix marks unsafe
+    // (threads that see different fd tables); scenario processes are single-threaded.
+    match unsafe { rustix::thread::unshare_unsafe(flags) } {
+        Ok(()) => {}
+        Err(e) if !root && (e == Errno::PERM || e == Errno::NOSPC || e == Errno::INVAL) => {
+            skip!("unshare({flags:?}) as uid {uid}: {e}: user namespaces are not available")
+        }
+        Err(e) => fail!("unshare({flags:?}): {e}"),
+    }
+    if !root {
+        write_file("/proc/self/setgroups", "deny")?;
+        write_file("/proc/self/gid_map", &format!("{gid} {gid} 1\n"))?;
+        write_file("/proc/self/uid_map", &format!("{uid} {uid} 1\n"))?;
+    }
+    // The host's mounts are private already; make sure nothing we do can propagate out.
+    rustix::mount::mount_change(
+        "/",
+        MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
+    )
+    .map_err(|e| failed(format!("make / rprivate: {e}")))?;
+    Ok(())
+}
+
+fn write_file(path: &str, text: &str) -> TestResult {
+    std::fs::write(path, text).map_err(|e| failed(format!("write {text:?} to {path}: {e}")))
+}
+
+/// In a forked child that is pid 1 of a new pid namespace with a fresh proc on /proc,
+/// runs `f`.
+fn in_fresh_proc(f: impl FnOnce() -> TestResult) -> TestResult {
+    unshare_namespaces(true)?;
+    in_child(|| {
+        ensure_eq!(rustix::process::getpid().as_raw_nonzero().get(), 1);
+        rustix::mount::mount(
+            "proc",
+            "/proc",
+            "proc",
+            MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC,
+            None,
+        )
+        .map_err(|e| failed(format!("mount proc on /proc: {e}")))?;
+        f()
+    })
+}
+
+/// `(st_dev, st_ino)` of an fd.
+fn id_of(fd: impl AsFd) -> Result<(u64, u64), Fail> {
+    let st = rustix::fs::fstat(fd).map_err(|e| failed(format!("fstat: {e}")))?;
+    Ok((st.st_dev, st.st_ino))
+}
+
+/// `(st_dev, st_ino)` of a path.
+fn id_of_path(path: &str) -> Result<(u64, u64), Fail> {
+    let st = rustix::fs::stat(path).map_err(|e| failed(format!("stat {path}: {e}")))?;
+    Ok((st.st_dev, st.st_ino))
+}
+
+fn open_path(path: impl AsRef<std::path::Path>, flags: OFlags) -> Result<OwnedFd, Fail> {
+    let path = path.as_ref();
+    rustix::fs::open(path, flags | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| failed(format!("open {}: {e}", path.display())))
+}
+
+fn read_all(fd: OwnedFd) -> Result<String, Fail> {
+    let mut text = String::new();
+    File::from(fd)
+        .read_to_string(&mut text)
+        .map_err(|e| failed(format!("read: {e}")))?;
+    Ok(text)
+}
+
+/// A temp dir with a file `data` holding `text`; the file's mode is `mode`.
+fn temp_file(text: &str, mode: u32) -> Result<(tempfile::TempDir, std::path::PathBuf), Fail> {
+    let dir = tests::temp_dir()?;
+    let path = dir.path().join("data");
+    std::fs::write(&path, text).map_err(|e| failed(format!("write {}: {e}", path.display())))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| failed(format!("chmod {}: {e}", path.display())))?;
+    Ok((dir, path))
+}
+
+/// Drops to uid/gid 65534 with no capabilities, if root.
+fn become_nobody() -> TestResult {
+    if !tests::is_root() {
+        return Ok(());
+    }
+    let nobody = rustix::process::Gid::from_raw(65534);
+    rustix::thread::set_thread_groups(&[]).map_err(|e| failed(format!("setgroups: {e}")))?;
+    rustix::thread::set_thread_res_gid(nobody, nobody, nobody)
+        .map_err(|e| failed(format!("setresgid: {e}")))?;
+    let nobody = rustix::process::Uid::from_raw(65534);
+    rustix::thread::set_thread_res_uid(nobody, nobody, nobody)
+        .map_err(|e| failed(format!("setresuid: {e}")))?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// capture
+
+fn capture_gives_procfs_handle_whose_parent_is_unreachable() -> TestResult {
+    in_fresh_proc(|| {
+        let handle = ProcSelfFd::capture("/proc")?;
+        let statfs = rustix::fs::fstatfs(&handle).map_err(failed)?;
+        ensure_eq!(
+            statfs.f_type,
+            rustix::fs::PROC_SUPER_MAGIC,
+            "f_type of the handle"
+        );
+
+        // The handle is the fd directory of this process (pid 1 here).
+        let me = id_of(&handle)?;
+        ensure_eq!(me, id_of_path("/proc/self/fd")?, "handle is /proc/self/fd");
+
+        // ".." from the root of the detached mount stays where it is: the kernel finds
+        // no mount above it, so it resolves to the handle itself, not /proc/1.
+        let up = rustix::fs::openat(
+            &handle,
+            "..",
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| failed(format!("openat(handle, \"..\"): {e}")))?;
+        let up = id_of(&up)?;
+        ensure!(up != id_of_path("/proc/self")?, "\"..\" reached /proc/self");
+        ensure!(up != id_of_path("/proc")?, "\"..\" reached /proc");
+        ensure_eq!(up, me, "\"..\" of the captured handle is the handle itself");
+        let up_up = rustix::fs::openat(
+            &handle,
+            "../..",
+            OFlags::PATH | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| failed(format!("openat(handle, \"../..\"): {e}")))?;
+        ensure_eq!(
+            id_of(&up_up)?,
+            me,
+            "\"../..\" of the captured handle is the handle itself"
+        );
+
+        // Nothing of /proc/1 is reachable: "../status" is looked up in the fd dir.
+        match rustix::fs::openat(
+            &handle,
+            "../status",
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Err(Errno::NOENT) => {}
+            Err(e) => fail!("openat(handle, \"../status\"): want ENOENT, got {e}"),
+            Ok(_) => {
+                fail!("openat(handle, \"../status\") opened /proc/1/status through the handle")
+            }
+        }
+        // Whereas through the mounted proc the same walk works.
+        let unconfined = ProcSelfFd::open_unconfined()?;
+        ensure_eq!(
+            rustix::fs::statat(&unconfined, "..", AtFlags::empty())
+                .map(|s| (s.st_dev, s.st_ino))
+                .map_err(failed)?,
+            id_of_path("/proc/self")?,
+            "\"..\" of an unconfined handle is /proc/self"
+        );
+        Ok(())
+    })
+}
+
+fn capture_leaves_the_proc_mount_as_it_was() -> TestResult {
+    in_fresh_proc(|| {
+        let before = tests::mountinfo()?;
+        let proc_before = id_of_path("/proc")?;
+        let handle = ProcSelfFd::capture("/proc")?;
+        let after = tests::mountinfo()?;
+        ensure_eq!(before, after, "mountinfo before and after capture");
+        ensure_eq!(
+            id_of_path("/proc")?,
+            proc_before,
+            "/proc is the same proc root"
+        );
+        ensure!(
+            rustix::fs::stat("/proc/self/status").is_ok(),
+            "/proc/self/status is reachable again"
+        );
+        drop(handle);
+        Ok(())
+    })
+}
+
+fn captured_handle_reopens_after_proc_is_unmounted() -> TestResult {
+    let (_dir, path) = temp_file("kept\n", 0o644)?;
+    in_fresh_proc(move || {
+        let handle = ProcSelfFd::capture("/proc")?;
+        let file = open_path(&path, OFlags::PATH)?;
+        rustix::mount::unmount("/proc", UnmountFlags::DETACH)
+            .map_err(|e| failed(format!("umount /proc: {e}")))?;
+        // The host's proc is underneath (and locked in a user namespace): cover it, as
+        // pivot_root would leave it out of reach.
+        rustix::mount::mount("tmpfs", "/proc", "tmpfs", MountFlags::empty(), None)
+            .map_err(|e| failed(format!("mount tmpfs on /proc: {e}")))?;
+        ensure!(
+            rustix::fs::stat("/proc/self").is_err(),
+            "/proc/self still reachable after the unmount"
+        );
+        handle.verify()?;
+        ensure_eq!(read_all(handle.reopen(&file, OFlags::RDONLY)?)?, "kept\n");
+        Ok(())
+    })
+}
+
+fn capture_without_privilege_is_eperm_and_changes_nothing() -> TestResult {
+    // No namespace at all: as root, drop to 65534 first, in a child, so the host's mount
+    // table is never at risk.
+    in_child(|| {
+        become_nobody()?;
+        let before = tests::mountinfo()?;
+        match ProcSelfFd::capture("/proc") {
+            Err(e @ Error::BindOverProc { .. }) => {
+                ensure_eq!(e.errno(), Some(Errno::PERM));
+                ensure_eq!(e.path(), Some(std::path::Path::new("/proc")));
+                ensure_eq!(
+                    e.to_string(),
+                    "bind /proc/self/fd onto /proc: Operation not permitted (os error 1)"
+                );
+            }
+            other => fail!(
+                "capture as uid 65534 without namespaces: want BindOverProc EPERM, got {other:?}"
+            ),
+        }
+        ensure_eq!(tests::mountinfo()?, before, "mountinfo unchanged");
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// from_fd
+
+fn from_fd_refuses_a_tmpfs_posing_as_proc_fd() -> TestResult {
+    let dir = tests::temp_dir()?;
+    unshare_namespaces(false)?;
+    rustix::mount::mount("tmpfs", dir.path(), "tmpfs", MountFlags::empty(), None)
+        .map_err(|e| failed(format!("mount tmpfs on {}: {e}", dir.path().display())))?;
+    let fake = open_path(dir.path(), OFlags::PATH | OFlags::DIRECTORY)?;
+    // Entries named like every fd number this process could have, each a symlink to the
+    // fake directory itself, so that a check that only follows entries would be fooled.
+    for n in 0..=64 {
+        std::os::unix::fs::symlink(".", dir.path().join(n.to_string())).map_err(failed)?;
+    }
+    let raw = fake.as_raw_fd();
+    ensure!(
+        rustix::fs::statat(&fake, DecInt::new(raw).as_c_str(), AtFlags::empty())
+            .map(|s| (s.st_dev, s.st_ino))
+            .map_err(failed)?
+            == id_of(&fake)?,
+        "the fake's own entry leads back to it"
+    );
+    match ProcSelfFd::from_fd(fake) {
+        Err(Error::NotProcfs { f_type }) => {
+            ensure_eq!(f_type, 0x0102_1994, "f_type is TMPFS_MAGIC");
+        }
+        other => fail!("from_fd(tmpfs): want NotProcfs, got {other:?}"),
+    }
+    // A plain directory of whatever /tmp is refuses the same way.
+    let plain = tests::temp_dir()?;
+    match ProcSelfFd::from_fd(open_path(plain.path(), OFlags::PATH | OFlags::DIRECTORY)?) {
+        Err(Error::NotProcfs { .. }) => Ok(()),
+        other => fail!("from_fd(plain dir): want NotProcfs, got {other:?}"),
+    }
+}
+
+fn from_fd_refuses_another_process_fd_dir() -> TestResult {
+    // A child of ours, same uid, so its fd dir is accessible.
+    let mut child = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .map_err(|e| failed(format!("spawn sleep: {e}")))?;
+    let fd_dir = format!("/proc/{}/fd", child.id());
+    let result = ProcSelfFd::from_fd(open_path(&fd_dir, OFlags::PATH | OFlags::DIRECTORY)?);
+    let _ = child.kill();
+    let _ = child.wait();
+    match result {
+        Err(Error::NotOwnFdTable) => {}
+        other => fail!("from_fd({fd_dir}): want NotOwnFdTable, got {other:?}"),
+    }
+    // pid 1's: as root readable, as another uid not even accessible: refused either way.
+    match ProcSelfFd::from_fd(open_path("/proc/1/fd", OFlags::PATH | OFlags::DIRECTORY)?) {
+        Err(Error::NotOwnFdTable) => Ok(()),
+        other => fail!("from_fd(/proc/1/fd): want NotOwnFdTable, got {other:?}"),
+    }
+}
+
+fn from_fd_refuses_proc_itself_and_non_fd_dirs() -> TestResult {
+    for path in [
+        "/proc",
+        "/proc/self",
+        "/proc/self/fdinfo",
+        "/proc/self/task",
+        "/proc/self/status",
+    ] {
+        match ProcSelfFd::from_fd(open_path(path, OFlags::PATH)?) {
+            Err(Error::NotOwnFdTable) => {}
+            other => fail!("from_fd({path}): want NotOwnFdTable, got {other:?}"),
+        }
+    }
+    Ok(())
+}
+
+fn from_fd_accepts_the_fd_dir_of_a_thread_of_this_process() -> TestResult {
+    // Threads share the fd table, so /proc/self/task/<tid>/fd is this process's table too.
+    let tid = rustix::thread::gettid().as_raw_nonzero().get();
+    let path = format!("/proc/self/task/{tid}/fd");
+    let handle = ProcSelfFd::from_fd(open_path(&path, OFlags::PATH | OFlags::DIRECTORY)?)?;
+    let (_dir, file) = temp_file("via the task dir\n", 0o644)?;
+    let file = open_path(file, OFlags::PATH)?;
+    ensure_eq!(
+        read_all(handle.reopen(&file, OFlags::RDONLY)?)?,
+        "via the task dir\n"
+    );
+    Ok(())
+}
+
+fn from_fd_refuses_a_handle_inherited_across_fork() -> TestResult {
+    let handle = ProcSelfFd::open_unconfined()?;
+    let fd: OwnedFd = handle.into();
+    let raw = fd.as_raw_fd();
+    // The parent keeps its copy open until the child is done (in_child drops the closure
+    // only after waiting), so the inherited number also names the handle in the parent's
+    // table: the handle's own entry leads back to it, and only the pipe check can tell.
+    in_child(move || {
+        ensure_eq!(
+            rustix::fs::statat(&fd, DecInt::new(raw).as_c_str(), AtFlags::empty())
+                .map(|s| (s.st_dev, s.st_ino))
+                .map_err(failed)?,
+            id_of(&fd)?,
+            "the inherited handle's own entry (in the parent's table) leads back to it"
+        );
+        match ProcSelfFd::from_fd(fd) {
+            Err(Error::NotOwnFdTable) => Ok(()),
+            other => {
+                fail!("from_fd(inherited handle) in the child: want NotOwnFdTable, got {other:?}")
+            }
+        }
+    })?;
+    // In the parent the same descriptor is fine.
+    let fd = open_path("/proc/self/fd", OFlags::PATH | OFlags::DIRECTORY)?;
+    ProcSelfFd::from_fd(fd)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// reopen
+
+fn access_mode(fd: impl AsFd) -> Result<OFlags, Fail> {
+    let fl = rustix::fs::fcntl_getfl(fd).map_err(|e| failed(format!("F_GETFL: {e}")))?;
+    Ok(fl & OFlags::ACCMODE)
+}
+
+fn reopen_o_path_fd_reads_and_writes_with_the_access_mode_asked() -> TestResult {
+    in_fresh_proc(|| {
+        let handle = ProcSelfFd::capture("/proc")?;
+        let (_dir, path) = temp_file("hello\n", 0o644)?;
+        let file = open_path(&path, OFlags::PATH)?;
+        ensure_eq!(
+            access_mode(&file)?,
+            OFlags::RDONLY,
+            "an O_PATH fd reads as O_RDONLY in F_GETFL"
+        );
+        ensure!(
+            rustix::fs::fcntl_getfl(&file)
+                .map_err(failed)?
+                .contains(OFlags::PATH),
+            "the original is O_PATH"
+        );
+        // O_PATH: reading fails with EBADF.
+        let mut buf = [0u8; 8];
+        ensure_eq!(
+            rustix::io::read(&file, &mut buf).err(),
+            Some(Errno::BADF),
+            "read from O_PATH"
+        );
+
+        let r = handle.reopen(&file, OFlags::RDONLY)?;
+        let fl = rustix::fs::fcntl_getfl(&r).map_err(failed)?;
+        ensure_eq!(fl & OFlags::ACCMODE, OFlags::RDONLY);
+        ensure!(!fl.contains(OFlags::PATH), "the reopened fd is not O_PATH");
+        ensure!(
+            rustix::io::fcntl_getfd(&r)
+                .map_err(failed)?
+                .contains(rustix::io::FdFlags::CLOEXEC),
+            "the reopened fd is close-on-exec"
+        );
+        ensure_eq!(read_all(r)?, "hello\n");
+
+        let w = handle.reopen(&file, OFlags::WRONLY | OFlags::TRUNC)?;
+        ensure_eq!(access_mode(&w)?, OFlags::WRONLY);
+        File::from(w).write_all(b"written\n").map_err(failed)?;
+        ensure_eq!(std::fs::read_to_string(&path).map_err(failed)?, "written\n");
+
+        let rw = handle.reopen(&file, OFlags::RDWR | OFlags::APPEND)?;
+        let fl = rustix::fs::fcntl_getfl(&rw).map_err(failed)?;
+        ensure_eq!(fl & OFlags::ACCMODE, OFlags::RDWR);
+        ensure!(fl.contains(OFlags::APPEND), "O_APPEND kept");
+        let mut rw = File::from(rw);
+        rw.write_all(b"more\n").map_err(failed)?;
+        ensure_eq!(
+            std::fs::read_to_string(&path).map_err(failed)?,
+            "written\nmore\n"
+        );
+
+        // O_PATH itself passes through: a new O_PATH description of the same file.
+        let p = handle.reopen(&file, OFlags::PATH)?;
+        ensure!(
+            rustix::fs::fcntl_getfl(&p)
+                .map_err(failed)?
+                .contains(OFlags::PATH),
+            "O_PATH reopen"
+        );
+        ensure_eq!(id_of(&p)?, id_of(&file)?, "same file");
+        Ok(())
+    })
+}
+
+fn reopen_read_only_file_for_writing_is_eacces() -> TestResult {
+    in_child(|| {
+        become_nobody()?;
+        let handle = ProcSelfFd::open_unconfined()?;
+        let (_dir, path) = temp_file("read only\n", 0o444)?;
+        let file = open_path(&path, OFlags::PATH)?;
+        match handle.reopen(&file, OFlags::WRONLY) {
+            Err(Error::Reopen { fd, flags, source }) => {
+                ensure_eq!(source, Errno::ACCESS);
+                ensure_eq!(fd, file.as_raw_fd());
+                ensure_eq!(flags, OFlags::WRONLY);
+                ensure_eq!(
+                    Error::Reopen { fd, flags, source }.to_string(),
+                    format!(
+                        "reopen fd {fd} with O_WRONLY through /proc/self/fd: Permission denied (os error 13)"
+                    )
+                );
+            }
+            other => fail!("reopen 0444 file O_WRONLY as uid 65534: want EACCES, got {other:?}"),
+        }
+        // Reading the same file is fine.
+        ensure_eq!(
+            read_all(handle.reopen(&file, OFlags::RDONLY)?)?,
+            "read only\n"
+        );
+        Ok(())
+    })
+}
+
+fn reopen_of_a_number_not_open_in_the_handle_table_is_enoent() -> TestResult {
+    // The handle names the parent's table; a child's new descriptor has a number the
+    // parent does not have open, so the kernel finds no such entry.
+    let handle = ProcSelfFd::open_unconfined()?;
+    let (_dir, path) = temp_file("x", 0o644)?;
+    in_child(|| {
+        // Push the number past anything the parent has open.
+        let file = open_path(&path, OFlags::PATH)?;
+        let high = rustix::io::fcntl_dupfd_cloexec(&file, 900).map_err(failed)?;
+        match handle.reopen(&high, OFlags::RDONLY) {
+            Err(e @ Error::Reopen { .. }) => {
+                ensure_eq!(e.errno(), Some(Errno::NOENT));
+                Ok(())
+            }
+            other => fail!(
+                "reopen of fd {} not in the table: want ENOENT, got {other:?}",
+                high.as_raw_fd()
+            ),
+        }
+    })
+}
+
+fn reopen_refuses_creating_and_nofollow_flags() -> TestResult {
+    let handle = ProcSelfFd::open_unconfined()?;
+    let (dir, path) = temp_file("keep me\n", 0o644)?;
+    let file = open_path(&path, OFlags::PATH)?;
+    let dir_fd = open_path(dir.path(), OFlags::PATH | OFlags::DIRECTORY)?;
+
+    // What the kernel would do with them, to show why they are refused.
+    let name = DecInt::from_fd(&file);
+    let raw = |flags: OFlags| {
+        rustix::fs::openat(
+            &handle,
+            name.as_c_str(),
+            flags | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        )
+        .map(drop)
+    };
+    ensure_eq!(
+        raw(OFlags::RDONLY | OFlags::NOFOLLOW),
+        Err(Errno::LOOP),
+        "O_NOFOLLOW on the magic link"
+    );
+    ensure_eq!(
+        raw(OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL),
+        Err(Errno::EXIST),
+        "O_CREAT|O_EXCL"
+    );
+
+    for flags in [
+        OFlags::RDONLY | OFlags::CREATE,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL,
+        OFlags::RDWR | OFlags::EXCL,
+        OFlags::RDONLY | OFlags::NOFOLLOW,
+        OFlags::PATH | OFlags::NOFOLLOW,
+        OFlags::RDWR | OFlags::TMPFILE,
+    ] {
+        match handle.reopen(&file, flags) {
+            Err(Error::InvalidFlags { flags: f }) => ensure_eq!(f, flags),
+            other => fail!("reopen with {flags:?}: want InvalidFlags, got {other:?}"),
+        }
+    }
+    // O_TMPFILE on the directory would have made a new file in it: refused, none made.
+    match handle.reopen(&dir_fd, OFlags::RDWR | OFlags::TMPFILE) {
+        Err(Error::InvalidFlags { .. }) => {}
+        other => fail!("reopen dir with O_TMPFILE: want InvalidFlags, got {other:?}"),
+    }
+    ensure_eq!(
+        std::fs::read_to_string(&path).map_err(failed)?,
+        "keep me\n",
+        "file untouched"
+    );
+
+    // O_DIRECTORY alone is legal: it opens a directory, and refuses a file.
+    let d = handle.reopen(&dir_fd, OFlags::RDONLY | OFlags::DIRECTORY)?;
+    ensure_eq!(id_of(&d)?, id_of(&dir_fd)?);
+    match handle.reopen(&file, OFlags::RDONLY | OFlags::DIRECTORY) {
+        Err(e @ Error::Reopen { .. }) => ensure_eq!(e.errno(), Some(Errno::NOTDIR)),
+        other => fail!("reopen file with O_DIRECTORY: want ENOTDIR, got {other:?}"),
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// open_unconfined
+
+fn open_unconfined_works_without_namespaces_and_reaches_ancestors() -> TestResult {
+    let handle = ProcSelfFd::open_unconfined()?;
+    ensure_eq!(
+        rustix::fs::fstatfs(&handle).map_err(failed)?.f_type,
+        rustix::fs::PROC_SUPER_MAGIC
+    );
+    ensure_eq!(id_of(&handle)?, id_of_path("/proc/self/fd")?);
+    let (_dir, path) = temp_file("plain\n", 0o644)?;
+    let file = open_path(&path, OFlags::PATH)?;
+    ensure_eq!(read_all(handle.reopen(&file, OFlags::RDONLY)?)?, "plain\n");
+    // Not confined: "../status" is this process's /proc/<pid>/status.
+    let status = rustix::fs::openat(
+        &handle,
+        "../status",
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| failed(format!("openat(handle, \"../status\"): {e}")))?;
+    let text = read_all(status)?;
+    let pid = rustix::process::getpid().as_raw_nonzero().get();
+    ensure!(
+        text.lines().any(|l| l == format!("Pid:\t{pid}")),
+        "../status is this process's status"
+    );
+    Ok(())
 }
