@@ -1,5 +1,670 @@
 //! Kernel tests of `sandbox-mount`, each scenario in a fresh process (see the `tests` harness).
+//!
+//! Every scenario that mounts first enters a mount namespace of its own: as root a new
+//! mount namespace, otherwise a new user namespace (its uid and gid mapped to themselves)
+//! that owns a new mount namespace, so the same scenarios really run unprivileged. The
+//! host's mount table is never touched.
+
+use std::fs::File;
+use std::os::fd::AsFd;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{AtFlags, OFlags, StatVfsMountFlags, StatxFlags};
+use rustix::io::Errno;
+use rustix::mount::MountFlags;
+use rustix::process::{Gid, Uid};
+use rustix::thread::{LinkNameSpaceType, UnshareFlags};
+use sandbox_mount::mountinfo::{self, MountInfo};
+use sandbox_mount::{Error, Propagation};
+use tests::{ensure, ensure_eq, fail, failed, in_child, is_root, temp_dir, Fail, TestResult};
 
 fn main() {
-    tests::main(&[])
+    tests::main(tests::scenarios![
+        private_propagation_keeps_a_childs_new_mount_out_of_the_parent,
+        slave_propagation_lets_the_parents_new_mounts_in_and_none_out,
+        read_only_remount_refuses_writes_with_erofs,
+        read_only_remount_keeps_flags_a_user_namespace_locked,
+        mountinfo_lists_exactly_the_new_tmpfs_with_its_escaped_path_decoded,
+        tmpfs_gets_its_size_mode_and_nosuid_nodev,
+        attach_tree_binds_a_directory_and_the_tree_fd_lands_on_the_new_mount,
+        clone_tree_of_an_fd_opened_before_unshare_is_einval,
+        unmount_detach_removes_a_busy_mount_that_plain_unmount_refuses,
+        bind_of_a_missing_source_fails_with_enoent_naming_it,
+        recursive_bind_brings_submounts_and_plain_bind_does_not,
+        mount_proc_in_a_new_pid_namespace_shows_that_namespace,
+        mount_proc_without_privilege_is_eperm,
+        propagation_of_a_non_mount_point_is_einval,
+    ])
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+fn unshare(flags: UnshareFlags) -> TestResult {
+    // SAFETY: the flags never include UnshareFlags::FILES, and scenario processes (and the
+    // children in_child forks) are single-threaded, so no thread can see a changed fd table.
+    unsafe { rustix::thread::unshare_unsafe(flags) }
+        .map_err(|e| failed(format!("unshare({flags:?}): {e}")))
+}
+
+/// Writes `setgroups` deny, `gid_map` and `uid_map` of the caller's new user namespace,
+/// mapping the ids it had before to themselves.
+fn map_self(uid: u32, gid: u32) -> TestResult {
+    let write = |file: &str, text: String| {
+        std::fs::write(file, &text).map_err(|e| failed(format!("write {text:?} to {file}: {e}")))
+    };
+    write("/proc/self/setgroups", "deny".into())?;
+    write("/proc/self/gid_map", format!("{gid} {gid} 1"))?;
+    write("/proc/self/uid_map", format!("{uid} {uid} 1"))
+}
+
+/// New user namespace (ids mapped to themselves) with `extra` namespaces it owns.
+fn enter_user_ns(extra: UnshareFlags) -> TestResult {
+    let uid = rustix::process::getuid().as_raw();
+    let gid = rustix::process::getgid().as_raw();
+    unshare(UnshareFlags::NEWUSER | extra)?;
+    map_self(uid, gid)
+}
+
+/// A mount namespace of our own (plus `extra` namespaces): as root a plain new mount
+/// namespace; unprivileged a new user namespace that owns it. Everything in it is made
+/// private, so nothing mounted here reaches the namespace we came from.
+fn own_mount_ns(extra: UnshareFlags) -> TestResult {
+    if is_root() {
+        unshare(UnshareFlags::NEWNS | extra)?;
+    } else {
+        enter_user_ns(UnshareFlags::NEWNS | extra)?;
+    }
+    sandbox_mount::set_propagation("/", Propagation::Private, true)?;
+    Ok(())
+}
+
+/// A temp dir with a tmpfs of its own on it: every mount a scenario makes goes below, and
+/// dropping it detaches them all before the (then empty) host directory is removed.
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn new() -> Result<Scratch, Fail> {
+        let dir = temp_dir()?;
+        sandbox_mount::mount_tmpfs(dir.path(), None)?;
+        Ok(Scratch { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn mkdir(&self, name: &str) -> Result<PathBuf, Fail> {
+        let p = self.dir.path().join(name);
+        std::fs::create_dir_all(&p).map_err(|e| failed(format!("mkdir {}: {e}", p.display())))?;
+        Ok(p)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = sandbox_mount::unmount(self.dir.path(), true);
+    }
+}
+
+fn open_dir(path: &Path) -> Result<std::os::fd::OwnedFd, Fail> {
+    rustix::fs::open(
+        path,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| failed(format!("open {}: {e}", path.display())))
+}
+
+fn mount_id(fd: impl AsFd) -> Result<u64, Fail> {
+    let st = rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH, StatxFlags::MNT_ID)
+        .map_err(|e| failed(format!("statx: {e}")))?;
+    ensure!(
+        st.stx_mask & StatxFlags::MNT_ID.bits() != 0,
+        "statx gave no mount id"
+    );
+    Ok(st.stx_mnt_id)
+}
+
+fn mount_at<'a>(mounts: &'a [MountInfo], path: &Path) -> Option<&'a MountInfo> {
+    // The last one wins: it is the mount on top.
+    mounts.iter().rev().find(|m| m.mount_point == path)
+}
+
+fn write_file(path: &Path) -> std::io::Result<()> {
+    std::fs::write(path, b"data")
+}
+
+fn errno_of(e: &std::io::Error) -> Option<Errno> {
+    Errno::from_io_error(e)
+}
+
+fn statvfs_flags(path: &Path) -> Result<StatVfsMountFlags, Fail> {
+    Ok(rustix::fs::statvfs(path)
+        .map_err(|e| failed(format!("statvfs {}: {e}", path.display())))?
+        .f_flag)
+}
+
+// ---------------------------------------------------------------------------------------
+// Propagation
+
+/// The parent makes a shared tmpfs; a child in a new mount namespace gets a peer copy.
+/// A mount the child makes before going private reaches the parent (the control), one it
+/// makes after does not: once the child is gone its private mount is nowhere, while a
+/// propagated one would live on in the parent's namespace.
+fn private_propagation_keeps_a_childs_new_mount_out_of_the_parent() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    let t = scratch.mkdir("t")?;
+    sandbox_mount::mount_tmpfs(&t, None)?;
+    sandbox_mount::set_propagation(&t, Propagation::Shared, false)?;
+    let (ctl, hidden) = (t.join("ctl"), t.join("hidden"));
+    std::fs::create_dir(&ctl).map_err(failed)?;
+    std::fs::create_dir(&hidden).map_err(failed)?;
+
+    in_child(|| {
+        unshare(UnshareFlags::NEWNS)?;
+        let mine = mountinfo::read_self()?;
+        ensure_eq!(
+            mount_at(&mine, &t).map(MountInfo::propagation),
+            Some(Propagation::Shared),
+            "the child's copy of {} is a peer",
+            t.display()
+        );
+        sandbox_mount::mount_tmpfs(&ctl, Some(4096))?;
+        sandbox_mount::set_propagation(&t, Propagation::Private, true)?;
+        let mine = mountinfo::read_self()?;
+        ensure_eq!(
+            mount_at(&mine, &t).map(MountInfo::propagation),
+            Some(Propagation::Private)
+        );
+        sandbox_mount::mount_tmpfs(&hidden, Some(4096))?;
+        ensure!(
+            mount_at(&mountinfo::read_self()?, &hidden).is_some(),
+            "the child sees its own mount"
+        );
+        Ok(())
+    })?;
+
+    let parents = mountinfo::read_self()?;
+    ensure!(
+        mount_at(&parents, &ctl).is_some(),
+        "control: a mount made while shared should have reached the parent"
+    );
+    ensure!(
+        mount_at(&parents, &hidden).is_none(),
+        "a mount made after going private reached the parent"
+    );
+    Ok(())
+}
+
+/// The parent's tmpfs is shared; a child makes its copy a slave. A mount the parent makes
+/// afterwards appears in the child; one the child makes does not go back.
+fn slave_propagation_lets_the_parents_new_mounts_in_and_none_out() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    let t = scratch.mkdir("t")?;
+    sandbox_mount::mount_tmpfs(&t, None)?;
+    sandbox_mount::set_propagation(&t, Propagation::Shared, false)?;
+    let (from_parent, from_child) = (t.join("from-parent"), t.join("from-child"));
+    std::fs::create_dir(&from_parent).map_err(failed)?;
+    std::fs::create_dir(&from_child).map_err(failed)?;
+    let parent_ns = File::open("/proc/self/ns/mnt").map_err(failed)?;
+
+    in_child(|| {
+        unshare(UnshareFlags::NEWNS)?;
+        sandbox_mount::set_propagation(&t, Propagation::Slave, true)?;
+        ensure_eq!(
+            mount_at(&mountinfo::read_self()?, &t).map(MountInfo::propagation),
+            Some(Propagation::Slave)
+        );
+        // Mount in the parent's namespace while this child holds its slave copy.
+        in_child(|| {
+            rustix::thread::move_into_link_name_space(
+                parent_ns.as_fd(),
+                Some(LinkNameSpaceType::Mount),
+            )
+            .map_err(|e| failed(format!("setns to the parent's mount namespace: {e}")))?;
+            sandbox_mount::mount_tmpfs(&from_parent, Some(4096))?;
+            Ok(())
+        })?;
+        let mine = mountinfo::read_self()?;
+        ensure!(
+            mount_at(&mine, &from_parent).is_some_and(|m| m.fs_type == "tmpfs"),
+            "the parent's new mount did not reach the slave"
+        );
+        sandbox_mount::mount_tmpfs(&from_child, Some(4096))?;
+        Ok(())
+    })?;
+
+    let parents = mountinfo::read_self()?;
+    ensure!(
+        mount_at(&parents, &from_parent).is_some(),
+        "the parent's own mount"
+    );
+    ensure!(
+        mount_at(&parents, &from_child).is_none(),
+        "the slave's mount went back to its master"
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Read-only
+
+fn read_only_remount_refuses_writes_with_erofs() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    let data = scratch.mkdir("data")?;
+    let ro = scratch.mkdir("ro")?;
+    write_file(&data.join("old")).map_err(failed)?;
+    sandbox_mount::bind(&data, &ro, false)?;
+    sandbox_mount::remount_read_only(&ro)?;
+
+    for path in [ro.join("new"), ro.join("old")] {
+        match write_file(&path) {
+            Err(e) if errno_of(&e) == Some(Errno::ROFS) => {}
+            other => fail!("write {}: expected EROFS, got {other:?}", path.display()),
+        }
+    }
+    match std::fs::create_dir(ro.join("dir")) {
+        Err(e) if errno_of(&e) == Some(Errno::ROFS) => {}
+        other => fail!("mkdir in the read-only mount: expected EROFS, got {other:?}"),
+    }
+    ensure!(
+        std::fs::read(ro.join("old")).is_ok(),
+        "reads still work through the read-only mount"
+    );
+    write_file(&data.join("new")).map_err(|e| failed(format!("the source stays writable: {e}")))?;
+    ensure!(
+        ro.join("new").exists(),
+        "the bind shows the source's new file"
+    );
+    ensure!(
+        statvfs_flags(&ro)?.contains(StatVfsMountFlags::RDONLY),
+        "statvfs says ro"
+    );
+    let mounts = mountinfo::read_self()?;
+    ensure!(
+        mount_at(&mounts, &ro).is_some_and(MountInfo::is_read_only),
+        "mountinfo says ro"
+    );
+    Ok(())
+}
+
+/// In a user namespace the kernel locks the flags of mounts inherited from the namespace
+/// it came from. The scratch tmpfs is nosuid,nodev,relatime; in a nested user namespace a
+/// bind remount that drops those is EPERM (the control), and `remount_read_only` works
+/// and keeps them.
+fn read_only_remount_keeps_flags_a_user_namespace_locked() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    let file = scratch.path().join("file");
+    write_file(&file).map_err(failed)?;
+    let before = statvfs_flags(scratch.path())?;
+    ensure!(
+        before.contains(StatVfsMountFlags::NOSUID | StatVfsMountFlags::NODEV),
+        "the scratch tmpfs is nosuid,nodev: {before:?}"
+    );
+
+    in_child(|| {
+        enter_user_ns(UnshareFlags::NEWNS)?;
+        let dir = scratch.path();
+        match rustix::mount::mount_remount(dir, MountFlags::BIND | MountFlags::RDONLY, "") {
+            Err(Errno::PERM) => {}
+            other => fail!(
+                "control: a remount that drops the locked flags should be EPERM, got {other:?}"
+            ),
+        }
+        sandbox_mount::remount_read_only(dir)?;
+        match write_file(&file) {
+            Err(e) if errno_of(&e) == Some(Errno::ROFS) => {}
+            other => fail!("write after remount: expected EROFS, got {other:?}"),
+        }
+        let after = statvfs_flags(dir)?;
+        let kept = StatVfsMountFlags::NOSUID | StatVfsMountFlags::NODEV;
+        ensure!(
+            after.contains(kept | StatVfsMountFlags::RDONLY),
+            "expected ro,nosuid,nodev, statvfs says {after:?}"
+        );
+        ensure_eq!(
+            after.contains(StatVfsMountFlags::RELATIME),
+            before.contains(StatVfsMountFlags::RELATIME),
+            "the atime mode is kept"
+        );
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// mountinfo, tmpfs
+
+fn mountinfo_lists_exactly_the_new_tmpfs_with_its_escaped_path_decoded() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let dir = temp_dir()?;
+    let target = dir.path().join("with space");
+    std::fs::create_dir(&target).map_err(failed)?;
+    let before = mountinfo::read_self()?;
+    sandbox_mount::mount_tmpfs(&target, Some(1 << 20))?;
+    let raw = tests::mountinfo()?;
+    let after = mountinfo::read_self()?;
+
+    ensure!(
+        raw.contains("/with\\040space "),
+        "the kernel escapes the space: {raw}"
+    );
+    let new: Vec<&MountInfo> = after.iter().filter(|m| !before.contains(m)).collect();
+    ensure_eq!(new.len(), 1, "exactly one new mount: {new:#?}");
+    ensure_eq!(after.len(), before.len() + 1);
+    let m = new[0];
+    ensure_eq!(m.mount_point, target);
+    ensure_eq!(m.root, Path::new("/"));
+    ensure_eq!(m.fs_type, "tmpfs");
+    ensure_eq!(m.source, "tmpfs");
+    for option in ["rw", "nosuid", "nodev"] {
+        ensure!(
+            m.mount_options.iter().any(|o| o == option),
+            "mount options {:?} lack {option}",
+            m.mount_options
+        );
+    }
+    for option in ["size=1024k", "mode=755"] {
+        ensure!(
+            m.super_options.iter().any(|o| o == option),
+            "super options {:?} lack {option}",
+            m.super_options
+        );
+    }
+    ensure_eq!(m.propagation(), Propagation::Private);
+    ensure!(!m.is_read_only(), "a fresh tmpfs is writable");
+
+    let fd = open_dir(&target)?;
+    ensure_eq!(
+        u64::from(m.mount_id),
+        mount_id(&fd)?,
+        "statx agrees on the mount id"
+    );
+    ensure_eq!(
+        u64::from(m.parent_id),
+        mount_id(open_dir(dir.path())?)?,
+        "the parent is the mount holding the temp dir"
+    );
+    let dev = std::fs::metadata(&target).map_err(failed)?.dev();
+    ensure_eq!(
+        (m.major, m.minor),
+        (rustix::fs::major(dev), rustix::fs::minor(dev))
+    );
+    drop(fd);
+
+    sandbox_mount::unmount(&target, false)?;
+    ensure_eq!(
+        mountinfo::read_self()?,
+        before,
+        "unmount restores the table"
+    );
+    Ok(())
+}
+
+fn tmpfs_gets_its_size_mode_and_nosuid_nodev() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    let t = scratch.mkdir("t")?;
+    sandbox_mount::mount_tmpfs(&t, Some(2 << 20))?;
+    let st = rustix::fs::statvfs(&t).map_err(failed)?;
+    ensure_eq!(st.f_blocks * st.f_frsize, 2 << 20, "size");
+    ensure!(
+        st.f_flag
+            .contains(StatVfsMountFlags::NOSUID | StatVfsMountFlags::NODEV),
+        "flags {:?}",
+        st.f_flag
+    );
+    ensure!(!st.f_flag.contains(StatVfsMountFlags::NOEXEC), "not noexec");
+    let mode = std::fs::metadata(&t).map_err(failed)?.permissions().mode();
+    ensure_eq!(mode & 0o7777, 0o755, "root mode {mode:o}");
+    // The size is enforced: 3 MiB do not fit.
+    match std::fs::write(t.join("big"), vec![0u8; 3 << 20]) {
+        Err(e) if errno_of(&e) == Some(Errno::NOSPC) => {}
+        other => fail!("writing past the size: expected ENOSPC, got {other:?}"),
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// The new mount API
+
+fn attach_tree_binds_a_directory_and_the_tree_fd_lands_on_the_new_mount() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    let src = scratch.mkdir("src")?;
+    let dst = scratch.mkdir("dst")?;
+    write_file(&src.join("marker")).map_err(failed)?;
+
+    let src_fd = open_dir(&src)?;
+    let dst_before = open_dir(&dst)?;
+    let tree = sandbox_mount::clone_tree(&src_fd, false)?;
+    ensure!(
+        mount_at(&mountinfo::read_self()?, &dst).is_none(),
+        "a cloned tree is detached until attached"
+    );
+    sandbox_mount::attach_tree(&tree, &dst_before)?;
+
+    ensure!(
+        dst.join("marker").exists(),
+        "the bind shows the source's file"
+    );
+    let (tree_id, before_id) = (mount_id(&tree)?, mount_id(&dst_before)?);
+    ensure!(
+        tree_id != before_id,
+        "the tree fd is on the new mount ({tree_id}), not the covered dir ({before_id})"
+    );
+    ensure_eq!(
+        mount_id(open_dir(&dst)?)?,
+        tree_id,
+        "the path now resolves to the tree's mount"
+    );
+    match rustix::fs::statat(&dst_before, "marker", AtFlags::empty()) {
+        Err(Errno::NOENT) => {}
+        other => fail!("the fd opened before still sees the covered (empty) dir: {other:?}"),
+    }
+    ensure!(
+        rustix::fs::statat(&tree, "marker", AtFlags::empty()).is_ok(),
+        "the tree fd sees the bound dir"
+    );
+    let mounts = mountinfo::read_self()?;
+    let m = mount_at(&mounts, &dst).ok_or_else(|| failed("no mount at dst"))?;
+    ensure_eq!(m.root, Path::new("/src"), "a bind of the subdirectory");
+    ensure_eq!(u64::from(m.mount_id), tree_id);
+
+    sandbox_mount::unmount(&dst, true)?;
+    ensure!(
+        !dst.join("marker").exists(),
+        "detached: the file is gone from dst"
+    );
+    ensure!(
+        mount_at(&mountinfo::read_self()?, &dst).is_none(),
+        "detached: no mount at dst"
+    );
+    Ok(())
+}
+
+/// The kernel fact callers must respect: an fd opened before `unshare(CLONE_NEWNS)` is on
+/// a mount of the old namespace; `open_tree` on it is EINVAL. Opening again after the
+/// unshare (here through the cwd, which unshare carries over) works.
+fn clone_tree_of_an_fd_opened_before_unshare_is_einval() -> TestResult {
+    let dir = temp_dir()?;
+    let old_fd = open_dir(dir.path())?;
+    rustix::process::fchdir(&old_fd).map_err(failed)?;
+    own_mount_ns(UnshareFlags::empty())?;
+    match sandbox_mount::clone_tree(&old_fd, false) {
+        Err(e @ Error::CloneTree { .. }) => ensure_eq!(e.errno(), Some(Errno::INVAL), "{e}"),
+        other => fail!("expected CloneTree EINVAL, got {other:?}"),
+    }
+    let new_fd = open_dir(Path::new("."))?;
+    let tree = sandbox_mount::clone_tree(&new_fd, false)?;
+    ensure!(
+        mount_id(&tree)? != mount_id(&new_fd)?,
+        "a new (detached) mount"
+    );
+    Ok(())
+}
+
+fn unmount_detach_removes_a_busy_mount_that_plain_unmount_refuses() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    let m = scratch.mkdir("m")?;
+    sandbox_mount::mount_tmpfs(&m, Some(4096))?;
+    write_file(&m.join("f")).map_err(failed)?;
+    let busy = File::open(m.join("f")).map_err(failed)?;
+
+    match sandbox_mount::unmount(&m, false) {
+        Err(e @ Error::Unmount { .. }) => {
+            ensure_eq!(e.errno(), Some(Errno::BUSY), "{e}");
+            ensure_eq!(e.path(), Some(m.as_path()));
+        }
+        other => fail!("expected EBUSY, got {other:?}"),
+    }
+    sandbox_mount::unmount(&m, true)?;
+    ensure!(
+        mount_at(&mountinfo::read_self()?, &m).is_none(),
+        "no mount at the path"
+    );
+    ensure!(!m.join("f").exists(), "the path shows the covered dir");
+    ensure!(
+        busy.metadata().is_ok(),
+        "the open file of the detached mount still works"
+    );
+    match sandbox_mount::unmount(&m, false) {
+        Err(e) if e.errno() == Some(Errno::INVAL) => {}
+        other => fail!("unmount of a non-mount point: expected EINVAL, got {other:?}"),
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// bind
+
+fn bind_of_a_missing_source_fails_with_enoent_naming_it() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    let missing = scratch.path().join("missing");
+    let target = scratch.mkdir("target")?;
+    match sandbox_mount::bind(&missing, &target, true) {
+        Err(e @ Error::Bind { .. }) => {
+            ensure_eq!(e.errno(), Some(Errno::NOENT));
+            ensure_eq!(e.path(), Some(missing.as_path()));
+            let msg = e.to_string();
+            ensure!(
+                msg.contains(&missing.display().to_string()) && msg.contains("No such file"),
+                "message {msg:?}"
+            );
+        }
+        other => fail!("expected Bind ENOENT, got {other:?}"),
+    }
+    Ok(())
+}
+
+fn recursive_bind_brings_submounts_and_plain_bind_does_not() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    let src = scratch.mkdir("src")?;
+    let sub = scratch.mkdir("src/sub")?;
+    sandbox_mount::mount_tmpfs(&sub, Some(4096))?;
+    write_file(&sub.join("in-submount")).map_err(failed)?;
+    let (flat, deep) = (scratch.mkdir("flat")?, scratch.mkdir("deep")?);
+    sandbox_mount::bind(&src, &flat, false)?;
+    sandbox_mount::bind(&src, &deep, true)?;
+    ensure!(
+        !flat.join("sub/in-submount").exists(),
+        "a plain bind shows the covered dir"
+    );
+    ensure!(
+        deep.join("sub/in-submount").exists(),
+        "a recursive bind brings the submount"
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// proc
+
+fn mount_proc_in_a_new_pid_namespace_shows_that_namespace() -> TestResult {
+    own_mount_ns(UnshareFlags::NEWPID)?;
+    let scratch = Scratch::new()?;
+    let proc_dir = scratch.mkdir("proc")?;
+    // The first child is pid 1 of the new pid namespace.
+    in_child(|| {
+        sandbox_mount::mount_proc(&proc_dir)?;
+        let me = std::fs::read_link(proc_dir.join("self")).map_err(failed)?;
+        ensure_eq!(
+            me,
+            Path::new("1"),
+            "the new proc shows the new pid namespace"
+        );
+        let mounts = mountinfo::read_self()?;
+        let m = mount_at(&mounts, &proc_dir).ok_or_else(|| failed("no proc mount"))?;
+        ensure_eq!(m.fs_type, "proc");
+        for option in ["nosuid", "nodev", "noexec"] {
+            ensure!(
+                m.mount_options.iter().any(|o| o == option),
+                "{:?} lacks {option}",
+                m.mount_options
+            );
+        }
+        Ok(())
+    })
+}
+
+/// Unprivileged and with no user namespace of its own, mounting proc is EPERM. As root,
+/// a child drops to uid/gid 65534 (losing every capability) first.
+fn mount_proc_without_privilege_is_eperm() -> TestResult {
+    let dir = temp_dir()?;
+    let target = dir.path().to_path_buf();
+    in_child(|| {
+        if is_root() {
+            // A mount namespace of its own, in case the kernel let it through.
+            unshare(UnshareFlags::NEWNS)?;
+            // setresgid/setresuid away from 0 clear every capability of this child.
+            let (gid, uid) = (Gid::from_raw(65534), Uid::from_raw(65534));
+            rustix::thread::set_thread_groups(&[]).map_err(failed)?;
+            rustix::thread::set_thread_res_gid(gid, gid, gid).map_err(failed)?;
+            rustix::thread::set_thread_res_uid(uid, uid, uid).map_err(failed)?;
+        }
+        match sandbox_mount::mount_proc(&target) {
+            Err(e @ Error::MountProc { .. }) => {
+                ensure_eq!(e.errno(), Some(Errno::PERM), "{e}");
+                ensure_eq!(
+                    e.to_string(),
+                    format!(
+                        "mount proc on {}: Operation not permitted (os error 1)",
+                        target.display()
+                    )
+                );
+            }
+            other => fail!("expected MountProc EPERM, got {other:?}"),
+        }
+        Ok(())
+    })
+}
+
+fn propagation_of_a_non_mount_point_is_einval() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    let plain = scratch.mkdir("plain")?;
+    match sandbox_mount::set_propagation(&plain, Propagation::Slave, true) {
+        Err(e @ Error::Propagation { .. }) => {
+            ensure_eq!(e.errno(), Some(Errno::INVAL));
+            ensure!(
+                e.to_string().starts_with(&format!(
+                    "make {} rslave: Invalid argument",
+                    plain.display()
+                )),
+                "message {e}"
+            );
+        }
+        other => fail!("expected Propagation EINVAL, got {other:?}"),
+    }
+    Ok(())
 }
