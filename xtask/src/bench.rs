@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: enter latency against bwrap, and the /proc/self/fd reopen path
 //! against openat. It reports figures; it asserts nothing about them.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -252,15 +253,32 @@ fn parse_reopen_line(line: &str) -> Option<(f64, f64, f64)> {
 
 fn bench_reopen(ws: &Workspace, reopen: &Path) -> Result<Row> {
     let mut cmd = Command::new(reopen);
-    cmd.current_dir(&ws.root);
-    let out = crate::capture(&mut cmd)?;
-    print!("{out}");
-    let last = out
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("");
-    let (reopen_ns, openat_ns, ratio) = parse_reopen_line(last).ok_or_else(|| {
+    cmd.current_dir(&ws.root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped());
+    let shown = crate::describe(&cmd);
+    println!("==> {shown}");
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Error::msg(format!("cannot run `{shown}`: {e}")))?;
+    // Stream its progress; keep the last line, which carries the figures.
+    let mut last = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.map_err(|e| Error::msg(format!("read from `{shown}`: {e}")))?;
+            println!("{line}");
+            if !line.trim().is_empty() {
+                last = line;
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| Error::msg(format!("wait for `{shown}`: {e}")))?;
+    if !status.success() {
+        return Err(Error::msg(format!("`{shown}` failed ({status})")));
+    }
+    let (reopen_ns, openat_ns, ratio) = parse_reopen_line(&last).ok_or_else(|| {
         Error::msg(format!(
             "bench_reopen's last line is {last:?}, not `median_ns reopen=<f64> openat=<f64> ratio=<f64>`"
         ))
