@@ -132,6 +132,14 @@ pub enum Error {
         #[source]
         source: Errno,
     },
+    /// Creating the pipe that verification follows through the handle failed (`EMFILE`,
+    /// `ENFILE`).
+    #[error("create a pipe to verify the /proc/self/fd handle: {source}")]
+    Pipe {
+        /// The errno of `pipe2(2)`.
+        #[source]
+        source: Errno,
+    },
     /// [`ProcSelfFd::reopen`] was asked for flags it refuses (see [`REFUSED_REOPEN_FLAGS`]).
     #[error(
         "reopen through /proc/self/fd with {}: O_CREAT, O_EXCL, O_TMPFILE and O_NOFOLLOW have no meaning there",
@@ -163,6 +171,7 @@ impl Error {
             | Error::Detach { source, .. }
             | Error::Statfs { source }
             | Error::Stat { source }
+            | Error::Pipe { source }
             | Error::Reopen { source, .. } => Some(*source),
             Error::NotProcfs { .. } | Error::NotOwnFdTable | Error::InvalidFlags { .. } => None,
         }
@@ -215,9 +224,10 @@ impl ProcSelfFd {
     ///
     /// - [`Error::BindOverProc`]: the bind failed (`EPERM` without the capability,
     ///   `ENOENT` when `proc_mount` is not a proc that shows this process).
-    /// - [`Error::Open`]: the open after the bind failed (the bind is detached anyway).
+    /// - [`Error::Open`]: the open after the bind failed. The bind is detached first;
+    ///   should that fail too, the bind stays and this is still the error returned.
     /// - [`Error::Detach`]: the detach failed; the bind is still mounted on `proc_mount`.
-    /// - [`Error::Statfs`], [`Error::NotProcfs`], [`Error::Stat`],
+    /// - [`Error::Statfs`], [`Error::NotProcfs`], [`Error::Stat`], [`Error::Pipe`],
     ///   [`Error::NotOwnFdTable`]: verification failed, as in [`from_fd`](Self::from_fd).
     #[doc(alias = "MS_BIND")]
     #[doc(alias = "MNT_DETACH")]
@@ -258,9 +268,9 @@ impl ProcSelfFd {
     /// # Errors
     ///
     /// - [`Error::Open`]: `/proc` is not mounted, or does not show this process.
-    /// - [`Error::Statfs`], [`Error::NotProcfs`], [`Error::Stat`],
-    ///   [`Error::NotOwnFdTable`]: verification failed (something other than procfs is
-    ///   mounted on `/proc`).
+    /// - [`Error::Statfs`], [`Error::NotProcfs`], [`Error::Stat`], [`Error::Pipe`],
+    ///   [`Error::NotOwnFdTable`]: verification failed (e.g. something other than procfs
+    ///   is mounted on `/proc`).
     pub fn open_unconfined() -> Result<Self, Error> {
         const PATH: &str = "/proc/self/fd";
         let fd = rustix::fs::open(
@@ -298,7 +308,8 @@ impl ProcSelfFd {
     /// - [`Error::NotOwnFdTable`]: it is on procfs but not this process's fd table (the
     ///   entry is missing, not accessible, or leads elsewhere, or the fd is not a
     ///   directory).
-    /// - [`Error::Stat`]: `fstat`, `fstatat` or creating the pipe failed otherwise.
+    /// - [`Error::Stat`]: `fstat` or `fstatat` failed otherwise.
+    /// - [`Error::Pipe`]: the pipe for check 3 could not be made (out of descriptors).
     pub fn from_fd(fd: OwnedFd) -> Result<Self, Error> {
         let handle = ProcSelfFd { fd };
         handle.verify()?;
@@ -331,7 +342,7 @@ impl ProcSelfFd {
         }
         // Check 3: a descriptor no other process can have at this number leads to itself.
         let (reader, _writer) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
-            .map_err(|source| Error::Stat { source })?;
+            .map_err(|source| Error::Pipe { source })?;
         let pipe = rustix::fs::fstat(&reader).map_err(|source| Error::Stat { source })?;
         let entry = self.follow(reader.as_fd())?;
         if (entry.st_dev, entry.st_ino) != (pipe.st_dev, pipe.st_ino) {
@@ -365,12 +376,32 @@ impl ProcSelfFd {
     /// `O_NOFOLLOW`) are refused before any syscall, not stripped: each would change what
     /// the call means. `O_DIRECTORY` alone is fine and asserts the file is a directory.
     ///
+    /// ```
+    /// use std::io::Read;
+    /// use rustix::fs::{Mode, OFlags};
+    /// use sandbox_proc_fd::{Error, ProcSelfFd};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let proc_fd = ProcSelfFd::open_unconfined()?;
+    /// let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    /// let path_fd = rustix::fs::open(manifest, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())?;
+    ///
+    /// let mut text = String::new();
+    /// std::fs::File::from(proc_fd.reopen(&path_fd, OFlags::RDONLY)?).read_to_string(&mut text)?;
+    /// assert!(text.contains("sandbox-proc-fd"));
+    ///
+    /// let refused = proc_fd.reopen(&path_fd, OFlags::WRONLY | OFlags::CREATE);
+    /// assert!(matches!(refused, Err(Error::InvalidFlags { .. })));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     ///
     /// - [`Error::InvalidFlags`]: `flags` contains refused flags.
     /// - [`Error::Reopen`]: the open failed: `EACCES` when the caller may not open the
-    ///   file with these flags, `ENOENT` when `fd` is not open in this process, `ENXIO`
-    ///   for a socket, `ENOTDIR` for `O_DIRECTORY` on a non-directory, `ELOOP`, ...
+    ///   file with these flags, `ENOENT` when the table the handle names has no such
+    ///   number (a handle inherited across `fork` names the parent's), `ENXIO` for a socket, `ENOTDIR` for `O_DIRECTORY` on a non-directory, `ELOOP`, ...
     #[doc(alias = "openat")]
     pub fn reopen(&self, fd: impl AsFd, flags: OFlags) -> Result<OwnedFd, Error> {
         if !refused_flags(flags).is_empty() {

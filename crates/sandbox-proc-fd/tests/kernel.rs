@@ -306,7 +306,11 @@ fn from_fd_refuses_a_tmpfs_posing_as_proc_fd() -> TestResult {
             == id_of(&fake)?,
         "the fake's own entry leads back to it"
     );
-    match ProcSelfFd::from_fd(fake) {
+    let verdict = ProcSelfFd::from_fd(fake);
+    // Unmount before the temp dir is removed: a mount point cannot be, and would stay behind.
+    rustix::mount::unmount(dir.path(), UnmountFlags::DETACH)
+        .map_err(|e| failed(format!("umount {}: {e}", dir.path().display())))?;
+    match verdict {
         Err(Error::NotProcfs { f_type }) => {
             ensure_eq!(f_type, 0x0102_1994, "f_type is TMPFS_MAGIC");
         }
