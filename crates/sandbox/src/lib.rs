@@ -1,1 +1,677 @@
-//! sandbox
+//! Confine a running daemon into one shared directory.
+//!
+//! A daemon (a vhost-user file-system backend, a file server, a build worker) loads what it
+//! needs, then calls [`Sandbox::enter`] or [`Sandbox::confine`]. In the default
+//! [`Mode::Namespace`] that gives it:
+//!
+//! - new pid and network namespaces (plus mount, always, and a user namespace when it does
+//!   not run as root), with its uid and gid mapped to themselves;
+//! - a fresh proc, and a verified [`ProcSelfFd`] handle on `/proc/self/fd` that can reopen
+//!   `O_PATH` descriptors with real access modes;
+//! - the shared directory as its root, through `pivot_root(2)`, with the old root detached:
+//!   no path leads out of it.
+//!
+//! ```no_run
+//! use sandbox::{Entered, Sandbox};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let sandbox = Sandbox::builder("/srv/shared").build()?;
+//! match sandbox.enter()? {
+//!     Entered::Parent(child) => {
+//!         let status = child.wait()?;
+//!         std::process::exit(status.code());
+//!     }
+//!     Entered::Inside(inside) => {
+//!         // pid 1 of a new pid namespace; "/" is /srv/shared.
+//!         let dir = std::fs::File::open("/")?;
+//!         let _again = inside.proc_self_fd().reopen(&dir, sandbox::OFlags::RDONLY)?;
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Most daemons want the parent side handled for them: [`Sandbox::confine`] makes the
+//! original process wait for the sandboxed one, pass SIGTERM, SIGINT and SIGHUP on to it,
+//! and exit with its status; only the sandboxed process returns.
+//!
+//! # What it needs
+//!
+//! - Linux 5.2 or later (the new mount API binds the shared directory; `open_tree(2)` and
+//!   `move_mount(2)`), 5.3 for pidfds (a fallback covers older kernels).
+//! - Either root (`CAP_SYS_ADMIN`), or unprivileged user namespaces
+//!   (`user.max_user_namespaces` > 0, no AppArmor or seccomp rule against them).
+//!   [`Error::hint`] says which of these stopped it.
+//! - A process with exactly one thread: enter before starting any thread.
+//!
+//! # Which process is where
+//!
+//! The original process unshares the user, pid (and time) namespaces, because those must
+//! exist before the sandboxed child is forked; it keeps its mount and network namespaces.
+//! The child unshares the mount, network and any other namespaces itself, so nothing it
+//! mounts can reach the original process or the host. A process can enter only once: a pid
+//! namespace accepts a single init.
+//!
+//! # Modes for environments without namespaces
+//!
+//! [`Mode::Chroot`] and [`Mode::None`] exist for containers that forbid namespaces; see
+//! their docs for what they do not protect against.
+
+use std::cell::RefCell;
+use std::ffi::OsStr;
+use std::io::Write as _;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{Mode as FileMode, OFlags as OpenFlags, CWD};
+use rustix::io::Errno;
+
+mod error;
+mod report;
+mod sys;
+
+pub use error::{Error, ErrorKind, PathProblem, Step};
+pub use rustix::fs::OFlags;
+pub use rustix::process::{Pid, Signal};
+pub use sandbox_mount::Propagation;
+pub use sandbox_namespaces::{IdMap, NamespaceId, Namespaces};
+pub use sandbox_proc_fd::ProcSelfFd;
+pub use sandbox_process::ExitStatus;
+
+use report::Report;
+use sandbox_process::{Fork, ParentWatch};
+
+/// How much confinement [`Sandbox::enter`] sets up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Mode {
+    /// New namespaces, a fresh proc, and `pivot_root` into the shared directory. The
+    /// default, and the only mode that confines a process that holds open descriptors or
+    /// runs as root.
+    #[default]
+    Namespace,
+    /// No namespaces: capture `/proc/self/fd` from the host's proc, then `chroot(2)` into
+    /// the shared directory. Needs `CAP_SYS_CHROOT`. Does not protect against: a root
+    /// process (it can leave a chroot), descriptors opened before entering, other
+    /// processes (same pid namespace: signals, ptrace by the same uid), the network, and
+    /// mounts (shared with the host). [`Sandbox::enter`] returns [`Entered::Inside`]
+    /// only: no process is forked.
+    Chroot,
+    /// No confinement at all: only the [`ProcSelfFd`] handle, captured from the host's
+    /// proc (where `..` from the handle still reaches `/proc`). For environments where
+    /// neither namespaces nor chroot are allowed and the daemon still wants one code path.
+    /// [`Sandbox::enter`] returns [`Entered::Inside`] only.
+    None,
+}
+
+/// Sets up a [`Sandbox`]; made by [`Sandbox::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Builder {
+    path: PathBuf,
+    mode: Mode,
+    namespaces: Option<Namespaces>,
+    uid_map: Option<Vec<IdMap>>,
+    gid_map: Option<Vec<IdMap>>,
+    read_only: bool,
+    propagation: Propagation,
+    die_signal: Signal,
+}
+
+impl Builder {
+    /// The [`Mode`]; [`Mode::Namespace`] by default.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The namespaces to create besides the mount namespace, which [`Mode::Namespace`]
+    /// always creates. Default: `PID | NET`. `USER` is added when the process does not run
+    /// as root or an id map is given; `PID` should stay: without it the fresh proc cannot
+    /// be mounted in a user namespace, and the sandboxed process is not pid 1.
+    pub fn namespaces(mut self, namespaces: Namespaces) -> Self {
+        self.namespaces = Some(namespaces);
+        self
+    }
+
+    /// The uid map of the new user namespace. Default: the current euid mapped to itself.
+    /// Giving a map implies a user namespace. Without privilege the kernel accepts only a
+    /// single line mapping the caller's own euid.
+    pub fn uid_map(mut self, map: impl Into<Vec<IdMap>>) -> Self {
+        self.uid_map = Some(map.into());
+        self
+    }
+
+    /// The gid map of the new user namespace. Default: the current egid mapped to itself.
+    /// `setgroups` is denied before it is written, as the kernel requires without privilege.
+    pub fn gid_map(mut self, map: impl Into<Vec<IdMap>>) -> Self {
+        self.gid_map = Some(map.into());
+        self
+    }
+
+    /// Make the shared directory read-only inside the sandbox (not on the host).
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
+    /// The propagation of the sandbox's mounts: [`Propagation::Slave`] (default: mounts the
+    /// host makes below the shared directory later appear inside) or
+    /// [`Propagation::Private`] (they do not). Either way nothing mounted inside reaches
+    /// the host.
+    pub fn propagation(mut self, propagation: Propagation) -> Self {
+        self.propagation = propagation;
+        self
+    }
+
+    /// The signal the sandboxed process gets when the original process dies; SIGTERM by
+    /// default.
+    #[doc(alias = "PR_SET_PDEATHSIG")]
+    pub fn die_with_parent(mut self, signal: Signal) -> Self {
+        self.die_signal = signal;
+        self
+    }
+
+    /// Validates the configuration and opens the shared directory (`O_PATH`), once: a later
+    /// rename of the path, or a symlink swapped in for it, does not move the sandbox.
+    /// Forks nothing and changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::SharedDir`] naming the path: empty, a NUL byte, nothing there, not a
+    ///   directory, not searchable, or otherwise unopenable.
+    /// - [`Error::IdMap`]: an invalid uid or gid map.
+    /// - [`Error::OptionNeedsNamespaces`]: read-only, namespaces or id maps asked for in
+    ///   [`Mode::Chroot`] or [`Mode::None`].
+    pub fn build(self) -> Result<Sandbox, Error> {
+        if self.mode != Mode::Namespace {
+            let refused = [
+                ("read_only", self.read_only),
+                ("namespaces", self.namespaces.is_some()),
+                ("uid_map", self.uid_map.is_some()),
+                ("gid_map", self.gid_map.is_some()),
+            ];
+            if let Some((option, _)) = refused.into_iter().find(|(_, set)| *set) {
+                return Err(Error::OptionNeedsNamespaces {
+                    option,
+                    mode: self.mode,
+                });
+            }
+        }
+        let dir = open_shared_dir(&self.path)?;
+        for map in [&self.uid_map, &self.gid_map].into_iter().flatten() {
+            sandbox_namespaces::validate_id_map(map).map_err(Error::IdMap)?;
+        }
+        let mut namespaces = self.namespaces.unwrap_or(Namespaces::PID | Namespaces::NET);
+        namespaces |= Namespaces::MOUNT;
+        let root = rustix::process::geteuid().is_root();
+        if !root || self.uid_map.is_some() || self.gid_map.is_some() {
+            namespaces |= Namespaces::USER;
+        }
+        Ok(Sandbox {
+            dir,
+            path: absolute(&self.path),
+            mode: self.mode,
+            namespaces,
+            uid_map: self.uid_map,
+            gid_map: self.gid_map,
+            read_only: self.read_only,
+            propagation: self.propagation,
+            die_signal: self.die_signal,
+        })
+    }
+}
+
+/// A validated sandbox configuration holding the shared directory open; made by
+/// [`Builder::build`], used up by [`Sandbox::enter`] or [`Sandbox::confine`].
+#[derive(Debug)]
+pub struct Sandbox {
+    dir: OwnedFd,
+    path: PathBuf,
+    mode: Mode,
+    namespaces: Namespaces,
+    uid_map: Option<Vec<IdMap>>,
+    gid_map: Option<Vec<IdMap>>,
+    read_only: bool,
+    propagation: Propagation,
+    die_signal: Signal,
+}
+
+/// What [`Sandbox::enter`] returns, in each of the two processes.
+#[derive(Debug)]
+pub enum Entered {
+    /// In the original process: a handle on the sandboxed child.
+    Parent(Child),
+    /// In the sandboxed process (pid 1 of the new pid namespace in [`Mode::Namespace`]).
+    Inside(Inside),
+}
+
+/// The sandboxed process's view: what it got from entering.
+#[derive(Debug)]
+pub struct Inside {
+    proc_self_fd: ProcSelfFd,
+    pivoted: bool,
+}
+
+impl Inside {
+    /// The verified handle on `/proc/self/fd`, to reopen `O_PATH` descriptors.
+    ///
+    /// It was captured by the sandboxed process itself: a process it forks later has its
+    /// own descriptor table, which this handle does not show.
+    pub fn proc_self_fd(&self) -> &ProcSelfFd {
+        &self.proc_self_fd
+    }
+
+    /// Takes the handle out.
+    pub fn into_proc_self_fd(self) -> ProcSelfFd {
+        self.proc_self_fd
+    }
+
+    /// Whether the root was changed. False in [`Mode::None`], and when the shared directory
+    /// already was the root (sharing `/`).
+    pub fn root_changed(&self) -> bool {
+        self.pivoted
+    }
+}
+
+/// The original process's handle on the sandboxed child.
+///
+/// Wait for it: a child that is never waited for stays a zombie until the original
+/// process exits.
+#[derive(Debug)]
+pub struct Child {
+    inner: RefCell<sandbox_process::Child>,
+}
+
+impl Child {
+    /// The child's pid, as the original process sees it.
+    pub fn pid(&self) -> Pid {
+        self.inner.borrow().pid()
+    }
+
+    /// Waits for the child to end and returns how it ended. Calling it again returns the
+    /// same status.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Supervise`] when `waitpid(2)` fails.
+    pub fn wait(&self) -> Result<ExitStatus, Error> {
+        self.inner.borrow_mut().wait().map_err(Error::Supervise)
+    }
+
+    /// Returns the status if the child has ended, without blocking.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Supervise`] when `waitpid(2)` fails.
+    pub fn try_wait(&self) -> Result<Option<ExitStatus>, Error> {
+        self.inner.borrow_mut().try_wait().map_err(Error::Supervise)
+    }
+
+    /// Sends `signal` to the child (through a pidfd where the kernel has them, so a
+    /// recycled pid is never hit).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Supervise`] when the child was already reaped or the kernel refused.
+    pub fn kill(&self, signal: Signal) -> Result<(), Error> {
+        self.inner.borrow().kill(signal).map_err(Error::Supervise)
+    }
+
+    /// Waits for the child while passing the given signals on to it: they are blocked in
+    /// this process meanwhile (and unblocked again before returning).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Supervise`] when changing the signal mask or waiting fails.
+    pub fn wait_forwarding(&self, signals: &[Signal]) -> Result<ExitStatus, Error> {
+        self.inner
+            .borrow_mut()
+            .wait_forwarding(signals)
+            .map_err(Error::Supervise)
+    }
+}
+
+/// The signals [`Sandbox::confine`] passes on to the sandboxed process.
+pub const FORWARDED_SIGNALS: [Signal; 3] = [Signal::TERM, Signal::INT, Signal::HUP];
+
+/// Exit code of a sandboxed child that failed during setup (after reporting why).
+const SETUP_FAILED: i32 = 125;
+
+impl Sandbox {
+    /// Starts the configuration of a sandbox over `shared_dir`. Nothing is checked until
+    /// [`Builder::build`].
+    pub fn builder(shared_dir: impl AsRef<Path>) -> Builder {
+        Builder {
+            path: shared_dir.as_ref().to_path_buf(),
+            mode: Mode::Namespace,
+            namespaces: None,
+            uid_map: None,
+            gid_map: None,
+            read_only: false,
+            propagation: Propagation::Slave,
+            die_signal: Signal::TERM,
+        }
+    }
+
+    /// The shared directory, as an absolute path (for messages: the sandbox uses the
+    /// descriptor opened by [`Builder::build`]).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The namespaces [`Sandbox::enter`] creates in [`Mode::Namespace`].
+    pub fn namespaces(&self) -> Namespaces {
+        self.namespaces
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Enters the sandbox.
+    ///
+    /// In [`Mode::Namespace`] this forks: the original process gets [`Entered::Parent`]
+    /// once the child is fully set up, and the child, confined, gets [`Entered::Inside`].
+    /// The sequence: check that the process has one thread; unshare the user (when not
+    /// root), pid and time namespaces here and write the id maps; fork; in the child, die
+    /// with the parent, unshare the mount, network and other namespaces, make `/` slave
+    /// (or private), mount a fresh proc, capture `/proc/self/fd`, bind the shared
+    /// directory onto itself, remount it read-only if asked, `pivot_root` into it and
+    /// detach the old root; then report to the parent.
+    ///
+    /// On failure nothing half-built goes on: a child that fails reports its error and
+    /// exits, the parent reaps it and returns that error. Nothing is left on the host (no
+    /// mount in the original namespace, no temp dir). The original process may, however,
+    /// already be in the new user and pid namespaces then (there is no way back); it should
+    /// exit.
+    ///
+    /// In [`Mode::Chroot`] and [`Mode::None`] nothing is forked: the result is always
+    /// [`Entered::Inside`].
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::MultiThreaded`] when the process has more than one thread.
+    /// - [`Error::Setup`] with the [`Step`] that failed, its path and errno, whether it
+    ///   happened here or in the child. [`Error::hint`] explains the usual environmental
+    ///   causes.
+    /// - [`Error::ChildVanished`] when the child died during setup without a report.
+    pub fn enter(self) -> Result<Entered, Error> {
+        match self.mode {
+            Mode::Namespace => self.enter_namespaces(),
+            Mode::Chroot => {
+                let proc_self_fd = sandbox_proc_fd::ProcSelfFd::open_unconfined()
+                    .map_err(|e| Error::setup(Step::CaptureProcFd, &e))?;
+                sandbox_pivot_root::chroot(&self.dir)
+                    .map_err(|e| Error::setup(Step::Chroot, &e))?;
+                Ok(Entered::Inside(Inside {
+                    proc_self_fd,
+                    pivoted: true,
+                }))
+            }
+            Mode::None => {
+                let proc_self_fd = sandbox_proc_fd::ProcSelfFd::open_unconfined()
+                    .map_err(|e| Error::setup(Step::CaptureProcFd, &e))?;
+                Ok(Entered::Inside(Inside {
+                    proc_self_fd,
+                    pivoted: false,
+                }))
+            }
+        }
+    }
+
+    /// Enters the sandbox and, in the original process, stays there: waits for the
+    /// sandboxed process, passes SIGTERM, SIGINT and SIGHUP on to it, and exits with its
+    /// exit code, or dies of the same signal it died of. Only the sandboxed process returns.
+    ///
+    /// As pid 1 of its namespace, the sandboxed process would ignore signals it has no
+    /// handler for; so it starts with handlers that make SIGTERM, SIGINT, SIGHUP and the
+    /// die-with-parent signal end it with exit code 128 + the signal (the shell's
+    /// convention), which the original process then exits with. A daemon that installs its
+    /// own handlers replaces them.
+    ///
+    /// # Errors
+    ///
+    /// As [`Sandbox::enter`]; and [`Error::Supervise`] when waiting fails, after the child
+    /// was killed and reaped. The caller should exit on any error.
+    pub fn confine(self) -> Result<Inside, Error> {
+        match self.enter()? {
+            Entered::Inside(inside) => Ok(inside),
+            Entered::Parent(child) => match child.wait_forwarding(&FORWARDED_SIGNALS) {
+                Ok(status) => {
+                    let _ = std::io::stdout().flush();
+                    let _ = std::io::stderr().flush();
+                    match status.signal() {
+                        Some(signal) => sys::exit_like_signal(signal),
+                        None => sys::exit_now(status.code()),
+                    }
+                }
+                Err(e) => {
+                    let _ = child.kill(Signal::KILL);
+                    let _ = child.wait();
+                    Err(e)
+                }
+            },
+        }
+    }
+
+    fn enter_namespaces(self) -> Result<Entered, Error> {
+        sandbox_namespaces::ensure_single_threaded().map_err(threads_error)?;
+        // After unshare(CLONE_NEWUSER) the ids read back as the overflow id until mapped:
+        // take them now.
+        let uid = rustix::process::geteuid().as_raw();
+        let gid = rustix::process::getegid().as_raw();
+
+        let before_fork = self.namespaces & (Namespaces::USER | Namespaces::PID | Namespaces::TIME);
+        if !before_fork.is_empty() {
+            sandbox_namespaces::unshare(before_fork).map_err(|e| match e {
+                sandbox_namespaces::Error::MultiThreaded { .. } => threads_error(e),
+                e => Error::setup(Step::UnshareParent, &e),
+            })?;
+        }
+        if before_fork.contains(Namespaces::USER) {
+            let uid_map = self
+                .uid_map
+                .clone()
+                .unwrap_or_else(|| vec![IdMap::identity(uid)]);
+            let gid_map = self
+                .gid_map
+                .clone()
+                .unwrap_or_else(|| vec![IdMap::identity(gid)]);
+            sandbox_namespaces::write_own_id_maps(&uid_map, &gid_map)
+                .map_err(|e| Error::setup(Step::WriteIdMaps, &e))?;
+        }
+
+        let (report_rx, report_tx) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+            .map_err(|e| Error::setup(Step::PrepareFork, &e))?;
+        let watch = ParentWatch::new().map_err(|e| Error::setup(Step::PrepareFork, &e))?;
+
+        match sandbox_process::fork().map_err(|e| match e {
+            sandbox_process::Error::SingleThreaded(inner) => threads_error(inner),
+            e => Error::setup(Step::Fork, &e),
+        })? {
+            Fork::Child => {
+                drop(report_rx);
+                match self.set_up_child(watch) {
+                    Ok(inside) => {
+                        report::send_ready(&report_tx);
+                        drop(report_tx);
+                        Ok(Entered::Inside(inside))
+                    }
+                    Err(e) => {
+                        report::send_error(&report_tx, &e);
+                        sys::exit_now(SETUP_FAILED)
+                    }
+                }
+            }
+            Fork::Parent(child) => {
+                watch.parent_keep();
+                drop(report_tx);
+                let child = Child {
+                    inner: RefCell::new(child),
+                };
+                match report::receive(&report_rx) {
+                    Ok(Report::Ready) => Ok(Entered::Parent(child)),
+                    Ok(Report::Failed(e)) => {
+                        let _ = child.wait();
+                        Err(e)
+                    }
+                    Ok(Report::Nothing) => {
+                        let status = child.wait()?;
+                        Err(Error::ChildVanished { status })
+                    }
+                    Err(errno) => {
+                        let _ = child.kill(Signal::KILL);
+                        let _ = child.wait();
+                        Err(Error::setup(Step::Report, &errno))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The child's part of the sequence. Any error is sent to the parent by the caller.
+    fn set_up_child(&self, watch: ParentWatch) -> Result<Inside, Error> {
+        if self.namespaces.contains(Namespaces::PID) {
+            // As pid 1 the child would ignore these (and the die-with-parent signal)
+            // without a handler.
+            let mut signals = FORWARDED_SIGNALS.map(Signal::as_raw).to_vec();
+            signals.push(self.die_signal.as_raw());
+            sys::exit_on_signals(&signals).map_err(|e| Error::setup(Step::DieWithParent, &e))?;
+        }
+        watch
+            .die_with_parent(self.die_signal)
+            .map_err(|e| Error::setup(Step::DieWithParent, &e))?;
+
+        // unshare(CLONE_NEWNS) moves the cwd into the new mount namespace, while our
+        // descriptor keeps pointing into the old one (where no mount operation may use it).
+        rustix::process::fchdir(&self.dir).map_err(|e| self.setup_at(Step::EnterSharedDir, e))?;
+        let after_fork = self.namespaces - (Namespaces::USER | Namespaces::PID | Namespaces::TIME);
+        sandbox_namespaces::unshare(after_fork)
+            .map_err(|e| Error::setup(Step::UnshareChild, &e))?;
+
+        sandbox_mount::set_propagation("/", self.propagation, true)
+            .map_err(|e| Error::setup(Step::Propagation, &e))?;
+        sandbox_mount::mount_proc("/proc").map_err(|e| Error::setup(Step::MountProc, &e))?;
+        let proc_self_fd =
+            ProcSelfFd::capture("/proc").map_err(|e| Error::setup(Step::CaptureProcFd, &e))?;
+
+        let here = rustix::fs::openat(
+            CWD,
+            ".",
+            OpenFlags::PATH | OpenFlags::DIRECTORY | OpenFlags::CLOEXEC,
+            FileMode::empty(),
+        )
+        .map_err(|e| self.setup_at(Step::BindSharedDir, e))?;
+        let pivoted = if sandbox_pivot_root::is_current_root(&here)
+            .map_err(|e| Error::setup(Step::PivotRoot, &e))?
+        {
+            // Sharing "/": there is nothing to pivot to.
+            if self.read_only {
+                sandbox_mount::remount_read_only("/")
+                    .map_err(|e| Error::setup(Step::ReadOnly, &e))?;
+            }
+            rustix::process::chdir("/").map_err(|e| self.setup_at(Step::PivotRoot, e))?;
+            false
+        } else {
+            let tree = sandbox_mount::clone_tree(&here, true)
+                .map_err(|e| self.setup_at_leaf(Step::BindSharedDir, &e))?;
+            sandbox_mount::attach_tree(&tree, &here)
+                .map_err(|e| self.setup_at_leaf(Step::BindSharedDir, &e))?;
+            if self.read_only {
+                // The tree descriptor is the root of the new mount; its magic link in the
+                // fresh proc names exactly that mount.
+                let path = fd_path(&tree);
+                sandbox_mount::remount_read_only(&path)
+                    .map_err(|e| self.setup_at_leaf(Step::ReadOnly, &e))?;
+            }
+            sandbox_pivot_root::pivot_root(&tree)
+                .map_err(|e| self.setup_at_leaf(Step::PivotRoot, &e))?;
+            true
+        };
+        Ok(Inside {
+            proc_self_fd,
+            pivoted,
+        })
+    }
+
+    /// A setup error for an errno from a call on the shared directory.
+    fn setup_at(&self, step: Step, errno: Errno) -> Error {
+        Error::Setup {
+            step,
+            path: Some(self.path.clone()),
+            message: format!("{}: {errno}", self.path.display()),
+            errno: Some(errno),
+            in_child: false,
+        }
+    }
+
+    /// A setup error from a leaf whose error names no path of its own: the shared
+    /// directory is the path.
+    fn setup_at_leaf(&self, step: Step, e: &dyn error::LeafError) -> Error {
+        let mut err = Error::setup(step, e);
+        if let Error::Setup { path, message, .. } = &mut err {
+            if path.is_none() {
+                *path = Some(self.path.clone());
+                *message = format!("{} ({})", message, self.path.display());
+            }
+        }
+        err
+    }
+}
+
+fn threads_error(e: sandbox_namespaces::Error) -> Error {
+    match e {
+        sandbox_namespaces::Error::MultiThreaded { threads } => Error::MultiThreaded { threads },
+        e => Error::setup(Step::CheckThreads, &e),
+    }
+}
+
+/// `/proc/self/fd/N` for a descriptor.
+fn fd_path(fd: impl AsFd) -> PathBuf {
+    use std::os::fd::AsRawFd;
+    PathBuf::from(format!("/proc/self/fd/{}", fd.as_fd().as_raw_fd()))
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn open_shared_dir(path: &Path) -> Result<OwnedFd, Error> {
+    let refuse = |problem, errno| Error::SharedDir {
+        path: path.to_path_buf(),
+        problem,
+        errno,
+    };
+    let bytes = path.as_os_str().as_bytes();
+    if bytes.is_empty() {
+        return Err(refuse(PathProblem::Empty, None));
+    }
+    if bytes.contains(&0) {
+        return Err(refuse(PathProblem::ContainsNul, None));
+    }
+    // Relative paths resolve against the current directory, here and only here.
+    let fd = rustix::fs::openat(
+        CWD,
+        OsStr::from_bytes(bytes),
+        OpenFlags::PATH | OpenFlags::CLOEXEC,
+        FileMode::empty(),
+    )
+    .map_err(|errno| {
+        let problem = match errno {
+            Errno::NOENT => PathProblem::NotFound,
+            Errno::NOTDIR => PathProblem::NotFound,
+            Errno::ACCESS => PathProblem::PermissionDenied,
+            _ => PathProblem::Unopenable,
+        };
+        refuse(problem, Some(errno))
+    })?;
+    let stat =
+        rustix::fs::fstat(&fd).map_err(|errno| refuse(PathProblem::Unopenable, Some(errno)))?;
+    if rustix::fs::FileType::from_raw_mode(stat.st_mode) != rustix::fs::FileType::Directory {
+        return Err(refuse(PathProblem::NotADirectory, Some(Errno::NOTDIR)));
+    }
+    Ok(fd)
+}

@@ -1,0 +1,201 @@
+//! Enter a sandbox and look around from inside.
+//!
+//! ```text
+//! cargo run -p sandbox --example confine [DIR]
+//! ```
+//!
+//! Without DIR it makes a temporary directory with a couple of files. Runs as root or as a
+//! plain user (then through a user namespace).
+
+use std::io::Read;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+
+use sandbox::{Entered, Inside, Namespaces, OFlags, Sandbox};
+
+const KINDS: [(Namespaces, &str); 7] = [
+    (Namespaces::USER, "user"),
+    (Namespaces::MOUNT, "mnt"),
+    (Namespaces::PID, "pid"),
+    (Namespaces::NET, "net"),
+    (Namespaces::IPC, "ipc"),
+    (Namespaces::UTS, "uts"),
+    (Namespaces::CGROUP, "cgroup"),
+];
+
+fn main() {
+    let mut temp = None;
+    let dir = match std::env::args_os().nth(1) {
+        Some(d) => PathBuf::from(d),
+        None => match demo_dir() {
+            Ok(t) => temp.insert(t).path().to_path_buf(),
+            Err(e) => {
+                eprintln!("cannot make a demo directory: {e}");
+                std::process::exit(1);
+            }
+        },
+    };
+    let original_pid = rustix::process::getpid();
+    let before: Vec<_> = KINDS
+        .iter()
+        .map(|(ns, _)| sandbox_namespaces::namespace_id(*ns).ok())
+        .collect();
+
+    let sandbox = match Sandbox::builder(&dir).build() {
+        Ok(s) => s,
+        Err(e) => fail(&e),
+    };
+    println!(
+        "entering a sandbox over {} as uid {} (namespaces: {:?})",
+        sandbox.path().display(),
+        rustix::process::geteuid().as_raw(),
+        sandbox.namespaces()
+    );
+    // The child waits until the parent has looked at its namespaces, so that it is still
+    // there to be looked at.
+    let (go_rx, go_tx) = match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("pipe: {e}");
+            std::process::exit(1);
+        }
+    };
+    match sandbox.enter() {
+        Err(e) => fail(&e),
+        Ok(Entered::Parent(child)) => {
+            drop(go_rx);
+            let differ: Vec<&str> = KINDS
+                .iter()
+                .zip(&before)
+                .filter(|((ns, _), was)| {
+                    sandbox_namespaces::namespace_id_of(child.pid(), *ns).ok() != **was
+                })
+                .map(|((_, name), _)| *name)
+                .collect();
+            println!(
+                "[parent] sandboxed process {} runs in new namespaces: {}",
+                child.pid().as_raw_nonzero(),
+                differ.join(", ")
+            );
+            drop(go_tx);
+            let status = match child.wait() {
+                Ok(s) => s,
+                Err(e) => fail(&e),
+            };
+            println!(
+                "[parent] sandboxed process exited: {status:?} (code {})",
+                status.code()
+            );
+            drop(temp);
+            std::process::exit(status.code());
+        }
+        Ok(Entered::Inside(inside)) => {
+            drop(go_tx);
+            let mut go = std::fs::File::from(go_rx);
+            let _ = go.read(&mut [0u8; 1]);
+            look_around(&inside, original_pid);
+            // No destructors here: the temp dir belongs to the parent.
+            std::process::exit(0);
+        }
+    }
+}
+
+fn fail(e: &sandbox::Error) -> ! {
+    eprintln!("error: {e}");
+    if let Some(hint) = e.hint() {
+        eprintln!("hint: {hint}");
+    }
+    std::process::exit(1);
+}
+
+fn demo_dir() -> std::io::Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new().prefix("sandbox-demo-").tempdir()?;
+    std::fs::write(
+        dir.path().join("hello.txt"),
+        "hello from the shared directory\n",
+    )?;
+    std::fs::create_dir(dir.path().join("data"))?;
+    std::fs::write(dir.path().join("data/notes.txt"), "a second file\n")?;
+    std::os::unix::fs::symlink("/etc/passwd", dir.path().join("passwd-link"))?;
+    Ok(dir)
+}
+
+fn look_around(inside: &Inside, original_pid: rustix::process::Pid) {
+    println!(
+        "[inside] pid {}",
+        rustix::process::getpid().as_raw_nonzero()
+    );
+    let mut names: Vec<String> = match std::fs::read_dir("/") {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(e) => vec![format!("(cannot list /: {e})")],
+    };
+    names.sort();
+    println!("[inside] / contains: {}", names.join(" "));
+
+    let handle = inside.proc_self_fd();
+    let fs = rustix::fs::fstatfs(handle).map(|s| s.f_type);
+    println!(
+        "[inside] /proc/self/fd handle: fd {:?}, filesystem type {:#x?} (procfs is 0x9fa0), verified",
+        handle.as_fd(),
+        fs.unwrap_or_default()
+    );
+    match reopen_hello(inside) {
+        Ok(text) => println!(
+            "[inside] hello.txt reopened through the handle: {}",
+            text.trim_end()
+        ),
+        Err(e) => println!("[inside] hello.txt not reopened: {e}"),
+    }
+
+    println!("[inside] escape attempts:");
+    let root = std::fs::metadata("/")
+        .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+        .ok();
+    let dotdot = std::fs::metadata("/..")
+        .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+        .ok();
+    report("/.. is / itself", root.is_some() && root == dotdot);
+    report_missing("/etc/passwd (the host's)", Path::new("/etc/passwd"));
+    report_missing("passwd-link -> /etc/passwd", Path::new("/passwd-link"));
+    report_missing("/proc/1/root", Path::new("/proc/1/root"));
+    let kill = rustix::process::test_kill_process(original_pid);
+    report(
+        &format!(
+            "signal the original process (pid {})",
+            original_pid.as_raw_nonzero()
+        ),
+        kill.is_err(),
+    );
+}
+
+fn reopen_hello(inside: &Inside) -> std::io::Result<String> {
+    let path_fd = rustix::fs::open(
+        "/hello.txt",
+        OFlags::PATH | OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )?;
+    let fd = inside
+        .proc_self_fd()
+        .reopen(&path_fd, OFlags::RDONLY)
+        .map_err(std::io::Error::other)?;
+    let mut text = String::new();
+    std::fs::File::from(fd).read_to_string(&mut text)?;
+    Ok(text)
+}
+
+fn report(what: &str, blocked: bool) {
+    println!(
+        "  {what:<45} {}",
+        if blocked { "blocked" } else { "NOT BLOCKED" }
+    );
+}
+
+fn report_missing(what: &str, path: &Path) {
+    match std::fs::metadata(path) {
+        Err(e) => println!("  {what:<45} blocked ({e})"),
+        Ok(_) => println!("  {what:<45} NOT BLOCKED: it exists"),
+    }
+}

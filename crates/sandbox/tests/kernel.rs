@@ -1,5 +1,0 @@
-//! Kernel tests of `sandbox`, each scenario in a fresh process (see the `tests` harness).
-
-fn main() {
-    tests::main(&[])
-}
