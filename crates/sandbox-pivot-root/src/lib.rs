@@ -1,1 +1,340 @@
-//! sandbox-pivot-root
+//! Make a directory the root of the calling process: `pivot_root(2)` in a mount namespace
+//! of its own, or `chroot(2)` as the fallback.
+//!
+//! [`pivot_root`] swaps the root mount of the caller's mount namespace for the directory
+//! and detaches the old root, so that nothing outside the directory is reachable by any
+//! path: not through `..`, not through `/proc/1/root` once a new procfs is mounted.
+//! [`chroot`] only changes the caller's idea of `/`, for environments that forbid
+//! namespaces. Both take the directory as a file descriptor (`O_PATH` is enough) and
+//! detect "it already is the root" ([`Outcome::AlreadyRoot`]), which is not an error.
+//!
+//! ```no_run
+//! use std::fs::File;
+//! use sandbox_pivot_root::{pivot_root, Outcome};
+//!
+//! // In a new mount namespace (after unshare(CLONE_NEWNS)), with "/" made rslave:
+//! sandbox_mount::set_propagation("/", sandbox_mount::Propagation::Slave, true)?;
+//! // Open the directory after unsharing: an fd from before is on the old namespace.
+//! let shared = File::open("/srv/shared")?;
+//! match pivot_root(&shared)? {
+//!     Outcome::Pivoted => { /* "/" is /srv/shared, the old root is gone */ }
+//!     Outcome::AlreadyRoot => { /* nothing changed */ }
+//!     _ => {}
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+
+use std::os::fd::{AsFd, BorrowedFd};
+
+use rustix::fs::{AtFlags, StatxAttributes, StatxFlags, CWD};
+use rustix::io::Errno;
+use rustix::mount::UnmountFlags;
+use sandbox_mount::Propagation;
+
+/// What [`pivot_root`] or [`chroot`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The directory is now the root of the mount namespace and the old root is detached.
+    Pivoted,
+    /// The directory already was the root (same mount, same inode); nothing was changed.
+    AlreadyRoot,
+    /// The directory is now the caller's root directory (`chroot`); the mount namespace is
+    /// unchanged and the old root is still mounted.
+    Chrooted,
+}
+
+/// Making a directory the root failed.
+///
+/// One variant per step; the message reads like a log line and the errno (or the wrapped
+/// [`sandbox_mount::Error`]) is the [`source`](std::error::Error::source).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `statx(2)` (or `fstat(2)`) of the new root or of the current `/` failed.
+    #[error("stat {what}: {source}")]
+    Stat {
+        /// Which one: `"the new root"`, `"the directory"` (of [`is_current_root`]) or
+        /// `"the current root"`.
+        what: &'static str,
+        /// What the kernel said.
+        source: Errno,
+    },
+    /// Binding the new root onto itself (to make it a mount point) failed.
+    #[error("bind the new root onto itself: {0}")]
+    Bind(#[source] sandbox_mount::Error),
+    /// `fchdir(2)` to the new root failed (`ENOTDIR`: the fd is not a directory).
+    #[error("fchdir to the new root: {source}")]
+    Fchdir {
+        /// What the kernel said.
+        source: Errno,
+    },
+    /// `pivot_root(".", ".")` failed: `EINVAL` when a mount involved is shared, when the
+    /// root is an initramfs (rootfs), or when the caller's mount namespace does not own
+    /// the new root; `EPERM` without `CAP_SYS_ADMIN`.
+    #[error("pivot_root(\".\", \".\") into the new root: {source}")]
+    PivotRoot {
+        /// What the kernel said.
+        source: Errno,
+    },
+    /// Making the old root (stacked on the new one after the pivot) a slave failed.
+    #[error("make the old root a slave before detaching it: {0}")]
+    OldRootSlave(#[source] sandbox_mount::Error),
+    /// `umount2(".", MNT_DETACH)` of the old root failed.
+    #[error("detach the old root: {source}")]
+    DetachOldRoot {
+        /// What the kernel said.
+        source: Errno,
+    },
+    /// `chdir("/")` after the pivot or chroot failed.
+    #[error("chdir to the new /: {source}")]
+    ChdirRoot {
+        /// What the kernel said.
+        source: Errno,
+    },
+    /// `chroot(".")` failed (`EPERM` without `CAP_SYS_CHROOT`).
+    #[error("chroot into the new root: {source}")]
+    Chroot {
+        /// What the kernel said.
+        source: Errno,
+    },
+}
+
+impl Error {
+    /// The errno the kernel returned, looking into a wrapped [`sandbox_mount::Error`].
+    pub fn errno(&self) -> Option<Errno> {
+        match self {
+            Error::Stat { source, .. }
+            | Error::Fchdir { source }
+            | Error::PivotRoot { source }
+            | Error::DetachOldRoot { source }
+            | Error::ChdirRoot { source }
+            | Error::Chroot { source } => Some(*source),
+            Error::Bind(e) | Error::OldRootSlave(e) => e.errno(),
+        }
+    }
+}
+
+/// Makes the directory `new_root` the root of the caller's mount namespace, and the
+/// caller's cwd and root directory `/`.
+///
+/// 1. If `new_root` already is `/` (same device, inode and, where `statx` reports it
+///    (Linux 5.8), mount id), returns [`Outcome::AlreadyRoot`] and changes nothing.
+/// 2. If `new_root` is not the root of a mount (`STATX_ATTR_MOUNT_ROOT`; when the kernel
+///    cannot say, it is assumed not to be), binds it onto itself, recursively
+///    ([`sandbox_mount::clone_tree`] + [`sandbox_mount::attach_tree`]), and goes on from
+///    the new mount.
+/// 3. `fchdir` to it; `pivot_root(".", ".")`, which stacks the old root on top of the new
+///    one; makes the old root a slave, recursively, so that detaching it does not
+///    propagate unmounts to the namespace it came from; `umount2(".", MNT_DETACH)`;
+///    `chdir("/")`.
+///
+/// This changes the **caller's mount namespace**: it must be a mount namespace of the
+/// caller's own (`unshare(CLONE_NEWNS)`), never the host's. Every process whose root or
+/// cwd was the old root gets the new one. `new_root` must be on a mount of that
+/// namespace: an fd opened before `unshare(CLONE_NEWNS)` is not (open it after, or
+/// `fchdir` to it before and open `"."` after). The mounts involved must not be shared:
+/// make `/` slave or private, recursively, first (see [`sandbox_mount::set_propagation`]).
+/// If a step after the bind fails, the bind stays in the caller's namespace.
+///
+/// Needs `CAP_SYS_ADMIN` in the user namespace that owns the caller's mount namespace,
+/// Linux 5.2 when `new_root` is not a mount point (`open_tree`).
+///
+/// # Errors
+///
+/// - [`Error::Stat`] when `new_root` or `/` cannot be examined.
+/// - [`Error::Bind`] when the bind fails (`EINVAL`: an fd from another mount namespace).
+/// - [`Error::Fchdir`] (`ENOTDIR`: not a directory).
+/// - [`Error::PivotRoot`]: `EINVAL` when a mount involved is shared, when the root is an
+///   initramfs (the rootfs cannot be pivoted away: use [`chroot`], or boot with a real
+///   root), or when the fd is on another namespace's mount; `EPERM` without the
+///   capability.
+/// - [`Error::OldRootSlave`], [`Error::DetachOldRoot`], [`Error::ChdirRoot`] for the
+///   steps after the pivot; the new root is then in place, the old one still stacked.
+pub fn pivot_root(new_root: impl AsFd) -> Result<Outcome, Error> {
+    let new_root = new_root.as_fd();
+    let target = identify(Some(new_root), "the new root")?;
+    if target.is_same(&identify(None, "the current root")?) {
+        return Ok(Outcome::AlreadyRoot);
+    }
+    let tree;
+    let root = if target.mount_root == Some(true) {
+        new_root
+    } else {
+        tree = sandbox_mount::clone_tree(new_root, true).map_err(Error::Bind)?;
+        sandbox_mount::attach_tree(&tree, new_root).map_err(Error::Bind)?;
+        // After move_mount the tree fd is the root of the attached mount.
+        tree.as_fd()
+    };
+    rustix::process::fchdir(root).map_err(|source| Error::Fchdir { source })?;
+    rustix::process::pivot_root(".", ".").map_err(|source| Error::PivotRoot { source })?;
+    // The old root is now stacked on "." (the new root); "." resolves to it.
+    sandbox_mount::set_propagation(".", Propagation::Slave, true).map_err(Error::OldRootSlave)?;
+    rustix::mount::unmount(".", UnmountFlags::DETACH)
+        .map_err(|source| Error::DetachOldRoot { source })?;
+    rustix::process::chdir("/").map_err(|source| Error::ChdirRoot { source })?;
+    Ok(Outcome::Pivoted)
+}
+
+/// Makes the directory `new_root` the caller's root directory without a mount namespace:
+/// `fchdir(new_root)`, `chroot(".")`, `chdir("/")`. Returns [`Outcome::AlreadyRoot`]
+/// (changing nothing) when it already is `/`, else [`Outcome::Chrooted`].
+///
+/// The fallback for environments that forbid namespaces. It is much weaker than
+/// [`pivot_root`]:
+///
+/// - File descriptors open on anything outside stay usable, and `openat` through them
+///   reaches the whole file system: close them (or open them `O_CLOEXEC` and exec)
+///   first.
+/// - A process with `CAP_SYS_CHROOT` (root) can escape a chroot (chroot into a
+///   subdirectory, then walk `..` up); drop privileges right after.
+/// - The mounts are still the host's: the old root is mounted, visible through
+///   `/proc/<pid>/root` of processes outside, and mounts made inside are the host's.
+/// - Only the calling process gets the new root; other processes keep theirs.
+///
+/// Needs `CAP_SYS_CHROOT` in the caller's user namespace.
+///
+/// # Errors
+///
+/// [`Error::Stat`] when `new_root` or `/` cannot be examined; [`Error::Fchdir`]
+/// (`ENOTDIR`); [`Error::Chroot`] (`EPERM` without the capability); [`Error::ChdirRoot`].
+pub fn chroot(new_root: impl AsFd) -> Result<Outcome, Error> {
+    let new_root = new_root.as_fd();
+    let target = identify(Some(new_root), "the new root")?;
+    if target.is_same(&identify(None, "the current root")?) {
+        return Ok(Outcome::AlreadyRoot);
+    }
+    rustix::process::fchdir(new_root).map_err(|source| Error::Fchdir { source })?;
+    rustix::process::chroot(".").map_err(|source| Error::Chroot { source })?;
+    rustix::process::chdir("/").map_err(|source| Error::ChdirRoot { source })?;
+    Ok(Outcome::Chrooted)
+}
+
+/// Whether the directory `dir` is the caller's `/`: the same device and inode and, when
+/// `statx` reports mount ids (Linux 5.8), the same mount. A bind mount of `/` elsewhere
+/// has the same inode but another mount, so it is not the root.
+///
+/// # Errors
+///
+/// [`Error::Stat`] when `dir` or `/` cannot be examined.
+pub fn is_current_root(dir: impl AsFd) -> Result<bool, Error> {
+    let dir = identify(Some(dir.as_fd()), "the directory")?;
+    Ok(dir.is_same(&identify(None, "the current root")?))
+}
+
+/// What identifies a directory, and whether it is the root of its mount.
+#[derive(Debug, PartialEq, Eq)]
+struct Identity {
+    dev: (u32, u32),
+    ino: u64,
+    mount_id: Option<u64>,
+    mount_root: Option<bool>,
+}
+
+impl Identity {
+    fn is_same(&self, other: &Identity) -> bool {
+        let same_mount = match (self.mount_id, other.mount_id) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        };
+        self.dev == other.dev && self.ino == other.ino && same_mount
+    }
+}
+
+/// `statx` of `fd` (or of `/` for `None`), falling back to `fstat`/`stat` before Linux
+/// 4.11.
+fn identify(fd: Option<BorrowedFd<'_>>, what: &'static str) -> Result<Identity, Error> {
+    let mask = StatxFlags::TYPE | StatxFlags::INO | StatxFlags::MNT_ID;
+    let result = match fd {
+        Some(fd) => rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH, mask),
+        None => rustix::fs::statx(CWD, "/", AtFlags::empty(), mask),
+    };
+    let st = match result {
+        Ok(st) => st,
+        Err(Errno::NOSYS) => {
+            let st = match fd {
+                Some(fd) => rustix::fs::fstat(fd),
+                None => rustix::fs::stat("/"),
+            }
+            .map_err(|source| Error::Stat { what, source })?;
+            return Ok(Identity {
+                dev: (rustix::fs::major(st.st_dev), rustix::fs::minor(st.st_dev)),
+                ino: st.st_ino,
+                mount_id: None,
+                mount_root: None,
+            });
+        }
+        Err(source) => return Err(Error::Stat { what, source }),
+    };
+    let has = |flag: StatxFlags| st.stx_mask & flag.bits() != 0;
+    Ok(Identity {
+        dev: (st.stx_dev_major, st.stx_dev_minor),
+        ino: st.stx_ino,
+        mount_id: has(StatxFlags::MNT_ID).then_some(st.stx_mnt_id),
+        mount_root: st
+            .stx_attributes_mask
+            .contains(StatxAttributes::MOUNT_ROOT)
+            .then(|| st.stx_attributes.contains(StatxAttributes::MOUNT_ROOT)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(ino: u64, mount_id: Option<u64>) -> Identity {
+        Identity {
+            dev: (8, 1),
+            ino,
+            mount_id,
+            mount_root: None,
+        }
+    }
+
+    #[test]
+    fn the_same_directory_needs_the_same_mount_when_known() {
+        assert!(id(2, Some(5)).is_same(&id(2, Some(5))));
+        assert!(!id(2, Some(5)).is_same(&id(2, Some(6))), "a bind of / elsewhere");
+        assert!(!id(2, Some(5)).is_same(&id(3, Some(5))));
+        assert!(id(2, None).is_same(&id(2, Some(6))), "no mount id: dev/ino decide");
+        let mut other_dev = id(2, None);
+        other_dev.dev = (0, 30);
+        assert!(!other_dev.is_same(&id(2, None)));
+    }
+
+    #[test]
+    fn root_is_the_current_root() {
+        let root = std::fs::File::open("/").unwrap();
+        assert!(is_current_root(&root).unwrap());
+        let me = identify(Some(root.as_fd()), "the new root").unwrap();
+        assert_eq!(me, identify(None, "the current root").unwrap());
+        let tmp = std::fs::File::open(std::env::temp_dir()).unwrap();
+        assert_eq!(
+            is_current_root(&tmp).unwrap(),
+            std::env::temp_dir() == std::path::Path::new("/")
+        );
+    }
+
+    #[test]
+    fn errors_read_like_log_lines_and_give_the_errno() {
+        let e = Error::PivotRoot {
+            source: Errno::INVAL,
+        };
+        assert_eq!(
+            e.to_string(),
+            "pivot_root(\".\", \".\") into the new root: Invalid argument (os error 22)"
+        );
+        assert_eq!(e.errno(), Some(Errno::INVAL));
+        let e = Error::Bind(sandbox_mount::Error::CloneTree {
+            source: Errno::INVAL,
+        });
+        assert_eq!(e.errno(), Some(Errno::INVAL));
+        assert!(e.to_string().starts_with("bind the new root onto itself: clone"));
+        let e = Error::Stat {
+            what: "the new root",
+            source: Errno::BADF,
+        };
+        assert!(e.to_string().starts_with("stat the new root: "));
+    }
+}
