@@ -136,7 +136,8 @@ impl Error {
 /// namespace: an fd opened before `unshare(CLONE_NEWNS)` is not (open it after, or
 /// `fchdir` to it before and open `"."` after). The mounts involved must not be shared:
 /// make `/` slave or private, recursively, first (see [`sandbox_mount::set_propagation`]).
-/// If a step after the bind fails, the bind stays in the caller's namespace.
+/// Nothing is undone when a step fails: a bind made stays in the caller's namespace, and
+/// after the `fchdir` the cwd is the new root. A caller that fails here should exit.
 ///
 /// Needs `CAP_SYS_ADMIN` in the user namespace that owns the caller's mount namespace,
 /// Linux 5.2 when `new_root` is not a mount point (`open_tree`).
@@ -295,9 +296,15 @@ mod tests {
     #[test]
     fn the_same_directory_needs_the_same_mount_when_known() {
         assert!(id(2, Some(5)).is_same(&id(2, Some(5))));
-        assert!(!id(2, Some(5)).is_same(&id(2, Some(6))), "a bind of / elsewhere");
+        assert!(
+            !id(2, Some(5)).is_same(&id(2, Some(6))),
+            "a bind of / elsewhere"
+        );
         assert!(!id(2, Some(5)).is_same(&id(3, Some(5))));
-        assert!(id(2, None).is_same(&id(2, Some(6))), "no mount id: dev/ino decide");
+        assert!(
+            id(2, None).is_same(&id(2, Some(6))),
+            "no mount id: dev/ino decide"
+        );
         let mut other_dev = id(2, None);
         other_dev.dev = (0, 30);
         assert!(!other_dev.is_same(&id(2, None)));
@@ -330,7 +337,9 @@ mod tests {
             source: Errno::INVAL,
         });
         assert_eq!(e.errno(), Some(Errno::INVAL));
-        assert!(e.to_string().starts_with("bind the new root onto itself: clone"));
+        assert!(e
+            .to_string()
+            .starts_with("bind the new root onto itself: clone"));
         let e = Error::Stat {
             what: "the new root",
             source: Errno::BADF,
