@@ -110,6 +110,16 @@ impl Drop for Scratch {
     }
 }
 
+/// Detaches the mount at the path when dropped, so that a failed check does not leave a
+/// mount point (and so a directory) behind in the host's /tmp.
+struct DetachOnDrop(PathBuf);
+
+impl Drop for DetachOnDrop {
+    fn drop(&mut self) {
+        let _ = sandbox_mount::unmount(&self.0, true);
+    }
+}
+
 fn open_dir(path: &Path) -> Result<std::os::fd::OwnedFd, Fail> {
     rustix::fs::open(
         path,
@@ -349,6 +359,7 @@ fn mountinfo_lists_exactly_the_new_tmpfs_with_its_escaped_path_decoded() -> Test
     std::fs::create_dir(&target).map_err(failed)?;
     let before = mountinfo::read_self()?;
     sandbox_mount::mount_tmpfs(&target, Some(1 << 20))?;
+    let _guard = DetachOnDrop(target.clone());
     let raw = tests::mountinfo()?;
     let after = mountinfo::read_self()?;
 
