@@ -8,7 +8,7 @@
 //! plain user (then through a user namespace).
 
 use std::io::Read;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::{Path, PathBuf};
 
 use sandbox::{Entered, Inside, Namespaces, OFlags, Sandbox};
@@ -138,8 +138,8 @@ fn look_around(inside: &Inside, original_pid: rustix::process::Pid) {
     let handle = inside.proc_self_fd();
     let fs = rustix::fs::fstatfs(handle).map(|s| s.f_type);
     println!(
-        "[inside] /proc/self/fd handle: fd {:?}, filesystem type {:#x?} (procfs is 0x9fa0), verified",
-        handle.as_fd(),
+        "[inside] /proc/self/fd handle: fd {}, filesystem type {:#x} (procfs), verified at capture",
+        handle.as_fd().as_raw_fd(),
         fs.unwrap_or_default()
     );
     match reopen_hello(inside) {
@@ -169,6 +169,35 @@ fn look_around(inside: &Inside, original_pid: rustix::process::Pid) {
         ),
         kill.is_err(),
     );
+    let interfaces = network_interfaces();
+    report(
+        &format!("reach a network (interfaces: {})", interfaces.join(" ")),
+        interfaces == ["lo"],
+    );
+}
+
+fn network_interfaces() -> Vec<String> {
+    let mut names = Vec::new();
+    // SAFETY: if_nameindex returns a heap array terminated by an entry with index 0 (or
+    // NULL on failure); each if_name is a NUL-terminated string valid until the array is
+    // freed with if_freenameindex, which happens after we copied the names.
+    unsafe {
+        let list = libc::if_nameindex();
+        if list.is_null() {
+            return names;
+        }
+        let mut entry = list;
+        while (*entry).if_index != 0 {
+            names.push(
+                std::ffi::CStr::from_ptr((*entry).if_name)
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+            entry = entry.add(1);
+        }
+        libc::if_freenameindex(list);
+    }
+    names
 }
 
 fn reopen_hello(inside: &Inside) -> std::io::Result<String> {
