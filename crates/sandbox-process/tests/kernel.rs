@@ -1,5 +1,839 @@
 //! Kernel tests of `sandbox-process`, each scenario in a fresh process (see the `tests` harness).
+//!
+//! Scenarios named `injected_*` are not listed: the `*_under_strace` scenarios run them
+//! under `strace -f -e inject=...` to drive the failure paths the kernel does not produce
+//! on demand.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rustix::io::Errno;
+use rustix::process::{getpid, getppid, Pid, Signal, WaitOptions};
+use sandbox_process::{fork, Child, Error, ExitStatus, Fork, ParentWatch};
+use tests::{ensure, ensure_eq, fail, in_child, skip, Fail, TestResult};
 
 fn main() {
-    tests::main(&[])
+    let args: Vec<String> = std::env::args().collect();
+    let injected = args
+        .windows(2)
+        .any(|w| w[0] == "--scenario" && w[1].starts_with("injected_"));
+    if injected {
+        tests::main(tests::scenarios![
+            injected_no_pidfd_kill_and_wait_use_the_pid,
+            injected_no_pidfd_child_dies_with_its_parent,
+            injected_no_pidfd_child_of_a_dead_parent_gets_parent_gone,
+            injected_wait_retries_eintr,
+            injected_signal_mask_failure_is_reported,
+            injected_signal_mask_restore_failure_keeps_the_status,
+            injected_sigwaitinfo_failure_is_reported,
+            injected_sigwaitinfo_eintr_is_retried,
+            injected_death_signal_failure_is_reported,
+            injected_watch_pipe_failure_is_reported,
+            injected_watch_poll_failure_is_reported,
+        ])
+    }
+    tests::main(tests::scenarios![
+        fork_with_two_threads_is_refused,
+        exit_code_is_reported,
+        death_by_sigkill_is_reported,
+        death_by_sigterm_is_reported,
+        kill_delivers_a_signal,
+        try_wait_is_none_while_the_child_runs,
+        wait_twice_returns_the_same_status,
+        kill_after_wait_is_refused,
+        child_is_signalled_through_a_pidfd,
+        child_reaped_by_the_kernel_gives_echild_and_esrch,
+        fork_at_the_process_limit_reports_eagain,
+        child_dies_with_its_parent,
+        child_in_a_new_pid_namespace_dies_with_its_parent,
+        child_of_a_dead_parent_gets_parent_gone,
+        wait_forwarding_passes_a_pending_sigterm,
+        wait_forwarding_passes_sigusr1_arriving_while_waiting,
+        wait_forwarding_reaps_a_child_that_exited_before,
+        wait_forwarding_restores_the_signal_mask,
+        without_pidfd_kill_and_wait_use_the_pid_under_strace,
+        without_pidfd_child_dies_with_its_parent_under_strace,
+        without_pidfd_child_of_a_dead_parent_gets_parent_gone_under_strace,
+        wait_retries_eintr_under_strace,
+        signal_mask_failure_is_reported_under_strace,
+        signal_mask_restore_failure_keeps_the_status_under_strace,
+        sigwaitinfo_failure_is_reported_under_strace,
+        sigwaitinfo_eintr_is_retried_under_strace,
+        death_signal_failure_is_reported_under_strace,
+        watch_pipe_failure_is_reported_under_strace,
+        watch_poll_failure_is_reported_under_strace,
+    ])
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers.
+
+/// Ends a forked child at once, without the parent's exit handlers or buffered output.
+fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit ends the process; it takes no pointers.
+    unsafe { libc::_exit(code) }
+}
+
+/// Runs `body` in a forked child and exits with its code (or 100 and a message on stderr).
+fn child_main(body: impl FnOnce() -> Result<i32, Fail>) -> ! {
+    match body() {
+        Ok(code) => exit_now(code),
+        Err(Fail::Skip(m) | Fail::Failed(m)) => {
+            eprintln!("child {}: {m}", getpid().as_raw_nonzero());
+            exit_now(100)
+        }
+    }
+}
+
+fn pause_forever() -> ! {
+    loop {
+        rustix::event::pause();
+    }
+}
+
+/// Ends the test with SIGALRM after `seconds`: a bound on a wait that must not hang.
+fn deadline(seconds: u32) {
+    // SAFETY: alarm only arms a timer of this process.
+    unsafe { libc::alarm(seconds) };
+}
+
+/// The set of signals in a `/proc/<pid>/status` mask line (`SigBlk:`, `SigPnd:`, ...).
+fn signal_mask(pid: &str, field: &str) -> Result<u64, Fail> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| Fail::Failed(format!("read /proc/{pid}/status: {e}")))?;
+    let hex = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .ok_or_else(|| Fail::Failed(format!("no {field} in /proc/{pid}/status")))?;
+    u64::from_str_radix(hex.trim(), 16).map_err(tests::failed)
+}
+
+fn bit(signal: Signal) -> u64 {
+    1 << (signal.as_raw() - 1)
+}
+
+/// Blocks or unblocks signals in the test process itself.
+fn test_sigmask(how: libc::c_int, signals: &[Signal]) {
+    // SAFETY: the sigset is initialised by sigemptyset before use; all pointers are valid
+    // for the calls.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in signals {
+            libc::sigaddset(&mut set, s.as_raw());
+        }
+        libc::sigprocmask(how, &set, std::ptr::null_mut());
+    }
+}
+
+/// Waits (bounded) until `cond` holds, polling: test code may sleep, the library may not.
+fn wait_until(what: &str, mut cond: impl FnMut() -> Result<bool, Fail>) -> TestResult {
+    let end = Instant::now() + Duration::from_secs(20);
+    while !cond()? {
+        if Instant::now() > end {
+            fail!("timed out waiting until {what}");
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    Ok(())
+}
+
+/// Whether `pid` sleeps in `sigwaitinfo` (its kernel wait channel is `do_sigtimedwait`).
+fn in_sigtimedwait(pid: Pid) -> Result<bool, Fail> {
+    let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).map_err(tests::failed)?;
+    Ok(wchan.contains("sigtimedwait"))
+}
+
+/// In a forked child of a root scenario: become uid/gid 65534 with no groups.
+fn become_unprivileged() -> TestResult {
+    if !tests::is_root() {
+        return Ok(());
+    }
+    let gid = rustix::process::Gid::from_raw(65534);
+    let uid = rustix::process::Uid::from_raw(65534);
+    rustix::thread::set_thread_groups(&[])?;
+    rustix::thread::set_thread_res_gid(gid, gid, gid)?;
+    rustix::thread::set_thread_res_uid(uid, uid, uid)?;
+    Ok(())
+}
+
+fn fork_paused() -> Result<Child, Fail> {
+    match fork()? {
+        Fork::Child => pause_forever(),
+        Fork::Parent(child) => Ok(child),
+    }
+}
+
+fn signaled(signal: Signal) -> ExitStatus {
+    ExitStatus::Signaled {
+        signal: signal.as_raw(),
+        core_dumped: false,
+    }
+}
+
+/// Runs the hidden scenario `scenario` under `strace -f` with the given injections.
+fn under_strace(injections: &[&str], scenario: &str) -> TestResult {
+    let exe = std::env::current_exe().map_err(tests::failed)?;
+    let mut cmd = Command::new("strace");
+    cmd.args(["-f", "-qq", "-o", "/dev/null"]);
+    for injection in injections {
+        cmd.arg("-e").arg(format!("inject={injection}"));
+    }
+    cmd.arg(&exe)
+        .args(["--scenario", scenario])
+        .stdin(Stdio::null());
+    let out = match cmd.output() {
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => skip!("strace is not installed"),
+        Err(e) => fail!("run strace: {e}"),
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match out.status.code() {
+        Some(0) => Ok(()),
+        Some(tests::SKIP_EXIT) => skip!("{}", stderr.trim()),
+        _ => fail!(
+            "{scenario} under strace {injections:?}: {}\n{stderr}",
+            out.status
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// fork, wait, kill.
+
+fn fork_with_two_threads_is_refused() -> TestResult {
+    let _thread = std::thread::spawn(|| loop {
+        std::thread::park();
+    });
+    match fork() {
+        Err(e @ Error::SingleThreaded(sandbox_namespaces::Error::MultiThreaded { threads: 2 })) => {
+            ensure!(e.to_string().contains("2 threads"), "{e}");
+        }
+        Err(other) => fail!("expected MultiThreaded {{ threads: 2 }}, got {other:?}"),
+        Ok(Fork::Child) => exit_now(0),
+        Ok(Fork::Parent(mut child)) => {
+            let _ = child.wait();
+            fail!("fork went ahead with two threads");
+        }
+    }
+    // The kernel agrees: this process has no child.
+    ensure_eq!(
+        rustix::process::wait(WaitOptions::NOHANG).err(),
+        Some(Errno::CHILD)
+    );
+    Ok(())
+}
+
+fn exit_code_is_reported() -> TestResult {
+    match fork()? {
+        Fork::Child => exit_now(7),
+        Fork::Parent(mut child) => {
+            let status = child.wait()?;
+            ensure_eq!(status, ExitStatus::Exited(7));
+            ensure_eq!(status.code(), 7);
+            ensure_eq!(status.signal(), None);
+            ensure!(!status.success(), "exit code 7 is not success");
+        }
+    }
+    Ok(())
+}
+
+fn death_by_signal(signal: Signal) -> TestResult {
+    match fork()? {
+        Fork::Child => {
+            let _ = rustix::process::kill_process(getpid(), signal);
+            exit_now(0)
+        }
+        Fork::Parent(mut child) => {
+            let status = child.wait()?;
+            ensure_eq!(status, signaled(signal));
+            ensure_eq!(status.code(), 128 + signal.as_raw());
+            ensure_eq!(status.signal(), Some(signal.as_raw()));
+            ensure!(!status.success(), "death by signal is not success");
+        }
+    }
+    Ok(())
+}
+
+fn death_by_sigkill_is_reported() -> TestResult {
+    death_by_signal(Signal::KILL)
+}
+
+fn death_by_sigterm_is_reported() -> TestResult {
+    death_by_signal(Signal::TERM)
+}
+
+fn kill_delivers_a_signal() -> TestResult {
+    let mut child = fork_paused()?;
+    child.kill(Signal::TERM)?;
+    ensure_eq!(child.wait()?, signaled(Signal::TERM));
+    Ok(())
+}
+
+fn try_wait_is_none_while_the_child_runs() -> TestResult {
+    let (reader, writer) = std::io::pipe().map_err(tests::failed)?;
+    match fork()? {
+        Fork::Child => {
+            drop(writer);
+            // Blocks until the parent closes its end.
+            let _ = std::io::Read::read(&mut { reader }, &mut [0u8; 1]);
+            exit_now(5)
+        }
+        Fork::Parent(mut child) => {
+            drop(reader);
+            ensure_eq!(child.try_wait()?, None);
+            drop(writer);
+            deadline(20);
+            ensure_eq!(child.wait()?, ExitStatus::Exited(5));
+            ensure_eq!(child.try_wait()?, Some(ExitStatus::Exited(5)));
+        }
+    }
+    Ok(())
+}
+
+fn wait_twice_returns_the_same_status() -> TestResult {
+    match fork()? {
+        Fork::Child => exit_now(3),
+        Fork::Parent(mut child) => {
+            let first = child.wait()?;
+            ensure_eq!(first, ExitStatus::Exited(3));
+            ensure_eq!(child.wait()?, first);
+            // The kernel has nothing left to reap.
+            ensure_eq!(
+                rustix::process::wait(WaitOptions::NOHANG).err(),
+                Some(Errno::CHILD)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn kill_after_wait_is_refused() -> TestResult {
+    match fork()? {
+        Fork::Child => exit_now(0),
+        Fork::Parent(mut child) => {
+            child.wait()?;
+            match child.kill(Signal::TERM) {
+                Err(Error::AlreadyReaped { pid }) => ensure_eq!(pid, child.pid()),
+                other => fail!("expected AlreadyReaped, got {other:?}"),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn child_is_signalled_through_a_pidfd() -> TestResult {
+    let mut child = fork_paused()?;
+    let Some(pidfd) = child.pidfd() else {
+        let _ = child.kill(Signal::KILL);
+        let _ = child.wait();
+        fail!("no pidfd on a kernel with pidfd_open");
+    };
+    let fdinfo = std::fs::read_to_string(format!(
+        "/proc/self/fdinfo/{}",
+        std::os::fd::AsRawFd::as_raw_fd(&pidfd)
+    ))
+    .map_err(tests::failed)?;
+    ensure!(
+        fdinfo.contains(&format!("Pid:\t{}\n", child.pid())),
+        "the pidfd is not for pid {}: {fdinfo}",
+        child.pid()
+    );
+    child.kill(Signal::USR1)?;
+    ensure_eq!(child.wait()?, signaled(Signal::USR1));
+    ensure!(child.pidfd().is_none(), "the pidfd outlived the reaping");
+    Ok(())
+}
+
+fn child_reaped_by_the_kernel_gives_echild_and_esrch() -> TestResult {
+    // With SIGCHLD ignored the kernel reaps children itself.
+    // SAFETY: sets the disposition of SIGCHLD in this test process; no handler involved.
+    unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
+    match fork()? {
+        Fork::Child => exit_now(0),
+        Fork::Parent(mut child) => {
+            ensure!(child.pidfd().is_some(), "no pidfd");
+            deadline(20);
+            match child.wait() {
+                Err(e @ Error::Wait { .. }) => ensure_eq!(e.errno(), Some(Errno::CHILD)),
+                other => fail!("expected Wait ECHILD, got {other:?}"),
+            }
+            // Not AlreadyReaped (we did not reap it): the pidfd says the process is gone.
+            match child.kill(Signal::TERM) {
+                Err(e @ Error::Kill { .. }) => {
+                    ensure_eq!(e.errno(), Some(Errno::SRCH));
+                    ensure!(e.to_string().starts_with("send SIGTERM to process"), "{e}");
+                }
+                other => fail!("expected Kill ESRCH, got {other:?}"),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn fork_at_the_process_limit_reports_eagain() -> TestResult {
+    in_child(|| {
+        become_unprivileged()?;
+        let zero = rustix::process::Rlimit {
+            current: Some(0),
+            maximum: Some(0),
+        };
+        rustix::process::setrlimit(rustix::process::Resource::Nproc, zero)?;
+        match fork() {
+            Err(e @ Error::Fork { .. }) => {
+                ensure_eq!(e.errno(), Some(Errno::AGAIN));
+                ensure_eq!(e.to_string(), "fork");
+            }
+            Ok(Fork::Child) => exit_now(0),
+            Ok(Fork::Parent(mut child)) => {
+                let _ = child.wait();
+                fail!("fork went past RLIMIT_NPROC 0");
+            }
+            Err(other) => fail!("expected Fork EAGAIN, got {other:?}"),
+        }
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Dying with the parent.
+
+/// Reads one line the children write to `reader`, failing with what they said otherwise.
+fn read_line(reader: std::io::PipeReader) -> Result<String, Fail> {
+    let mut line = String::new();
+    BufReader::new(reader)
+        .read_line(&mut line)
+        .map_err(tests::failed)?;
+    if line.is_empty() {
+        fail!("the children exited without reporting");
+    }
+    Ok(line.trim_end().to_string())
+}
+
+/// Scenario process S forks A; A forks B with a `ParentWatch`, B arms SIGKILL and
+/// reports; S kills A and checks that B dies of SIGKILL. With `new_pid_ns`, B is pid 1 of
+/// a new pid namespace.
+fn dies_with_parent(new_pid_ns: bool, expect_pidfd: bool) -> TestResult {
+    // Orphans come to us, so we can reap B after A is gone.
+    rustix::process::set_child_subreaper(Some(getpid()))?;
+    let (reader, mut writer) = std::io::pipe().map_err(tests::failed)?;
+    let mut a = match fork()? {
+        Fork::Child => child_main(|| {
+            drop(reader);
+            if new_pid_ns {
+                let ns = sandbox_namespaces::Namespaces::PID;
+                let ns = if tests::is_root() {
+                    ns
+                } else {
+                    ns | sandbox_namespaces::Namespaces::USER
+                };
+                sandbox_namespaces::unshare(ns)?;
+            }
+            let watch = ParentWatch::new()?;
+            ensure_eq!(watch.uses_pidfd(), expect_pidfd);
+            let (armed_r, mut armed_w) = std::io::pipe().map_err(tests::failed)?;
+            match fork()? {
+                Fork::Child => child_main(|| {
+                    drop(armed_r);
+                    if new_pid_ns {
+                        ensure_eq!(getpid().as_raw_nonzero().get(), 1);
+                        ensure_eq!(getppid(), None, "getppid() of pid 1");
+                    }
+                    watch.die_with_parent(Signal::KILL)?;
+                    ensure_eq!(
+                        rustix::process::parent_process_death_signal()?,
+                        Some(Signal::KILL)
+                    );
+                    writeln!(armed_w, "armed").map_err(tests::failed)?;
+                    pause_forever()
+                }),
+                Fork::Parent(b) => {
+                    watch.parent_keep();
+                    drop(armed_w);
+                    let said = read_line(armed_r)?;
+                    ensure_eq!(said, "armed");
+                    writeln!(writer, "{}", b.pid()).map_err(tests::failed)?;
+                    pause_forever()
+                }
+            }
+        }),
+        Fork::Parent(a) => a,
+    };
+    drop(writer);
+    let line = read_line(reader)?;
+    let b: i32 = line
+        .parse()
+        .map_err(|_| tests::failed(format!("A said {line:?}")))?;
+    let b = Pid::from_raw(b).ok_or_else(|| tests::failed("pid 0"))?;
+    a.kill(Signal::KILL)?;
+    ensure_eq!(a.wait()?, signaled(Signal::KILL));
+    // B was paused forever: only the parent-death signal ends it.
+    deadline(20);
+    match rustix::process::waitpid(Some(b), WaitOptions::empty())? {
+        Some((_, status)) => ensure_eq!(
+            ExitStatus::from_raw(status.as_raw()),
+            signaled(Signal::KILL),
+            "B's status"
+        ),
+        None => fail!("waitpid returned nothing"),
+    }
+    Ok(())
+}
+
+fn child_dies_with_its_parent() -> TestResult {
+    dies_with_parent(false, true)
+}
+
+fn child_in_a_new_pid_namespace_dies_with_its_parent() -> TestResult {
+    dies_with_parent(true, true)
+}
+
+/// S forks A; A makes the watch and forks B, then exits at once; B waits until A is
+/// gone, then arms: it must get ParentGone.
+fn parent_gone(expect_pidfd: bool) -> TestResult {
+    let scenario = getpid();
+    rustix::process::set_child_subreaper(Some(scenario))?;
+    let (reader, mut writer) = std::io::pipe().map_err(tests::failed)?;
+    let mut a = match fork()? {
+        Fork::Child => child_main(|| {
+            drop(reader);
+            let watch = ParentWatch::new()?;
+            ensure_eq!(watch.uses_pidfd(), expect_pidfd);
+            let (gate_r, gate_w) = std::io::pipe().map_err(tests::failed)?;
+            match fork()? {
+                Fork::Child => child_main(|| {
+                    drop(gate_w);
+                    // EOF once A, the only holder of the write end, has closed its files;
+                    // then wait until A has also reparented us to S (a later step of its
+                    // exit: arming before that would get the signal, not ParentGone).
+                    let _ = std::io::Read::read(&mut { gate_r }, &mut [0u8; 1]);
+                    wait_until("A is gone and S is our parent", || {
+                        Ok(getppid() == Some(scenario))
+                    })?;
+                    let said = match watch.die_with_parent(Signal::KILL) {
+                        Err(Error::ParentGone) => "parent-gone".to_string(),
+                        other => format!("{other:?}"),
+                    };
+                    writeln!(writer, "{said}").map_err(tests::failed)?;
+                    Ok(0)
+                }),
+                Fork::Parent(_) => Ok(0),
+            }
+        }),
+        Fork::Parent(a) => a,
+    };
+    drop(writer);
+    deadline(20);
+    ensure_eq!(a.wait()?, ExitStatus::Exited(0));
+    ensure_eq!(read_line(reader)?, "parent-gone");
+    // Reap B (it came to us).
+    let _ = rustix::process::wait(WaitOptions::empty());
+    Ok(())
+}
+
+fn child_of_a_dead_parent_gets_parent_gone() -> TestResult {
+    parent_gone(true)
+}
+
+// ---------------------------------------------------------------------------------------
+// wait_forwarding.
+
+fn wait_forwarding_passes_a_pending_sigterm() -> TestResult {
+    // SIGTERM arrives before the supervisor waits: blocked, so it stays pending.
+    test_sigmask(libc::SIG_BLOCK, &[Signal::TERM]);
+    let mut child = match fork()? {
+        Fork::Child => {
+            test_sigmask(libc::SIG_SETMASK, &[]);
+            pause_forever()
+        }
+        Fork::Parent(child) => child,
+    };
+    rustix::process::kill_process(getpid(), Signal::TERM)?;
+    ensure!(
+        signal_mask("self", "ShdPnd:")? & bit(Signal::TERM) != 0,
+        "SIGTERM is not pending"
+    );
+    deadline(20);
+    let status = child.wait_forwarding(&[Signal::TERM, Signal::INT, Signal::USR1])?;
+    ensure_eq!(status, signaled(Signal::TERM));
+    ensure_eq!(status.code(), 143);
+    ensure_eq!(
+        signal_mask("self", "ShdPnd:")? & bit(Signal::TERM),
+        0,
+        "SIGTERM was taken"
+    );
+    Ok(())
+}
+
+fn wait_forwarding_passes_sigusr1_arriving_while_waiting() -> TestResult {
+    let mut child = match fork()? {
+        Fork::Child => child_main(|| {
+            let parent = getppid().ok_or_else(|| tests::failed("no parent"))?;
+            // Send it once the parent sleeps in sigwaitinfo. (Its SigBlk does not show:
+            // the kernel unblocks the awaited signals for the duration of the wait.)
+            wait_until("the parent sleeps in sigtimedwait", || {
+                in_sigtimedwait(parent)
+            })?;
+            rustix::process::kill_process(parent, Signal::USR1)?;
+            pause_forever()
+        }),
+        Fork::Parent(child) => child,
+    };
+    deadline(20);
+    let status = child.wait_forwarding(&[Signal::TERM, Signal::USR1])?;
+    ensure_eq!(status, signaled(Signal::USR1));
+    Ok(())
+}
+
+fn wait_forwarding_reaps_a_child_that_exited_before() -> TestResult {
+    let mut child = match fork()? {
+        Fork::Child => exit_now(9),
+        Fork::Parent(child) => child,
+    };
+    // Wait for the exit without reaping: the SIGCHLD it sent was discarded (default
+    // disposition, not blocked), so only the first reap can find it.
+    rustix::process::waitid(
+        rustix::process::WaitId::Pid(child.pid()),
+        rustix::process::WaitIdOptions::EXITED | rustix::process::WaitIdOptions::NOWAIT,
+    )?;
+    ensure_eq!(
+        signal_mask("self", "ShdPnd:")? & bit(Signal::CHILD),
+        0,
+        "SIGCHLD is pending"
+    );
+    deadline(20);
+    ensure_eq!(
+        child.wait_forwarding(&[Signal::TERM])?,
+        ExitStatus::Exited(9)
+    );
+    Ok(())
+}
+
+fn wait_forwarding_restores_the_signal_mask() -> TestResult {
+    test_sigmask(libc::SIG_BLOCK, &[Signal::USR2]);
+    let before = signal_mask("self", "SigBlk:")?;
+    ensure_eq!(before & (bit(Signal::TERM) | bit(Signal::CHILD)), 0);
+    let mut child = match fork()? {
+        Fork::Child => exit_now(0),
+        Fork::Parent(child) => child,
+    };
+    deadline(20);
+    child.wait_forwarding(&[Signal::TERM, Signal::USR2])?;
+    ensure_eq!(signal_mask("self", "SigBlk:")?, before);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Failure paths driven by strace fault injection.
+
+const NO_PIDFD: &str = "pidfd_open:error=ENOSYS";
+
+fn without_pidfd_kill_and_wait_use_the_pid_under_strace() -> TestResult {
+    under_strace(&[NO_PIDFD], "injected_no_pidfd_kill_and_wait_use_the_pid")
+}
+
+fn injected_no_pidfd_kill_and_wait_use_the_pid() -> TestResult {
+    let mut child = fork_paused()?;
+    ensure!(child.pidfd().is_none(), "pidfd_open was not failed");
+    child.kill(Signal::TERM)?;
+    ensure_eq!(child.wait()?, signaled(Signal::TERM));
+    Ok(())
+}
+
+fn without_pidfd_child_dies_with_its_parent_under_strace() -> TestResult {
+    under_strace(&[NO_PIDFD], "injected_no_pidfd_child_dies_with_its_parent")
+}
+
+fn injected_no_pidfd_child_dies_with_its_parent() -> TestResult {
+    dies_with_parent(false, false)
+}
+
+fn without_pidfd_child_of_a_dead_parent_gets_parent_gone_under_strace() -> TestResult {
+    under_strace(
+        &[NO_PIDFD],
+        "injected_no_pidfd_child_of_a_dead_parent_gets_parent_gone",
+    )
+}
+
+fn injected_no_pidfd_child_of_a_dead_parent_gets_parent_gone() -> TestResult {
+    parent_gone(false)
+}
+
+fn wait_retries_eintr_under_strace() -> TestResult {
+    under_strace(&["wait4:error=EINTR:when=1"], "injected_wait_retries_eintr")
+}
+
+fn injected_wait_retries_eintr() -> TestResult {
+    match fork()? {
+        Fork::Child => exit_now(4),
+        Fork::Parent(mut child) => ensure_eq!(child.wait()?, ExitStatus::Exited(4)),
+    }
+    Ok(())
+}
+
+fn signal_mask_failure_is_reported_under_strace() -> TestResult {
+    under_strace(
+        &["rt_sigprocmask:error=EINVAL"],
+        "injected_signal_mask_failure_is_reported",
+    )
+}
+
+fn injected_signal_mask_failure_is_reported() -> TestResult {
+    let mut child = fork_paused()?;
+    let result = child.wait_forwarding(&[Signal::TERM]);
+    let _ = child.kill(Signal::KILL);
+    let _ = child.wait();
+    match result {
+        Err(e @ Error::SignalMask { .. }) => ensure_eq!(e.errno(), Some(Errno::INVAL)),
+        other => fail!("expected SignalMask EINVAL, got {other:?}"),
+    }
+    Ok(())
+}
+
+fn signal_mask_restore_failure_keeps_the_status_under_strace() -> TestResult {
+    // The first rt_sigprocmask of the scenario process is wait_forwarding's block, the
+    // second its restore.
+    under_strace(
+        &["rt_sigprocmask:error=EINVAL:when=2"],
+        "injected_signal_mask_restore_failure_keeps_the_status",
+    )
+}
+
+fn injected_signal_mask_restore_failure_keeps_the_status() -> TestResult {
+    let mut child = match fork()? {
+        Fork::Child => exit_now(6),
+        Fork::Parent(child) => child,
+    };
+    match child.wait_forwarding(&[Signal::TERM]) {
+        Err(e @ Error::SignalMask { .. }) => ensure_eq!(e.errno(), Some(Errno::INVAL)),
+        Ok(status) => skip!(
+            "the restore was not the second rt_sigprocmask (wait_forwarding returned {status})"
+        ),
+        Err(other) => fail!("expected SignalMask EINVAL, got {other:?}"),
+    }
+    ensure_eq!(child.wait()?, ExitStatus::Exited(6));
+    Ok(())
+}
+
+fn sigwaitinfo_failure_is_reported_under_strace() -> TestResult {
+    under_strace(
+        &["rt_sigtimedwait:error=EINVAL"],
+        "injected_sigwaitinfo_failure_is_reported",
+    )
+}
+
+fn injected_sigwaitinfo_failure_is_reported() -> TestResult {
+    let before = signal_mask("self", "SigBlk:")?;
+    let mut child = fork_paused()?;
+    let result = child.wait_forwarding(&[Signal::TERM]);
+    let mask_after = signal_mask("self", "SigBlk:")?;
+    let _ = child.kill(Signal::KILL);
+    let _ = child.wait();
+    match result {
+        Err(e @ Error::SignalWait { .. }) => ensure_eq!(e.errno(), Some(Errno::INVAL)),
+        other => fail!("expected SignalWait EINVAL, got {other:?}"),
+    }
+    ensure_eq!(
+        mask_after,
+        before,
+        "the mask was restored after the failure"
+    );
+    Ok(())
+}
+
+fn sigwaitinfo_eintr_is_retried_under_strace() -> TestResult {
+    under_strace(
+        &["rt_sigtimedwait:error=EINTR:when=1"],
+        "injected_sigwaitinfo_eintr_is_retried",
+    )
+}
+
+fn injected_sigwaitinfo_eintr_is_retried() -> TestResult {
+    let mut child = match fork()? {
+        Fork::Child => child_main(|| {
+            let parent = getppid().ok_or_else(|| tests::failed("no parent"))?;
+            // Exit only once the parent really sleeps in sigwaitinfo (the injected EINTR
+            // has been retried).
+            wait_until("the parent sleeps in sigtimedwait", || {
+                in_sigtimedwait(parent)
+            })?;
+            Ok(8)
+        }),
+        Fork::Parent(child) => child,
+    };
+    deadline(30);
+    ensure_eq!(
+        child.wait_forwarding(&[Signal::TERM])?,
+        ExitStatus::Exited(8)
+    );
+    Ok(())
+}
+
+fn death_signal_failure_is_reported_under_strace() -> TestResult {
+    under_strace(
+        &["prctl:error=EINVAL"],
+        "injected_death_signal_failure_is_reported",
+    )
+}
+
+fn injected_death_signal_failure_is_reported() -> TestResult {
+    let watch = ParentWatch::new()?;
+    match fork()? {
+        Fork::Child => child_main(|| {
+            match watch.die_with_parent(Signal::KILL) {
+                Err(e @ Error::SetDeathSignal { .. }) => {
+                    ensure_eq!(e.errno(), Some(Errno::INVAL));
+                    ensure_eq!(e.to_string(), "set the parent-death signal to SIGKILL");
+                }
+                other => fail!("expected SetDeathSignal EINVAL, got {other:?}"),
+            }
+            Ok(0)
+        }),
+        Fork::Parent(mut child) => {
+            watch.parent_keep();
+            ensure_eq!(child.wait()?, ExitStatus::Exited(0));
+        }
+    }
+    Ok(())
+}
+
+fn watch_pipe_failure_is_reported_under_strace() -> TestResult {
+    under_strace(
+        &["pipe2:error=EMFILE"],
+        "injected_watch_pipe_failure_is_reported",
+    )
+}
+
+fn injected_watch_pipe_failure_is_reported() -> TestResult {
+    match ParentWatch::new() {
+        Err(e @ Error::WatchParent { .. }) => ensure_eq!(e.errno(), Some(Errno::MFILE)),
+        other => fail!("expected WatchParent EMFILE, got {other:?}"),
+    }
+    Ok(())
+}
+
+fn watch_poll_failure_is_reported_under_strace() -> TestResult {
+    under_strace(
+        &["ppoll:error=ENOMEM", "poll:error=ENOMEM"],
+        "injected_watch_poll_failure_is_reported",
+    )
+}
+
+fn injected_watch_poll_failure_is_reported() -> TestResult {
+    let watch = ParentWatch::new()?;
+    match fork()? {
+        Fork::Child => child_main(|| {
+            match watch.die_with_parent(Signal::KILL) {
+                Err(e @ Error::WatchParent { .. }) => ensure_eq!(e.errno(), Some(Errno::NOMEM)),
+                other => fail!("expected WatchParent ENOMEM, got {other:?}"),
+            }
+            Ok(0)
+        }),
+        Fork::Parent(mut child) => {
+            watch.parent_keep();
+            ensure_eq!(child.wait()?, ExitStatus::Exited(0));
+        }
+    }
+    Ok(())
 }
