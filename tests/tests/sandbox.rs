@@ -1,5 +1,1724 @@
 //! Integration tests of the composed sandbox, each scenario in a fresh process.
+//!
+//! Run as root and as an unprivileged uid (65534): without root, `enter` makes a user
+//! namespace, so almost every scenario runs in both modes.
+//!
+//! Groups:
+//! - the contract end to end (`enter`, `wait`, `confine`, die-with-parent);
+//! - bad input refused by `build()` in the original process, nothing forked;
+//! - faults: each setup system call fails in turn (strace's `-e inject` over this binary's
+//!   `enter_and_report` scenario, and a seccomp filter for the child's `unshare`), with
+//!   the right step and errno in the parent's error and the host unchanged;
+//! - escape attempts from inside;
+//! - the chroot and none modes.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::fd::AsFd;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use sandbox::{Entered, Error, ErrorKind, Mode, OFlags, PathProblem, Sandbox, Signal, Step};
+use tests::{ensure, ensure_eq, fail, skip, Fail, TestResult};
 
 fn main() {
-    tests::main(&[])
+    tests::main(tests::scenarios![
+        // The contract.
+        child_is_pid_1_in_new_namespaces_with_the_shared_dir_as_root,
+        wait_gives_the_exit_code_the_child_chose,
+        wait_reports_a_child_killed_by_a_signal,
+        proc_self_fd_reopens_o_path_fds_with_the_asked_access_mode,
+        confine_exits_with_the_child_exit_code,
+        confine_dies_of_sigkill_when_the_child_is_killed,
+        confine_dies_of_sigsegv_when_the_child_crashes,
+        confine_forwards_sigterm_sigint_sighup_to_the_child,
+        killing_the_original_process_ends_the_sandboxed_one,
+        killing_the_original_process_ends_the_sandboxed_one_with_sigkill_as_death_signal,
+        // Bad input.
+        empty_path_is_refused_at_build,
+        path_with_a_nul_byte_is_refused_at_build,
+        missing_path_is_refused_at_build,
+        regular_file_is_refused_at_build,
+        path_through_a_file_is_refused_at_build,
+        unsearchable_path_is_refused_at_build,
+        relative_path_is_resolved_once_at_build,
+        symlink_to_a_dir_is_resolved_at_build,
+        renaming_the_dir_after_build_does_not_move_the_sandbox,
+        multi_threaded_caller_gets_the_thread_count_error,
+        // Faults.
+        enter_and_report,
+        fault_unshare_in_parent_is_reported_and_leaves_host_unchanged,
+        fault_unshare_in_child_is_reported_and_leaves_host_unchanged,
+        fault_id_map_writes_are_reported_and_leave_host_unchanged,
+        fault_fork_is_reported_and_leaves_host_unchanged,
+        fault_pdeathsig_is_reported_and_leaves_host_unchanged,
+        fault_enter_shared_dir_is_reported_and_leaves_host_unchanged,
+        fault_propagation_mount_is_reported_and_leaves_host_unchanged,
+        fault_proc_mount_is_reported_and_leaves_host_unchanged,
+        fault_open_tree_is_reported_and_leaves_host_unchanged,
+        fault_move_mount_is_reported_and_leaves_host_unchanged,
+        fault_read_only_remount_is_reported_and_leaves_host_unchanged,
+        fault_pivot_root_is_reported_and_leaves_host_unchanged,
+        fault_umount_of_old_root_is_reported_and_leaves_host_unchanged,
+        fault_old_root_propagation_is_reported_and_leaves_host_unchanged,
+        fault_proc_fd_capture_is_reported_and_leaves_host_unchanged,
+        fault_pidfd_open_falls_back_and_enter_still_works,
+        fault_open_tree_enosys_falls_back_to_mount_and_enter_still_works,
+        fault_every_mount_call_in_turn_is_reported_and_leaves_host_unchanged,
+        // Escapes.
+        dotdot_from_root_is_root,
+        host_files_are_unreachable,
+        proc_root_links_are_unreachable,
+        symlinks_in_the_shared_dir_resolve_inside,
+        host_processes_cannot_be_signalled,
+        no_network_interface_but_lo,
+        cwd_is_the_new_root,
+        proc_self_fd_dotdot_does_not_reach_the_host_proc,
+        read_only_makes_writes_fail_with_erofs_and_host_stays_writable,
+        // Modes.
+        chroot_mode_makes_the_shared_dir_the_root,
+        chroot_mode_without_privilege_fails_at_the_chroot_step,
+        none_mode_changes_nothing_but_gives_a_proc_fd,
+    ])
+}
+
+// =======================================================================================
+// Shared set-up.
+
+const MARKER: &str = "marker";
+const MARKER_TEXT: &str = "the shared dir\n";
+
+/// A temp dir with `shared/` (holding the marker) inside it, and the shared dir's path.
+fn shared_dir() -> Result<(tempfile::TempDir, PathBuf), Fail> {
+    let top = tests::temp_dir()?;
+    let shared = top.path().join("shared");
+    std::fs::create_dir(&shared).map_err(io_ctx("mkdir shared"))?;
+    std::fs::write(shared.join(MARKER), MARKER_TEXT).map_err(io_ctx("write marker"))?;
+    Ok((top, shared))
+}
+
+fn marker_text_at(path: &str) -> Result<String, Fail> {
+    std::fs::read_to_string(path).map_err(io_ctx(format!("read {path}")))
+}
+
+// =======================================================================================
+// The contract.
+
+fn child_is_pid_1_in_new_namespaces_with_the_shared_dir_as_root() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let before = own_namespaces()?;
+    let get = |n: &str| before.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    let root = tests::is_root();
+    let sandbox = Sandbox::builder(&shared).build()?;
+    let mut seen = BTreeMap::new();
+    let out = run_inside_with(
+        sandbox,
+        0,
+        |child| {
+            let pid = child.pid().as_raw_nonzero().get();
+            for n in ["pid", "net", "mnt", "user"] {
+                seen.insert(n, ns(Some(pid), n)?);
+            }
+            // The parent created the pid namespace: the child is in the one it forks into.
+            seen.insert("parent_pid_for_children", ns(None, "pid_for_children")?);
+            Ok(())
+        },
+        |_inside| {
+            Ok(format!(
+                "pid={}\nmarker={}\n",
+                std::process::id(),
+                marker_text_at("/marker")?.trim_end()
+            ))
+        },
+    )?;
+    ensure_eq!(
+        need(&out.report, "pid")?,
+        "1",
+        "getpid() inside the sandbox"
+    );
+    ensure_eq!(
+        need(&out.report, "marker")?,
+        MARKER_TEXT.trim_end(),
+        "/marker inside"
+    );
+    for n in ["pid", "net", "mnt"] {
+        ensure!(
+            Some(&seen[n]) != get(n).as_ref(),
+            "the child's {n} namespace {} is the original one",
+            seen[n]
+        );
+    }
+    ensure_eq!(seen["pid"], seen["parent_pid_for_children"]);
+    if root {
+        ensure_eq!(
+            Some(&seen["user"]),
+            get("user").as_ref(),
+            "root needs no user namespace"
+        );
+    } else {
+        ensure!(
+            Some(&seen["user"]) != get("user").as_ref(),
+            "unprivileged, the child must be in a new user namespace, is in {}",
+            seen["user"]
+        );
+    }
+    // The original process keeps its mount and network namespaces.
+    ensure_eq!(ns(None, "mnt")?, get("mnt").unwrap_or_default());
+    ensure_eq!(ns(None, "net")?, get("net").unwrap_or_default());
+    Ok(())
+}
+
+fn wait_gives_the_exit_code_the_child_chose() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let sandbox = Sandbox::builder(&shared).build()?;
+    let out = run_inside_with(sandbox, 42, |_| Ok(()), |_| Ok(String::new()))?;
+    ensure_eq!(out.status.code(), 42);
+    ensure_eq!(out.status.signal(), None);
+    Ok(())
+}
+
+fn wait_reports_a_child_killed_by_a_signal() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let sandbox = Sandbox::builder(&shared).build()?;
+    match sandbox.enter()? {
+        Entered::Inside(_) => loop {
+            // SAFETY: pause(2) takes no arguments.
+            unsafe { libc::pause() };
+        },
+        Entered::Parent(child) => {
+            child.kill(Signal::KILL)?;
+            let status = child.wait()?;
+            ensure_eq!(status.signal(), Some(libc::SIGKILL));
+            ensure_eq!(status.code(), 128 + libc::SIGKILL, "the shell's convention");
+            // A second wait gives the same status.
+            let again = child.wait()?;
+            ensure_eq!(again.signal(), Some(libc::SIGKILL));
+            Ok(())
+        }
+    }
+}
+
+fn proc_self_fd_reopens_o_path_fds_with_the_asked_access_mode() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let sandbox = Sandbox::builder(&shared).build()?;
+    run_inside(sandbox, |inside| {
+        use std::io::{Read, Seek, Write};
+        let proc_fd = inside.proc_self_fd();
+        let path_fd = rustix::fs::open(
+            "/marker",
+            OFlags::PATH | OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(failed)?;
+        ensure_eq!(
+            access_mode(path_fd.as_fd())?,
+            libc::O_PATH,
+            "the O_PATH fd itself"
+        );
+
+        let ro = proc_fd.reopen(&path_fd, OFlags::RDONLY).map_err(failed)?;
+        ensure_eq!(access_mode(ro.as_fd())?, libc::O_RDONLY, "reopened RDONLY");
+        let mut text = String::new();
+        std::fs::File::from(ro)
+            .read_to_string(&mut text)
+            .map_err(io_ctx("read reopened"))?;
+        ensure_eq!(text, MARKER_TEXT);
+
+        let rw = proc_fd.reopen(&path_fd, OFlags::RDWR).map_err(failed)?;
+        ensure_eq!(access_mode(rw.as_fd())?, libc::O_RDWR, "reopened RDWR");
+        let mut f = std::fs::File::from(rw);
+        f.seek(std::io::SeekFrom::End(0)).map_err(io_ctx("seek"))?;
+        f.write_all(b"appended\n")
+            .map_err(io_ctx("write through the reopened fd"))?;
+        drop(f);
+        ensure_eq!(
+            marker_text_at("/marker")?,
+            format!("{MARKER_TEXT}appended\n")
+        );
+
+        let dir = rustix::fs::open(
+            "/",
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(failed)?;
+        let d = proc_fd
+            .reopen(&dir, OFlags::RDONLY | OFlags::DIRECTORY)
+            .map_err(failed)?;
+        ensure_eq!(access_mode(d.as_fd())?, libc::O_RDONLY, "reopened dir");
+        let mut names = Vec::new();
+        let mut it = rustix::fs::Dir::read_from(&d).map_err(failed)?;
+        while let Some(e) = it.next() {
+            names.push(
+                e.map_err(failed)?
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        }
+        ensure!(
+            names.iter().any(|n| n == MARKER),
+            "readdir through the reopened fd: {names:?}"
+        );
+        Ok(String::new())
+    })?;
+    Ok(())
+}
+
+/// Forks an "original process" that builds a sandbox over `shared` and confines itself;
+/// inside, runs `inside`. Returns the original process's pid.
+fn spawn_confined(shared: &Path, inside: impl FnOnce() -> i32) -> Result<i32, Fail> {
+    let shared = shared.to_path_buf();
+    fork_process(move || {
+        no_core_dumps();
+        let sandbox = match Sandbox::builder(&shared).build() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("build: {e}");
+                return 90;
+            }
+        };
+        match sandbox.confine() {
+            Ok(_inside) => exit_now(inside()),
+            Err(e) => {
+                eprintln!("confine: {e}");
+                91
+            }
+        }
+    })
+}
+
+fn confine_exits_with_the_child_exit_code() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    for code in [0, 3, 77, 200] {
+        let original = spawn_confined(&shared, || code)?;
+        ensure_eq!(
+            waitpid(original)?,
+            Ended::Code(code),
+            "the original process's status"
+        );
+    }
+    Ok(())
+}
+
+/// A sandboxed child that says it is ready over `w`, then waits forever.
+fn ready_then_pause(w: std::io::PipeWriter) -> i32 {
+    send(w, "ready");
+    loop {
+        // SAFETY: pause(2) takes no arguments.
+        unsafe { libc::pause() };
+    }
+}
+
+fn confine_dies_of_sigkill_when_the_child_is_killed() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let (mut r, w) = pipe()?;
+    let original = spawn_confined(&shared, move || ready_then_pause(w))?;
+    expect(&mut r, "ready")?;
+    let sandboxed = wait_for_child_of(original, Duration::from_secs(5))?;
+    // From the parent pid namespace, SIGKILL reaches even a namespace's pid 1.
+    kill(sandboxed, libc::SIGKILL).map_err(|e| failed(format!("kill: errno {e}")))?;
+    ensure_eq!(waitpid(original)?, Ended::Signal(libc::SIGKILL));
+    Ok(())
+}
+
+fn confine_dies_of_sigsegv_when_the_child_crashes() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let original = spawn_confined(&shared, || {
+        // A real fault (not kill(2), which a pid namespace's init ignores): read a page
+        // mapped with no access.
+        // SAFETY: mmap of a fresh anonymous page; the read faults, which is the point:
+        // the kernel kills the process with SIGSEGV before anything is read.
+        unsafe {
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                4096,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            if p == libc::MAP_FAILED {
+                return 92;
+            }
+            std::ptr::read_volatile(p as *const u8) as i32
+        }
+    })?;
+    ensure_eq!(waitpid(original)?, Ended::Signal(libc::SIGSEGV));
+    Ok(())
+}
+
+extern "C" fn exit_with_signal_code(sig: libc::c_int) {
+    // SAFETY: _exit is async-signal-safe.
+    unsafe { libc::_exit(100 + sig) }
+}
+
+fn confine_forwards_sigterm_sigint_sighup_to_the_child() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        let (mut r, w) = pipe()?;
+        let original = spawn_confined(&shared, move || {
+            // SAFETY: installs a handler that only calls _exit; the handler has the
+            // signature signal(2) expects.
+            unsafe {
+                libc::signal(
+                    sig,
+                    exit_with_signal_code as *const () as libc::sighandler_t,
+                )
+            };
+            ready_then_pause(w)
+        })?;
+        expect(&mut r, "ready")?;
+        // The supervisor must be in its forwarding wait, or the signal would kill it.
+        wait_blocked(original, &[sig], Duration::from_secs(5))?;
+        kill(original, sig).map_err(|e| failed(format!("kill: errno {e}")))?;
+        ensure_eq!(
+            waitpid(original)?,
+            Ended::Code(100 + sig),
+            "signal {sig} sent to the original process reaches the child"
+        );
+    }
+    Ok(())
+}
+
+/// The original process enters (with `configure` applied to the builder) and tells us the
+/// child's pid; we SIGKILL the original process and expect the sandboxed one to end.
+fn original_dies_child_follows(
+    configure: impl FnOnce(sandbox::Builder) -> sandbox::Builder,
+) -> Result<Ended, Fail> {
+    let (_top, shared) = shared_dir()?;
+    become_subreaper()?;
+    let (r, w) = pipe()?;
+    let (ready_r, ready_w) = pipe()?;
+    // The closure (holding the write ends) is dropped unrun in this process.
+    let original = fork_process(move || {
+        let sandbox = match configure(Sandbox::builder(&shared)).build() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("build: {e}");
+                return 90;
+            }
+        };
+        match sandbox.enter() {
+            Ok(Entered::Inside(_)) => {
+                drop(w);
+                exit_now(ready_then_pause(ready_w))
+            }
+            Ok(Entered::Parent(child)) => {
+                drop(ready_w);
+                send(w, &child.pid().as_raw_nonzero().get().to_string());
+                loop {
+                    // SAFETY: pause(2) takes no arguments.
+                    unsafe { libc::pause() };
+                }
+            }
+            Err(e) => {
+                eprintln!("enter: {e}");
+                91
+            }
+        }
+    })?;
+    let sandboxed: i32 = receive(r)
+        .parse()
+        .map_err(|e| failed(format!("the original process sent no pid: {e}")))?;
+    ensure_eq!(receive(ready_r), "ready");
+    kill(original, libc::SIGKILL).map_err(|e| failed(format!("kill: errno {e}")))?;
+    ensure_eq!(waitpid(original)?, Ended::Signal(libc::SIGKILL));
+    // We are the subreaper: the orphan is ours to reap once it is gone.
+    match waitpid_timeout(sandboxed, Duration::from_secs(5))? {
+        Some(ended) => Ok(ended),
+        None => {
+            let state = stat_of(sandboxed);
+            let _ = kill(sandboxed, libc::SIGKILL);
+            let _ = waitpid(sandboxed);
+            fail!(
+                "the sandboxed process {sandboxed} outlived its original process by 5 s (state, ppid: {state:?})"
+            )
+        }
+    }
+}
+
+fn killing_the_original_process_ends_the_sandboxed_one() -> TestResult {
+    // Default death signal (SIGTERM). The sandboxed code installs no handler: a daemon
+    // must not need one to die with its parent. (A pid namespace's init ignores SIGTERM
+    // without a handler, so the sandbox may catch it and exit 128 + 15.)
+    let ended = original_dies_child_follows(|b| b)?;
+    ensure!(
+        ended == Ended::Signal(libc::SIGTERM) || ended == Ended::Code(128 + libc::SIGTERM),
+        "the sandboxed process ended with {ended:?}, not of SIGTERM"
+    );
+    Ok(())
+}
+
+fn killing_the_original_process_ends_the_sandboxed_one_with_sigkill_as_death_signal() -> TestResult
+{
+    let ended = original_dies_child_follows(|b| b.die_with_parent(Signal::KILL))?;
+    ensure_eq!(ended, Ended::Signal(libc::SIGKILL));
+    Ok(())
+}
+
+// =======================================================================================
+// Bad input.
+
+/// `build()` must refuse `path` with `Error::SharedDir { problem }` naming the path, in
+/// this process, forking nothing and changing no namespace.
+fn refused(path: &Path, problem: PathProblem, kind: ErrorKind, errno: Option<i32>) -> TestResult {
+    let before = own_namespaces()?;
+    let result = Sandbox::builder(path).build();
+    let err = match result {
+        Ok(s) => fail!("build() accepted {path:?}: {s:?}"),
+        Err(e) => e,
+    };
+    match &err {
+        Error::SharedDir {
+            path: named,
+            problem: got,
+            ..
+        } => {
+            ensure_eq!(named.as_path(), path, "the error names the path");
+            ensure_eq!(*got, problem, "the problem, for {path:?}");
+        }
+        other => fail!("expected Error::SharedDir for {path:?}, got {other:?}"),
+    }
+    ensure_eq!(err.kind(), kind, "kind() of {err}");
+    ensure_eq!(err.path(), Some(path), "path()");
+    if let Some(errno) = errno {
+        ensure_eq!(
+            err.errno().map(|e| e.raw_os_error()),
+            Some(errno),
+            "errno()"
+        );
+    }
+    let msg = err.to_string();
+    ensure!(!msg.contains('\n'), "one log line: {msg:?}");
+    if !path.as_os_str().is_empty() && !path.to_string_lossy().contains('\0') {
+        ensure!(
+            msg.contains(&*path.to_string_lossy()),
+            "the message names the path: {msg:?}"
+        );
+    }
+    ensure_eq!(children_of(getpid()), Vec::<i32>::new(), "nothing forked");
+    ensure_eq!(own_namespaces()?, before, "no namespace changed");
+    Ok(())
+}
+
+fn empty_path_is_refused_at_build() -> TestResult {
+    refused(
+        Path::new(""),
+        PathProblem::Empty,
+        ErrorKind::InvalidInput,
+        None,
+    )
+}
+
+fn path_with_a_nul_byte_is_refused_at_build() -> TestResult {
+    let dir = tests::temp_dir()?;
+    let mut bytes = dir.path().as_os_str().as_encoded_bytes().to_vec();
+    bytes.extend_from_slice(b"/a\0b");
+    use std::os::unix::ffi::OsStrExt;
+    let path = Path::new(std::ffi::OsStr::from_bytes(&bytes));
+    refused(
+        path,
+        PathProblem::ContainsNul,
+        ErrorKind::InvalidInput,
+        None,
+    )
+}
+
+fn missing_path_is_refused_at_build() -> TestResult {
+    let dir = tests::temp_dir()?;
+    refused(
+        &dir.path().join("no-such-dir"),
+        PathProblem::NotFound,
+        ErrorKind::NotFound,
+        Some(libc::ENOENT),
+    )
+}
+
+fn regular_file_is_refused_at_build() -> TestResult {
+    let dir = tests::temp_dir()?;
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").map_err(io_ctx("write file"))?;
+    refused(
+        &file,
+        PathProblem::NotADirectory,
+        ErrorKind::InvalidInput,
+        Some(libc::ENOTDIR),
+    )
+}
+
+fn path_through_a_file_is_refused_at_build() -> TestResult {
+    let dir = tests::temp_dir()?;
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").map_err(io_ctx("write file"))?;
+    // Nothing exists at file/sub: the kernel says ENOTDIR.
+    refused(
+        &file.join("sub"),
+        PathProblem::NotFound,
+        ErrorKind::NotFound,
+        Some(libc::ENOTDIR),
+    )
+}
+
+fn unsearchable_path_is_refused_at_build() -> TestResult {
+    if tests::is_root() {
+        skip!("root searches any directory (CAP_DAC_READ_SEARCH); the unprivileged run covers it");
+    }
+    let dir = tests::temp_dir()?;
+    let locked = dir.path().join("locked");
+    std::fs::create_dir_all(locked.join("inner")).map_err(io_ctx("mkdir"))?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000))
+        .map_err(io_ctx("chmod"))?;
+    let r = refused(
+        &locked.join("inner"),
+        PathProblem::PermissionDenied,
+        ErrorKind::PermissionDenied,
+        Some(libc::EACCES),
+    );
+    let _ = std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755));
+    r
+}
+
+/// Enters and reports which of the given names exist in "/".
+fn names_at_root_inside(
+    sandbox: Sandbox,
+    names: &'static [&'static str],
+) -> Result<Vec<String>, Fail> {
+    let out = run_inside(sandbox, move |_| {
+        Ok(names
+            .iter()
+            .filter(|n| Path::new("/").join(n).exists())
+            .map(|n| format!("{n}=yes\n"))
+            .collect())
+    })?;
+    Ok(names
+        .iter()
+        .filter(|n| fact(&out.report, n).is_some())
+        .map(|n| n.to_string())
+        .collect())
+}
+
+fn relative_path_is_resolved_once_at_build() -> TestResult {
+    let top = tests::temp_dir()?;
+    let (a, b) = (top.path().join("a"), top.path().join("b"));
+    for (d, m) in [(&a, "marker-a"), (&b, "marker-b")] {
+        std::fs::create_dir_all(d.join("shared")).map_err(io_ctx("mkdir"))?;
+        std::fs::write(d.join("shared").join(m), m).map_err(io_ctx("write"))?;
+    }
+    std::env::set_current_dir(&a).map_err(io_ctx("chdir a"))?;
+    let sandbox = Sandbox::builder("shared").build()?;
+    ensure_eq!(
+        sandbox.path(),
+        a.join("shared").as_path(),
+        "path() is absolute"
+    );
+    std::env::set_current_dir(&b).map_err(io_ctx("chdir b"))?;
+    let seen = names_at_root_inside(sandbox, &["marker-a", "marker-b"])?;
+    ensure_eq!(
+        seen,
+        vec!["marker-a".to_string()],
+        "the sandbox uses the dir resolved at build"
+    );
+    Ok(())
+}
+
+fn symlink_to_a_dir_is_resolved_at_build() -> TestResult {
+    let top = tests::temp_dir()?;
+    let (a, b) = (top.path().join("a"), top.path().join("b"));
+    for (d, m) in [(&a, "marker-a"), (&b, "marker-b")] {
+        std::fs::create_dir(d).map_err(io_ctx("mkdir"))?;
+        std::fs::write(d.join(m), m).map_err(io_ctx("write"))?;
+    }
+    let link = top.path().join("link");
+    symlink(&a, &link).map_err(io_ctx("symlink"))?;
+    let sandbox = Sandbox::builder(&link).build()?;
+    // Swap the link to point at b.
+    let tmp = top.path().join("link.new");
+    symlink(&b, &tmp).map_err(io_ctx("symlink"))?;
+    std::fs::rename(&tmp, &link).map_err(io_ctx("rename link"))?;
+    let seen = names_at_root_inside(sandbox, &["marker-a", "marker-b"])?;
+    ensure_eq!(
+        seen,
+        vec!["marker-a".to_string()],
+        "the link's target at build time"
+    );
+    Ok(())
+}
+
+fn renaming_the_dir_after_build_does_not_move_the_sandbox() -> TestResult {
+    let top = tests::temp_dir()?;
+    let d = top.path().join("d");
+    std::fs::create_dir(&d).map_err(io_ctx("mkdir"))?;
+    std::fs::write(d.join("marker-a"), "a").map_err(io_ctx("write"))?;
+    let sandbox = Sandbox::builder(&d).build()?;
+    std::fs::rename(&d, top.path().join("moved")).map_err(io_ctx("rename"))?;
+    std::fs::create_dir(&d).map_err(io_ctx("mkdir again"))?;
+    std::fs::write(d.join("marker-b"), "b").map_err(io_ctx("write"))?;
+    let seen = names_at_root_inside(sandbox, &["marker-a", "marker-b"])?;
+    ensure_eq!(
+        seen,
+        vec!["marker-a".to_string()],
+        "the directory opened at build"
+    );
+    Ok(())
+}
+
+fn multi_threaded_caller_gets_the_thread_count_error() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let sandbox = Sandbox::builder(&shared).build()?;
+    let before = own_namespaces()?;
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let _ = rx.recv();
+    });
+    let result = sandbox.enter();
+    let _ = tx.send(());
+    let _ = thread.join();
+    match result {
+        Err(Error::MultiThreaded { threads }) => ensure_eq!(threads, 2),
+        Err(e) => fail!("expected Error::MultiThreaded, got {e:?}"),
+        Ok(Entered::Parent(_)) => fail!("enter() worked with two threads"),
+        Ok(Entered::Inside(_)) => exit_now(3),
+    }
+    ensure_eq!(own_namespaces()?, before, "no namespace changed");
+    ensure_eq!(children_of(getpid()), Vec::<i32>::new(), "nothing forked");
+    Ok(())
+}
+
+// =======================================================================================
+// Faults: fail each setup system call in turn.
+
+/// Environment variables of the `enter_and_report` helper.
+const ENV_READ_ONLY: &str = "SANDBOX_TEST_READ_ONLY";
+const ENV_DENY_UNSHARE: &str = "SANDBOX_TEST_DENY_UNSHARE_FLAGS";
+
+/// A helper scenario for the fault tests (passes on its own): enters a sandbox over a
+/// fresh temp dir and prints one parseable line with the result (`ENTER ok code=0`, or
+/// `ENTER err step=... errno=... in_child=...`), then after an error checks what it can
+/// only check in itself: its mount table is the one it had, and it has no child left.
+fn enter_and_report() -> TestResult {
+    let mounts_before = tests::mountinfo()?;
+    let (_top, shared) = shared_dir()?;
+    if let Ok(flags) = std::env::var(ENV_DENY_UNSHARE) {
+        let flags = flags.parse().map_err(failed)?;
+        fail_unshare_with_flags(flags, libc::EDOM as u32)?;
+    }
+    let sandbox = Sandbox::builder(&shared)
+        .read_only(std::env::var_os(ENV_READ_ONLY).is_some())
+        .build()?;
+    match sandbox.enter() {
+        Ok(Entered::Inside(_)) => {
+            let ok = std::fs::read_to_string("/marker").is_ok_and(|t| t == MARKER_TEXT);
+            exit_now(if ok { 0 } else { 1 })
+        }
+        Ok(Entered::Parent(child)) => {
+            let status = child.wait()?;
+            println!("ENTER ok code={}", status.code());
+            ensure_eq!(status.code(), 0, "the child saw /marker");
+        }
+        Err(e) => {
+            let in_child = match &e {
+                Error::Setup { in_child, .. } => in_child.to_string(),
+                _ => "none".into(),
+            };
+            println!(
+                "ENTER err step={} errno={} in_child={} kind={:?} path={} msg={}",
+                e.step().map_or("none", |s| s.name()),
+                e.errno().map_or(0, |e| e.raw_os_error()),
+                in_child,
+                e.kind(),
+                e.path().map_or("none".into(), |p| p.display().to_string()),
+                e.to_string().replace('\n', "\\n"),
+            );
+            let children = children_of(getpid());
+            let mounts_same = tests::mountinfo()? == mounts_before;
+            println!("HOST children={children:?} mounts_same={mounts_same}");
+        }
+    }
+    Ok(())
+}
+
+/// One call found in a traced run: which process (the helper or the sandboxed child)
+/// and its ordinal among that process's calls of the same system call.
+#[derive(Debug)]
+struct Call {
+    in_helper: bool,
+    nth: usize,
+    line: String,
+}
+
+/// The per-process strace logs of a run of `enter_and_report`: (is helper, lines).
+type Trace = Vec<(bool, Vec<String>)>;
+
+fn strace_available() -> bool {
+    Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn exe() -> Result<PathBuf, Fail> {
+    std::env::current_exe().map_err(io_ctx("current_exe"))
+}
+
+/// Runs `enter_and_report` under `strace -ff`, tracing `syscalls`, and returns each
+/// process's calls.
+fn trace_enter(syscalls: &str, env: &[(&str, &str)]) -> Result<Trace, Fail> {
+    let dir = tests::temp_dir()?;
+    let prefix = dir.path().join("trace");
+    let out = Command::new("strace")
+        .args(["-ff", "-qq", "-e"])
+        .arg(format!("trace=execve,{syscalls}"))
+        .arg("-o")
+        .arg(&prefix)
+        .arg(exe()?)
+        .args(["--scenario", "enter_and_report"])
+        .envs(env.iter().copied())
+        .output()
+        .map_err(io_ctx("run strace"))?;
+    ensure!(
+        out.status.success(),
+        "the untouched run failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut procs = Vec::new();
+    for name in listing(dir.path())? {
+        let text = std::fs::read_to_string(dir.path().join(&name)).map_err(io_ctx("read trace"))?;
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let helper = lines.iter().any(|l| l.starts_with("execve("));
+        procs.push((helper, lines));
+    }
+    Ok(procs)
+}
+
+/// Finds the first call of `syscall` whose line contains `needle`, in the helper (the
+/// original process) or in the child.
+fn find_call(trace: &Trace, syscall: &str, in_helper: bool, needle: &str) -> Result<Call, Fail> {
+    let open = format!("{syscall}(");
+    for (helper, lines) in trace {
+        if *helper != in_helper {
+            continue;
+        }
+        let calls = lines.iter().filter(|l| l.starts_with(&open));
+        for (i, l) in calls.enumerate() {
+            if l.contains(needle) {
+                return Ok(Call {
+                    in_helper,
+                    nth: i + 1,
+                    line: l.clone(),
+                });
+            }
+        }
+    }
+    let dump: Vec<&String> = trace
+        .iter()
+        .filter(|(h, _)| *h == in_helper)
+        .flat_map(|(_, l)| l)
+        .collect();
+    fail!(
+        "no {syscall}(...{needle}...) in the {} process; its calls: {dump:#?}",
+        if in_helper { "original" } else { "sandboxed" }
+    )
+}
+
+/// The first `write(fd, ...)` in the original process after the call `open`.
+fn first_write_after(trace: &Trace, open: &Call, fd: i32) -> Result<Call, Fail> {
+    let Some((_, lines)) = trace.iter().find(|(h, _)| *h) else {
+        fail!("no trace of the original process");
+    };
+    let at = lines
+        .iter()
+        .position(|l| *l == open.line)
+        .ok_or_else(|| failed("the open call vanished from the trace"))?;
+    let before = lines[..at]
+        .iter()
+        .filter(|l| l.starts_with("write("))
+        .count();
+    let prefix = format!("write({fd}, ");
+    let (i, line) = lines[at..]
+        .iter()
+        .filter(|l| l.starts_with("write("))
+        .enumerate()
+        .find(|(_, l)| l.starts_with(&prefix))
+        .ok_or_else(|| failed(format!("no write to fd {fd} after {}", open.line)))?;
+    Ok(Call {
+        in_helper: true,
+        nth: before + i + 1,
+        line: line.clone(),
+    })
+}
+
+/// What a faulted run of `enter_and_report` printed.
+#[derive(Debug, Default)]
+struct FaultRun {
+    ok: bool,
+    step: String,
+    errno: i32,
+    in_child: String,
+    path: String,
+    msg: String,
+    host: String,
+}
+
+/// Runs `enter_and_report` with `inject` (an strace `-e inject=` value, or none) and
+/// `env`, checking that it leaves the host as it was: no new mount, no file left in its
+/// private TMPDIR nor new entry in /tmp, no child left behind.
+fn run_faulted(inject: Option<&str>, env: &[(&str, &str)]) -> Result<FaultRun, Fail> {
+    let tmp = tests::temp_dir()?;
+    let tmp_before = listing("/tmp")?;
+    let mounts_before = tests::mountinfo()?;
+    let mut cmd = Command::new("strace");
+    cmd.args(["-f", "-qq", "-o", "/dev/null"]);
+    if let Some(inject) = inject {
+        cmd.arg("-e").arg(format!("inject={inject}"));
+    }
+    let out = cmd
+        .arg(exe()?)
+        .args(["--scenario", "enter_and_report"])
+        .env("TMPDIR", tmp.path())
+        .envs(env.iter().copied())
+        .output()
+        .map_err(io_ctx("run strace"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    ensure!(
+        out.status.success(),
+        "enter_and_report with {inject:?} ended with {:?}:\n{stdout}{stderr}",
+        out.status
+    );
+    let mut run = FaultRun::default();
+    for line in stdout.lines() {
+        if let Some(rest) = line.strip_prefix("ENTER ") {
+            run.ok = rest.starts_with("ok");
+            for field in rest.split(' ') {
+                match field.split_once('=') {
+                    Some(("step", v)) => run.step = v.into(),
+                    Some(("errno", v)) => run.errno = v.parse().unwrap_or(-1),
+                    Some(("in_child", v)) => run.in_child = v.into(),
+                    Some(("path", v)) => run.path = v.into(),
+                    _ => {}
+                }
+            }
+            if let Some((_, m)) = rest.split_once(" msg=") {
+                run.msg = m.into();
+            }
+        }
+        if let Some(rest) = line.strip_prefix("HOST ") {
+            run.host = rest.into();
+        }
+    }
+    ensure!(
+        run.ok || !run.step.is_empty(),
+        "no ENTER line from the helper with {inject:?}:\n{stdout}{stderr}"
+    );
+    if !run.ok {
+        ensure_eq!(
+            run.host.as_str(),
+            "children=[] mounts_same=true",
+            "the original process after {inject:?} ({})",
+            run.msg
+        );
+    }
+    // The host, seen from here.
+    ensure!(
+        tests::mountinfo()? == mounts_before,
+        "the host's mount table changed after {inject:?}"
+    );
+    ensure_eq!(
+        listing(tmp.path())?.len(),
+        0,
+        "files left in TMPDIR after {inject:?}"
+    );
+    let new_in_tmp: Vec<String> = listing("/tmp")?
+        .difference(&tmp_before)
+        .filter(|n| !n.starts_with("sandbox-test-") && !n.starts_with(".tmp"))
+        .cloned()
+        .collect();
+    ensure!(
+        new_in_tmp.is_empty(),
+        "new entries in /tmp after {inject:?}: {new_in_tmp:?} (maybe from a concurrent run)"
+    );
+    Ok(run)
+}
+
+const INJECTED: &str = "EDOM";
+
+/// Fails `call` with EDOM and checks the parent's error: the step, `in_child`, the errno.
+fn expect_fault(syscall: &str, call: &Call, step: Step, env: &[(&str, &str)]) -> TestResult {
+    let inject = format!("{syscall}:error={INJECTED}:when={}", call.nth);
+    let run = run_faulted(Some(&inject), env)?;
+    ensure!(
+        !run.ok,
+        "enter() worked although {inject} failed {}",
+        call.line
+    );
+    ensure_eq!(
+        run.step,
+        step.name(),
+        "step after failing {} ({})",
+        call.line,
+        run.msg
+    );
+    ensure_eq!(
+        run.errno,
+        libc::EDOM,
+        "errno after failing {} ({})",
+        call.line,
+        run.msg
+    );
+    ensure_eq!(
+        run.in_child,
+        (!call.in_helper).to_string(),
+        "in_child after failing {} ({})",
+        call.line,
+        run.msg
+    );
+    Ok(())
+}
+
+/// Traces a clean run, finds the call, fails it.
+fn fault(
+    syscall: &str,
+    in_helper: bool,
+    needle: &str,
+    step: Step,
+    env: &[(&str, &str)],
+) -> TestResult {
+    if !strace_available() {
+        skip!("strace is not installed");
+    }
+    let trace = trace_enter(syscall, env)?;
+    let call = find_call(&trace, syscall, in_helper, needle)?;
+    expect_fault(syscall, &call, step, env)
+}
+
+fn fault_unshare_in_parent_is_reported_and_leaves_host_unchanged() -> TestResult {
+    // CLONE_NEWPID is created by the original process, in both modes.
+    fault("unshare", true, "CLONE_NEWPID", Step::UnshareParent, &[])
+}
+
+fn fault_unshare_in_child_is_reported_and_leaves_host_unchanged() -> TestResult {
+    // strace counts calls per process and the original process's unshare comes first in
+    // both: a seccomp filter on the flags fails only the child's unshare(CLONE_NEWNS).
+    let flags = (libc::CLONE_NEWNS as u32).to_string();
+    let env = [(ENV_DENY_UNSHARE, flags.as_str())];
+    let run = run_faulted(None, &env)?;
+    ensure!(
+        !run.ok,
+        "enter() worked although unshare(CLONE_NEWNS) failed"
+    );
+    ensure_eq!(run.step, Step::UnshareChild.name(), "({})", run.msg);
+    ensure_eq!(run.errno, libc::EDOM, "({})", run.msg);
+    ensure_eq!(run.in_child, "true", "({})", run.msg);
+    Ok(())
+}
+
+fn fault_id_map_writes_are_reported_and_leave_host_unchanged() -> TestResult {
+    if tests::is_root() {
+        skip!("root needs no user namespace and writes no id map; the unprivileged run covers it");
+    }
+    if !strace_available() {
+        skip!("strace is not installed");
+    }
+    let trace = trace_enter("open,openat,write", &[])?;
+    for file in ["setgroups", "gid_map", "uid_map"] {
+        // rustix opens CWD-relative paths with open(2) where the architecture has it.
+        let needle = format!("/{file}\"");
+        let (syscall, open) = match find_call(&trace, "open", true, &needle) {
+            Ok(call) => ("open", call),
+            Err(_) => ("openat", find_call(&trace, "openat", true, &needle)?),
+        };
+        expect_fault(syscall, &open, Step::WriteIdMaps, &[])?;
+        // The write to the descriptor that openat returned.
+        let fd = open
+            .line
+            .rsplit("= ")
+            .next()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+            .ok_or_else(|| failed(format!("no fd in {:?}", open.line)))?;
+        let write = first_write_after(&trace, &open, fd)?;
+        ensure!(
+            write
+                .line
+                .contains(if file == "setgroups" { "deny" } else { " 1" }),
+            "the write after opening {file} is not the map: {}",
+            write.line
+        );
+        expect_fault("write", &write, Step::WriteIdMaps, &[])?;
+    }
+    Ok(())
+}
+
+fn fault_fork_is_reported_and_leaves_host_unchanged() -> TestResult {
+    fault("clone", true, "SIGCHLD", Step::Fork, &[])
+}
+
+fn fault_pdeathsig_is_reported_and_leaves_host_unchanged() -> TestResult {
+    fault("prctl", false, "PR_SET_PDEATHSIG", Step::DieWithParent, &[])
+}
+
+fn fault_enter_shared_dir_is_reported_and_leaves_host_unchanged() -> TestResult {
+    fault("fchdir", false, "", Step::EnterSharedDir, &[])
+}
+
+fn fault_propagation_mount_is_reported_and_leaves_host_unchanged() -> TestResult {
+    fault("mount", false, "MS_REC|MS_SLAVE", Step::Propagation, &[])
+}
+
+fn fault_proc_mount_is_reported_and_leaves_host_unchanged() -> TestResult {
+    fault("mount", false, "\"proc\"", Step::MountProc, &[])
+}
+
+fn fault_open_tree_is_reported_and_leaves_host_unchanged() -> TestResult {
+    fault(
+        "open_tree",
+        false,
+        "OPEN_TREE_CLONE",
+        Step::BindSharedDir,
+        &[],
+    )
+}
+
+fn fault_move_mount_is_reported_and_leaves_host_unchanged() -> TestResult {
+    fault("move_mount", false, "", Step::BindSharedDir, &[])
+}
+
+fn fault_read_only_remount_is_reported_and_leaves_host_unchanged() -> TestResult {
+    if !strace_available() {
+        skip!("strace is not installed");
+    }
+    let env = [(ENV_READ_ONLY, "1")];
+    // The new mount API (mount_setattr), or mount(MS_REMOUNT|MS_BIND|MS_RDONLY).
+    let trace = trace_enter("mount,mount_setattr", &env)?;
+    let (syscall, call) = match find_call(&trace, "mount_setattr", false, "MOUNT_ATTR_RDONLY") {
+        Ok(c) => ("mount_setattr", c),
+        Err(_) => ("mount", find_call(&trace, "mount", false, "MS_RDONLY")?),
+    };
+    expect_fault(syscall, &call, Step::ReadOnly, &env)
+}
+
+fn fault_pivot_root_is_reported_and_leaves_host_unchanged() -> TestResult {
+    fault("pivot_root", false, "", Step::PivotRoot, &[])
+}
+
+fn fault_umount_of_old_root_is_reported_and_leaves_host_unchanged() -> TestResult {
+    fault("umount2", false, "(\".\", MNT_DETACH", Step::PivotRoot, &[])
+}
+
+fn fault_old_root_propagation_is_reported_and_leaves_host_unchanged() -> TestResult {
+    // After pivot_root, the old root (at ".") is made slave before it is detached.
+    fault("mount", false, "(NULL, \".\"", Step::PivotRoot, &[])
+}
+
+fn fault_proc_fd_capture_is_reported_and_leaves_host_unchanged() -> TestResult {
+    // Whatever the capture does (a bind over /proc, fstatfs to verify), failing its calls
+    // gives the capture step.
+    if !strace_available() {
+        skip!("strace is not installed");
+    }
+    let trace = trace_enter("mount,umount2,fstatfs,open_tree", &[])?;
+    let proc_mount = find_call(&trace, "mount", false, "\"proc\"")?;
+    let mut tried = 0;
+    for syscall in ["mount", "umount2", "fstatfs"] {
+        let Some((_, lines)) = trace.iter().find(|(h, _)| !*h) else {
+            fail!("no sandboxed child in the trace");
+        };
+        let open = format!("{syscall}(");
+        let calls: Vec<&String> = lines.iter().filter(|l| l.starts_with(&open)).collect();
+        // The calls between the proc mount and the bind of the shared directory.
+        let start = lines
+            .iter()
+            .position(|l| *l == proc_mount.line)
+            .unwrap_or(0);
+        let end = lines
+            .iter()
+            .position(|l| l.starts_with("open_tree("))
+            .unwrap_or(lines.len());
+        for (i, l) in calls.iter().enumerate() {
+            let at = lines.iter().position(|x| x == *l).unwrap_or(0);
+            if at <= start || at >= end {
+                continue;
+            }
+            let call = Call {
+                in_helper: false,
+                nth: i + 1,
+                line: l.to_string(),
+            };
+            expect_fault(syscall, &call, Step::CaptureProcFd, &[])?;
+            tried += 1;
+        }
+    }
+    ensure!(
+        tried > 0,
+        "no call between the proc mount and the bind: {trace:#?}"
+    );
+    Ok(())
+}
+
+fn fault_pidfd_open_falls_back_and_enter_still_works() -> TestResult {
+    if !strace_available() {
+        skip!("strace is not installed");
+    }
+    // The parent watch and the child handle fall back to a pipe and to the plain pid.
+    for when in [1, 2] {
+        let run = run_faulted(Some(&format!("pidfd_open:error=ENOSYS:when={when}")), &[])?;
+        ensure!(
+            run.ok,
+            "enter failed without pidfds (call {when}): {}",
+            run.msg
+        );
+    }
+    Ok(())
+}
+
+fn fault_open_tree_enosys_falls_back_to_mount_and_enter_still_works() -> TestResult {
+    if !strace_available() {
+        skip!("strace is not installed");
+    }
+    // Kernels before 5.2 have no open_tree: the bind falls back to mount(2).
+    let run = run_faulted(Some("open_tree:error=ENOSYS"), &[])?;
+    ensure!(
+        run.ok,
+        "enter failed when open_tree is missing: {}",
+        run.msg
+    );
+    Ok(())
+}
+
+/// Every mount-related call of the sandboxed child fails in turn: each gives a setup
+/// error from the child with the injected errno (or, for a call with a fallback, a
+/// working sandbox), and leaves the host unchanged.
+fn fault_every_mount_call_in_turn_is_reported_and_leaves_host_unchanged() -> TestResult {
+    if !strace_available() {
+        skip!("strace is not installed");
+    }
+    let syscalls = "mount,umount2,open_tree,move_mount,mount_setattr,fsopen,fsconfig,fsmount,pivot_root,chdir,fchdir,fstatfs";
+    let env = [(ENV_READ_ONLY, "1")];
+    let trace = trace_enter(syscalls, &env)?;
+    // strace counts per process: skip an ordinal the original process also reaches, as
+    // the injection would hit it there too.
+    let mut in_helper: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, lines) in trace.iter().filter(|(h, _)| *h) {
+        for line in lines {
+            if let Some(name) = line.split('(').next() {
+                *in_helper.entry(name.to_string()).or_insert(0) += 1;
+            }
+        }
+    }
+    let mut tried = 0;
+    for (helper, lines) in &trace {
+        if *helper {
+            continue;
+        }
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for line in lines {
+            let Some(name) = line
+                .split('(')
+                .next()
+                .filter(|n| syscalls.split(',').any(|s| s == *n))
+            else {
+                continue;
+            };
+            let n = counts.entry(name.to_string()).or_insert(0);
+            *n += 1;
+            if in_helper.get(name).is_some_and(|h| *h >= *n) {
+                continue;
+            }
+            let inject = format!("{name}:error={INJECTED}:when={n}");
+            let run = run_faulted(Some(&inject), &env)?;
+            tried += 1;
+            if run.ok {
+                // A failure the code survives is fine only if the sandbox still works,
+                // which enter_and_report checked (the child saw /marker).
+                continue;
+            }
+            ensure_eq!(
+                run.errno,
+                libc::EDOM,
+                "errno after failing {line} ({})",
+                run.msg
+            );
+            ensure_eq!(
+                run.in_child,
+                "true",
+                "in_child after failing {line} ({})",
+                run.msg
+            );
+        }
+    }
+    ensure!(
+        tried > 5,
+        "only {tried} calls found in the sandboxed child: {trace:#?}"
+    );
+    Ok(())
+}
+
+// =======================================================================================
+// Escape attempts from inside.
+
+fn dotdot_from_root_is_root() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let sandbox = Sandbox::builder(&shared).build()?;
+    run_inside(sandbox, |_| {
+        let root = dev_ino("/").map_err(io_ctx("stat /"))?;
+        for p in ["/..", "/../..", "/../../../..", "/./../."] {
+            ensure_eq!(dev_ino(p).map_err(io_ctx(p))?, root, "{p} is /");
+        }
+        ensure!(
+            Path::new("/../marker").exists(),
+            "/../marker is the shared marker"
+        );
+        // chdir("..") from "/" stays at "/".
+        std::env::set_current_dir("..").map_err(io_ctx("chdir .."))?;
+        ensure_eq!(
+            dev_ino(".").map_err(io_ctx("stat ."))?,
+            root,
+            "cwd after chdir .."
+        );
+        Ok(String::new())
+    })?;
+    Ok(())
+}
+
+fn host_files_are_unreachable() -> TestResult {
+    let (top, shared) = shared_dir()?;
+    let outside = top.path().join("outside-marker");
+    std::fs::write(&outside, "host").map_err(io_ctx("write outside marker"))?;
+    ensure!(
+        Path::new("/etc/passwd").exists(),
+        "the host has /etc/passwd"
+    );
+    let outside_s = outside.to_string_lossy().into_owned();
+    let shared_s = shared.to_string_lossy().into_owned();
+    let sandbox = Sandbox::builder(&shared).build()?;
+    run_inside(sandbox, move |_| {
+        for p in [
+            "/etc/passwd",
+            "/outside-marker",
+            "/../outside-marker",
+            outside_s.as_str(),
+            "/tmp",
+            "/proc",
+            "/dev",
+        ] {
+            let got = errno_of(std::fs::symlink_metadata(p));
+            ensure_eq!(got, Some(libc::ENOENT), "{p} inside the sandbox");
+        }
+        // The host path of the shared dir means nothing inside either.
+        ensure!(
+            !Path::new(&shared_s).join(MARKER).exists(),
+            "{shared_s} reachable inside"
+        );
+        let names = listing("/")?;
+        ensure_eq!(
+            names.into_iter().collect::<Vec<_>>(),
+            vec![MARKER.to_string()],
+            "ls /"
+        );
+        Ok(String::new())
+    })?;
+    Ok(())
+}
+
+fn proc_root_links_are_unreachable() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    std::fs::create_dir(shared.join("p")).map_err(io_ctx("mkdir p"))?;
+    let host_pid = getpid();
+    let sandbox = Sandbox::builder(&shared).build()?;
+    let out = run_inside(sandbox, move |_| {
+        for p in [
+            "/proc/1/root",
+            "/proc/self/root",
+            "/proc/1/cwd",
+            "/proc/self/fd",
+        ] {
+            ensure_eq!(
+                errno_of(std::fs::symlink_metadata(p)),
+                Some(libc::ENOENT),
+                "{p}"
+            );
+        }
+        // A proc mounted from inside (when the kernel allows it at all) shows only the
+        // sandbox's pid namespace, and its pid 1's root is the sandbox's root.
+        // SAFETY: mount(2) with valid NUL-terminated strings and no data.
+        let r = unsafe {
+            libc::mount(
+                c"proc".as_ptr(),
+                c"/p".as_ptr(),
+                c"proc".as_ptr(),
+                libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                std::ptr::null(),
+            )
+        };
+        if r != 0 {
+            return Ok(format!("mounted=no errno={}\n", errno()));
+        }
+        let root = dev_ino("/").map_err(io_ctx("stat /"))?;
+        ensure_eq!(
+            dev_ino("/p/1/root").map_err(io_ctx("/p/1/root"))?,
+            root,
+            "/p/1/root"
+        );
+        ensure_eq!(
+            dev_ino("/p/self/root").map_err(io_ctx("/p/self/root"))?,
+            root,
+            "/p/self/root"
+        );
+        let pids: Vec<String> = listing("/p")?
+            .into_iter()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            .collect();
+        ensure_eq!(
+            pids,
+            vec!["1".to_string()],
+            "the processes a fresh proc shows"
+        );
+        ensure!(
+            !Path::new(&format!("/p/{host_pid}")).exists(),
+            "host pid {host_pid} visible"
+        );
+        Ok("mounted=yes\n".into())
+    })?;
+    if fact(&out.report, "mounted") == Some("no") {
+        // Unprivileged, the kernel refuses: no fully visible proc in this mount namespace.
+        ensure!(
+            !tests::is_root(),
+            "root could not mount a proc inside: {}",
+            out.report
+        );
+        ensure_eq!(
+            fact(&out.report, "errno"),
+            Some(libc::EPERM.to_string().as_str())
+        );
+    }
+    Ok(())
+}
+
+fn symlinks_in_the_shared_dir_resolve_inside() -> TestResult {
+    let (top, shared) = shared_dir()?;
+    std::fs::write(top.path().join("outside-marker"), "host").map_err(io_ctx("write"))?;
+    for (name, target) in [
+        ("host-etc", "/etc"),
+        ("passwd", "/etc/passwd"),
+        ("up", "../../.."),
+        ("outside", "../outside-marker"),
+        (
+            "abs-outside",
+            &*top.path().join("outside-marker").to_string_lossy(),
+        ),
+        ("root", "/"),
+    ] {
+        symlink(target, shared.join(name)).map_err(io_ctx("symlink"))?;
+    }
+    let sandbox = Sandbox::builder(&shared).build()?;
+    run_inside(sandbox, |_| {
+        for p in [
+            "/host-etc",
+            "/host-etc/passwd",
+            "/passwd",
+            "/outside",
+            "/abs-outside",
+            "/up/outside-marker",
+        ] {
+            ensure_eq!(
+                errno_of(std::fs::metadata(p)),
+                Some(libc::ENOENT),
+                "{p} resolves inside"
+            );
+        }
+        let root = dev_ino("/").map_err(io_ctx("stat /"))?;
+        ensure_eq!(
+            dev_ino("/up").map_err(io_ctx("/up"))?,
+            root,
+            "/up -> ../../.. is /"
+        );
+        ensure_eq!(
+            dev_ino("/root").map_err(io_ctx("/root"))?,
+            root,
+            "/root -> / is /"
+        );
+        ensure!(
+            Path::new("/up/marker").exists(),
+            "/up/marker is the shared marker"
+        );
+        ensure_eq!(
+            std::fs::canonicalize("/up/up/up").map_err(io_ctx("canonicalize"))?,
+            PathBuf::from("/")
+        );
+        Ok(String::new())
+    })?;
+    Ok(())
+}
+
+fn host_processes_cannot_be_signalled() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let mut sleeper = Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .map_err(io_ctx("spawn sleep"))?;
+    let (me, other) = (getpid(), sleeper.id() as i32);
+    let sandbox = Sandbox::builder(&shared).build()?;
+    let result = run_inside(sandbox, move |_| {
+        for pid in [me, other] {
+            ensure_eq!(
+                kill(pid, 0),
+                Err(libc::ESRCH),
+                "kill({pid}, 0) of a host process"
+            );
+        }
+        // Signal 0 to every process but ourselves: there is none.
+        ensure_eq!(kill(-1, 0), Err(libc::ESRCH), "kill(-1, 0)");
+        // The parent is outside: getppid() is 0 for a namespace's init.
+        // SAFETY: getppid takes no arguments.
+        ensure_eq!(unsafe { libc::getppid() }, 0, "getppid()");
+        Ok(String::new())
+    });
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    result?;
+    Ok(())
+}
+
+fn no_network_interface_but_lo() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let host = interface_names()?;
+    let sandbox = Sandbox::builder(&shared).build()?;
+    let out = run_inside(sandbox, |_| {
+        Ok(format!("ifaces={}\n", interface_names()?.join(",")))
+    })?;
+    ensure_eq!(
+        need(&out.report, "ifaces")?,
+        "lo",
+        "interfaces inside (host has {host:?})"
+    );
+    Ok(())
+}
+
+fn cwd_is_the_new_root() -> TestResult {
+    let (top, shared) = shared_dir()?;
+    // Start from somewhere else on the host, outside the shared dir.
+    std::env::set_current_dir(top.path()).map_err(io_ctx("chdir"))?;
+    let sandbox = Sandbox::builder(&shared).build()?;
+    run_inside(sandbox, |_| {
+        ensure_eq!(
+            std::env::current_dir().map_err(io_ctx("getcwd"))?,
+            PathBuf::from("/")
+        );
+        ensure_eq!(
+            dev_ino(".").map_err(io_ctx("stat ."))?,
+            dev_ino("/").map_err(io_ctx("stat /"))?
+        );
+        ensure!(
+            Path::new("marker").exists(),
+            "relative paths resolve in the shared dir"
+        );
+        ensure!(
+            !Path::new("shared").exists() && !Path::new("../shared").exists(),
+            "cwd outside"
+        );
+        Ok(String::new())
+    })?;
+    Ok(())
+}
+
+fn proc_self_fd_dotdot_does_not_reach_the_host_proc() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let host_pid = getpid();
+    let sandbox = Sandbox::builder(&shared).build()?;
+    run_inside(sandbox, move |inside| {
+        let handle = inside.proc_self_fd();
+        let root = dev_ino("/").map_err(io_ctx("stat /"))?;
+        let mut up = String::from("..");
+        for _ in 0..5 {
+            // The host's proc would have our scenario process in it.
+            let host_entry = format!("{up}/{host_pid}");
+            let r = rustix::fs::openat(
+                handle,
+                &*host_entry,
+                OFlags::PATH,
+                rustix::fs::Mode::empty(),
+            );
+            ensure!(
+                r.is_err(),
+                "{host_entry} from the proc-fd handle exists: host proc reachable"
+            );
+            // Whatever pid 1 is reachable, its root is the sandbox's.
+            let one = format!("{up}/1/root");
+            if let Ok(fd) =
+                rustix::fs::openat(handle, &*one, OFlags::PATH, rustix::fs::Mode::empty())
+            {
+                let st = rustix::fs::fstat(&fd).map_err(failed)?;
+                ensure_eq!((st.st_dev, st.st_ino), root, "{one} from the handle");
+            }
+            up.push_str("/..");
+        }
+        Ok(String::new())
+    })?;
+    Ok(())
+}
+
+fn read_only_makes_writes_fail_with_erofs_and_host_stays_writable() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    std::fs::create_dir(shared.join("sub")).map_err(io_ctx("mkdir sub"))?;
+    let sandbox = Sandbox::builder(&shared).read_only(true).build()?;
+    run_inside(sandbox, |_| {
+        for p in ["/new-file", "/sub/new-file"] {
+            ensure_eq!(
+                errno_of(std::fs::write(p, "x")),
+                Some(libc::EROFS),
+                "create {p}"
+            );
+        }
+        let w = std::fs::OpenOptions::new().append(true).open("/marker");
+        ensure_eq!(errno_of(w), Some(libc::EROFS), "open /marker for writing");
+        ensure_eq!(
+            errno_of(std::fs::remove_file("/marker")),
+            Some(libc::EROFS),
+            "unlink"
+        );
+        ensure_eq!(
+            errno_of(std::fs::create_dir("/d")),
+            Some(libc::EROFS),
+            "mkdir"
+        );
+        ensure_eq!(marker_text_at("/marker")?, MARKER_TEXT, "still readable");
+        Ok(String::new())
+    })?;
+    // The host's view stays writable.
+    std::fs::write(shared.join("new-file"), "x").map_err(io_ctx("write on the host"))?;
+    std::fs::write(shared.join("sub/new-file"), "x").map_err(io_ctx("write on the host"))?;
+    Ok(())
+}
+
+// =======================================================================================
+// Modes.
+
+fn chroot_mode_makes_the_shared_dir_the_root() -> TestResult {
+    tests::require_root()?;
+    let (top, shared) = shared_dir()?;
+    std::fs::write(top.path().join("outside-marker"), "host").map_err(io_ctx("write"))?;
+    let me = getpid();
+    let before = own_namespaces()?;
+    let sandbox = Sandbox::builder(&shared).mode(Mode::Chroot).build()?;
+    let inside = match sandbox.enter()? {
+        Entered::Inside(inside) => inside,
+        Entered::Parent(_) => fail!("chroot mode forked"),
+    };
+    // No fork: still this process, in the same namespaces (checked through the handle on
+    // the host's proc, since /proc is outside the new root).
+    ensure_eq!(getpid(), me, "same process");
+    ensure!(inside.root_changed(), "root_changed()");
+    ensure_eq!(marker_text_at("/marker")?, MARKER_TEXT);
+    ensure_eq!(
+        errno_of(std::fs::metadata("/outside-marker")),
+        Some(libc::ENOENT)
+    );
+    ensure_eq!(
+        errno_of(std::fs::metadata("/../outside-marker")),
+        Some(libc::ENOENT)
+    );
+    ensure_eq!(
+        errno_of(std::fs::metadata("/etc/passwd")),
+        Some(libc::ENOENT)
+    );
+    ensure_eq!(
+        dev_ino("/..").map_err(io_ctx("/.."))?,
+        dev_ino("/").map_err(io_ctx("/"))?
+    );
+    let handle = inside.proc_self_fd();
+    for (name, was) in &before {
+        if name == "pid_for_children" {
+            continue;
+        }
+        let link =
+            rustix::fs::readlinkat(handle, format!("../ns/{name}"), Vec::new()).map_err(failed)?;
+        ensure_eq!(
+            link.to_string_lossy(),
+            was.as_str(),
+            "namespace {name} unchanged"
+        );
+    }
+    let path_fd = rustix::fs::open(
+        "/marker",
+        OFlags::PATH | OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(failed)?;
+    let fd = handle.reopen(&path_fd, OFlags::RDONLY).map_err(failed)?;
+    ensure_eq!(access_mode(fd.as_fd())?, libc::O_RDONLY);
+    Ok(())
+}
+
+fn chroot_mode_without_privilege_fails_at_the_chroot_step() -> TestResult {
+    if tests::is_root() {
+        skip!("root may chroot; the unprivileged run covers the refusal");
+    }
+    let (_top, shared) = shared_dir()?;
+    let root = dev_ino("/").map_err(io_ctx("stat /"))?;
+    let sandbox = Sandbox::builder(&shared).mode(Mode::Chroot).build()?;
+    match sandbox.enter() {
+        Err(e) => {
+            ensure_eq!(e.step(), Some(Step::Chroot), "{e}");
+            ensure_eq!(
+                e.errno().map(|e| e.raw_os_error()),
+                Some(libc::EPERM),
+                "{e}"
+            );
+            ensure_eq!(e.kind(), ErrorKind::PermissionDenied);
+        }
+        Ok(_) => fail!("chroot worked without CAP_SYS_CHROOT"),
+    }
+    ensure_eq!(
+        dev_ino("/").map_err(io_ctx("stat /"))?,
+        root,
+        "the root did not change"
+    );
+    Ok(())
+}
+
+fn none_mode_changes_nothing_but_gives_a_proc_fd() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let me = getpid();
+    let before = own_namespaces()?;
+    let root = dev_ino("/").map_err(io_ctx("stat /"))?;
+    let cwd = std::env::current_dir().map_err(io_ctx("getcwd"))?;
+    let sandbox = Sandbox::builder(&shared).mode(Mode::None).build()?;
+    let inside = match sandbox.enter()? {
+        Entered::Inside(inside) => inside,
+        Entered::Parent(_) => fail!("none mode forked"),
+    };
+    ensure_eq!(getpid(), me);
+    ensure!(!inside.root_changed(), "root_changed()");
+    ensure_eq!(dev_ino("/").map_err(io_ctx("stat /"))?, root, "same root");
+    ensure_eq!(
+        std::env::current_dir().map_err(io_ctx("getcwd"))?,
+        cwd,
+        "same cwd"
+    );
+    ensure_eq!(own_namespaces()?, before, "same namespaces");
+    ensure_eq!(children_of(me), Vec::<i32>::new(), "nothing forked");
+    let path_fd = rustix::fs::open(
+        shared.join(MARKER),
+        OFlags::PATH | OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(failed)?;
+    let fd = inside
+        .proc_self_fd()
+        .reopen(&path_fd, OFlags::RDONLY)
+        .map_err(failed)?;
+    ensure_eq!(access_mode(fd.as_fd())?, libc::O_RDONLY);
+    let mut text = String::new();
+    use std::io::Read;
+    std::fs::File::from(fd)
+        .read_to_string(&mut text)
+        .map_err(io_ctx("read"))?;
+    ensure_eq!(text, MARKER_TEXT);
+    Ok(())
 }

@@ -1,0 +1,540 @@
+//! Helpers for the sandbox integration tests: running code inside a sandbox and bringing
+//! its findings back, forking an "original process", looking at processes through the
+//! host's /proc, and a seccomp filter for precise fault injection.
+//!
+//! Scenario processes are single-threaded (the harness runs each alone in a fresh
+//! process), which is what makes the raw `fork` calls here sound.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::ffi::CStr;
+use std::fmt::Display;
+use std::io::{PipeReader, PipeWriter, Read, Write};
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use sandbox::{Child, Entered, ExitStatus, Inside, Sandbox};
+use tests::{Fail, TestResult};
+
+/// Formats anything displayable as a failure (for `map_err`).
+pub fn failed(what: impl Display) -> Fail {
+    Fail::Failed(what.to_string())
+}
+
+/// Adds context to an io::Error.
+pub fn io_ctx(what: impl Display) -> impl FnOnce(std::io::Error) -> Fail {
+    move |e| Fail::Failed(format!("{what}: {e}"))
+}
+
+/// The namespace link of a process (`net:[4026531840]`); `None` means this process.
+pub fn ns(pid: Option<i32>, name: &str) -> Result<String, Fail> {
+    let path = match pid {
+        Some(p) => format!("/proc/{p}/ns/{name}"),
+        None => format!("/proc/self/ns/{name}"),
+    };
+    std::fs::read_link(&path)
+        .map(|l| l.to_string_lossy().into_owned())
+        .map_err(io_ctx(format!("readlink {path}")))
+}
+
+/// The namespaces of this process that `enter` may touch, to compare before and after.
+pub fn own_namespaces() -> Result<Vec<(String, String)>, Fail> {
+    [
+        "user",
+        "mnt",
+        "pid",
+        "pid_for_children",
+        "net",
+        "ipc",
+        "uts",
+    ]
+    .iter()
+    .map(|n| Ok((n.to_string(), ns(None, n)?)))
+    .collect()
+}
+
+/// This process's pid (the host's view, as the scenario runs in the host pid namespace).
+pub fn getpid() -> i32 {
+    std::process::id() as i32
+}
+
+/// (state, ppid) of a process, from the /proc this process sees.
+pub fn stat_of(pid: i32) -> Option<(char, i32)> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &s[s.rfind(')')? + 2..];
+    let mut f = rest.split_whitespace();
+    let state = f.next()?.chars().next()?;
+    let ppid = f.next()?.parse().ok()?;
+    Some((state, ppid))
+}
+
+/// The pids whose parent is `pid` (zombies included), from /proc.
+pub fn children_of(pid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for entry in dir.flatten() {
+        let Some(p) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if let Some((_, ppid)) = stat_of(p) {
+            if ppid == pid {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Polls until `pid` has a child, for at most `timeout`.
+pub fn wait_for_child_of(pid: i32, timeout: Duration) -> Result<i32, Fail> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(&c) = children_of(pid).first() {
+            return Ok(c);
+        }
+        if Instant::now() > deadline {
+            tests::fail!("process {pid} got no child within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// The names in a directory.
+pub fn listing(dir: impl AsRef<Path>) -> Result<BTreeSet<String>, Fail> {
+    let dir = dir.as_ref();
+    std::fs::read_dir(dir)
+        .map_err(io_ctx(format!("read_dir {}", dir.display())))?
+        .map(|e| {
+            e.map(|e| e.file_name().to_string_lossy().into_owned())
+                .map_err(io_ctx(format!("read_dir {}", dir.display())))
+        })
+        .collect()
+}
+
+/// The errno of the last failed libc call.
+pub fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// The errno an operation on a path failed with, or `None` if it worked.
+pub fn errno_of<T>(r: std::io::Result<T>) -> Option<i32> {
+    r.err().map(|e| e.raw_os_error().unwrap_or(-1))
+}
+
+/// `kill(pid, sig)`, returning the errno on failure.
+pub fn kill(pid: i32, sig: i32) -> Result<(), i32> {
+    // SAFETY: kill(2) takes plain integers and touches no memory.
+    if unsafe { libc::kill(pid, sig) } == 0 {
+        Ok(())
+    } else {
+        Err(errno())
+    }
+}
+
+/// How a process ended, from a raw wait status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// `exit(code)`.
+    Code(i32),
+    /// Killed by a signal.
+    Signal(i32),
+}
+
+/// Waits for a child of this process.
+pub fn waitpid(pid: i32) -> Result<Ended, Fail> {
+    let mut status = 0;
+    loop {
+        // SAFETY: waits for our own child; status is a valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            break;
+        }
+        if r < 0 && errno() == libc::EINTR {
+            continue;
+        }
+        tests::fail!("waitpid({pid}): {}", std::io::Error::last_os_error());
+    }
+    Ok(decode_status(status))
+}
+
+/// Waits at most `timeout` for a child of this process; `None` if it did not end.
+pub fn waitpid_timeout(pid: i32, timeout: Duration) -> Result<Option<Ended>, Fail> {
+    let deadline = Instant::now() + timeout;
+    let mut status = 0;
+    loop {
+        // SAFETY: as in `waitpid`, with WNOHANG.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == pid {
+            return Ok(Some(decode_status(status)));
+        }
+        if r < 0 && errno() != libc::EINTR {
+            tests::fail!("waitpid({pid}): {}", std::io::Error::last_os_error());
+        }
+        if Instant::now() > deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn decode_status(status: i32) -> Ended {
+    if libc::WIFSIGNALED(status) {
+        Ended::Signal(libc::WTERMSIG(status))
+    } else {
+        Ended::Code(libc::WEXITSTATUS(status))
+    }
+}
+
+/// Ends this process at once, without unwinding or flushing anything of the parent's.
+pub fn exit_now(code: i32) -> ! {
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: _exit(2) takes an integer and does not return.
+    unsafe { libc::_exit(code) }
+}
+
+/// Forks a process that runs `f` and `_exit`s with what it returns. Returns its pid.
+pub fn fork_process(f: impl FnOnce() -> i32) -> Result<i32, Fail> {
+    // SAFETY: scenario processes are single-threaded, so the child may run any code.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        tests::fail!("fork: {}", std::io::Error::last_os_error());
+    }
+    if pid == 0 {
+        let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(101);
+        exit_now(code)
+    }
+    Ok(pid)
+}
+
+/// Makes this process the reaper of its orphaned descendants, so that a sandboxed
+/// grandchild whose parent died can be waited for here.
+pub fn become_subreaper() -> TestResult {
+    // SAFETY: prctl(PR_SET_CHILD_SUBREAPER, 1) takes integers only.
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
+        tests::fail!(
+            "PR_SET_CHILD_SUBREAPER: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    Ok(())
+}
+
+/// No core files from the deaths by signal these tests cause (core_pattern may be a
+/// relative file name).
+pub fn no_core_dumps() {
+    let zero = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: setrlimit reads a valid, initialised struct.
+    unsafe { libc::setrlimit(libc::RLIMIT_CORE, &zero) };
+}
+
+/// The bits of a signal set line of /proc/PID/status (`SigBlk:`).
+pub fn signal_mask(pid: i32, field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = s.lines().find(|l| l.starts_with(field))?;
+    u64::from_str_radix(line[field.len()..].trim(), 16).ok()
+}
+
+/// Waits until every signal in `sigs` is blocked in `pid`, or `pid` sits in
+/// `rt_sigtimedwait(2)` (which shows the waited-for signals as unblocked meanwhile): the
+/// supervisor is in its forwarding wait. For at most `timeout`.
+pub fn wait_blocked(pid: i32, sigs: &[i32], timeout: Duration) -> TestResult {
+    let want = sigs.iter().fold(0u64, |m, s| m | 1 << (s - 1));
+    let deadline = Instant::now() + timeout;
+    loop {
+        let mask = signal_mask(pid, "SigBlk:").unwrap_or(0);
+        let syscall = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+        let in_sigwait = syscall.split(' ').next() == Some(&libc::SYS_rt_sigtimedwait.to_string());
+        if mask & want == want || in_sigwait {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+            let syscall =
+                std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+            tests::fail!(
+                "process {pid} did not block signals {sigs:?} within {timeout:?} (SigBlk {mask:#x}); wchan {wchan}, syscall {syscall}, children {:?}\n{status}", children_of(pid)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Talking to the sandboxed child.
+
+/// Writes a whole message and closes the pipe.
+pub fn send(mut w: PipeWriter, msg: &str) {
+    let _ = w.write_all(msg.as_bytes());
+}
+
+/// Reads until every writer has closed.
+pub fn receive(mut r: PipeReader) -> String {
+    let mut s = String::new();
+    let _ = r.read_to_string(&mut s);
+    s
+}
+
+/// Reads exactly `want` (without waiting for every writer to close: a supervisor may hold
+/// a copy of the write end).
+pub fn expect(r: &mut PipeReader, want: &str) -> TestResult {
+    let mut buf = vec![0u8; want.len()];
+    r.read_exact(&mut buf)
+        .map_err(io_ctx(format!("read {want:?} from the pipe")))?;
+    tests::ensure_eq!(String::from_utf8_lossy(&buf), want);
+    Ok(())
+}
+
+/// Blocks until the other side writes a byte or closes; true if it wrote.
+pub fn wait_go(r: &mut PipeReader) -> bool {
+    let mut b = [0u8; 1];
+    matches!(r.read(&mut b), Ok(1))
+}
+
+/// A pipe, or a failure.
+pub fn pipe() -> Result<(PipeReader, PipeWriter), Fail> {
+    std::io::pipe().map_err(io_ctx("pipe"))
+}
+
+/// The value of `key=value` in a child's report.
+pub fn fact<'a>(report: &'a str, key: &str) -> Option<&'a str> {
+    report
+        .lines()
+        .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
+}
+
+/// Like [`fact`], but fails when the fact is missing.
+pub fn need<'a>(report: &'a str, key: &str) -> Result<&'a str, Fail> {
+    fact(report, key).ok_or_else(|| failed(format!("the child did not report {key:?}: {report:?}")))
+}
+
+/// What the parent learns from a sandboxed child run by [`run_inside`].
+#[derive(Debug)]
+pub struct Outcome {
+    /// How the child ended, as `Child::wait` says.
+    pub status: ExitStatus,
+    /// The facts the child sent (`key=value` lines).
+    pub report: String,
+    /// The child's pid as the original process saw it.
+    pub pid: i32,
+}
+
+/// The child side: runs `f`, sends its verdict and facts, exits with `ok_code` on
+/// success (1 on failure, 77 on skip). Never returns.
+fn child_side(
+    mut go: PipeReader,
+    report: PipeWriter,
+    inside: Inside,
+    ok_code: i32,
+    f: impl FnOnce(&Inside) -> Result<String, Fail>,
+) -> ! {
+    if !wait_go(&mut go) {
+        // The parent gave up on us.
+        exit_now(2)
+    }
+    drop(go);
+    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&inside)));
+    let (msg, code) = match verdict {
+        Ok(Ok(facts)) => (format!("ok\n{facts}"), ok_code),
+        Ok(Err(Fail::Skip(r))) => (format!("skip:{r}"), tests::SKIP_EXIT),
+        Ok(Err(Fail::Failed(m))) => (format!("fail:{m}"), 1),
+        Err(_) => ("fail:the code inside the sandbox panicked".to_string(), 1),
+    };
+    send(report, &msg);
+    exit_now(code)
+}
+
+/// Enters `sandbox` (namespace mode). In the parent, checks that the child really is in a
+/// mount namespace of its own (so that nothing the child does can touch the host), runs
+/// `parent_check` while the child waits, then lets the child run `f`, collects its facts
+/// and waits for it. The child exits with `ok_code` when `f` succeeds.
+///
+/// A failure or skip of `f` comes back as the scenario's failure or skip.
+pub fn run_inside_with(
+    sandbox: Sandbox,
+    ok_code: i32,
+    parent_check: impl FnOnce(&Child) -> TestResult,
+    f: impl FnOnce(&Inside) -> Result<String, Fail>,
+) -> Result<Outcome, Fail> {
+    let host_mnt = ns(None, "mnt")?;
+    let (go_r, go_w) = pipe()?;
+    let (rep_r, rep_w) = pipe()?;
+    match sandbox.enter()? {
+        Entered::Inside(inside) => {
+            drop(go_w);
+            drop(rep_r);
+            child_side(go_r, rep_w, inside, ok_code, f)
+        }
+        Entered::Parent(child) => {
+            drop(go_r);
+            drop(rep_w);
+            let pid = child.pid().as_raw_nonzero().get();
+            let checked = (|| {
+                let child_mnt = ns(Some(pid), "mnt")?;
+                tests::ensure!(
+                    child_mnt != host_mnt,
+                    "the sandboxed child {pid} is in the host's mount namespace {host_mnt}"
+                );
+                parent_check(&child)
+            })();
+            if let Err(e) = checked {
+                // Never let the child run its checks outside a namespace of its own.
+                drop(go_w);
+                let _ = child.kill(sandbox::Signal::KILL);
+                let _ = child.wait();
+                return Err(e);
+            }
+            let mut go_w = go_w;
+            go_w.write_all(b"g")
+                .map_err(io_ctx("tell the child to go"))?;
+            drop(go_w);
+            let msg = receive(rep_r);
+            let status = child.wait()?;
+            if let Some(r) = msg.strip_prefix("skip:") {
+                return Err(Fail::Skip(r.to_string()));
+            }
+            if let Some(m) = msg.strip_prefix("fail:") {
+                return Err(Fail::Failed(format!("inside the sandbox: {m}")));
+            }
+            let Some(report) = msg.strip_prefix("ok\n") else {
+                tests::fail!("the sandboxed child sent {msg:?} and ended with {status:?}");
+            };
+            Ok(Outcome {
+                status,
+                report: report.to_string(),
+                pid,
+            })
+        }
+    }
+}
+
+/// [`run_inside_with`] with no parent check, expecting exit code 0.
+pub fn run_inside(
+    sandbox: Sandbox,
+    f: impl FnOnce(&Inside) -> Result<String, Fail>,
+) -> Result<Outcome, Fail> {
+    let out = run_inside_with(sandbox, 0, |_| Ok(()), f)?;
+    tests::ensure_eq!(out.status.code(), 0, "exit code of the sandboxed child");
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// Seccomp: fail one system call precisely, by its flags.
+
+const AUDIT_ARCH_X86_64: u32 = 0xC000_003E;
+const AUDIT_ARCH_AARCH64: u32 = 0xC000_00B7;
+
+#[cfg(target_arch = "x86_64")]
+const AUDIT_ARCH: u32 = AUDIT_ARCH_X86_64;
+#[cfg(target_arch = "aarch64")]
+const AUDIT_ARCH: u32 = AUDIT_ARCH_AARCH64;
+
+fn stmt(code: u32, k: u32) -> libc::sock_filter {
+    libc::sock_filter {
+        code: code as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    }
+}
+
+fn jump(code: u32, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
+    libc::sock_filter {
+        code: code as u16,
+        jt,
+        jf,
+        k,
+    }
+}
+
+/// Installs a seccomp filter under which `unshare(flags)` fails with `errno` whenever
+/// `flags` contains any bit of `any_of`; every other call is allowed. Inherited by
+/// children, like the sandboxed one.
+pub fn fail_unshare_with_flags(any_of: u32, errno: u32) -> TestResult {
+    use libc::{BPF_ABS, BPF_JEQ, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_RET, BPF_W};
+    let nr = libc::SYS_unshare as u32;
+    let prog = [
+        stmt(BPF_LD | BPF_W | BPF_ABS, 4),                 // 0: arch
+        jump(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH, 0, 4), // 1: other arch: allow
+        stmt(BPF_LD | BPF_W | BPF_ABS, 0),                 // 2: nr
+        jump(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 2),         // 3: not unshare: allow
+        stmt(BPF_LD | BPF_W | BPF_ABS, 16),                // 4: args[0], low half
+        jump(BPF_JMP | BPF_JSET | BPF_K, any_of, 1, 0),    // 5: flag set: deny
+        stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW),    // 6
+        stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ERRNO | (errno & 0xffff)), // 7
+    ];
+    let fprog = libc::sock_fprog {
+        len: prog.len() as u16,
+        filter: prog.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: prctl with integer arguments; then seccomp(2) reads `fprog`, which points
+    // to `prog`, both alive for the duration of the call.
+    unsafe {
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+            tests::fail!("PR_SET_NO_NEW_PRIVS: {}", std::io::Error::last_os_error());
+        }
+        if libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0,
+            &fprog as *const libc::sock_fprog,
+        ) != 0
+        {
+            tests::fail!("seccomp: {}", std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Small syscall helpers for the inside of the sandbox.
+
+/// The access mode (`O_ACCMODE` bits) of an open descriptor.
+pub fn access_mode(fd: BorrowedFd<'_>) -> Result<i32, Fail> {
+    // SAFETY: fcntl(F_GETFL) on a descriptor we borrow; no memory involved.
+    let fl = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+    if fl < 0 {
+        tests::fail!("fcntl F_GETFL: {}", std::io::Error::last_os_error());
+    }
+    Ok(fl & (libc::O_ACCMODE | libc::O_PATH))
+}
+
+/// The names of the network interfaces this process sees.
+pub fn interface_names() -> Result<Vec<String>, Fail> {
+    // SAFETY: if_nameindex returns a heap array terminated by a zero entry, or NULL; we
+    // read it up to the terminator and free it once.
+    unsafe {
+        let head = libc::if_nameindex();
+        if head.is_null() {
+            tests::fail!("if_nameindex: {}", std::io::Error::last_os_error());
+        }
+        let mut names = Vec::new();
+        let mut p = head;
+        while (*p).if_index != 0 {
+            names.push(CStr::from_ptr((*p).if_name).to_string_lossy().into_owned());
+            p = p.add(1);
+        }
+        libc::if_freenameindex(head);
+        Ok(names)
+    }
+}
+
+/// (dev, ino) of a path, following symlinks.
+pub fn dev_ino(path: impl AsRef<Path>) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path)?;
+    Ok((m.dev(), m.ino()))
+}
