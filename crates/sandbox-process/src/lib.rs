@@ -521,10 +521,13 @@ impl ParentWatch {
     /// still alive (one `poll` of the pipe and the pidfd), closing the race where it died
     /// before the `prctl`.
     ///
-    /// Works in a new pid namespace, where the child is pid 1 and `getppid()` is 0. The
-    /// kernel sends the signal when the thread that forked exits, and clears it when the
-    /// child changes its credentials (`setuid`, a set-user-ID `execve`): arm it after
-    /// those. It survives a plain `execve`.
+    /// Works in a new pid namespace, where the child is pid 1 and `getppid()` is 0. But
+    /// pid 1 of a namespace ignores every signal it has no handler for, except `SIGKILL`
+    /// (and `SIGSTOP`) from an ancestor namespace: there, pass `SIGKILL`, or install a
+    /// handler for the signal first (`SIGKILL` cannot have one). The kernel sends the
+    /// signal when the thread that forked exits, and clears it when the child changes its
+    /// credentials (`setuid`, a set-user-ID `execve`): arm it after those. It survives a
+    /// plain `execve`.
     ///
     /// # Errors
     ///
