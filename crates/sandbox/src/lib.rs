@@ -537,8 +537,12 @@ impl Sandbox {
         if self.namespaces.contains(Namespaces::PID) {
             // As pid 1 the child would ignore these (and the die-with-parent signal)
             // without a handler.
+            // SIGKILL and SIGSTOP take no handler, and from the parent's namespace reach
+            // pid 1 anyway.
             let mut signals = FORWARDED_SIGNALS.map(Signal::as_raw).to_vec();
-            signals.push(self.die_signal.as_raw());
+            if ![Signal::KILL, Signal::STOP].contains(&self.die_signal) {
+                signals.push(self.die_signal.as_raw());
+            }
             sys::exit_on_signals(&signals).map_err(|e| Error::setup(Step::DieWithParent, &e))?;
         }
         watch
@@ -576,10 +580,7 @@ impl Sandbox {
             rustix::process::chdir("/").map_err(|e| self.setup_at(Step::PivotRoot, e))?;
             false
         } else {
-            let tree = sandbox_mount::clone_tree(&here, true)
-                .map_err(|e| self.setup_at_leaf(Step::BindSharedDir, &e))?;
-            sandbox_mount::attach_tree(&tree, &here)
-                .map_err(|e| self.setup_at_leaf(Step::BindSharedDir, &e))?;
+            let tree = self.bind_onto_itself(&here)?;
             if self.read_only {
                 // The tree descriptor is the root of the new mount; its magic link in the
                 // fresh proc names exactly that mount.
@@ -595,6 +596,55 @@ impl Sandbox {
             proc_self_fd,
             pivoted,
         })
+    }
+
+    /// Binds the shared directory (the cwd, and `here`) onto itself, recursively, and
+    /// returns a descriptor on the root of the new mount.
+    ///
+    /// The new mount API works from descriptors only: `open_tree` clones the tree and
+    /// `move_mount` attaches it, after which the clone's descriptor is the new mount's root.
+    /// Where the kernel (before 5.2) or a seccomp profile refuses it (ENOSYS, EPERM),
+    /// `mount(2)` binds the directory onto the cwd; reaching the mount on top then needs a
+    /// lookup by path, which is checked to lead to the same directory, now a mount root.
+    fn bind_onto_itself(&self, here: &OwnedFd) -> Result<OwnedFd, Error> {
+        let step = Step::BindSharedDir;
+        match sandbox_mount::clone_tree(here, true) {
+            Ok(tree) => {
+                sandbox_mount::attach_tree(&tree, here)
+                    .map_err(|e| self.setup_at_leaf(step, &e))?;
+                return Ok(tree);
+            }
+            Err(e) if !matches!(e.errno(), Some(Errno::NOSYS | Errno::PERM)) => {
+                return Err(self.setup_at_leaf(step, &e));
+            }
+            Err(_) => {}
+        }
+        sandbox_mount::bind(fd_path(here), ".", true).map_err(|e| Error::setup(step, &e))?;
+        let path = rustix::fs::readlinkat(CWD, fd_path(here), Vec::new())
+            .map_err(|e| self.setup_at(step, e))?;
+        let top = rustix::fs::openat(
+            CWD,
+            path.as_c_str(),
+            OpenFlags::PATH | OpenFlags::DIRECTORY | OpenFlags::NOFOLLOW | OpenFlags::CLOEXEC,
+            FileMode::empty(),
+        )
+        .map_err(|e| self.setup_at(step, e))?;
+        let ids = |fd: &OwnedFd| {
+            rustix::fs::statx(
+                fd,
+                "",
+                rustix::fs::AtFlags::EMPTY_PATH,
+                rustix::fs::StatxFlags::INO | rustix::fs::StatxFlags::MNT_ID,
+            )
+            .map(|s| (s.stx_dev_major, s.stx_dev_minor, s.stx_ino, s.stx_mnt_id))
+            .map_err(|e| self.setup_at(step, e))
+        };
+        let (under, over) = (ids(here)?, ids(&top)?);
+        if (under.0, under.1, under.2) != (over.0, over.1, over.2) || under.3 == over.3 {
+            // Something moved the path between the bind and the lookup.
+            return Err(self.setup_at(step, Errno::STALE));
+        }
+        Ok(top)
     }
 
     /// A setup error for an errno from a call on the shared directory.
