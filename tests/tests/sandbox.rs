@@ -36,6 +36,8 @@ fn main() {
         confine_dies_of_sigkill_when_the_child_is_killed,
         confine_dies_of_sigsegv_when_the_child_crashes,
         confine_forwards_sigterm_sigint_sighup_to_the_child,
+        confine_forwarded_sigterm_ends_a_child_without_handlers,
+        confine_passes_on_a_sigterm_the_child_sends_itself,
         killing_the_original_process_ends_the_sandboxed_one,
         killing_the_original_process_ends_the_sandboxed_one_with_sigkill_as_death_signal,
         // Bad input.
@@ -79,6 +81,11 @@ fn main() {
         cwd_is_the_new_root,
         proc_self_fd_dotdot_does_not_reach_the_host_proc,
         read_only_makes_writes_fail_with_erofs_and_host_stays_writable,
+        // Propagation.
+        host_mounts_made_after_enter_appear_inside_with_slave_propagation,
+        host_mounts_made_after_enter_stay_outside_with_private_propagation,
+        sandbox_mounts_do_not_reach_a_host_whose_mounts_are_shared,
+        shared_propagation_is_refused_or_does_not_leak_to_the_host,
         // Modes.
         chroot_mode_makes_the_shared_dir_the_root,
         chroot_mode_without_privilege_fails_at_the_chroot_step,
@@ -251,8 +258,7 @@ fn proc_self_fd_reopens_o_path_fds_with_the_asked_access_mode() -> TestResult {
             .map_err(failed)?;
         ensure_eq!(access_mode(d.as_fd())?, libc::O_RDONLY, "reopened dir");
         let mut names = Vec::new();
-        let mut it = rustix::fs::Dir::read_from(&d).map_err(failed)?;
-        while let Some(e) = it.next() {
+        for e in rustix::fs::Dir::read_from(&d).map_err(failed)? {
             names.push(
                 e.map_err(failed)?
                     .file_name()
@@ -382,6 +388,47 @@ fn confine_forwards_sigterm_sigint_sighup_to_the_child() -> TestResult {
             "signal {sig} sent to the original process reaches the child"
         );
     }
+    Ok(())
+}
+
+fn confine_forwarded_sigterm_ends_a_child_without_handlers() -> TestResult {
+    // A daemon that installs no handler: as pid 1 it would ignore SIGTERM; the sandbox
+    // makes it end (exit 128 + 15, or the signal itself).
+    let (_top, shared) = shared_dir()?;
+    let (mut r, w) = pipe()?;
+    let original = spawn_confined(&shared, move || ready_then_pause(w))?;
+    expect(&mut r, "ready")?;
+    wait_blocked(original, &[libc::SIGTERM], Duration::from_secs(5))?;
+    kill(original, libc::SIGTERM).map_err(|e| failed(format!("kill: errno {e}")))?;
+    let ended = waitpid_timeout(original, Duration::from_secs(5))?;
+    if ended.is_none() {
+        let _ = kill(original, libc::SIGKILL);
+        let _ = waitpid(original);
+    }
+    ensure!(
+        matches!(
+            ended,
+            Some(Ended::Code(143)) | Some(Ended::Signal(libc::SIGTERM))
+        ),
+        "SIGTERM to the original process: it ended with {ended:?}"
+    );
+    Ok(())
+}
+
+fn confine_passes_on_a_sigterm_the_child_sends_itself() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let original = spawn_confined(&shared, || {
+        // SAFETY: raise(3) signals ourselves; no memory involved.
+        unsafe { libc::raise(libc::SIGTERM) };
+        // As pid 1 with no handler this would be ignored; the sandbox's handler ends us.
+        std::thread::sleep(Duration::from_secs(5));
+        93
+    })?;
+    let ended = waitpid(original)?;
+    ensure!(
+        matches!(ended, Ended::Code(143) | Ended::Signal(libc::SIGTERM)),
+        "the original process ended with {ended:?}"
+    );
     Ok(())
 }
 
@@ -1594,6 +1641,196 @@ fn read_only_makes_writes_fail_with_erofs_and_host_stays_writable() -> TestResul
     std::fs::write(shared.join("new-file"), "x").map_err(io_ctx("write on the host"))?;
     std::fs::write(shared.join("sub/new-file"), "x").map_err(io_ctx("write on the host"))?;
     Ok(())
+}
+
+// =======================================================================================
+// Propagation, tried in a mount namespace of the scenario's own (never the host's).
+
+/// Moves this process into a mount namespace of its own (and a user namespace mapping
+/// its ids to themselves when not root), so that it may mount.
+fn own_mount_namespace() -> TestResult {
+    let root = tests::is_root();
+    // SAFETY: geteuid/getegid take no arguments.
+    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    let flags = if root {
+        libc::CLONE_NEWNS
+    } else {
+        libc::CLONE_NEWNS | libc::CLONE_NEWUSER
+    };
+    // SAFETY: unshare(2) with flags only; this scenario process is single-threaded.
+    if unsafe { libc::unshare(flags) } != 0 {
+        fail!("unshare: {}", std::io::Error::last_os_error());
+    }
+    if !root {
+        std::fs::write("/proc/self/setgroups", "deny").map_err(io_ctx("setgroups"))?;
+        std::fs::write("/proc/self/uid_map", format!("{uid} {uid} 1"))
+            .map_err(io_ctx("uid_map"))?;
+        std::fs::write("/proc/self/gid_map", format!("{gid} {gid} 1"))
+            .map_err(io_ctx("gid_map"))?;
+    }
+    Ok(())
+}
+
+fn mount(src: &Path, target: &Path, fstype: Option<&str>, flags: libc::c_ulong) -> TestResult {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(failed);
+    let (src_c, target_c) = (c(src)?, c(target)?);
+    let fstype_c = fstype.map(CString::new).transpose().map_err(failed)?;
+    // SAFETY: mount(2) with NUL-terminated strings that outlive the call and no data.
+    let r = unsafe {
+        libc::mount(
+            src_c.as_ptr(),
+            target_c.as_ptr(),
+            fstype_c.as_ref().map_or(std::ptr::null(), |f| f.as_ptr()),
+            flags,
+            std::ptr::null(),
+        )
+    };
+    if r != 0 {
+        fail!(
+            "mount {src:?} on {target:?} ({flags:#x}): {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    Ok(())
+}
+
+/// In a namespace of our own where the shared dir is a shared mount, enters with
+/// `propagation`, then (from a helper process that stayed in our namespace) mounts a
+/// tmpfs at `shared/sub` with a file in it; says whether the sandbox sees that file.
+fn late_host_mount_seen_inside(propagation: sandbox::Propagation) -> Result<bool, Fail> {
+    let (_top, shared) = shared_dir()?;
+    let sub = shared.join("sub");
+    std::fs::create_dir(&sub).map_err(io_ctx("mkdir sub"))?;
+    own_mount_namespace()?;
+    mount(&shared, &shared, None, libc::MS_BIND)?;
+    mount(Path::new("none"), &shared, None, libc::MS_SHARED)?;
+    // The helper that mounts on request, from our namespace (the sandbox's original
+    // process moves to a user namespace where it could no longer mount here).
+    // Bytes on the command pipe: 'm' mount, 'q' quit (not EOF: the sandboxed child
+    // inherits a copy of the write end).
+    let (cmd_r, cmd_w) = pipe()?;
+    let (ack_r, ack_w) = pipe()?;
+    let sub_h = sub.clone();
+    let helper = fork_process(move || {
+        let mut cmd_r = cmd_r;
+        if !wait_go(&mut cmd_r) {
+            return 0;
+        }
+        let r = mount(Path::new("tmpfs"), &sub_h, Some("tmpfs"), 0)
+            .and_then(|()| std::fs::write(sub_h.join("late"), "x").map_err(io_ctx("write late")));
+        send(ack_w, if r.is_ok() { "k" } else { "e" });
+        // Keep the mount's namespace alive until told to go.
+        wait_go(&mut cmd_r);
+        0
+    })?;
+    let mut cmd_w = cmd_w;
+    let mut ack_r = ack_r;
+    let result = (|| {
+        let sandbox = Sandbox::builder(&shared).propagation(propagation).build()?;
+        run_inside_with(
+            sandbox,
+            0,
+            |_| {
+                use std::io::Write;
+                cmd_w
+                    .write_all(b"m")
+                    .map_err(io_ctx("ask the helper to mount"))?;
+                expect(&mut ack_r, "k")
+            },
+            |_| Ok(format!("late={}\n", Path::new("/sub/late").exists())),
+        )
+    })();
+    {
+        use std::io::Write;
+        let _ = cmd_w.write_all(b"q");
+    }
+    let _ = waitpid(helper);
+    Ok(need(&result?.report, "late")? == "true")
+}
+
+fn host_mounts_made_after_enter_appear_inside_with_slave_propagation() -> TestResult {
+    ensure!(
+        late_host_mount_seen_inside(sandbox::Propagation::Slave)?,
+        "a mount made below the shared dir after enter did not appear inside (slave)"
+    );
+    Ok(())
+}
+
+fn host_mounts_made_after_enter_stay_outside_with_private_propagation() -> TestResult {
+    ensure!(
+        !late_host_mount_seen_inside(sandbox::Propagation::Private)?,
+        "a mount made below the shared dir after enter appeared inside (private)"
+    );
+    Ok(())
+}
+
+/// In a namespace of our own whose mounts are all shared (as on a systemd host), enters
+/// with `configure` and checks that our mount table is the same while the sandbox runs
+/// and after.
+fn mounts_stay_inside(configure: impl FnOnce(sandbox::Builder) -> sandbox::Builder) -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    own_mount_namespace()?;
+    mount(
+        Path::new("none"),
+        Path::new("/"),
+        None,
+        libc::MS_REC | libc::MS_SHARED,
+    )?;
+    let before = tests::mountinfo()?;
+    let sandbox = match configure(Sandbox::builder(&shared)).build() {
+        Ok(s) => s,
+        Err(e @ Error::SharedDir { .. }) => return Err(failed(e)),
+        Err(e) => {
+            ensure_eq!(e.kind(), ErrorKind::InvalidInput, "refused with {e}");
+            return Ok(());
+        }
+    };
+    let during = std::cell::RefCell::new(String::new());
+    let result = run_inside_with(
+        sandbox,
+        0,
+        |_| {
+            *during.borrow_mut() = tests::mountinfo()?;
+            Ok(())
+        },
+        |_| Ok(String::new()),
+    );
+    let after = match std::fs::read_to_string("/proc/self/mountinfo") {
+        Ok(text) => text,
+        Err(e) => fail!(
+            "after enter() (which gave {:?}), our /proc/self/mountinfo cannot be read ({e}): \
+             the sandbox's proc mount reached our /proc",
+            result.as_ref().err()
+        ),
+    };
+    let leaked: Vec<&str> = after
+        .lines()
+        .filter(|l| !before.lines().any(|b| b == *l))
+        .collect();
+    ensure!(
+        leaked.is_empty(),
+        "mounts of the sandbox reached our namespace: {leaked:#?} (enter gave {:?})",
+        result.as_ref().err()
+    );
+    result?;
+    ensure_eq!(
+        during.into_inner(),
+        before,
+        "our mount table while the sandbox runs"
+    );
+    Ok(())
+}
+
+fn sandbox_mounts_do_not_reach_a_host_whose_mounts_are_shared() -> TestResult {
+    mounts_stay_inside(|b| b)
+}
+
+fn shared_propagation_is_refused_or_does_not_leak_to_the_host() -> TestResult {
+    // The builder takes any Propagation; its docs promise that nothing mounted inside
+    // reaches the host.
+    mounts_stay_inside(|b| b.propagation(sandbox::Propagation::Shared))
 }
 
 // =======================================================================================
