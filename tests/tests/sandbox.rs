@@ -1699,13 +1699,31 @@ fn mount(src: &Path, target: &Path, fstype: Option<&str>, flags: libc::c_ulong) 
 /// In a namespace of our own where the shared dir is a shared mount, enters with
 /// `propagation`, then (from a helper process that stayed in our namespace) mounts a
 /// tmpfs at `shared/sub` with a file in it; says whether the sandbox sees that file.
-fn late_host_mount_seen_inside(propagation: sandbox::Propagation) -> Result<bool, Fail> {
+///
+/// Runs in a forked child, so that the scenario process keeps its namespaces and can
+/// remove its temp dir.
+fn late_host_mount_seen_inside(propagation: sandbox::Propagation, expect_seen: bool) -> TestResult {
     let (_top, shared) = shared_dir()?;
+    tests::in_child(|| {
+        let seen = late_host_mount_seen_inside_here(&shared, propagation)?;
+        ensure_eq!(
+            seen,
+            expect_seen,
+            "a mount made below the shared dir after enter is visible inside ({propagation:?})"
+        );
+        Ok(())
+    })
+}
+
+fn late_host_mount_seen_inside_here(
+    shared: &Path,
+    propagation: sandbox::Propagation,
+) -> Result<bool, Fail> {
     let sub = shared.join("sub");
     std::fs::create_dir(&sub).map_err(io_ctx("mkdir sub"))?;
     own_mount_namespace()?;
-    mount(&shared, &shared, None, libc::MS_BIND)?;
-    mount(Path::new("none"), &shared, None, libc::MS_SHARED)?;
+    mount(shared, shared, None, libc::MS_BIND)?;
+    mount(Path::new("none"), shared, None, libc::MS_SHARED)?;
     // The helper that mounts on request, from our namespace (the sandbox's original
     // process moves to a user namespace where it could no longer mount here).
     // Bytes on the command pipe: 'm' mount, 'q' quit (not EOF: the sandboxed child
@@ -1728,7 +1746,7 @@ fn late_host_mount_seen_inside(propagation: sandbox::Propagation) -> Result<bool
     let mut cmd_w = cmd_w;
     let mut ack_r = ack_r;
     let result = (|| {
-        let sandbox = Sandbox::builder(&shared).propagation(propagation).build()?;
+        let sandbox = Sandbox::builder(shared).propagation(propagation).build()?;
         run_inside_with(
             sandbox,
             0,
@@ -1751,26 +1769,26 @@ fn late_host_mount_seen_inside(propagation: sandbox::Propagation) -> Result<bool
 }
 
 fn host_mounts_made_after_enter_appear_inside_with_slave_propagation() -> TestResult {
-    ensure!(
-        late_host_mount_seen_inside(sandbox::Propagation::Slave)?,
-        "a mount made below the shared dir after enter did not appear inside (slave)"
-    );
-    Ok(())
+    late_host_mount_seen_inside(sandbox::Propagation::Slave, true)
 }
 
 fn host_mounts_made_after_enter_stay_outside_with_private_propagation() -> TestResult {
-    ensure!(
-        !late_host_mount_seen_inside(sandbox::Propagation::Private)?,
-        "a mount made below the shared dir after enter appeared inside (private)"
-    );
-    Ok(())
+    late_host_mount_seen_inside(sandbox::Propagation::Private, false)
 }
 
 /// In a namespace of our own whose mounts are all shared (as on a systemd host), enters
 /// with `configure` and checks that our mount table is the same while the sandbox runs
 /// and after.
+/// Runs in a forked child, like [`late_host_mount_seen_inside`].
 fn mounts_stay_inside(configure: impl FnOnce(sandbox::Builder) -> sandbox::Builder) -> TestResult {
     let (_top, shared) = shared_dir()?;
+    tests::in_child(|| mounts_stay_inside_here(&shared, configure))
+}
+
+fn mounts_stay_inside_here(
+    shared: &Path,
+    configure: impl FnOnce(sandbox::Builder) -> sandbox::Builder,
+) -> TestResult {
     own_mount_namespace()?;
     mount(
         Path::new("none"),
@@ -1779,7 +1797,7 @@ fn mounts_stay_inside(configure: impl FnOnce(sandbox::Builder) -> sandbox::Build
         libc::MS_REC | libc::MS_SHARED,
     )?;
     let before = tests::mountinfo()?;
-    let sandbox = match configure(Sandbox::builder(&shared)).build() {
+    let sandbox = match configure(Sandbox::builder(shared)).build() {
         Ok(s) => s,
         Err(e @ Error::SharedDir { .. }) => return Err(failed(e)),
         Err(e) => {
@@ -1840,9 +1858,14 @@ fn chroot_mode_makes_the_shared_dir_the_root() -> TestResult {
     tests::require_root()?;
     let (top, shared) = shared_dir()?;
     std::fs::write(top.path().join("outside-marker"), "host").map_err(io_ctx("write"))?;
+    // In a forked child: after the chroot this process could not remove its temp dir.
+    tests::in_child(|| chroot_mode_checks(&shared))
+}
+
+fn chroot_mode_checks(shared: &Path) -> TestResult {
     let me = getpid();
     let before = own_namespaces()?;
-    let sandbox = Sandbox::builder(&shared).mode(Mode::Chroot).build()?;
+    let sandbox = Sandbox::builder(shared).mode(Mode::Chroot).build()?;
     let inside = match sandbox.enter()? {
         Entered::Inside(inside) => inside,
         Entered::Parent(_) => fail!("chroot mode forked"),
