@@ -169,14 +169,15 @@ pub enum Error {
         #[source]
         errno: Option<Errno>,
     },
-    /// A builder option that the chosen mode cannot honour (read-only or namespaces
-    /// outside [`Mode::Namespace`](crate::Mode::Namespace)).
-    #[error("{option} needs Mode::Namespace; {mode:?} mode cannot provide it")]
-    OptionNeedsNamespaces {
-        /// The option (`read_only`, `namespaces`, `uid_map`, ...).
+    /// A builder option was refused: one that the chosen mode cannot honour (read-only,
+    /// namespaces or id maps outside [`Mode::Namespace`](crate::Mode::Namespace)), or a
+    /// propagation that would let the sandbox's mounts reach the host.
+    #[error("option {option}: {reason}")]
+    InvalidOption {
+        /// The option (`read_only`, `namespaces`, `propagation`, ...).
         option: &'static str,
-        /// The mode that was chosen.
-        mode: crate::Mode,
+        /// Why it was refused.
+        reason: &'static str,
     },
     /// An id map given to the builder is invalid.
     #[error("invalid id map: {0}")]
@@ -307,7 +308,7 @@ impl Error {
                 PathProblem::PermissionDenied => ErrorKind::PermissionDenied,
                 _ => ErrorKind::InvalidInput,
             },
-            Error::IdMap(_) | Error::OptionNeedsNamespaces { .. } => ErrorKind::InvalidInput,
+            Error::IdMap(_) | Error::InvalidOption { .. } => ErrorKind::InvalidInput,
             Error::MultiThreaded { .. } => ErrorKind::Precondition,
             Error::Setup { step, errno, .. } => match *errno {
                 Some(Errno::PERM) | Some(Errno::ACCESS) => ErrorKind::PermissionDenied,

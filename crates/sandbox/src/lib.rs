@@ -159,7 +159,7 @@ impl Builder {
     /// The propagation of the sandbox's mounts: [`Propagation::Slave`] (default: mounts the
     /// host makes below the shared directory later appear inside) or
     /// [`Propagation::Private`] (they do not). Either way nothing mounted inside reaches
-    /// the host.
+    /// the host; [`Builder::build`] refuses shared and unbindable.
     pub fn propagation(mut self, propagation: Propagation) -> Self {
         self.propagation = propagation;
         self
@@ -182,8 +182,8 @@ impl Builder {
     /// - [`Error::SharedDir`] naming the path: empty, a NUL byte, nothing there, not a
     ///   directory, not searchable, or otherwise unopenable.
     /// - [`Error::IdMap`]: an invalid uid or gid map.
-    /// - [`Error::OptionNeedsNamespaces`]: read-only, namespaces or id maps asked for in
-    ///   [`Mode::Chroot`] or [`Mode::None`].
+    /// - [`Error::InvalidOption`]: read-only, namespaces or id maps asked for in
+    ///   [`Mode::Chroot`] or [`Mode::None`]; a propagation other than slave or private.
     pub fn build(self) -> Result<Sandbox, Error> {
         if self.mode != Mode::Namespace {
             let refused = [
@@ -193,11 +193,18 @@ impl Builder {
                 ("gid_map", self.gid_map.is_some()),
             ];
             if let Some((option, _)) = refused.into_iter().find(|(_, set)| *set) {
-                return Err(Error::OptionNeedsNamespaces {
+                return Err(Error::InvalidOption {
                     option,
-                    mode: self.mode,
+                    reason: "only Mode::Namespace can provide it",
                 });
             }
+        }
+        if !matches!(self.propagation, Propagation::Slave | Propagation::Private) {
+            return Err(Error::InvalidOption {
+                option: "propagation",
+                reason: "only slave or private keep the sandbox's mounts off the host \
+                         (and pivot_root refuses a shared root)",
+            });
         }
         let dir = open_shared_dir(&self.path)?;
         for map in [&self.uid_map, &self.gid_map].into_iter().flatten() {
