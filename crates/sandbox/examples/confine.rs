@@ -46,7 +46,7 @@ fn main() {
         Err(e) => fail(&e),
     };
     println!(
-        "entering a sandbox over {} as uid {} (namespaces: {:?})",
+        "entering a sandbox over {} as uid {} (namespaces: {})",
         sandbox.path().display(),
         rustix::process::geteuid().as_raw(),
         sandbox.namespaces()
@@ -82,10 +82,7 @@ fn main() {
                 Ok(s) => s,
                 Err(e) => fail(&e),
             };
-            println!(
-                "[parent] sandboxed process exited: {status:?} (code {})",
-                status.code()
-            );
+            println!("[parent] sandboxed process {status}");
             drop(temp);
             std::process::exit(status.code());
         }

@@ -209,10 +209,7 @@ pub enum Error {
     },
     /// The sandboxed child ended during setup without reporting success or an error (it
     /// was killed, or a seccomp filter killed it).
-    #[error(
-        "the sandboxed process ended during setup without a report ({})",
-        describe(status)
-    )]
+    #[error("the sandboxed process ended during setup without a report ({status})")]
     ChildVanished {
         /// How it ended.
         status: ExitStatus,
@@ -405,14 +402,6 @@ impl Error {
             }
             _ => None,
         }
-    }
-}
-
-/// `exit code 3` or `killed by signal 9`.
-pub(crate) fn describe(status: &ExitStatus) -> String {
-    match status.signal() {
-        Some(sig) => format!("killed by signal {sig}"),
-        None => format!("exit code {}", status.code()),
     }
 }
 
