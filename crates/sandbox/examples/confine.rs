@@ -13,16 +13,6 @@ use std::path::{Path, PathBuf};
 
 use sandbox::{Entered, Inside, Namespaces, OFlags, Sandbox};
 
-const KINDS: [(Namespaces, &str); 7] = [
-    (Namespaces::USER, "user"),
-    (Namespaces::MOUNT, "mnt"),
-    (Namespaces::PID, "pid"),
-    (Namespaces::NET, "net"),
-    (Namespaces::IPC, "ipc"),
-    (Namespaces::UTS, "uts"),
-    (Namespaces::CGROUP, "cgroup"),
-];
-
 fn main() {
     let mut temp = None;
     let dir = match std::env::args_os().nth(1) {
@@ -36,9 +26,10 @@ fn main() {
         },
     };
     let original_pid = rustix::process::getpid();
-    let before: Vec<_> = KINDS
+    let kinds: Vec<Namespaces> = (Namespaces::all() - Namespaces::TIME).iter().collect();
+    let before: Vec<_> = kinds
         .iter()
-        .map(|(ns, _)| sandbox_namespaces::namespace_id(*ns).ok())
+        .map(|ns| sandbox_namespaces::namespace_id(*ns).ok())
         .collect();
 
     let sandbox = match Sandbox::builder(&dir).build() {
@@ -64,13 +55,13 @@ fn main() {
         Err(e) => fail(&e),
         Ok(Entered::Parent(child)) => {
             drop(go_rx);
-            let differ: Vec<&str> = KINDS
+            let differ: Vec<&str> = kinds
                 .iter()
                 .zip(&before)
-                .filter(|((ns, _), was)| {
-                    sandbox_namespaces::namespace_id_of(child.pid(), *ns).ok() != **was
+                .filter(|(ns, was)| {
+                    sandbox_namespaces::namespace_id_of(child.pid(), **ns).ok() != **was
                 })
-                .map(|((_, name), _)| *name)
+                .filter_map(|(ns, _)| ns.proc_name())
                 .collect();
             println!(
                 "[parent] sandboxed process {} runs in new namespaces: {}",
