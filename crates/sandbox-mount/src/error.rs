@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rustix::io::Errno;
 
-use crate::Propagation;
+use crate::{MountAttr, Propagation};
 
 /// A mount operation failed.
 ///
@@ -95,6 +95,43 @@ pub enum Error {
         /// What the kernel said.
         source: Errno,
     },
+    /// [`set_attributes`](crate::set_attributes) failed in `mount_setattr(2)` (the new
+    /// API).
+    #[error("set {set} and clear {clear} on a mount{} (mount_setattr): {source}",
+        if *recursive { " and every mount below it" } else { "" })]
+    SetAttributes {
+        /// The attributes to set.
+        set: MountAttr,
+        /// The attributes to clear.
+        clear: MountAttr,
+        /// Whether `AT_RECURSIVE` was asked for.
+        recursive: bool,
+        /// What the kernel said.
+        source: Errno,
+    },
+    /// The legacy path of [`set_attributes`](crate::set_attributes) could not identify or
+    /// reach a mount of the tree (`ESTALE`: the path led to another mount than mountinfo
+    /// said; `ELOOP`: a symlink where a directory was).
+    #[error("reach the mount at {} to change its attributes: {source}", mount_point.display())]
+    Submount {
+        /// The mount point, as mountinfo shows it.
+        mount_point: PathBuf,
+        /// What the kernel said.
+        source: Errno,
+    },
+    /// The legacy path of [`set_attributes`](crate::set_attributes) failed to remount one
+    /// mount of the tree.
+    #[error("remount {} to set {set} and clear {clear}: {source}", mount_point.display())]
+    Remount {
+        /// The mount point, as mountinfo shows it.
+        mount_point: PathBuf,
+        /// The attributes to set.
+        set: MountAttr,
+        /// The attributes to clear.
+        clear: MountAttr,
+        /// What the kernel said.
+        source: Errno,
+    },
     /// Reading a mountinfo file failed.
     #[error("read {}: {source}", path.display())]
     ReadMountinfo {
@@ -125,7 +162,10 @@ impl Error {
             | Error::RemountReadOnly { source, .. }
             | Error::Unmount { source, .. }
             | Error::CloneTree { source }
-            | Error::AttachTree { source } => Some(*source),
+            | Error::AttachTree { source }
+            | Error::SetAttributes { source, .. }
+            | Error::Submount { source, .. }
+            | Error::Remount { source, .. } => Some(*source),
             Error::ReadMountinfo { source, .. } => Errno::from_io_error(source),
             Error::ParseMountinfo { .. } => None,
         }
@@ -145,10 +185,14 @@ impl Error {
             | Error::Statvfs { target, .. }
             | Error::RemountReadOnly { target, .. }
             | Error::Unmount { target, .. } => Some(target),
-            Error::ReadMountinfo { path, .. } => Some(path),
-            Error::CloneTree { .. } | Error::AttachTree { .. } | Error::ParseMountinfo { .. } => {
-                None
+            Error::Submount { mount_point, .. } | Error::Remount { mount_point, .. } => {
+                Some(mount_point)
             }
+            Error::ReadMountinfo { path, .. } => Some(path),
+            Error::CloneTree { .. }
+            | Error::AttachTree { .. }
+            | Error::SetAttributes { .. }
+            | Error::ParseMountinfo { .. } => None,
         }
     }
 }

@@ -28,21 +28,25 @@
 //! remount_read_only("/srv/shared")?;
 //! # Ok::<(), sandbox_mount::Error>(())
 //! ```
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 use std::ffi::CString;
 use std::fmt;
-use std::os::fd::{AsFd, OwnedFd};
-use std::path::Path;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
 
 use rustix::fs::StatVfsMountFlags;
 use rustix::mount::{
     MountFlags, MountPropagationFlags, MoveMountFlags, OpenTreeFlags, UnmountFlags,
 };
 
+mod attr;
 mod error;
 pub mod mountinfo;
+#[allow(unsafe_code)]
+mod sys;
 
+pub use attr::{make_read_only, set_attributes, MountApi, MountAttr};
 pub use error::Error;
 
 /// How mount and unmount events propagate between a mount and its copies in other mount
@@ -276,6 +280,12 @@ fn kept_flags(current: StatVfsMountFlags) -> MountFlags {
         .into_iter()
         .filter(|(st, _)| current.contains(*st))
         .fold(MountFlags::empty(), |acc, (_, ms)| acc | ms)
+}
+
+/// `/proc/self/fd/N`: the path through which `mount(2)` reaches what a descriptor refers
+/// to, without resolving any name a process could swap.
+pub(crate) fn fd_path(fd: impl AsFd) -> PathBuf {
+    PathBuf::from(format!("/proc/self/fd/{}", fd.as_fd().as_raw_fd()))
 }
 
 /// Unmounts the mount at `target`: `umount2(target, 0)`, or with `detach`

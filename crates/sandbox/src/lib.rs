@@ -74,7 +74,7 @@ mod sys;
 pub use error::{Error, ErrorKind, PathProblem, Step};
 pub use rustix::fs::OFlags;
 pub use rustix::process::{Pid, Signal};
-pub use sandbox_mount::Propagation;
+pub use sandbox_mount::{MountApi, Propagation};
 pub use sandbox_namespaces::{IdMap, NamespaceId, Namespaces};
 pub use sandbox_proc_fd::ProcSelfFd;
 pub use sandbox_process::ExitStatus;
@@ -117,6 +117,7 @@ pub struct Builder {
     read_only: bool,
     propagation: Propagation,
     die_signal: Signal,
+    mount_api: MountApi,
 }
 
 impl Builder {
@@ -162,6 +163,24 @@ impl Builder {
     /// the host; [`Builder::build`] refuses shared and unbindable.
     pub fn propagation(mut self, propagation: Propagation) -> Self {
         self.propagation = propagation;
+        self
+    }
+
+    /// Which kernel interface binds the shared directory and makes it read-only:
+    /// [`MountApi::Auto`] (default) uses the new mount API (`open_tree(2)` and
+    /// `move_mount(2)`, Linux 5.2; `mount_setattr(2)`, Linux 5.12) and falls back to
+    /// `mount(2)` where the kernel or a seccomp profile refuses it with `ENOSYS` or
+    /// `EPERM`; [`MountApi::New`] never falls back; [`MountApi::Legacy`] uses `mount(2)`
+    /// only.
+    ///
+    /// The legacy path reaches the new mount of the shared directory by its path once,
+    /// after the bind, and checks that it found the directory it bound; where the sandboxed
+    /// uid cannot search a parent of the shared directory (a daemon that opened it as root
+    /// and dropped privileges before entering), that lookup fails with `EACCES`
+    /// ([`Step::BindSharedDir`]). The new API works from descriptors only.
+    #[doc(alias = "open_tree", alias = "mount_setattr")]
+    pub fn mount_api(mut self, api: MountApi) -> Self {
+        self.mount_api = api;
         self
     }
 
@@ -226,6 +245,7 @@ impl Builder {
             read_only: self.read_only,
             propagation: self.propagation,
             die_signal: self.die_signal,
+            mount_api: self.mount_api,
         })
     }
 }
@@ -243,6 +263,7 @@ pub struct Sandbox {
     read_only: bool,
     propagation: Propagation,
     die_signal: Signal,
+    mount_api: MountApi,
 }
 
 /// What [`Sandbox::enter`] returns, in each of the two processes.
@@ -359,6 +380,7 @@ impl Sandbox {
             read_only: false,
             propagation: Propagation::Slave,
             die_signal: Signal::TERM,
+            mount_api: MountApi::Auto,
         }
     }
 
@@ -569,6 +591,18 @@ impl Sandbox {
         let proc_self_fd =
             ProcSelfFd::capture("/proc").map_err(|e| Error::setup(Step::CaptureProcFd, &e))?;
 
+        let pivoted = self.mount_shared_dir()?;
+        Ok(Inside {
+            proc_self_fd,
+            pivoted,
+        })
+    }
+
+    /// The mount part of the child's sequence, after the fresh proc: binds the shared
+    /// directory (the cwd) onto itself with its submounts, makes that tree read-only if
+    /// asked, and pivots into it. Sharing `/` needs no bind nor pivot. Returns whether the
+    /// root changed.
+    fn mount_shared_dir(&self) -> Result<bool, Error> {
         let here = rustix::fs::openat(
             CWD,
             ".",
@@ -576,33 +610,26 @@ impl Sandbox {
             FileMode::empty(),
         )
         .map_err(|e| self.setup_at(Step::BindSharedDir, e))?;
-        let pivoted = if sandbox_pivot_root::is_current_root(&here)
-            .map_err(|e| Error::setup(Step::PivotRoot, &e))?
-        {
-            // Sharing "/": there is nothing to pivot to.
+        let make_read_only = |root: &OwnedFd| {
             if self.read_only {
-                sandbox_mount::remount_read_only("/")
-                    .map_err(|e| Error::setup(Step::ReadOnly, &e))?;
-            }
-            rustix::process::chdir("/").map_err(|e| self.setup_at(Step::PivotRoot, e))?;
-            false
-        } else {
-            let tree = self.bind_onto_itself(&here)?;
-            if self.read_only {
-                // The tree descriptor is the root of the new mount; its magic link in the
-                // fresh proc names exactly that mount.
-                let path = fd_path(&tree);
-                sandbox_mount::remount_read_only(&path)
+                sandbox_mount::make_read_only(root, true, self.mount_api)
                     .map_err(|e| self.setup_at_leaf(Step::ReadOnly, &e))?;
             }
-            sandbox_pivot_root::pivot_root(&tree)
-                .map_err(|e| self.setup_at_leaf(Step::PivotRoot, &e))?;
-            true
+            Ok::<(), Error>(())
         };
-        Ok(Inside {
-            proc_self_fd,
-            pivoted,
-        })
+        if sandbox_pivot_root::is_current_root(&here)
+            .map_err(|e| Error::setup(Step::PivotRoot, &e))?
+        {
+            // Sharing "/": there is nothing to pivot to; "/" is the root of its mount.
+            make_read_only(&here)?;
+            rustix::process::chdir("/").map_err(|e| self.setup_at(Step::PivotRoot, e))?;
+            return Ok(false);
+        }
+        let tree = self.bind_onto_itself(&here)?;
+        make_read_only(&tree)?;
+        sandbox_pivot_root::pivot_root(&tree)
+            .map_err(|e| self.setup_at_leaf(Step::PivotRoot, &e))?;
+        Ok(true)
     }
 
     /// Binds the shared directory (the cwd, and `here`) onto itself, recursively, and
@@ -610,21 +637,28 @@ impl Sandbox {
     ///
     /// The new mount API works from descriptors only: `open_tree` clones the tree and
     /// `move_mount` attaches it, after which the clone's descriptor is the new mount's root.
-    /// Where the kernel (before 5.2) or a seccomp profile refuses it (ENOSYS, EPERM),
-    /// `mount(2)` binds the directory onto the cwd; reaching the mount on top then needs a
-    /// lookup by path, which is checked to lead to the same directory, now a mount root.
+    /// Where the kernel (before 5.2) or a seccomp profile refuses it (ENOSYS, EPERM) and
+    /// [`MountApi::Auto`] allows it, or with [`MountApi::Legacy`], `mount(2)` binds the
+    /// directory (through its `/proc/self/fd` link) onto the cwd; reaching the mount on top
+    /// then needs one lookup by path, with `O_NOFOLLOW`, which is checked to lead to the
+    /// same directory (device and inode), on another mount than the one it covers.
     fn bind_onto_itself(&self, here: &OwnedFd) -> Result<OwnedFd, Error> {
         let step = Step::BindSharedDir;
-        match sandbox_mount::clone_tree(here, true) {
-            Ok(tree) => {
-                sandbox_mount::attach_tree(&tree, here)
-                    .map_err(|e| self.setup_at_leaf(step, &e))?;
-                return Ok(tree);
+        if self.mount_api != MountApi::Legacy {
+            match sandbox_mount::clone_tree(here, true) {
+                Ok(tree) => {
+                    sandbox_mount::attach_tree(&tree, here)
+                        .map_err(|e| self.setup_at_leaf(step, &e))?;
+                    return Ok(tree);
+                }
+                Err(e)
+                    if self.mount_api == MountApi::New
+                        || !matches!(e.errno(), Some(Errno::NOSYS | Errno::PERM)) =>
+                {
+                    return Err(self.setup_at_leaf(step, &e));
+                }
+                Err(_) => {}
             }
-            Err(e) if !matches!(e.errno(), Some(Errno::NOSYS | Errno::PERM)) => {
-                return Err(self.setup_at_leaf(step, &e));
-            }
-            Err(_) => {}
         }
         sandbox_mount::bind(fd_path(here), ".", true).map_err(|e| Error::setup(step, &e))?;
         let path = rustix::fs::readlinkat(CWD, fd_path(here), Vec::new())
@@ -643,11 +677,17 @@ impl Sandbox {
                 rustix::fs::AtFlags::EMPTY_PATH,
                 rustix::fs::StatxFlags::INO | rustix::fs::StatxFlags::MNT_ID,
             )
-            .map(|s| (s.stx_dev_major, s.stx_dev_minor, s.stx_ino, s.stx_mnt_id))
+            .map(|s| {
+                // Before Linux 5.8 statx gives no mount id: then only the inode is checked.
+                let mnt_id = (s.stx_mask & rustix::fs::StatxFlags::MNT_ID.bits() != 0)
+                    .then_some(s.stx_mnt_id);
+                (s.stx_dev_major, s.stx_dev_minor, s.stx_ino, mnt_id)
+            })
             .map_err(|e| self.setup_at(step, e))
         };
         let (under, over) = (ids(here)?, ids(&top)?);
-        if (under.0, under.1, under.2) != (over.0, over.1, over.2) || under.3 == over.3 {
+        let same_mount = matches!((under.3, over.3), (Some(a), Some(b)) if a == b);
+        if (under.0, under.1, under.2) != (over.0, over.1, over.2) || same_mount {
             // Something moved the path between the bind and the lookup.
             return Err(self.setup_at(step, Errno::STALE));
         }
