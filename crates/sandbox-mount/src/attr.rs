@@ -262,29 +262,45 @@ fn legacy_set_attributes(
         }
     }
 
-    for m in &below {
-        let Ok(rel) = m.mount_point.strip_prefix(&root.mount_point) else {
-            return Err(submount_error(&m.mount_point, Errno::INVAL));
-        };
-        let fd = open_beneath(dir, rel).map_err(|e| submount_error(&m.mount_point, e))?;
-        let found = MountIdentity::of(fd.as_fd()).map_err(|e| submount_error(&m.mount_point, e))?;
-        if found.is(m) {
-            remount(fd.as_fd(), &m.mount_point, set, clear)?;
-            continue;
-        }
-        // Another mount of the tree covers this one (on its mount point or on a
-        // directory above it), and not because it is mounted inside this one: then no
-        // path leads to this mount, and it is left as it is.
-        let chain = ancestors.get(&m.mount_id);
-        let covered = below.iter().chain([&root]).any(|over| {
-            found.is(over)
-                && over.mount_id != m.mount_id
-                && !chain.is_some_and(|c| c.contains(&over.mount_id))
-                && m.mount_point.starts_with(&over.mount_point)
-        });
-        if !covered {
-            // The path led elsewhere than mountinfo said: something moved meanwhile.
-            return Err(submount_error(&m.mount_point, Errno::STALE));
+    // Reach each mount by its path first: a mount that another one covers (mounted later
+    // on its mount point or on a directory above it, and not inside it) is reachable by
+    // no path, and is left as it is; any other surprise is an error.
+    let reached: Vec<Result<OwnedFd, Errno>> = below
+        .iter()
+        .map(|m| {
+            let rel = m
+                .mount_point
+                .strip_prefix(&root.mount_point)
+                .map_err(|_| Errno::INVAL)?;
+            let fd = open_beneath(dir, rel)?;
+            if MountIdentity::of(fd.as_fd())?.is(m) {
+                Ok(fd)
+            } else {
+                // The path led elsewhere than mountinfo said.
+                Err(Errno::STALE)
+            }
+        })
+        .collect();
+    let visible: Vec<&MountInfo> = below
+        .iter()
+        .zip(&reached)
+        .filter(|(_, r)| r.is_ok())
+        .map(|(m, _)| *m)
+        .collect();
+    for (m, r) in below.iter().zip(reached) {
+        match r {
+            Ok(fd) => remount(fd.as_fd(), &m.mount_point, set, clear)?,
+            Err(e) => {
+                let chain = ancestors.get(&m.mount_id);
+                let covered = visible.iter().any(|over| {
+                    over.mount_id != m.mount_id
+                        && !chain.is_some_and(|c| c.contains(&over.mount_id))
+                        && m.mount_point.starts_with(&over.mount_point)
+                });
+                if !covered {
+                    return Err(submount_error(&m.mount_point, e));
+                }
+            }
         }
     }
     Ok(())

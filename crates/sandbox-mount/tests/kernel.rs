@@ -16,7 +16,7 @@ use rustix::mount::MountFlags;
 use rustix::process::{Gid, Uid};
 use rustix::thread::{LinkNameSpaceType, UnshareFlags};
 use sandbox_mount::mountinfo::{self, MountInfo};
-use sandbox_mount::{Error, Propagation};
+use sandbox_mount::{Error, MountApi, MountAttr, Propagation};
 use tests::{ensure, ensure_eq, fail, failed, in_child, is_root, temp_dir, Fail, TestResult};
 
 fn main() {
@@ -35,6 +35,11 @@ fn main() {
         mount_proc_in_a_new_pid_namespace_shows_that_namespace,
         mount_proc_without_privilege_is_eperm,
         propagation_of_a_non_mount_point_is_einval,
+        make_read_only_covers_every_submount_on_both_paths,
+        make_read_only_without_recursive_leaves_submounts_writable_on_both_paths,
+        clearing_a_flag_a_user_namespace_locked_is_eperm_on_both_paths,
+        legacy_walk_skips_covered_mounts_and_reaches_the_top_of_a_stack,
+        set_attributes_on_a_directory_that_is_no_mount_root_is_einval_on_both_paths,
     ])
 }
 
@@ -676,6 +681,175 @@ fn propagation_of_a_non_mount_point_is_einval() -> TestResult {
             );
         }
         other => fail!("expected Propagation EINVAL, got {other:?}"),
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Attributes of whole trees: mount_setattr and the remount walk.
+
+const PATHS: [MountApi; 2] = [MountApi::New, MountApi::Legacy];
+
+fn expect_erofs(path: &Path) -> TestResult {
+    match write_file(path) {
+        Err(e) if errno_of(&e) == Some(Errno::ROFS) => Ok(()),
+        other => fail!("write {}: expected EROFS, got {other:?}", path.display()),
+    }
+}
+
+/// `src/sub` and `src/sub/deeper` are tmpfs mounts; `src` is bound recursively at
+/// `view-<path>`, and the view made read-only: writes fail with EROFS at every level of
+/// the view, and `src` stays writable.
+fn make_read_only_covers_every_submount_on_both_paths() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    let src = scratch.mkdir("src")?;
+    let sub = scratch.mkdir("src/sub")?;
+    sandbox_mount::mount_tmpfs(&sub, Some(1 << 20))?;
+    let deeper = scratch.mkdir("src/sub/deeper")?;
+    sandbox_mount::mount_tmpfs(&deeper, Some(1 << 20))?;
+    for api in PATHS {
+        let view = scratch.mkdir(&format!("view-{api}"))?;
+        sandbox_mount::bind(&src, &view, true)?;
+        sandbox_mount::make_read_only(open_dir(&view)?, true, api)?;
+        for rel in ["new", "sub/new", "sub/deeper/new"] {
+            expect_erofs(&view.join(rel))?;
+            write_file(&src.join(rel))
+                .map_err(|e| failed(format!("{api}: the source stays writable: {rel}: {e}")))?;
+        }
+        let mounts = mountinfo::read_self()?;
+        for rel in ["", "sub", "sub/deeper"] {
+            let p = view.join(rel);
+            let p = p.components().collect::<PathBuf>();
+            ensure!(
+                mount_at(&mounts, &p).is_some_and(MountInfo::is_read_only),
+                "{api}: mountinfo says {} is ro",
+                p.display()
+            );
+            if !rel.is_empty() {
+                ensure!(
+                    mount_at(&mounts, &src.join(rel)).is_some_and(|m| !m.is_read_only()),
+                    "{api}: the source's mount at {rel:?} stays rw"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn make_read_only_without_recursive_leaves_submounts_writable_on_both_paths() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    let src = scratch.mkdir("src")?;
+    let sub = scratch.mkdir("src/sub")?;
+    sandbox_mount::mount_tmpfs(&sub, Some(1 << 20))?;
+    for api in PATHS {
+        let view = scratch.mkdir(&format!("view-{api}"))?;
+        sandbox_mount::bind(&src, &view, true)?;
+        sandbox_mount::make_read_only(open_dir(&view)?, false, api)?;
+        expect_erofs(&view.join("new"))?;
+        write_file(&view.join("sub/new"))
+            .map_err(|e| failed(format!("{api}: the submount stays writable: {e}")))?;
+    }
+    Ok(())
+}
+
+/// The scratch tmpfs is nosuid,nodev; in a nested user namespace those are locked. Setting
+/// noexec and clearing it again works (the control: a flag set here is not locked), and
+/// asking to clear nosuid is EPERM on both paths, with nosuid still set afterwards.
+fn clearing_a_flag_a_user_namespace_locked_is_eperm_on_both_paths() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    in_child(|| {
+        enter_user_ns(UnshareFlags::NEWNS)?;
+        let dir = scratch.path();
+        for api in PATHS {
+            let fd = open_dir(dir)?;
+            sandbox_mount::set_attributes(&fd, MountAttr::NOEXEC, MountAttr::empty(), true, api)?;
+            ensure!(
+                statvfs_flags(dir)?.contains(StatVfsMountFlags::NOEXEC),
+                "{api}: noexec set"
+            );
+            sandbox_mount::set_attributes(&fd, MountAttr::empty(), MountAttr::NOEXEC, true, api)?;
+            ensure!(
+                !statvfs_flags(dir)?.contains(StatVfsMountFlags::NOEXEC),
+                "{api}: noexec cleared again"
+            );
+            match sandbox_mount::set_attributes(
+                &fd,
+                MountAttr::empty(),
+                MountAttr::NOSUID,
+                true,
+                api,
+            ) {
+                Err(e @ (Error::SetAttributes { .. } | Error::Remount { .. })) => {
+                    ensure_eq!(e.errno(), Some(Errno::PERM), "{api}: {e}");
+                    ensure!(e.to_string().contains("clear nosuid"), "{api}: message {e}");
+                }
+                other => fail!("{api}: clearing a locked nosuid: expected EPERM, got {other:?}"),
+            }
+            ensure!(
+                statvfs_flags(dir)?.contains(StatVfsMountFlags::NOSUID | StatVfsMountFlags::NODEV),
+                "{api}: nosuid and nodev are still set"
+            );
+        }
+        Ok(())
+    })
+}
+
+/// `t/x` is a tmpfs (A) that a tmpfs (B) mounted on `t` later covers; a third (C) is
+/// stacked on `t` on top of B. The walk reaches C and makes it read-only; A and B, which
+/// no path reaches, are left alone. `mount_setattr` changes all three.
+fn legacy_walk_skips_covered_mounts_and_reaches_the_top_of_a_stack() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    for api in PATHS {
+        let base = scratch.mkdir(&format!("base-{api}"))?;
+        sandbox_mount::mount_tmpfs(&base, Some(1 << 20))?;
+        let t = base.join("t");
+        let x = t.join("x");
+        std::fs::create_dir_all(&x).map_err(failed)?;
+        sandbox_mount::mount_tmpfs(&x, Some(4096))?; // A
+        let a_id = mount_id(open_dir(&x)?)?;
+        sandbox_mount::mount_tmpfs(&t, Some(4096))?; // B
+        let b_id = mount_id(open_dir(&t)?)?;
+        sandbox_mount::mount_tmpfs(&t, Some(4096))?; // C
+        let c_id = mount_id(open_dir(&t)?)?;
+        sandbox_mount::make_read_only(open_dir(&base)?, true, api)?;
+        expect_erofs(&base.join("new"))?;
+        expect_erofs(&t.join("new"))?;
+        let mounts = mountinfo::read_self()?;
+        let ro = |id: u64| {
+            mounts
+                .iter()
+                .find(|m| u64::from(m.mount_id) == id)
+                .map(MountInfo::is_read_only)
+        };
+        ensure_eq!(ro(c_id), Some(true), "{api}: the top of the stack");
+        let hidden_ro = api == MountApi::New;
+        ensure_eq!(ro(a_id), Some(hidden_ro), "{api}: the covered tmpfs at t/x");
+        ensure_eq!(
+            ro(b_id),
+            Some(hidden_ro),
+            "{api}: the tmpfs under the top of the stack"
+        );
+    }
+    Ok(())
+}
+
+fn set_attributes_on_a_directory_that_is_no_mount_root_is_einval_on_both_paths() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    let plain = scratch.mkdir("plain")?;
+    for api in PATHS {
+        match sandbox_mount::make_read_only(open_dir(&plain)?, true, api) {
+            Err(e @ (Error::SetAttributes { .. } | Error::Remount { .. })) => {
+                ensure_eq!(e.errno(), Some(Errno::INVAL), "{api}: {e}");
+            }
+            other => fail!("{api}: expected EINVAL, got {other:?}"),
+        }
+        write_file(&plain.join(format!("still-{api}")))
+            .map_err(|e| failed(format!("{api}: the scratch mount stays writable: {e}")))?;
     }
     Ok(())
 }
