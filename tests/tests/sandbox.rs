@@ -71,6 +71,10 @@ fn main() {
         fault_pidfd_open_falls_back_and_enter_still_works,
         fault_open_tree_enosys_falls_back_to_mount_and_enter_still_works,
         fault_every_mount_call_in_turn_is_reported_and_leaves_host_unchanged,
+        fault_every_mount_call_in_turn_on_the_legacy_path_is_reported_and_leaves_host_unchanged,
+        fault_legacy_read_only_remount_is_reported_and_leaves_host_unchanged,
+        fault_legacy_bind_is_reported_and_leaves_host_unchanged,
+        fault_mount_setattr_enosys_falls_back_to_the_remount_walk_and_read_only_holds,
         // Escapes.
         dotdot_from_root_is_root,
         host_files_are_unreachable,
@@ -743,6 +747,8 @@ fn multi_threaded_caller_gets_the_thread_count_error() -> TestResult {
 /// Environment variables of the `enter_and_report` helper.
 const ENV_READ_ONLY: &str = "SANDBOX_TEST_READ_ONLY";
 const ENV_DENY_UNSHARE: &str = "SANDBOX_TEST_DENY_UNSHARE_FLAGS";
+/// `new` or `legacy`: the mount path `enter_and_report` forces (default: auto).
+const ENV_MOUNT_API: &str = "SANDBOX_TEST_MOUNT_API";
 
 /// A helper scenario for the fault tests (passes on its own): enters a sandbox over a
 /// fresh temp dir and prints one parseable line with the result (`ENTER ok code=0`, or
@@ -755,12 +761,20 @@ fn enter_and_report() -> TestResult {
         let flags = flags.parse().map_err(failed)?;
         fail_unshare_with_flags(flags, libc::EDOM as u32)?;
     }
+    let read_only = std::env::var_os(ENV_READ_ONLY).is_some();
+    let mount_api = match std::env::var(ENV_MOUNT_API).as_deref() {
+        Ok("new") => sandbox::MountApi::New,
+        Ok("legacy") => sandbox::MountApi::Legacy,
+        _ => sandbox::MountApi::Auto,
+    };
     let sandbox = Sandbox::builder(&shared)
-        .read_only(std::env::var_os(ENV_READ_ONLY).is_some())
+        .read_only(read_only)
+        .mount_api(mount_api)
         .build()?;
     match sandbox.enter() {
         Ok(Entered::Inside(_)) => {
-            let ok = std::fs::read_to_string("/marker").is_ok_and(|t| t == MARKER_TEXT);
+            let ok = std::fs::read_to_string("/marker").is_ok_and(|t| t == MARKER_TEXT)
+                && (!read_only || errno_of(std::fs::write("/new", "x")) == Some(libc::EROFS));
             exit_now(if ok { 0 } else { 1 })
         }
         Ok(Entered::Parent(child)) => {
@@ -1248,12 +1262,45 @@ fn fault_open_tree_enosys_falls_back_to_mount_and_enter_still_works() -> TestRes
 /// error from the child with the injected errno (or, for a call with a fallback, a
 /// working sandbox), and leaves the host unchanged.
 fn fault_every_mount_call_in_turn_is_reported_and_leaves_host_unchanged() -> TestResult {
+    every_mount_call_in_turn(&[(ENV_READ_ONLY, "1")])
+}
+
+/// The same on the legacy mount path (`mount(2)` only, the remount walk for read-only).
+fn fault_every_mount_call_in_turn_on_the_legacy_path_is_reported_and_leaves_host_unchanged(
+) -> TestResult {
+    every_mount_call_in_turn(&[(ENV_READ_ONLY, "1"), (ENV_MOUNT_API, "legacy")])
+}
+
+fn fault_legacy_read_only_remount_is_reported_and_leaves_host_unchanged() -> TestResult {
+    let env = [(ENV_READ_ONLY, "1"), (ENV_MOUNT_API, "legacy")];
+    fault("mount", false, "MS_RDONLY", Step::ReadOnly, &env)
+}
+
+fn fault_legacy_bind_is_reported_and_leaves_host_unchanged() -> TestResult {
+    let env = [(ENV_MOUNT_API, "legacy")];
+    fault("mount", false, "MS_BIND|MS_REC", Step::BindSharedDir, &env)
+}
+
+fn fault_mount_setattr_enosys_falls_back_to_the_remount_walk_and_read_only_holds() -> TestResult {
+    if !strace_available() {
+        skip!("strace is not installed");
+    }
+    // Kernels 5.2 to 5.11 have open_tree but no mount_setattr; the child checks EROFS.
+    let run = run_faulted(Some("mount_setattr:error=ENOSYS"), &[(ENV_READ_ONLY, "1")])?;
+    ensure!(
+        run.ok,
+        "enter failed when mount_setattr is missing: {}",
+        run.msg
+    );
+    Ok(())
+}
+
+fn every_mount_call_in_turn(env: &[(&str, &str)]) -> TestResult {
     if !strace_available() {
         skip!("strace is not installed");
     }
     let syscalls = "mount,umount2,open_tree,move_mount,mount_setattr,fsopen,fsconfig,fsmount,pivot_root,chdir,fchdir,fstatfs";
-    let env = [(ENV_READ_ONLY, "1")];
-    let trace = trace_enter(syscalls, &env)?;
+    let trace = trace_enter(syscalls, env)?;
     // strace counts per process: skip an ordinal the original process also reaches, as
     // the injection would hit it there too.
     let mut in_helper: BTreeMap<String, usize> = BTreeMap::new();
@@ -1284,7 +1331,7 @@ fn fault_every_mount_call_in_turn_is_reported_and_leaves_host_unchanged() -> Tes
                 continue;
             }
             let inject = format!("{name}:error={INJECTED}:when={n}");
-            let run = run_faulted(Some(&inject), &env)?;
+            let run = run_faulted(Some(&inject), env)?;
             tried += 1;
             if run.ok {
                 // A failure the code survives is fine only if the sandbox still works,
