@@ -40,6 +40,8 @@ fn main() {
         clearing_a_flag_a_user_namespace_locked_is_eperm_on_both_paths,
         legacy_walk_skips_covered_mounts_and_reaches_the_top_of_a_stack,
         set_attributes_on_a_directory_that_is_no_mount_root_is_einval_on_both_paths,
+        legacy_walk_and_report,
+        legacy_walk_fails_with_the_operation_and_errno_of_each_failed_call,
     ])
 }
 
@@ -850,6 +852,135 @@ fn set_attributes_on_a_directory_that_is_no_mount_root_is_einval_on_both_paths()
         }
         write_file(&plain.join(format!("still-{api}")))
             .map_err(|e| failed(format!("{api}: the scratch mount stays writable: {e}")))?;
+    }
+    Ok(())
+}
+
+/// A helper for the fault test below (passes on its own): makes a bound tree with a
+/// submount read-only on the legacy path, between two lines on stdout that mark the
+/// walk's system calls in a trace, and prints the outcome.
+fn legacy_walk_and_report() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    let src = scratch.mkdir("src")?;
+    let sub = scratch.mkdir("src/sub")?;
+    sandbox_mount::mount_tmpfs(&sub, Some(1 << 20))?;
+    let view = scratch.mkdir("view")?;
+    sandbox_mount::bind(&src, &view, true)?;
+    let fd = open_dir(&view)?;
+    println!("WALK start");
+    let result = sandbox_mount::make_read_only(&fd, true, MountApi::Legacy);
+    println!("WALK end");
+    match result {
+        Ok(()) => {
+            let erofs = [view.join("x"), view.join("sub/x")]
+                .iter()
+                .all(|p| write_file(p).is_err_and(|e| errno_of(&e) == Some(Errno::ROFS)));
+            println!("WALK ok erofs={erofs}");
+        }
+        Err(e) => {
+            let debug = format!("{e:?}");
+            let variant = debug.split([' ', '{', '(']).next().unwrap_or("");
+            println!(
+                "WALK err variant={variant} errno={}",
+                e.errno().map_or(0, |e| e.raw_os_error())
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Each system call of the legacy walk fails in turn (strace's fault injection): the walk
+/// returns the error of that operation with the injected errno, or, for a call it does
+/// without (a size hint), still makes every mount read-only.
+fn legacy_walk_fails_with_the_operation_and_errno_of_each_failed_call() -> TestResult {
+    let have_strace = std::process::Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_strace {
+        tests::skip!("strace is not installed");
+    }
+    let exe = std::env::current_exe().map_err(failed)?;
+    let dir = temp_dir()?;
+    let trace_file = dir.path().join("trace");
+    let syscalls = [
+        "openat",
+        "read",
+        "fstatfs",
+        "statx",
+        "mount",
+        "readlinkat",
+        "fstat",
+    ];
+    let traced = std::process::Command::new("strace")
+        .args(["-qq", "-e"])
+        .arg(format!("trace=write,{}", syscalls.join(",")))
+        .arg("-o")
+        .arg(&trace_file)
+        .arg(&exe)
+        .args(["--scenario", "legacy_walk_and_report"])
+        .output()
+        .map_err(failed)?;
+    let stdout = String::from_utf8_lossy(&traced.stdout);
+    ensure!(
+        traced.status.success() && stdout.contains("WALK ok erofs=true"),
+        "the untouched run: {stdout}{}",
+        String::from_utf8_lossy(&traced.stderr)
+    );
+    let trace = std::fs::read_to_string(&trace_file).map_err(failed)?;
+    let lines: Vec<&str> = trace.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("write(1, \"WALK start"))
+        .ok_or_else(|| failed(format!("no start mark in the trace: {trace}")))?;
+    let end = lines
+        .iter()
+        .position(|l| l.starts_with("write(1, \"WALK end"))
+        .ok_or_else(|| failed("no end mark in the trace"))?;
+    let mut variants = std::collections::BTreeSet::new();
+    let mut tried = 0;
+    for (i, line) in lines.iter().enumerate().take(end).skip(start + 1) {
+        let Some(name) = line.split('(').next().filter(|n| syscalls.contains(n)) else {
+            continue;
+        };
+        let open = format!("{name}(");
+        let nth = lines[..=i].iter().filter(|l| l.starts_with(&open)).count();
+        let out = std::process::Command::new("strace")
+            .args(["-qq", "-o", "/dev/null", "-e"])
+            .arg(format!("inject={name}:error=EDOM:when={nth}"))
+            .arg(&exe)
+            .args(["--scenario", "legacy_walk_and_report"])
+            .output()
+            .map_err(failed)?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        tried += 1;
+        if stdout.contains("WALK ok erofs=true") {
+            continue;
+        }
+        let Some(report) = stdout.lines().find_map(|l| l.strip_prefix("WALK err ")) else {
+            fail!(
+                "failing {line}: no outcome: {stdout}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        ensure!(
+            report.ends_with(&format!("errno={}", libc::EDOM)),
+            "failing {line}: {report}"
+        );
+        variants.insert(report.split(' ').next().unwrap_or("").to_string());
+    }
+    ensure!(tried > 4, "only {tried} calls in the walk: {trace}");
+    for want in [
+        "variant=ReadMountinfo",
+        "variant=Submount",
+        "variant=Statvfs",
+        "variant=Remount",
+    ] {
+        ensure!(
+            variants.contains(want),
+            "no failed call gave {want}; seen {variants:?}"
+        );
     }
     Ok(())
 }
