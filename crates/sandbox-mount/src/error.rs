@@ -313,6 +313,43 @@ mod tests {
     }
 
     #[test]
+    fn attribute_errors_name_the_attributes_and_the_mount() {
+        use crate::MountAttr;
+        let e = Error::SetAttributes {
+            set: MountAttr::RDONLY,
+            clear: MountAttr::empty(),
+            recursive: true,
+            source: Errno::PERM,
+        };
+        assert_eq!(
+            e.to_string(),
+            "set ro and clear nothing on a mount and every mount below it (mount_setattr): \
+             Operation not permitted (os error 1)"
+        );
+        assert_eq!(e.path(), None);
+        let e = Error::Remount {
+            mount_point: "/srv/shared/sub".into(),
+            set: MountAttr::empty(),
+            clear: MountAttr::NOSUID | MountAttr::NODEV,
+            source: Errno::PERM,
+        };
+        assert_eq!(
+            e.to_string(),
+            "remount /srv/shared/sub to set nothing and clear nosuid,nodev: \
+             Operation not permitted (os error 1)"
+        );
+        assert_eq!(e.path(), Some(Path::new("/srv/shared/sub")));
+        let e = Error::Submount {
+            mount_point: "/srv/shared/sub".into(),
+            source: Errno::STALE,
+        };
+        assert!(e
+            .to_string()
+            .starts_with("reach the mount at /srv/shared/sub to change its attributes: "));
+        assert_eq!(e.errno(), Some(Errno::STALE));
+    }
+
+    #[test]
     fn read_errors_give_their_errno() {
         let e = Error::ReadMountinfo {
             path: "/proc/self/mountinfo".into(),

@@ -4,8 +4,22 @@
 //! propagation ([`set_propagation`]), bind mounts ([`bind`]), a fresh procfs
 //! ([`mount_proc`]), a tmpfs ([`mount_tmpfs`]), a read-only remount that keeps the flags a
 //! user namespace locks ([`remount_read_only`]), [`unmount`], and the file-descriptor based
-//! mount API of Linux 5.2 ([`clone_tree`], [`attach_tree`]). [`mountinfo`] parses what the
-//! kernel says is mounted.
+//! mount API of Linux 5.2 ([`clone_tree`], [`attach_tree`]). [`set_attributes`] and
+//! [`make_read_only`] change the attributes (read-only, nosuid, ...) of a mount and every
+//! mount below it. [`mountinfo`] parses what the kernel says is mounted.
+//!
+//! # Which kernel each path needs
+//!
+//! | operation | new mount API | legacy path ([`MountApi::Legacy`]) |
+//! |---|---|---|
+//! | bind a directory with its submounts | [`clone_tree`] + [`attach_tree`] (`open_tree`, `move_mount`): Linux 5.2 | [`bind`] (`mount(2)`, `MS_BIND\|MS_REC`): any kernel |
+//! | attributes of a whole tree | [`set_attributes`] with `mount_setattr(2)`, `AT_RECURSIVE`: Linux 5.12, one atomic call | [`set_attributes`] walking mountinfo, one `mount(2)` remount per mount: any kernel (mount ids checked from 5.8, devices before) |
+//!
+//! [`MountApi::Auto`], the default, takes the new API and falls back to the legacy path
+//! where the kernel (`ENOSYS`) or a seccomp profile (`EPERM`) refuses it. Both paths reach
+//! their targets through descriptors (the new API's, or `/proc/self/fd/N` for
+//! `mount(2)`), and the legacy walk opens submounts one component at a time with
+//! `O_NOFOLLOW`: no path a process could swap for a symlink is resolved twice.
 //!
 //! Every function that changes the mount table changes the **caller's mount namespace**.
 //! Call them in a mount namespace of your own (`unshare(CLONE_NEWNS)`, see the
@@ -26,7 +40,13 @@
 //! // The shared directory as a mount point of its own, read-only.
 //! bind("/srv/shared", "/srv/shared", true)?;
 //! remount_read_only("/srv/shared")?;
-//! # Ok::<(), sandbox_mount::Error>(())
+//! // Or, from descriptors: a copy of the tree with its submounts, attached onto the
+//! // directory, then made read-only with every mount below it.
+//! let dir = std::fs::File::open("/srv/other")?;
+//! let tree = sandbox_mount::clone_tree(&dir, true)?;
+//! sandbox_mount::attach_tree(&tree, &dir)?;
+//! sandbox_mount::make_read_only(&tree, true, sandbox_mount::MountApi::Auto)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(unsafe_code)]
 
@@ -232,7 +252,7 @@ pub fn mount_tmpfs(target: impl AsRef<Path>, size: Option<u64>) -> Result<(), Er
 /// kernel locks the flags of mounts inherited from a more privileged namespace, and a
 /// remount that would clear one fails with `EPERM`; passing them back is what makes this
 /// work there. Only this mount becomes read-only, not the mounts below it, and not the
-/// file system elsewhere.
+/// file system elsewhere: for a whole tree see [`make_read_only`].
 ///
 /// This changes the **caller's mount namespace**; call it in a private one. `target` must
 /// be a mount point: [`bind`] a directory onto itself first.

@@ -37,8 +37,10 @@
 //!
 //! # What it needs
 //!
-//! - Linux 5.2 or later (the new mount API binds the shared directory; `open_tree(2)` and
-//!   `move_mount(2)`), 5.3 for pidfds (a fallback covers older kernels).
+//! - Linux 5.2 or later for the new mount API that binds the shared directory
+//!   (`open_tree(2)`, `move_mount(2)`), 5.12 for `mount_setattr(2)` that makes it read-only
+//!   with all its submounts in one call, 5.3 for pidfds; older kernels (or seccomp profiles
+//!   that refuse these calls) get the `mount(2)` fallback, see [`Builder::mount_api`].
 //! - Either root (`CAP_SYS_ADMIN`), or unprivileged user namespaces
 //!   (`user.max_user_namespaces` > 0, no AppArmor or seccomp rule against them).
 //!   [`Error::hint`] says which of these stopped it.
@@ -151,7 +153,12 @@ impl Builder {
         self
     }
 
-    /// Make the shared directory read-only inside the sandbox (not on the host).
+    /// Make the shared directory, and every mount below it, read-only inside the sandbox:
+    /// writes fail with `EROFS` there, while the host's mounts stay as they are (the
+    /// attribute is set on the sandbox's own copies of the mounts). Through
+    /// `mount_setattr(2)` with `AT_RECURSIVE` (Linux 5.12), or on the legacy path a bind
+    /// remount of each mount that keeps the flags a user namespace locked (see
+    /// [`Builder::mount_api`]). Sharing `/`, the whole tree is made read-only.
     pub fn read_only(mut self, read_only: bool) -> Self {
         self.read_only = read_only;
         self
@@ -408,8 +415,8 @@ impl Sandbox {
     /// root), pid and time namespaces here and write the id maps; fork; in the child, die
     /// with the parent, unshare the mount, network and other namespaces, make `/` slave
     /// (or private), mount a fresh proc, capture `/proc/self/fd`, bind the shared
-    /// directory onto itself, remount it read-only if asked, `pivot_root` into it and
-    /// detach the old root; then report to the parent.
+    /// directory onto itself with its submounts, make that tree read-only if asked,
+    /// `pivot_root` into it and detach the old root; then report to the parent.
     ///
     /// On failure nothing half-built goes on: a child that fails reports its error and
     /// exits, the parent reaps it and returns that error. Nothing is left on the host (no
