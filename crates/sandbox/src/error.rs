@@ -397,6 +397,13 @@ impl Error {
                  use Mode::Chroot there"
                     .into(),
             ),
+            (Step::BindSharedDir, Errno::ACCESS) => Some(
+                "the mount(2) fallback looks the bound shared directory up by its path once, so \
+                 the sandboxed uid must be able to search every directory above it; the new \
+                 mount API (Linux 5.2, MountApi::Auto or MountApi::New) works from descriptors \
+                 and needs no such permission"
+                    .into(),
+            ),
             (_, Errno::NOSYS) => {
                 Some("the kernel, or a seccomp filter, does not provide this system call".into())
             }
