@@ -68,10 +68,15 @@ use rustix::fs::{Mode as FileMode, OFlags as OpenFlags, CWD};
 use rustix::io::Errno;
 
 mod error;
+mod fds;
+mod harden;
+mod init;
 mod report;
 mod sys;
 
 pub use error::{Error, ErrorKind, PathProblem, Step};
+pub use fds::InheritedFds;
+pub use rustix::thread::CapabilitySet;
 pub use rustix::fs::OFlags;
 pub use rustix::process::{Pid, Signal};
 pub use sandbox_mount::Propagation;
@@ -117,6 +122,7 @@ pub struct Builder {
     read_only: bool,
     propagation: Propagation,
     die_signal: Signal,
+    hardening: harden::Options,
 }
 
 impl Builder {
@@ -173,6 +179,88 @@ impl Builder {
         self
     }
 
+    /// Keeps `fd` open in the sandbox even though it lacks close-on-exec, and lets it be a
+    /// directory outside the shared directory (on purpose: it is a way out). The number is
+    /// recorded; the descriptor must still be open with that number when entering.
+    /// See [`InheritedFds`].
+    pub fn keep_fd(mut self, fd: impl AsFd) -> Self {
+        use std::os::fd::AsRawFd;
+        self.hardening.keep_fds.push(fd.as_fd().as_raw_fd());
+        self
+    }
+
+    /// What entering does with inherited descriptors that lack close-on-exec and are not
+    /// kept with [`Builder::keep_fd`]: [`InheritedFds::Close`] (default) or
+    /// [`InheritedFds::CloseOnExec`].
+    pub fn inherited_fds(mut self, policy: InheritedFds) -> Self {
+        self.hardening.inherited_fds = policy;
+        self
+    }
+
+    /// The capabilities the sandboxed process keeps; none by default. Every other one is
+    /// dropped from the effective, permitted, inheritable, bounding and ambient sets once
+    /// inside. `CapabilitySet::all()` keeps everything (and protects nothing).
+    ///
+    /// A file server that serves other users' files typically needs `CHOWN`,
+    /// `DAC_OVERRIDE`, `FOWNER`, `FSETID`, `SETUID` and `SETGID`. See the crate docs for
+    /// what each dangerous capability would let a root daemon do.
+    #[doc(alias = "capset", alias = "PR_CAPBSET_DROP")]
+    pub fn keep_capabilities(mut self, keep: CapabilitySet) -> Self {
+        self.hardening.keep_caps = keep;
+        self
+    }
+
+    /// Whether the shared directory is mounted `nodev` inside (default: true): device nodes
+    /// in it cannot be opened, even ones the daemon could create.
+    #[doc(alias = "MS_NODEV")]
+    pub fn nodev(mut self, nodev: bool) -> Self {
+        self.hardening.nodev = nodev;
+        self
+    }
+
+    /// Sets `PR_SET_NO_NEW_PRIVS` in the sandboxed process (default: false): programs it
+    /// executes gain no privilege from setuid bits or file capabilities. Costs: a daemon
+    /// that runs `sudo`, `ping` with file capabilities, or other setuid helpers breaks.
+    #[doc(alias = "PR_SET_NO_NEW_PRIVS")]
+    pub fn no_new_privs(mut self, on: bool) -> Self {
+        self.hardening.no_new_privs = on;
+        self
+    }
+
+    /// Starts a new session in the sandboxed process (`setsid(2)`; default: false): it
+    /// loses its controlling terminal, so it cannot push input into the terminal of
+    /// whoever started it (`TIOCSTI`). Costs: no job control; terminal signals (SIGINT from
+    /// Ctrl-C, SIGHUP on hangup) reach it only through the original process, which passes
+    /// them on.
+    #[doc(alias = "setsid", alias = "TIOCSTI")]
+    pub fn new_session(mut self, on: bool) -> Self {
+        self.hardening.new_session = on;
+        self
+    }
+
+    /// Raises `RLIMIT_NOFILE` in the sandboxed process (default: false): soft and hard to
+    /// `fs.nr_open` when allowed (root), else the soft limit to the hard one. The result is
+    /// [`Inside::nofile_limit`]. For file servers that hold one descriptor per file. Costs:
+    /// memory for a large descriptor table, and `select(2)` cannot handle descriptors
+    /// above 1023.
+    #[doc(alias = "RLIMIT_NOFILE", alias = "setrlimit")]
+    pub fn raise_nofile_limit(mut self, on: bool) -> Self {
+        self.hardening.raise_nofile = on;
+        self
+    }
+
+    /// Runs a minimal init as pid 1 (default: false): the first process of the namespace
+    /// stays pid 1, forks the daemon (which gets [`Entered::Inside`] as pid 2), passes the
+    /// forwarded and die-with-parent signals on to it, reaps every orphan of the namespace,
+    /// and exits with the daemon's exit code, or 128 + the signal that killed it. For
+    /// daemons that spawn helpers and do not reap what the helpers leave behind. Costs: one
+    /// more process, and a daemon killed by a signal shows as an exit code to the original
+    /// process.
+    pub fn init(mut self, on: bool) -> Self {
+        self.hardening.init = on;
+        self
+    }
+
     /// Validates the configuration and opens the shared directory (`O_PATH`), once: a later
     /// rename of the path, or a symlink swapped in for it, does not move the sandbox.
     /// Forks nothing and changes nothing.
@@ -191,6 +279,7 @@ impl Builder {
                 ("namespaces", self.namespaces.is_some()),
                 ("uid_map", self.uid_map.is_some()),
                 ("gid_map", self.gid_map.is_some()),
+                ("init", self.hardening.init),
             ];
             if let Some((option, _)) = refused.into_iter().find(|(_, set)| *set) {
                 return Err(Error::InvalidOption {
@@ -226,6 +315,7 @@ impl Builder {
             read_only: self.read_only,
             propagation: self.propagation,
             die_signal: self.die_signal,
+            hardening: self.hardening,
         })
     }
 }
@@ -243,6 +333,7 @@ pub struct Sandbox {
     read_only: bool,
     propagation: Propagation,
     die_signal: Signal,
+    hardening: harden::Options,
 }
 
 /// What [`Sandbox::enter`] returns, in each of the two processes.
@@ -259,6 +350,7 @@ pub enum Entered {
 pub struct Inside {
     proc_self_fd: ProcSelfFd,
     pivoted: bool,
+    nofile_limit: Option<u64>,
 }
 
 impl Inside {
@@ -279,6 +371,14 @@ impl Inside {
     /// already was the root (sharing `/`).
     pub fn root_changed(&self) -> bool {
         self.pivoted
+    }
+
+    /// The soft `RLIMIT_NOFILE` in force after [`Builder::raise_nofile_limit`] raised it:
+    /// `fs.nr_open` when the kernel allowed it, else the hard limit. `None` when the
+    /// option was not asked for.
+    #[doc(alias = "RLIMIT_NOFILE")]
+    pub fn nofile_limit(&self) -> Option<u64> {
+        self.nofile_limit
     }
 }
 
@@ -341,7 +441,13 @@ impl Child {
 }
 
 /// The signals [`Sandbox::confine`] passes on to the sandboxed process.
-pub const FORWARDED_SIGNALS: [Signal; 3] = [Signal::TERM, Signal::INT, Signal::HUP];
+pub const FORWARDED_SIGNALS: [Signal; 5] = [
+    Signal::TERM,
+    Signal::INT,
+    Signal::HUP,
+    Signal::USR1,
+    Signal::USR2,
+];
 
 /// Exit code of a sandboxed child that failed during setup (after reporting why).
 const SETUP_FAILED: i32 = 125;
@@ -359,6 +465,7 @@ impl Sandbox {
             read_only: false,
             propagation: Propagation::Slave,
             die_signal: Signal::TERM,
+            hardening: harden::Options::default(),
         }
     }
 
@@ -416,6 +523,7 @@ impl Sandbox {
                 Ok(Entered::Inside(Inside {
                     proc_self_fd,
                     pivoted: true,
+                    nofile_limit: None,
                 }))
             }
             Mode::None => {
@@ -424,6 +532,7 @@ impl Sandbox {
                 Ok(Entered::Inside(Inside {
                     proc_self_fd,
                     pivoted: false,
+                    nofile_limit: None,
                 }))
             }
         }
@@ -466,6 +575,11 @@ impl Sandbox {
 
     fn enter_namespaces(self) -> Result<Entered, Error> {
         sandbox_namespaces::ensure_single_threaded().map_err(threads_error)?;
+        fds::check_directories(
+            &self.dir,
+            &self.hardening.keep_fds,
+            self.hardening.inherited_fds,
+        )?;
         // After unshare(CLONE_NEWUSER) the ids read back as the overflow id until mapped:
         // take them now.
         let uid = rustix::process::geteuid().as_raw();
@@ -544,17 +658,13 @@ impl Sandbox {
         if self.namespaces.contains(Namespaces::PID) {
             // As pid 1 the child would ignore these (and the die-with-parent signal)
             // without a handler.
-            // SIGKILL and SIGSTOP take no handler, and from the parent's namespace reach
-            // pid 1 anyway.
-            let mut signals = FORWARDED_SIGNALS.map(Signal::as_raw).to_vec();
-            if ![Signal::KILL, Signal::STOP].contains(&self.die_signal) {
-                signals.push(self.die_signal.as_raw());
-            }
-            sys::exit_on_signals(&signals).map_err(|e| Error::setup(Step::DieWithParent, &e))?;
+            sys::exit_on_signals(&self.pid1_signals())
+                .map_err(|e| Error::setup(Step::DieWithParent, &e))?;
         }
         watch
             .die_with_parent(self.die_signal)
             .map_err(|e| Error::setup(Step::DieWithParent, &e))?;
+        fds::seal(&self.hardening.keep_fds, self.hardening.inherited_fds)?;
 
         // unshare(CLONE_NEWNS) moves the cwd into the new mount namespace, while our
         // descriptor keeps pointing into the old one (where no mount operation may use it).
@@ -566,8 +676,16 @@ impl Sandbox {
         sandbox_mount::set_propagation("/", self.propagation, true)
             .map_err(|e| Error::setup(Step::Propagation, &e))?;
         sandbox_mount::mount_proc("/proc").map_err(|e| Error::setup(Step::MountProc, &e))?;
+        if self.hardening.init {
+            // Returns in the daemon (pid 2) only; the init stays pid 1.
+            init::start(&self.pid1_signals())?;
+        }
         let proc_self_fd =
             ProcSelfFd::capture("/proc").map_err(|e| Error::setup(Step::CaptureProcFd, &e))?;
+        let nofile_limit = match self.hardening.raise_nofile {
+            true => Some(harden::raise_nofile(Path::new("/proc"))?),
+            false => None,
+        };
 
         let here = rustix::fs::openat(
             CWD,
@@ -585,6 +703,10 @@ impl Sandbox {
                     .map_err(|e| Error::setup(Step::ReadOnly, &e))?;
             }
             rustix::process::chdir("/").map_err(|e| self.setup_at(Step::PivotRoot, e))?;
+            if self.hardening.nodev {
+                harden::remount_nodev(Path::new("/"))
+                    .map_err(|e| self.setup_at(Step::Nodev, e))?;
+            }
             false
         } else {
             let tree = self.bind_onto_itself(&here)?;
@@ -595,14 +717,32 @@ impl Sandbox {
                 sandbox_mount::remount_read_only(&path)
                     .map_err(|e| self.setup_at_leaf(Step::ReadOnly, &e))?;
             }
+            if self.hardening.nodev {
+                harden::remount_nodev(&fd_path(&tree))
+                    .map_err(|e| self.setup_at(Step::Nodev, e))?;
+            }
             sandbox_pivot_root::pivot_root(&tree)
                 .map_err(|e| self.setup_at_leaf(Step::PivotRoot, &e))?;
             true
         };
+        harden::check_cwd().map_err(|e| Error::setup(Step::CheckCwd, &e))?;
+        harden::after_pivot(&self.hardening)?;
         Ok(Inside {
             proc_self_fd,
             pivoted,
+            nofile_limit,
         })
+    }
+
+    /// The signals pid 1 must handle (or, with the init, pass on): the forwarded ones and
+    /// the die-with-parent signal. SIGKILL and SIGSTOP take no handler, and from the
+    /// parent's namespace reach pid 1 anyway.
+    fn pid1_signals(&self) -> Vec<i32> {
+        let mut signals = FORWARDED_SIGNALS.map(Signal::as_raw).to_vec();
+        if ![Signal::KILL, Signal::STOP].contains(&self.die_signal) {
+            signals.push(self.die_signal.as_raw());
+        }
+        signals
     }
 
     /// Binds the shared directory (the cwd, and `here`) onto itself, recursively, and
