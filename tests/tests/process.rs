@@ -108,7 +108,12 @@ extern "C" fn exit_with_signal_code(sig: libc::c_int) {
 fn exit_100_plus_on(sig: i32) {
     // SAFETY: installs a handler that only calls _exit; the handler has the signature
     // signal(2) expects.
-    unsafe { libc::signal(sig, exit_with_signal_code as *const () as libc::sighandler_t) };
+    unsafe {
+        libc::signal(
+            sig,
+            exit_with_signal_code as *const () as libc::sighandler_t,
+        )
+    };
 }
 
 /// Ends `pid` (a child of ours) if it is still there, and reaps it.
@@ -124,10 +129,14 @@ fn confine_forwards_sigusr1_and_sigusr2_to_the_child() -> TestResult {
     let (_top, shared) = shared_dir()?;
     for sig in [libc::SIGUSR1, libc::SIGUSR2] {
         let (mut r, w) = pipe()?;
-        let original = spawn_confined(&shared, |b| b, move || {
-            exit_100_plus_on(sig);
-            ready_then_pause(w)
-        })?;
+        let original = spawn_confined(
+            &shared,
+            |b| b,
+            move || {
+                exit_100_plus_on(sig);
+                ready_then_pause(w)
+            },
+        )?;
         expect(&mut r, "ready")?;
         // The supervisor must be in its forwarding wait, or the signal would kill it.
         wait_blocked(original, &[sig], Duration::from_secs(5))?;
@@ -172,14 +181,18 @@ fn init_makes_the_daemon_pid_2_and_passes_signals_on() -> TestResult {
     let (_top, shared) = shared_dir()?;
     for sig in [libc::SIGTERM, libc::SIGUSR1, libc::SIGHUP] {
         let (mut r, w) = pipe()?;
-        let original = spawn_confined(&shared, |b| b.init(true), move || {
-            exit_100_plus_on(sig);
-            send(w, &format!("pid={}", std::process::id()));
-            loop {
-                // SAFETY: pause(2) takes no arguments.
-                unsafe { libc::pause() };
-            }
-        })?;
+        let original = spawn_confined(
+            &shared,
+            |b| b.init(true),
+            move || {
+                exit_100_plus_on(sig);
+                send(w, &format!("pid={}", std::process::id()));
+                loop {
+                    // SAFETY: pause(2) takes no arguments.
+                    unsafe { libc::pause() };
+                }
+            },
+        )?;
         // One small write arrives whole; the original process keeps the write end open.
         let mut buf = [0u8; 32];
         let n = r.read(&mut buf).map_err(io_ctx("read"))?;
@@ -217,12 +230,16 @@ fn init_exits_with_the_daemon_exit_code() -> TestResult {
 
 fn sigterm_to_pid_1_from_inside_ends_the_sandbox_under_init() -> TestResult {
     let (_top, shared) = shared_dir()?;
-    let original = spawn_confined(&shared, |b| b.init(true), || {
-        // SAFETY: kill(2) takes integers only.
-        unsafe { libc::kill(1, libc::SIGTERM) };
-        std::thread::sleep(Duration::from_secs(5));
-        93
-    })?;
+    let original = spawn_confined(
+        &shared,
+        |b| b.init(true),
+        || {
+            // SAFETY: kill(2) takes integers only.
+            unsafe { libc::kill(1, libc::SIGTERM) };
+            std::thread::sleep(Duration::from_secs(5));
+            93
+        },
+    )?;
     let ended = waitpid_timeout(original, Duration::from_secs(10))?;
     if ended.is_none() {
         kill_and_reap(original);
@@ -343,7 +360,10 @@ fn killing_the_original_process_ends_the_daemon_under_init() -> TestResult {
         kill_and_reap(init);
     }
     ensure!(ended.is_some(), "the init outlived the original process");
-    ensure!(stat_of(daemon).is_none(), "the daemon {daemon} outlived its init");
+    ensure!(
+        stat_of(daemon).is_none(),
+        "the daemon {daemon} outlived its init"
+    );
     Ok(())
 }
 
@@ -387,7 +407,11 @@ fn inherited_fd_is_closed_inside_unless_kept() -> TestResult {
     let dropped = open_inheritable(&file)?;
     let kept = open_inheritable(&file)?;
     let (d, k) = (dropped.as_raw_fd(), kept.as_raw_fd());
-    ensure_eq!(fd_flags(d), Ok(0), "the descriptor lacks close-on-exec before entering");
+    ensure_eq!(
+        fd_flags(d),
+        Ok(0),
+        "the descriptor lacks close-on-exec before entering"
+    );
     let sandbox = Sandbox::builder(&shared).keep_fd(&kept).build()?;
     run_inside(sandbox, move |_| {
         // Closed early in the setup, the number may since have been reused by a
@@ -425,9 +449,17 @@ fn close_on_exec_policy_keeps_inherited_fds_open_but_marked() -> TestResult {
         .keep_fd(&kept)
         .build()?;
     run_inside(sandbox, move |_| {
-        ensure_eq!(fd_flags(m), Ok(libc::FD_CLOEXEC), "the inherited descriptor inside");
+        ensure_eq!(
+            fd_flags(m),
+            Ok(libc::FD_CLOEXEC),
+            "the inherited descriptor inside"
+        );
         ensure_eq!(fd_flags(k), Ok(0), "the kept descriptor inside");
-        ensure_eq!(pread_all(m)?, "host data", "the daemon itself still reads it");
+        ensure_eq!(
+            pread_all(m)?,
+            "host data",
+            "the daemon itself still reads it"
+        );
         Ok(String::new())
     })?;
     Ok(())
@@ -455,10 +487,15 @@ fn leaked_directory_fd_to_the_host_root_is_refused_unless_kept() -> TestResult {
         other => fail!("expected LeakedDirectory, got {other:?}"),
     }
     ensure!(
-        err.to_string().contains(&format!("descriptor {}", root.as_raw_fd())),
+        err.to_string()
+            .contains(&format!("descriptor {}", root.as_raw_fd())),
         "the message names the descriptor: {err}"
     );
-    ensure_eq!(own_namespaces()?, before, "nothing was changed before refusing");
+    ensure_eq!(
+        own_namespaces()?,
+        before,
+        "nothing was changed before refusing"
+    );
 
     // Kept on purpose it goes in, and it really is a way out: it shows the host's /.
     let host_root = dev_ino("/").map_err(io_ctx("stat /"))?;
@@ -556,7 +593,13 @@ fn no_capability_is_left_inside_by_default() -> TestResult {
     let out = run_inside(Sandbox::builder(&shared).build()?, move |_| {
         capability_report(last)
     })?;
-    for set in ["effective", "permitted", "inheritable", "bounding", "ambient"] {
+    for set in [
+        "effective",
+        "permitted",
+        "inheritable",
+        "bounding",
+        "ambient",
+    ] {
         ensure_eq!(need(&out.report, set)?, "0x0", "the {set} set inside");
     }
     Ok(())
@@ -582,7 +625,11 @@ fn kept_capabilities_are_exactly_the_keep_list() -> TestResult {
     for set in ["effective", "permitted", "bounding"] {
         ensure_eq!(need(&out.report, set)?, want, "the {set} set inside");
     }
-    ensure_eq!(need(&out.report, "ambient")?, "0x0", "the ambient set inside");
+    ensure_eq!(
+        need(&out.report, "ambient")?,
+        "0x0",
+        "the ambient set inside"
+    );
     Ok(())
 }
 
@@ -719,7 +766,11 @@ fn mknod_of_a_device_is_refused_by_default_and_nodev_blocks_opening_it() -> Test
         |b| b.keep_capabilities(CapabilitySet::MKNOD),
         attempt,
     )?;
-    ensure_eq!(fact(&mknod_only, "mknod"), Some("0"), "mknod with CAP_MKNOD kept");
+    ensure_eq!(
+        fact(&mknod_only, "mknod"),
+        Some("0"),
+        "mknod with CAP_MKNOD kept"
+    );
     ensure_eq!(
         fact(&mknod_only, "open"),
         Some(libc::EACCES.to_string().as_str()),
@@ -776,7 +827,10 @@ fn remounting_read_write_is_refused_by_default() -> TestResult {
     );
     let kept = inside_with(
         &shared,
-        |b| b.read_only(true).keep_capabilities(CapabilitySet::SYS_ADMIN),
+        |b| {
+            b.read_only(true)
+                .keep_capabilities(CapabilitySet::SYS_ADMIN)
+        },
         attempt,
     )?;
     ensure_eq!(
@@ -784,7 +838,10 @@ fn remounting_read_write_is_refused_by_default() -> TestResult {
         (Some("0"), Some("0")),
         "with CAP_SYS_ADMIN kept the read-only sandbox becomes writable: {kept:?}"
     );
-    ensure!(shared.join("written").exists(), "the write reached the host");
+    ensure!(
+        shared.join("written").exists(),
+        "the write reached the host"
+    );
     Ok(())
 }
 
@@ -858,7 +915,11 @@ fn hardening_options_are_off_by_default() -> TestResult {
         ensure_eq!(inside.nofile_limit(), None);
         hardening_report()
     })?;
-    ensure_eq!(need(&out.report, "nnp")?, nnp_before.to_string(), "no_new_privs");
+    ensure_eq!(
+        need(&out.report, "nnp")?,
+        nnp_before.to_string(),
+        "no_new_privs"
+    );
     ensure!(
         need(&out.report, "sid")? != need(&out.report, "pid")?,
         "the sandboxed process leads no session of its own: {}",

@@ -1343,7 +1343,13 @@ fn fault_bounding_set_drop_is_reported_and_leaves_host_unchanged() -> TestResult
 }
 
 fn fault_setsid_is_reported_and_leaves_host_unchanged() -> TestResult {
-    fault("setsid", false, "", Step::Hardening, &[(ENV_HARDENING, "1")])
+    fault(
+        "setsid",
+        false,
+        "",
+        Step::Hardening,
+        &[(ENV_HARDENING, "1")],
+    )
 }
 
 fn fault_no_new_privs_is_reported_and_leaves_host_unchanged() -> TestResult {
@@ -1383,7 +1389,11 @@ fn fault_init_signal_mask_is_reported_and_leaves_host_unchanged() -> TestResult 
 
 fn init_under_enter_and_report_works() -> TestResult {
     let run = run_faulted(None, &[(ENV_INIT, "1"), (ENV_HARDENING, "1")])?;
-    ensure!(run.ok, "enter with the init and hardening failed: {}", run.msg);
+    ensure!(
+        run.ok,
+        "enter with the init and hardening failed: {}",
+        run.msg
+    );
     Ok(())
 }
 

@@ -164,7 +164,10 @@ pub(crate) fn seal(keep: &[RawFd], policy: InheritedFds) -> Result<(), Error> {
         }
         InheritedFds::CloseOnExec => {
             // close_range over the gaps between the kept descriptors (and 0..=2).
-            let mut kept: Vec<u32> = keep.iter().filter_map(|&fd| u32::try_from(fd).ok()).collect();
+            let mut kept: Vec<u32> = keep
+                .iter()
+                .filter_map(|&fd| u32::try_from(fd).ok())
+                .collect();
             kept.extend([0, 1, 2]);
             kept.sort_unstable();
             kept.dedup();

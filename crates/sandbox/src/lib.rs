@@ -32,8 +32,8 @@
 //! ```
 //!
 //! Most daemons want the parent side handled for them: [`Sandbox::confine`] makes the
-//! original process wait for the sandboxed one, pass SIGTERM, SIGINT and SIGHUP on to it,
-//! and exit with its status; only the sandboxed process returns.
+//! original process wait for the sandboxed one, pass SIGTERM, SIGINT, SIGHUP, SIGUSR1 and
+//! SIGUSR2 on to it, and exit with its status; only the sandboxed process returns.
 //!
 //! # What it needs
 //!
@@ -51,6 +51,77 @@
 //! The child unshares the mount, network and any other namespaces itself, so nothing it
 //! mounts can reach the original process or the host. A process can enter only once: a pid
 //! namespace accepts a single init.
+//!
+//! # Pid 1 and signals
+//!
+//! The sandboxed process is pid 1 of its pid namespace, and the kernel ignores every signal
+//! pid 1 has no handler for (SIGKILL and SIGSTOP from an ancestor namespace excepted). So
+//! it starts with handlers that make the [`FORWARDED_SIGNALS`] and the die-with-parent
+//! signal end it with exit code 128 + the signal; a daemon's own handlers replace them.
+//! When it ends, the kernel kills every other process of the namespace.
+//!
+//! [`Builder::init`] puts a minimal init in front instead: pid 1 forks the daemon (pid 2,
+//! where [`Entered::Inside`] is returned), passes those signals on to it, reaps every
+//! orphan that the daemon's helpers leave behind (they would otherwise stay zombies of a
+//! pid 1 that never waits for them), and exits with the daemon's exit code, or 128 + the
+//! signal that killed it. It protects against zombies piling up and against a daemon that
+//! forgets signals it has no handler for; it costs one process and turns a death by signal
+//! into an exit code. It holds no descriptor and keeps only `CAP_KILL`.
+//!
+//! The original process dies, the sandbox follows: the child gets the die-with-parent
+//! signal ([`Builder::die_with_parent`], SIGTERM by default), race-free (pidfd, or a pipe).
+//!
+//! # Descriptors
+//!
+//! A process keeps its open descriptors through `pivot_root`. Before anything changes,
+//! [`Sandbox::enter`] looks at every descriptor that would survive into the sandbox (kept,
+//! or close-on-exec): a directory outside the shared directory, a way out through
+//! `openat(fd, "..")` (runc's CVE-2024-21626), is refused with
+//! [`Error::LeakedDirectory`] naming it, unless kept on purpose with
+//! [`Builder::keep_fd`]. Then, in the sandboxed process, each descriptor above 2 without
+//! close-on-exec and not kept is closed ([`InheritedFds::Close`], the default) or marked
+//! close-on-exec ([`InheritedFds::CloseOnExec`]). The original process keeps all of its
+//! descriptors. After the pivot the cwd is checked to be the new root.
+//!
+//! # Capabilities
+//!
+//! Namespaces alone do not confine a process that entered as real root: some capabilities
+//! reach the host without any path. So once inside, the sandboxed process keeps only the
+//! capabilities named with [`Builder::keep_capabilities`], none by default, in all five
+//! sets (effective, permitted, inheritable, bounding, ambient), whether it entered as root
+//! or in a user namespace; and the shared directory is mounted `nodev`
+//! ([`Builder::nodev`]). The ways out that this closes (each tested, refused by default,
+//! working when the capability is kept):
+//!
+//! - `CAP_DAC_READ_SEARCH`: `open_by_handle_at(2)` opens any inode of a file system from a
+//!   handle, outside the bind mount of the shared directory (the "shocker" escape).
+//! - `CAP_MKNOD` (and no `nodev`): a device node for the host's disks or memory, created in
+//!   the shared directory and opened.
+//! - `CAP_SYS_ADMIN`: mounts: undo the read-only mount, mount a new sysfs, and much else.
+//! - `CAP_SYS_MODULE`: load a kernel module.
+//!
+//! Others are dangerous but already fenced by the namespaces: `CAP_SYS_PTRACE` and
+//! `CAP_KILL` (host processes are invisible in the pid namespace), `CAP_NET_ADMIN` and
+//! `CAP_NET_RAW` (a network namespace of its own). `CAP_SYS_TIME`, `CAP_SYS_RAWIO`,
+//! `CAP_SYS_BOOT`-like host-wide powers stay dropped too. A file server that serves other
+//! users' files usually needs `CHOWN | DAC_OVERRIDE | FOWNER | FSETID | SETUID | SETGID`.
+//!
+//! # Hardening options
+//!
+//! Off by default, because each can break a daemon:
+//!
+//! - [`Builder::no_new_privs`]: programs the daemon executes gain nothing from setuid bits
+//!   or file capabilities. Breaks a daemon that runs setuid helpers.
+//! - [`Builder::new_session`]: `setsid(2)`, no controlling terminal, so no input pushed
+//!   into the starting terminal with `TIOCSTI`. Costs job control; Ctrl-C reaches the
+//!   daemon only through the original process.
+//! - [`Builder::raise_nofile_limit`]: `RLIMIT_NOFILE` raised to `fs.nr_open` (with
+//!   `CAP_SYS_RESOURCE`) or the hard limit, reported by [`Inside::nofile_limit`]. Costs
+//!   memory for a large descriptor table; `select(2)` cannot handle descriptors above 1023.
+//! - [`Builder::init`]: see above.
+//!
+//! The descriptor checks, the capability drop, `nodev` and these options apply in
+//! [`Mode::Namespace`] only.
 //!
 //! # Modes for environments without namespaces
 //!
@@ -76,9 +147,9 @@ mod sys;
 
 pub use error::{Error, ErrorKind, PathProblem, Step};
 pub use fds::InheritedFds;
-pub use rustix::thread::CapabilitySet;
 pub use rustix::fs::OFlags;
 pub use rustix::process::{Pid, Signal};
+pub use rustix::thread::CapabilitySet;
 pub use sandbox_mount::Propagation;
 pub use sandbox_namespaces::{IdMap, NamespaceId, Namespaces};
 pub use sandbox_proc_fd::ProcSelfFd;
@@ -496,6 +567,12 @@ impl Sandbox {
     /// directory onto itself, remount it read-only if asked, `pivot_root` into it and
     /// detach the old root; then report to the parent.
     ///
+    /// Around those steps: the descriptors are checked before anything changes, and
+    /// closed or marked close-on-exec in the child right after it arms die-with-parent;
+    /// the minimal init, when asked, forks the daemon right after proc is mounted; the
+    /// shared directory is remounted `nodev` before the pivot; after it the cwd is checked,
+    /// the hardening options are applied and the capabilities not kept are dropped.
+    ///
     /// On failure nothing half-built goes on: a child that fails reports its error and
     /// exits, the parent reaps it and returns that error. Nothing is left on the host (no
     /// mount in the original namespace, no temp dir). The original process may, however,
@@ -508,6 +585,8 @@ impl Sandbox {
     /// # Errors
     ///
     /// - [`Error::MultiThreaded`] when the process has more than one thread.
+    /// - [`Error::LeakedDirectory`] when a directory descriptor outside the shared directory
+    ///   would survive into the sandbox (see the crate docs on descriptors).
     /// - [`Error::Setup`] with the [`Step`] that failed, its path and errno, whether it
     ///   happened here or in the child. [`Error::hint`] explains the usual environmental
     ///   causes.
@@ -539,11 +618,11 @@ impl Sandbox {
     }
 
     /// Enters the sandbox and, in the original process, stays there: waits for the
-    /// sandboxed process, passes SIGTERM, SIGINT and SIGHUP on to it, and exits with its
+    /// sandboxed process, passes the [`FORWARDED_SIGNALS`] on to it, and exits with its
     /// exit code, or dies of the same signal it died of. Only the sandboxed process returns.
     ///
     /// As pid 1 of its namespace, the sandboxed process would ignore signals it has no
-    /// handler for; so it starts with handlers that make SIGTERM, SIGINT, SIGHUP and the
+    /// handler for; so it starts with handlers that make the forwarded signals and the
     /// die-with-parent signal end it with exit code 128 + the signal (the shell's
     /// convention), which the original process then exits with. A daemon that installs its
     /// own handlers replaces them.
@@ -704,8 +783,7 @@ impl Sandbox {
             }
             rustix::process::chdir("/").map_err(|e| self.setup_at(Step::PivotRoot, e))?;
             if self.hardening.nodev {
-                harden::remount_nodev(Path::new("/"))
-                    .map_err(|e| self.setup_at(Step::Nodev, e))?;
+                harden::remount_nodev(Path::new("/")).map_err(|e| self.setup_at(Step::Nodev, e))?;
             }
             false
         } else {
