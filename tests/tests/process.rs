@@ -35,6 +35,7 @@ fn main() {
         // Descriptors.
         inherited_fd_is_closed_inside_unless_kept,
         close_on_exec_policy_keeps_inherited_fds_open_but_marked,
+        close_on_exec_policy_and_init_work_without_close_range,
         leaked_directory_fd_to_the_host_root_is_refused_unless_kept,
         directory_fd_inside_the_shared_dir_is_accepted,
         // Capabilities.
@@ -463,6 +464,50 @@ fn close_on_exec_policy_keeps_inherited_fds_open_but_marked() -> TestResult {
         Ok(String::new())
     })?;
     Ok(())
+}
+
+/// Runs `scenario` of this binary under strace with `close_range` failing with ENOSYS (as
+/// before Linux 5.9, or under a seccomp profile), and checks it passed and that the
+/// injection really hit.
+fn without_close_range(scenario: &str) -> TestResult {
+    let available = std::process::Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        skip!("strace is not installed");
+    }
+    let dir = tests::temp_dir()?;
+    let log = dir.path().join("trace");
+    let exe = std::env::current_exe().map_err(io_ctx("current_exe"))?;
+    let out = std::process::Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=close_range", "-e"])
+        .arg("inject=close_range:error=ENOSYS")
+        .arg("-o")
+        .arg(&log)
+        .arg(&exe)
+        .args(["--scenario", scenario])
+        .output()
+        .map_err(io_ctx("run strace"))?;
+    ensure!(
+        out.status.success(),
+        "{scenario} without close_range ended with {:?}: {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace = std::fs::read_to_string(&log).map_err(io_ctx("read trace"))?;
+    ensure!(
+        trace.contains("close_range(") && trace.contains("(INJECTED)"),
+        "{scenario} made no close_range call to fail: {trace}"
+    );
+    Ok(())
+}
+
+fn close_on_exec_policy_and_init_work_without_close_range() -> TestResult {
+    // The fallbacks: fcntl(F_SETFD) one by one, and the init closing one by one.
+    without_close_range("close_on_exec_policy_keeps_inherited_fds_open_but_marked")?;
+    without_close_range("init_exits_with_the_daemon_exit_code")
 }
 
 fn leaked_directory_fd_to_the_host_root_is_refused_unless_kept() -> TestResult {
