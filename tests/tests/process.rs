@@ -36,8 +36,10 @@ fn main() {
         inherited_fd_is_closed_inside_unless_kept,
         close_on_exec_policy_keeps_inherited_fds_open_but_marked,
         close_on_exec_policy_and_init_work_without_close_range,
+        an_inherited_fd_that_survives_closing_is_reported,
         leaked_directory_fd_to_the_host_root_is_refused_unless_kept,
         directory_fd_inside_the_shared_dir_is_accepted,
+        inheritable_directory_fd_is_closed_not_refused_unless_the_policy_keeps_it,
         // Capabilities.
         no_capability_is_left_inside_by_default,
         kept_capabilities_are_exactly_the_keep_list,
@@ -510,6 +512,85 @@ fn close_on_exec_policy_and_init_work_without_close_range() -> TestResult {
     without_close_range("init_exits_with_the_daemon_exit_code")
 }
 
+#[cfg(target_arch = "x86_64")]
+const AUDIT_ARCH: u32 = 0xC000_003E;
+#[cfg(target_arch = "aarch64")]
+const AUDIT_ARCH: u32 = 0xC000_00B7;
+
+/// Installs a seccomp filter under which `close(fd)` returns 0 without closing anything
+/// (`SECCOMP_RET_ERRNO` with errno 0 skips the call); inherited by children.
+fn fake_close_of(fd: i32) -> TestResult {
+    use libc::{BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
+    let op = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter {
+        code: code as u16,
+        jt,
+        jf,
+        k,
+    };
+    let prog = [
+        op(BPF_LD | BPF_W | BPF_ABS, 4, 0, 0),           // 0: arch
+        op(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH, 0, 4), // 1: other arch: allow
+        op(BPF_LD | BPF_W | BPF_ABS, 0, 0, 0),           // 2: nr
+        op(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_close as u32, 0, 2), // 3: not close: allow
+        op(BPF_LD | BPF_W | BPF_ABS, 16, 0, 0),          // 4: args[0], low half
+        op(BPF_JMP | BPF_JEQ | BPF_K, fd as u32, 1, 0),  // 5: our fd: skip
+        op(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW, 0, 0), // 6
+        op(BPF_RET | BPF_K, libc::SECCOMP_RET_ERRNO, 0, 0), // 7: "succeeds"
+    ];
+    let fprog = libc::sock_fprog {
+        len: prog.len() as u16,
+        filter: prog.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: prctl with integer arguments; then seccomp(2) reads `fprog`, which points
+    // to `prog`, both alive for the duration of the call.
+    unsafe {
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+            fail!("PR_SET_NO_NEW_PRIVS: {}", std::io::Error::last_os_error());
+        }
+        if libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0,
+            &fprog as *const libc::sock_fprog,
+        ) != 0
+        {
+            fail!("seccomp: {}", std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+fn an_inherited_fd_that_survives_closing_is_reported() -> TestResult {
+    // Closing is checked, not assumed: a close(2) that leaves the descriptor open (faked
+    // here by seccomp) fails the setup at the fds step.
+    let (top, shared) = shared_dir()?;
+    let file = top.path().join("host-file");
+    std::fs::write(&file, "host data").map_err(io_ctx("write host file"))?;
+    let fd = open_inheritable(&file)?;
+    fake_close_of(fd.as_raw_fd())?;
+    let sandbox = Sandbox::builder(&shared).build()?;
+    match sandbox.enter() {
+        Ok(Entered::Inside(_)) => exit_now(1),
+        Ok(Entered::Parent(child)) => {
+            let _ = child.kill(sandbox::Signal::KILL);
+            let _ = child.wait();
+            fail!(
+                "enter worked although descriptor {} stayed open",
+                fd.as_raw_fd()
+            );
+        }
+        Err(e) => {
+            ensure_eq!(e.step(), Some(sandbox::Step::Fds), "the step of {e}");
+            ensure_eq!(e.errno(), Some(rustix::io::Errno::BADF), "the errno of {e}");
+            ensure!(
+                matches!(e, Error::Setup { in_child: true, .. }),
+                "reported from the child: {e:?}"
+            );
+        }
+    }
+    Ok(())
+}
+
 fn leaked_directory_fd_to_the_host_root_is_refused_unless_kept() -> TestResult {
     let (_top, shared) = shared_dir()?;
     // std opens with close-on-exec: entering would not close it.
@@ -560,6 +641,47 @@ fn leaked_directory_fd_to_the_host_root_is_refused_unless_kept() -> TestResult {
             (s.st_dev, s.st_ino),
             host_root,
             "the kept descriptor is the host's /"
+        );
+        Ok(String::new())
+    })?;
+    Ok(())
+}
+
+fn inheritable_directory_fd_is_closed_not_refused_unless_the_policy_keeps_it() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let host_root = dev_ino("/").map_err(io_ctx("stat /"))?;
+    // Without close-on-exec, as a careless parent leaves it.
+    let root = rustix::fs::open(
+        "/",
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| failed(format!("open /: {e}")))?;
+    let raw = root.as_raw_fd();
+    // Marked close-on-exec it would survive in the daemon itself: refused.
+    let refused = Sandbox::builder(&shared)
+        .inherited_fds(InheritedFds::CloseOnExec)
+        .build()?
+        .enter();
+    match refused {
+        Err(Error::LeakedDirectory { fd, .. }) => ensure_eq!(fd, raw, "the descriptor named"),
+        Err(e) => fail!("expected LeakedDirectory, got {e:?}"),
+        Ok(Entered::Parent(child)) => {
+            let _ = child.kill(sandbox::Signal::KILL);
+            let _ = child.wait();
+            fail!("enter accepted the host's / under CloseOnExec");
+        }
+        Ok(Entered::Inside(_)) => exit_now(1),
+    }
+    // Closed (the default), it is no way out.
+    run_inside(Sandbox::builder(&shared).build()?, move |_| {
+        // SAFETY: fstat on a number into a local struct.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let r = unsafe { libc::fstat(raw, &mut st) };
+        ensure!(
+            r != 0 || (st.st_dev, st.st_ino) != host_root,
+            "descriptor {raw} still leads to the host's / inside"
         );
         Ok(String::new())
     })?;
