@@ -484,6 +484,20 @@ mod tests {
     }
 
     #[test]
+    fn leaked_directory_names_the_descriptor_and_path() {
+        let e = Error::LeakedDirectory {
+            fd: 7,
+            path: "/etc".into(),
+        };
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert_eq!(e.step(), Some(Step::Fds));
+        assert_eq!(e.path(), Some(Path::new("/etc")));
+        let msg = e.to_string();
+        assert!(msg.starts_with("descriptor 7 is a directory outside the shared directory (/etc)"));
+        assert!(!msg.contains('\n'));
+    }
+
+    #[test]
     fn kinds_follow_the_errno_and_step() {
         let mk = |step, errno| Error::Setup {
             step,

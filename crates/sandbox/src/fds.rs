@@ -30,7 +30,8 @@ use crate::sys;
 pub enum InheritedFds {
     /// Close them in the sandboxed process (the default). The daemon cannot use them
     /// inside, and nor can anything it executes. Standard input, output and error (0, 1,
-    /// 2) stay.
+    /// 2) stay. One `close(2)` each (`close_range` would take the close-on-exec ones along),
+    /// then checked: one still open fails the setup at [`Step::Fds`](crate::Step::Fds).
     #[default]
     Close,
     /// Leave them open in the sandboxed process but mark them close-on-exec
