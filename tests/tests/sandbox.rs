@@ -75,6 +75,14 @@ fn main() {
         fault_legacy_read_only_remount_is_reported_and_leaves_host_unchanged,
         fault_legacy_bind_is_reported_and_leaves_host_unchanged,
         fault_mount_setattr_enosys_falls_back_to_the_remount_walk_and_read_only_holds,
+        fault_nodev_remount_is_reported_and_leaves_host_unchanged,
+        fault_cwd_check_is_reported_and_leaves_host_unchanged,
+        fault_capability_drop_is_reported_and_leaves_host_unchanged,
+        fault_bounding_set_drop_is_reported_and_leaves_host_unchanged,
+        fault_setsid_is_reported_and_leaves_host_unchanged,
+        fault_no_new_privs_is_reported_and_leaves_host_unchanged,
+        fault_init_signal_mask_is_reported_and_leaves_host_unchanged,
+        init_under_enter_and_report_works,
         // Escapes.
         dotdot_from_root_is_root,
         host_files_are_unreachable,
@@ -749,6 +757,8 @@ const ENV_READ_ONLY: &str = "SANDBOX_TEST_READ_ONLY";
 const ENV_DENY_UNSHARE: &str = "SANDBOX_TEST_DENY_UNSHARE_FLAGS";
 /// `new` or `legacy`: the mount path `enter_and_report` forces (default: auto).
 const ENV_MOUNT_API: &str = "SANDBOX_TEST_MOUNT_API";
+const ENV_HARDENING: &str = "SANDBOX_TEST_HARDENING";
+const ENV_INIT: &str = "SANDBOX_TEST_INIT";
 
 /// A helper scenario for the fault tests (passes on its own): enters a sandbox over a
 /// fresh temp dir and prints one parseable line with the result (`ENTER ok code=0`, or
@@ -770,6 +780,9 @@ fn enter_and_report() -> TestResult {
     let sandbox = Sandbox::builder(&shared)
         .read_only(read_only)
         .mount_api(mount_api)
+        .new_session(std::env::var_os(ENV_HARDENING).is_some())
+        .no_new_privs(std::env::var_os(ENV_HARDENING).is_some())
+        .init(std::env::var_os(ENV_INIT).is_some())
         .build()?;
     match sandbox.enter() {
         Ok(Entered::Inside(_)) => {
@@ -1355,6 +1368,78 @@ fn every_mount_call_in_turn(env: &[(&str, &str)]) -> TestResult {
     ensure!(
         tried > 5,
         "only {tried} calls found in the sandboxed child: {trace:#?}"
+    );
+    Ok(())
+}
+
+fn fault_nodev_remount_is_reported_and_leaves_host_unchanged() -> TestResult {
+    // Without read-only, nodev is the child's only mount_setattr.
+    fault("mount_setattr", false, "MOUNT_ATTR_NODEV", Step::Nodev, &[])
+}
+
+fn fault_cwd_check_is_reported_and_leaves_host_unchanged() -> TestResult {
+    fault("getcwd", false, "", Step::CheckCwd, &[])
+}
+
+fn fault_capability_drop_is_reported_and_leaves_host_unchanged() -> TestResult {
+    fault("capset", false, "", Step::Capabilities, &[])
+}
+
+fn fault_bounding_set_drop_is_reported_and_leaves_host_unchanged() -> TestResult {
+    fault("prctl", false, "PR_CAPBSET_DROP", Step::Capabilities, &[])
+}
+
+fn fault_setsid_is_reported_and_leaves_host_unchanged() -> TestResult {
+    fault(
+        "setsid",
+        false,
+        "",
+        Step::Hardening,
+        &[(ENV_HARDENING, "1")],
+    )
+}
+
+fn fault_no_new_privs_is_reported_and_leaves_host_unchanged() -> TestResult {
+    fault(
+        "prctl",
+        false,
+        "PR_SET_NO_NEW_PRIVS",
+        Step::Hardening,
+        &[(ENV_HARDENING, "1")],
+    )
+}
+
+fn fault_init_signal_mask_is_reported_and_leaves_host_unchanged() -> TestResult {
+    // The init blocks the signals it passes on before forking the daemon; its fork
+    // itself cannot be failed alone (strace counts per process, and the original
+    // process's fork is its first clone too).
+    if !strace_available() {
+        skip!("strace is not installed");
+    }
+    let env = [(ENV_INIT, "1")];
+    let trace = trace_enter("rt_sigprocmask", &env)?;
+    let call = find_call(&trace, "rt_sigprocmask", false, "SIG_BLOCK")?;
+    let in_helper = trace
+        .iter()
+        .filter(|(h, _)| *h)
+        .flat_map(|(_, l)| l)
+        .filter(|l| l.starts_with("rt_sigprocmask("))
+        .count();
+    if in_helper >= call.nth {
+        skip!(
+            "the original process makes {in_helper} rt_sigprocmask calls: an injection would \
+             hit it first"
+        );
+    }
+    expect_fault("rt_sigprocmask", &call, Step::Init, &env)
+}
+
+fn init_under_enter_and_report_works() -> TestResult {
+    let run = run_faulted(None, &[(ENV_INIT, "1"), (ENV_HARDENING, "1")])?;
+    ensure!(
+        run.ok,
+        "enter with the init and hardening failed: {}",
+        run.msg
     );
     Ok(())
 }

@@ -47,10 +47,23 @@ pub enum Step {
     Chroot,
     /// Reading the sandboxed child's report.
     Report,
+    /// Checking the descriptors the process holds, and closing or marking the inherited
+    /// ones (see [`InheritedFds`](crate::InheritedFds)).
+    Fds,
+    /// Remounting the shared directory `nodev`.
+    Nodev,
+    /// Checking that the cwd is the new root, after the pivot.
+    CheckCwd,
+    /// A hardening option: `RLIMIT_NOFILE`, `setsid(2)`, `PR_SET_NO_NEW_PRIVS`.
+    Hardening,
+    /// Dropping the capabilities not kept (bounding, ambient, then `capset(2)`).
+    Capabilities,
+    /// Forking the daemon under the minimal init.
+    Init,
 }
 
 impl Step {
-    const ALL: [Step; 16] = [
+    const ALL: [Step; 22] = [
         Step::CheckThreads,
         Step::UnshareParent,
         Step::WriteIdMaps,
@@ -67,6 +80,12 @@ impl Step {
         Step::PivotRoot,
         Step::Chroot,
         Step::Report,
+        Step::Fds,
+        Step::Nodev,
+        Step::CheckCwd,
+        Step::Hardening,
+        Step::Capabilities,
+        Step::Init,
     ];
 
     /// A short, stable name for logs (`mount-proc`).
@@ -88,6 +107,12 @@ impl Step {
             Step::PivotRoot => "pivot-root",
             Step::Chroot => "chroot",
             Step::Report => "report",
+            Step::Fds => "fds",
+            Step::Nodev => "nodev",
+            Step::CheckCwd => "check-cwd",
+            Step::Hardening => "hardening",
+            Step::Capabilities => "capabilities",
+            Step::Init => "init",
         }
     }
 
@@ -214,6 +239,17 @@ pub enum Error {
         /// How it ended.
         status: ExitStatus,
     },
+    /// A directory descriptor the process holds would survive into the sandbox and points
+    /// outside the shared directory: through it (`openat(fd, "..")`) the sandboxed process
+    /// could reach the host's file system. Close it, open it inside the shared directory,
+    /// or keep it on purpose with [`Builder::keep_fd`](crate::Builder::keep_fd).
+    #[error("descriptor {fd} is a directory outside the shared directory ({}): it would lead out of the sandbox; close it or keep it on purpose", path.display())]
+    LeakedDirectory {
+        /// The descriptor number.
+        fd: i32,
+        /// Where it points, as `/proc/self/fd` says (`?` when proc is not mounted).
+        path: PathBuf,
+    },
     /// Waiting for, or signalling, the sandboxed process failed.
     #[error("supervise the sandboxed process: {0}")]
     Supervise(#[source] sandbox_process::Error),
@@ -274,6 +310,7 @@ impl Error {
         match self {
             Error::Setup { step, .. } => Some(*step),
             Error::MultiThreaded { .. } => Some(Step::CheckThreads),
+            Error::LeakedDirectory { .. } => Some(Step::Fds),
             _ => None,
         }
     }
@@ -293,6 +330,7 @@ impl Error {
         match self {
             Error::SharedDir { path, .. } => Some(path),
             Error::Setup { path, .. } => path.as_deref(),
+            Error::LeakedDirectory { path, .. } => Some(path),
             _ => None,
         }
     }
@@ -305,7 +343,9 @@ impl Error {
                 PathProblem::PermissionDenied => ErrorKind::PermissionDenied,
                 _ => ErrorKind::InvalidInput,
             },
-            Error::IdMap(_) | Error::InvalidOption { .. } => ErrorKind::InvalidInput,
+            Error::IdMap(_) | Error::InvalidOption { .. } | Error::LeakedDirectory { .. } => {
+                ErrorKind::InvalidInput
+            }
             Error::MultiThreaded { .. } => ErrorKind::Precondition,
             Error::Setup { step, errno, .. } => match *errno {
                 Some(Errno::PERM) | Some(Errno::ACCESS) => ErrorKind::PermissionDenied,
@@ -448,6 +488,20 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::PermissionDenied);
         assert!(e.hint().is_some_and(|h| h.contains("proc")));
         assert!(!e.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn leaked_directory_names_the_descriptor_and_path() {
+        let e = Error::LeakedDirectory {
+            fd: 7,
+            path: "/etc".into(),
+        };
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert_eq!(e.step(), Some(Step::Fds));
+        assert_eq!(e.path(), Some(Path::new("/etc")));
+        let msg = e.to_string();
+        assert!(msg.starts_with("descriptor 7 is a directory outside the shared directory (/etc)"));
+        assert!(!msg.contains('\n'));
     }
 
     #[test]

@@ -32,8 +32,8 @@
 //! ```
 //!
 //! Most daemons want the parent side handled for them: [`Sandbox::confine`] makes the
-//! original process wait for the sandboxed one, pass SIGTERM, SIGINT and SIGHUP on to it,
-//! and exit with its status; only the sandboxed process returns.
+//! original process wait for the sandboxed one, pass SIGTERM, SIGINT, SIGHUP, SIGUSR1 and
+//! SIGUSR2 on to it, and exit with its status; only the sandboxed process returns.
 //!
 //! # What it needs
 //!
@@ -54,6 +54,77 @@
 //! mounts can reach the original process or the host. A process can enter only once: a pid
 //! namespace accepts a single init.
 //!
+//! # Pid 1 and signals
+//!
+//! The sandboxed process is pid 1 of its pid namespace, and the kernel ignores every signal
+//! pid 1 has no handler for (SIGKILL and SIGSTOP from an ancestor namespace excepted). So
+//! it starts with handlers that make the [`FORWARDED_SIGNALS`] and the die-with-parent
+//! signal end it with exit code 128 + the signal; a daemon's own handlers replace them.
+//! When it ends, the kernel kills every other process of the namespace.
+//!
+//! [`Builder::init`] puts a minimal init in front instead: pid 1 forks the daemon (pid 2,
+//! where [`Entered::Inside`] is returned), passes those signals on to it, reaps every
+//! orphan that the daemon's helpers leave behind (they would otherwise stay zombies of a
+//! pid 1 that never waits for them), and exits with the daemon's exit code, or 128 + the
+//! signal that killed it. It protects against zombies piling up and against a daemon that
+//! forgets signals it has no handler for; it costs one process and turns a death by signal
+//! into an exit code. It holds no descriptor and keeps only `CAP_KILL`.
+//!
+//! The original process dies, the sandbox follows: the child gets the die-with-parent
+//! signal ([`Builder::die_with_parent`], SIGTERM by default), race-free (pidfd, or a pipe).
+//!
+//! # Descriptors
+//!
+//! A process keeps its open descriptors through `pivot_root`. Before anything changes,
+//! [`Sandbox::enter`] looks at every descriptor that would survive into the sandbox (kept,
+//! or close-on-exec): a directory outside the shared directory, a way out through
+//! `openat(fd, "..")` (runc's CVE-2024-21626), is refused with
+//! [`Error::LeakedDirectory`] naming it, unless kept on purpose with
+//! [`Builder::keep_fd`]. Then, in the sandboxed process, each descriptor above 2 without
+//! close-on-exec and not kept is closed ([`InheritedFds::Close`], the default) or marked
+//! close-on-exec ([`InheritedFds::CloseOnExec`]). The original process keeps all of its
+//! descriptors. After the pivot the cwd is checked to be the new root.
+//!
+//! # Capabilities
+//!
+//! Namespaces alone do not confine a process that entered as real root: some capabilities
+//! reach the host without any path. So once inside, the sandboxed process keeps only the
+//! capabilities named with [`Builder::keep_capabilities`], none by default, in all five
+//! sets (effective, permitted, inheritable, bounding, ambient), whether it entered as root
+//! or in a user namespace; and the shared directory is mounted `nodev`
+//! ([`Builder::nodev`]). The ways out that this closes (each tested, refused by default,
+//! working when the capability is kept):
+//!
+//! - `CAP_DAC_READ_SEARCH`: `open_by_handle_at(2)` opens any inode of a file system from a
+//!   handle, outside the bind mount of the shared directory (the "shocker" escape).
+//! - `CAP_MKNOD` (and no `nodev`): a device node for the host's disks or memory, created in
+//!   the shared directory and opened.
+//! - `CAP_SYS_ADMIN`: mounts: undo the read-only mount, mount a new sysfs, and much else.
+//! - `CAP_SYS_MODULE`: load a kernel module.
+//!
+//! Others are dangerous but already fenced by the namespaces: `CAP_SYS_PTRACE` and
+//! `CAP_KILL` (host processes are invisible in the pid namespace), `CAP_NET_ADMIN` and
+//! `CAP_NET_RAW` (a network namespace of its own). `CAP_SYS_TIME`, `CAP_SYS_RAWIO`,
+//! `CAP_SYS_BOOT`-like host-wide powers stay dropped too. A file server that serves other
+//! users' files usually needs `CHOWN | DAC_OVERRIDE | FOWNER | FSETID | SETUID | SETGID`.
+//!
+//! # Hardening options
+//!
+//! Off by default, because each can break a daemon:
+//!
+//! - [`Builder::no_new_privs`]: programs the daemon executes gain nothing from setuid bits
+//!   or file capabilities. Breaks a daemon that runs setuid helpers.
+//! - [`Builder::new_session`]: `setsid(2)`, no controlling terminal, so no input pushed
+//!   into the starting terminal with `TIOCSTI`. Costs job control; Ctrl-C reaches the
+//!   daemon only through the original process.
+//! - [`Builder::raise_nofile_limit`]: `RLIMIT_NOFILE` raised to `fs.nr_open` (with
+//!   `CAP_SYS_RESOURCE`) or the hard limit, reported by [`Inside::nofile_limit`]. Costs
+//!   memory for a large descriptor table; `select(2)` cannot handle descriptors above 1023.
+//! - [`Builder::init`]: see above.
+//!
+//! The descriptor checks, the capability drop, `nodev` and these options apply in
+//! [`Mode::Namespace`] only.
+//!
 //! # Modes for environments without namespaces
 //!
 //! [`Mode::Chroot`] and [`Mode::None`] exist for containers that forbid namespaces; see
@@ -70,18 +141,24 @@ use rustix::fs::{Mode as FileMode, OFlags as OpenFlags, CWD};
 use rustix::io::Errno;
 
 mod error;
+mod fds;
+mod harden;
+mod init;
 mod report;
 mod sys;
 
 pub use error::{Error, ErrorKind, PathProblem, Step};
+pub use fds::InheritedFds;
 pub use rustix::fs::OFlags;
 pub use rustix::process::{Pid, Signal};
+pub use rustix::thread::CapabilitySet;
 pub use sandbox_mount::{MountApi, Propagation};
 pub use sandbox_namespaces::{IdMap, NamespaceId, Namespaces};
 pub use sandbox_proc_fd::ProcSelfFd;
 pub use sandbox_process::ExitStatus;
 
 use report::Report;
+use sandbox_mount::MountAttr;
 use sandbox_process::{Fork, ParentWatch};
 
 /// How much confinement [`Sandbox::enter`] sets up.
@@ -120,6 +197,7 @@ pub struct Builder {
     propagation: Propagation,
     die_signal: Signal,
     mount_api: MountApi,
+    hardening: harden::Options,
 }
 
 impl Builder {
@@ -199,6 +277,89 @@ impl Builder {
         self
     }
 
+    /// Keeps `fd` open in the sandbox even though it lacks close-on-exec, and lets it be a
+    /// directory outside the shared directory (on purpose: it is a way out). The number is
+    /// recorded; the descriptor must still be open with that number when entering.
+    /// See [`InheritedFds`].
+    pub fn keep_fd(mut self, fd: impl AsFd) -> Self {
+        use std::os::fd::AsRawFd;
+        self.hardening.keep_fds.push(fd.as_fd().as_raw_fd());
+        self
+    }
+
+    /// What entering does with inherited descriptors that lack close-on-exec and are not
+    /// kept with [`Builder::keep_fd`]: [`InheritedFds::Close`] (default) or
+    /// [`InheritedFds::CloseOnExec`].
+    pub fn inherited_fds(mut self, policy: InheritedFds) -> Self {
+        self.hardening.inherited_fds = policy;
+        self
+    }
+
+    /// The capabilities the sandboxed process keeps; none by default. Every other one is
+    /// dropped from the effective, permitted, inheritable, bounding and ambient sets once
+    /// inside. `CapabilitySet::all()` keeps everything (and protects nothing).
+    ///
+    /// A file server that serves other users' files typically needs `CHOWN`,
+    /// `DAC_OVERRIDE`, `FOWNER`, `FSETID`, `SETUID` and `SETGID`. See the crate docs for
+    /// what each dangerous capability would let a root daemon do.
+    #[doc(alias = "capset", alias = "PR_CAPBSET_DROP")]
+    pub fn keep_capabilities(mut self, keep: CapabilitySet) -> Self {
+        self.hardening.keep_caps = keep;
+        self
+    }
+
+    /// Whether the shared directory, and every mount below it, is mounted `nodev` inside
+    /// (default: true): device nodes in it cannot be opened, even ones the daemon could
+    /// create. Set like read-only, through the mount path of [`Builder::mount_api`].
+    #[doc(alias = "MS_NODEV")]
+    pub fn nodev(mut self, nodev: bool) -> Self {
+        self.hardening.nodev = nodev;
+        self
+    }
+
+    /// Sets `PR_SET_NO_NEW_PRIVS` in the sandboxed process (default: false): programs it
+    /// executes gain no privilege from setuid bits or file capabilities. Costs: a daemon
+    /// that runs `sudo`, `ping` with file capabilities, or other setuid helpers breaks.
+    #[doc(alias = "PR_SET_NO_NEW_PRIVS")]
+    pub fn no_new_privs(mut self, on: bool) -> Self {
+        self.hardening.no_new_privs = on;
+        self
+    }
+
+    /// Starts a new session in the sandboxed process (`setsid(2)`; default: false): it
+    /// loses its controlling terminal, so it cannot push input into the terminal of
+    /// whoever started it (`TIOCSTI`). Costs: no job control; terminal signals (SIGINT from
+    /// Ctrl-C, SIGHUP on hangup) reach it only through the original process, which passes
+    /// them on.
+    #[doc(alias = "setsid", alias = "TIOCSTI")]
+    pub fn new_session(mut self, on: bool) -> Self {
+        self.hardening.new_session = on;
+        self
+    }
+
+    /// Raises `RLIMIT_NOFILE` in the sandboxed process (default: false): soft and hard to
+    /// `fs.nr_open` when allowed (root), else the soft limit to the hard one. The result is
+    /// [`Inside::nofile_limit`]. For file servers that hold one descriptor per file. Costs:
+    /// memory for a large descriptor table, and `select(2)` cannot handle descriptors
+    /// above 1023.
+    #[doc(alias = "RLIMIT_NOFILE", alias = "setrlimit")]
+    pub fn raise_nofile_limit(mut self, on: bool) -> Self {
+        self.hardening.raise_nofile = on;
+        self
+    }
+
+    /// Runs a minimal init as pid 1 (default: false): the first process of the namespace
+    /// stays pid 1, forks the daemon (which gets [`Entered::Inside`] as pid 2), passes the
+    /// forwarded and die-with-parent signals on to it, reaps every orphan of the namespace,
+    /// and exits with the daemon's exit code, or 128 + the signal that killed it. For
+    /// daemons that spawn helpers and do not reap what the helpers leave behind. Costs: one
+    /// more process, and a daemon killed by a signal shows as an exit code to the original
+    /// process.
+    pub fn init(mut self, on: bool) -> Self {
+        self.hardening.init = on;
+        self
+    }
+
     /// Validates the configuration and opens the shared directory (`O_PATH`), once: a later
     /// rename of the path, or a symlink swapped in for it, does not move the sandbox.
     /// Forks nothing and changes nothing.
@@ -217,6 +378,7 @@ impl Builder {
                 ("namespaces", self.namespaces.is_some()),
                 ("uid_map", self.uid_map.is_some()),
                 ("gid_map", self.gid_map.is_some()),
+                ("init", self.hardening.init),
             ];
             if let Some((option, _)) = refused.into_iter().find(|(_, set)| *set) {
                 return Err(Error::InvalidOption {
@@ -253,6 +415,7 @@ impl Builder {
             propagation: self.propagation,
             die_signal: self.die_signal,
             mount_api: self.mount_api,
+            hardening: self.hardening,
         })
     }
 }
@@ -271,6 +434,7 @@ pub struct Sandbox {
     propagation: Propagation,
     die_signal: Signal,
     mount_api: MountApi,
+    hardening: harden::Options,
 }
 
 /// What [`Sandbox::enter`] returns, in each of the two processes.
@@ -287,6 +451,7 @@ pub enum Entered {
 pub struct Inside {
     proc_self_fd: ProcSelfFd,
     pivoted: bool,
+    nofile_limit: Option<u64>,
 }
 
 impl Inside {
@@ -307,6 +472,14 @@ impl Inside {
     /// already was the root (sharing `/`).
     pub fn root_changed(&self) -> bool {
         self.pivoted
+    }
+
+    /// The soft `RLIMIT_NOFILE` in force after [`Builder::raise_nofile_limit`] raised it:
+    /// `fs.nr_open` when the kernel allowed it, else the hard limit. `None` when the
+    /// option was not asked for.
+    #[doc(alias = "RLIMIT_NOFILE")]
+    pub fn nofile_limit(&self) -> Option<u64> {
+        self.nofile_limit
     }
 }
 
@@ -369,7 +542,13 @@ impl Child {
 }
 
 /// The signals [`Sandbox::confine`] passes on to the sandboxed process.
-pub const FORWARDED_SIGNALS: [Signal; 3] = [Signal::TERM, Signal::INT, Signal::HUP];
+pub const FORWARDED_SIGNALS: [Signal; 5] = [
+    Signal::TERM,
+    Signal::INT,
+    Signal::HUP,
+    Signal::USR1,
+    Signal::USR2,
+];
 
 /// Exit code of a sandboxed child that failed during setup (after reporting why).
 const SETUP_FAILED: i32 = 125;
@@ -388,6 +567,7 @@ impl Sandbox {
             propagation: Propagation::Slave,
             die_signal: Signal::TERM,
             mount_api: MountApi::Auto,
+            hardening: harden::Options::default(),
         }
     }
 
@@ -418,6 +598,12 @@ impl Sandbox {
     /// directory onto itself with its submounts, make that tree read-only if asked,
     /// `pivot_root` into it and detach the old root; then report to the parent.
     ///
+    /// Around those steps: the descriptors are checked before anything changes, and
+    /// closed or marked close-on-exec in the child right after it arms die-with-parent;
+    /// the minimal init, when asked, forks the daemon right after proc is mounted; the
+    /// shared directory's tree is made `nodev` before the pivot; after it the cwd is checked,
+    /// the hardening options are applied and the capabilities not kept are dropped.
+    ///
     /// On failure nothing half-built goes on: a child that fails reports its error and
     /// exits, the parent reaps it and returns that error. Nothing is left on the host (no
     /// mount in the original namespace, no temp dir). The original process may, however,
@@ -430,6 +616,8 @@ impl Sandbox {
     /// # Errors
     ///
     /// - [`Error::MultiThreaded`] when the process has more than one thread.
+    /// - [`Error::LeakedDirectory`] when a directory descriptor outside the shared directory
+    ///   would survive into the sandbox (see the crate docs on descriptors).
     /// - [`Error::Setup`] with the [`Step`] that failed, its path and errno, whether it
     ///   happened here or in the child. [`Error::hint`] explains the usual environmental
     ///   causes.
@@ -445,6 +633,7 @@ impl Sandbox {
                 Ok(Entered::Inside(Inside {
                     proc_self_fd,
                     pivoted: true,
+                    nofile_limit: None,
                 }))
             }
             Mode::None => {
@@ -453,17 +642,18 @@ impl Sandbox {
                 Ok(Entered::Inside(Inside {
                     proc_self_fd,
                     pivoted: false,
+                    nofile_limit: None,
                 }))
             }
         }
     }
 
     /// Enters the sandbox and, in the original process, stays there: waits for the
-    /// sandboxed process, passes SIGTERM, SIGINT and SIGHUP on to it, and exits with its
+    /// sandboxed process, passes the [`FORWARDED_SIGNALS`] on to it, and exits with its
     /// exit code, or dies of the same signal it died of. Only the sandboxed process returns.
     ///
     /// As pid 1 of its namespace, the sandboxed process would ignore signals it has no
-    /// handler for; so it starts with handlers that make SIGTERM, SIGINT, SIGHUP and the
+    /// handler for; so it starts with handlers that make the forwarded signals and the
     /// die-with-parent signal end it with exit code 128 + the signal (the shell's
     /// convention), which the original process then exits with. A daemon that installs its
     /// own handlers replaces them.
@@ -495,6 +685,11 @@ impl Sandbox {
 
     fn enter_namespaces(self) -> Result<Entered, Error> {
         sandbox_namespaces::ensure_single_threaded().map_err(threads_error)?;
+        fds::check_directories(
+            &self.dir,
+            &self.hardening.keep_fds,
+            self.hardening.inherited_fds,
+        )?;
         // After unshare(CLONE_NEWUSER) the ids read back as the overflow id until mapped:
         // take them now.
         let uid = rustix::process::geteuid().as_raw();
@@ -573,17 +768,13 @@ impl Sandbox {
         if self.namespaces.contains(Namespaces::PID) {
             // As pid 1 the child would ignore these (and the die-with-parent signal)
             // without a handler.
-            // SIGKILL and SIGSTOP take no handler, and from the parent's namespace reach
-            // pid 1 anyway.
-            let mut signals = FORWARDED_SIGNALS.map(Signal::as_raw).to_vec();
-            if ![Signal::KILL, Signal::STOP].contains(&self.die_signal) {
-                signals.push(self.die_signal.as_raw());
-            }
-            sys::exit_on_signals(&signals).map_err(|e| Error::setup(Step::DieWithParent, &e))?;
+            sys::exit_on_signals(&self.pid1_signals())
+                .map_err(|e| Error::setup(Step::DieWithParent, &e))?;
         }
         watch
             .die_with_parent(self.die_signal)
             .map_err(|e| Error::setup(Step::DieWithParent, &e))?;
+        fds::seal(&self.hardening.keep_fds, self.hardening.inherited_fds)?;
 
         // unshare(CLONE_NEWNS) moves the cwd into the new mount namespace, while our
         // descriptor keeps pointing into the old one (where no mount operation may use it).
@@ -595,13 +786,24 @@ impl Sandbox {
         sandbox_mount::set_propagation("/", self.propagation, true)
             .map_err(|e| Error::setup(Step::Propagation, &e))?;
         sandbox_mount::mount_proc("/proc").map_err(|e| Error::setup(Step::MountProc, &e))?;
+        if self.hardening.init {
+            // Returns in the daemon (pid 2) only; the init stays pid 1.
+            init::start(&self.pid1_signals())?;
+        }
         let proc_self_fd =
             ProcSelfFd::capture("/proc").map_err(|e| Error::setup(Step::CaptureProcFd, &e))?;
+        let nofile_limit = match self.hardening.raise_nofile {
+            true => Some(harden::raise_nofile(Path::new("/proc"))?),
+            false => None,
+        };
 
         let pivoted = self.mount_shared_dir()?;
+        harden::check_cwd().map_err(|e| Error::setup(Step::CheckCwd, &e))?;
+        harden::after_pivot(&self.hardening)?;
         Ok(Inside {
             proc_self_fd,
             pivoted,
+            nofile_limit,
         })
     }
 
@@ -617,10 +819,20 @@ impl Sandbox {
             FileMode::empty(),
         )
         .map_err(|e| self.setup_at(Step::BindSharedDir, e))?;
-        let make_read_only = |root: &OwnedFd| {
+        let restrict = |root: &OwnedFd| {
             if self.read_only {
                 sandbox_mount::make_read_only(root, true, self.mount_api)
                     .map_err(|e| self.setup_at_leaf(Step::ReadOnly, &e))?;
+            }
+            if self.hardening.nodev {
+                sandbox_mount::set_attributes(
+                    root,
+                    MountAttr::NODEV,
+                    MountAttr::empty(),
+                    true,
+                    self.mount_api,
+                )
+                .map_err(|e| self.setup_at_leaf(Step::Nodev, &e))?;
             }
             Ok::<(), Error>(())
         };
@@ -628,15 +840,26 @@ impl Sandbox {
             .map_err(|e| Error::setup(Step::PivotRoot, &e))?
         {
             // Sharing "/": there is nothing to pivot to; "/" is the root of its mount.
-            make_read_only(&here)?;
+            restrict(&here)?;
             rustix::process::chdir("/").map_err(|e| self.setup_at(Step::PivotRoot, e))?;
             return Ok(false);
         }
         let tree = self.bind_onto_itself(&here)?;
-        make_read_only(&tree)?;
+        restrict(&tree)?;
         sandbox_pivot_root::pivot_root(&tree)
             .map_err(|e| self.setup_at_leaf(Step::PivotRoot, &e))?;
         Ok(true)
+    }
+
+    /// The signals pid 1 must handle (or, with the init, pass on): the forwarded ones and
+    /// the die-with-parent signal. SIGKILL and SIGSTOP take no handler, and from the
+    /// parent's namespace reach pid 1 anyway.
+    fn pid1_signals(&self) -> Vec<i32> {
+        let mut signals = FORWARDED_SIGNALS.map(Signal::as_raw).to_vec();
+        if ![Signal::KILL, Signal::STOP].contains(&self.die_signal) {
+            signals.push(self.die_signal.as_raw());
+        }
+        signals
     }
 
     /// Binds the shared directory (the cwd, and `here`) onto itself, recursively, and

@@ -1,5 +1,10 @@
 //! The few calls rustix has no safe wrapper for: `_exit(2)` and resetting a signal's
-//! disposition. All of this crate's `unsafe` is here.
+//! disposition, the signal mask, `close_range(2)`, and the few calls on descriptors known
+//! only by number (the ones a process inherited). All of this crate's `unsafe` is here.
+
+use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
+
+use rustix::io::FdFlags;
 
 /// Ends the process at once with `code`, without running atexit handlers or flushing
 /// stdio buffers: in a forked child those belong to the parent, and flushing them would
@@ -55,6 +60,148 @@ pub(crate) fn exit_on_signals(signals: &[i32]) -> Result<(), rustix::io::Errno> 
                 rustix::io::Errno::from_io_error(&std::io::Error::last_os_error())
                     .unwrap_or(rustix::io::Errno::INVAL),
             );
+        }
+    }
+    Ok(())
+}
+
+/// The errno the last failed libc call left.
+fn last_errno() -> rustix::io::Errno {
+    rustix::io::Errno::from_io_error(&std::io::Error::last_os_error())
+        .unwrap_or(rustix::io::Errno::INVAL)
+}
+
+/// `fcntl(fd, F_GETFD)` on a descriptor known only by number (EBADF when it is not open).
+pub(crate) fn fd_flags(fd: RawFd) -> Result<FdFlags, rustix::io::Errno> {
+    // SAFETY: the borrow lives only for this F_GETFD, which reads the descriptor table
+    // entry; on a number that is not open the kernel answers EBADF. Nothing is closed.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    rustix::io::fcntl_getfd(fd)
+}
+
+/// `fcntl(fd, F_SETFD, flags)` on a descriptor known only by number.
+pub(crate) fn set_fd_flags(fd: RawFd, flags: FdFlags) -> Result<(), rustix::io::Errno> {
+    // SAFETY: as in `fd_flags`: a borrow for one fcntl, EBADF on a number not open.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    rustix::io::fcntl_setfd(fd, flags)
+}
+
+/// Opens `fd` again as an `O_PATH` directory descriptor of our own (`openat(fd, ".")`):
+/// ENOTDIR when it is not a directory, EBADF when it is not open.
+pub(crate) fn reopen_directory(fd: RawFd) -> Result<OwnedFd, rustix::io::Errno> {
+    // SAFETY: as in `fd_flags`: a borrow for one openat relative to it; nothing is closed.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    rustix::fs::openat(
+        fd,
+        ".",
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+}
+
+/// Closes a descriptor inherited from the caller, known only by number. Errors are
+/// ignored: after close(2) the number is free whatever it says.
+pub(crate) fn close_fd(fd: RawFd) {
+    // SAFETY: close(2) on a number; the callers pass only descriptors they found open
+    // that no Rust object of this crate owns (they lack close-on-exec, which every
+    // descriptor this crate opens has), so no OwnedFd is left dangling by us.
+    unsafe { libc::close(fd) };
+}
+
+/// `close_range(first, last, CLOSE_RANGE_CLOEXEC)` (Linux 5.11): marks every descriptor
+/// in the range close-on-exec. ENOSYS or EINVAL on older kernels.
+pub(crate) fn close_range_cloexec(first: u32, last: u32) -> Result<(), rustix::io::Errno> {
+    // SAFETY: the close_range syscall takes three integers; with CLOSE_RANGE_CLOEXEC it
+    // closes nothing and touches no memory.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first as libc::c_uint,
+            last as libc::c_uint,
+            libc::CLOSE_RANGE_CLOEXEC as libc::c_uint,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(last_errno())
+    }
+}
+
+/// Closes every descriptor from `first` up: `close_range(first, ~0, 0)` (Linux 5.9), else
+/// one by one below the soft `RLIMIT_NOFILE`. For a process that owns nothing any more
+/// (the minimal init after forking the daemon).
+pub(crate) fn close_from(first: u32) {
+    // SAFETY: close_range takes three integers. The only caller is the init process, which
+    // holds no Rust object owning a descriptor from `first` up that it uses afterwards.
+    let rc = unsafe { libc::syscall(libc::SYS_close_range, first, libc::c_uint::MAX, 0) };
+    if rc != 0 {
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+            .current
+            .unwrap_or(1024)
+            .min(1 << 20);
+        for fd in u64::from(first)..limit {
+            close_fd(fd as RawFd);
+        }
+    }
+}
+
+/// A set of signals (`sigset_t`) made of raw signal numbers.
+fn sigset(signals: &[i32]) -> libc::sigset_t {
+    let mut set = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: sigemptyset initialises the whole set behind the valid pointer.
+    unsafe { libc::sigemptyset(set.as_mut_ptr()) };
+    // SAFETY: initialised just above.
+    let mut set = unsafe { set.assume_init() };
+    for &signal in signals {
+        // SAFETY: `set` is an initialised sigset_t; an invalid number only gives EINVAL.
+        unsafe { libc::sigaddset(&mut set, signal) };
+    }
+    set
+}
+
+/// Blocks `signals` in the calling thread; returns the mask from before.
+pub(crate) fn block_signals(signals: &[i32]) -> Result<libc::sigset_t, rustix::io::Errno> {
+    let set = sigset(signals);
+    let mut old = sigset(&[]);
+    // SAFETY: both pointers are valid, initialised sigset_t for the duration of the call.
+    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old) };
+    if rc == 0 {
+        Ok(old)
+    } else {
+        Err(rustix::io::Errno::from_raw_os_error(rc))
+    }
+}
+
+/// Sets the calling thread's signal mask.
+pub(crate) fn set_signal_mask(mask: &libc::sigset_t) -> Result<(), rustix::io::Errno> {
+    // SAFETY: `mask` is a valid sigset_t; a null old-mask pointer asks for nothing back.
+    let rc = unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, mask, std::ptr::null_mut()) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(rustix::io::Errno::from_raw_os_error(rc))
+    }
+}
+
+/// Waits for one of the (blocked) `signals` and takes it: `sigwaitinfo(2)`.
+pub(crate) fn wait_signal(signals: &[i32]) -> Result<i32, rustix::io::Errno> {
+    let set = sigset(signals);
+    // SAFETY: `set` is a valid sigset_t; a null info pointer asks for no siginfo.
+    let rc = unsafe { libc::sigwaitinfo(&set, std::ptr::null_mut()) };
+    if rc > 0 {
+        Ok(rc)
+    } else {
+        Err(last_errno())
+    }
+}
+
+/// Gives `signals` their default disposition again (`SIG_DFL`).
+pub(crate) fn default_signals(signals: &[i32]) -> Result<(), rustix::io::Errno> {
+    for &signal in signals {
+        // SAFETY: SIG_DFL installs no handler code; the call touches no memory of ours.
+        if unsafe { libc::signal(signal, libc::SIG_DFL) } == libc::SIG_ERR {
+            return Err(last_errno());
         }
     }
     Ok(())

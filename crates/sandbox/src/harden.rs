@@ -1,0 +1,142 @@
+//! What the sandboxed process gives up on its way in: capabilities, device nodes, its
+//! controlling terminal, gaining privileges through exec; and the checks that the cwd
+//! really is inside and the descriptor limit is what a file server needs.
+
+use std::os::fd::RawFd;
+use std::path::Path;
+
+use rustix::io::Errno;
+use rustix::thread::{CapabilitySet, CapabilitySets};
+
+use crate::error::{Error, Step};
+use crate::fds::InheritedFds;
+
+/// The options of the sandbox that concern the process rather than its mounts; kept
+/// together so that the builder and the sandbox carry them as one field.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub(crate) keep_caps: CapabilitySet,
+    pub(crate) nodev: bool,
+    pub(crate) no_new_privs: bool,
+    pub(crate) new_session: bool,
+    pub(crate) raise_nofile: bool,
+    pub(crate) init: bool,
+    pub(crate) keep_fds: Vec<RawFd>,
+    pub(crate) inherited_fds: InheritedFds,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            keep_caps: CapabilitySet::empty(),
+            nodev: true,
+            no_new_privs: false,
+            new_session: false,
+            raise_nofile: false,
+            init: false,
+            keep_fds: Vec::new(),
+            inherited_fds: InheritedFds::Close,
+        }
+    }
+}
+
+/// Raises the soft and hard `RLIMIT_NOFILE` to `fs.nr_open` (read from `proc`, the fresh
+/// proc mounted for the sandbox), or, when that is refused (raising the hard limit needs
+/// `CAP_SYS_RESOURCE`), the soft limit to the hard one. Returns the soft limit now in force.
+pub(crate) fn raise_nofile(proc: &Path) -> Result<u64, Error> {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let step = |e: Errno| Error::setup(Step::Hardening, &e);
+    let now = getrlimit(Resource::Nofile);
+    let nr_open = std::fs::read_to_string(proc.join("sys/fs/nr_open"))
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok());
+    let raised = nr_open.is_some_and(|n| {
+        setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(n),
+                maximum: Some(n),
+            },
+        )
+        .is_ok()
+    });
+    if !raised {
+        setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: now.maximum,
+                maximum: now.maximum,
+            },
+        )
+        .map_err(step)?;
+    }
+    Ok(getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX))
+}
+
+/// Checks, after the pivot, that the cwd is the new root: `getcwd` says `/` (the kernel
+/// says `(unreachable)/...` for a cwd outside the root) and `.` is `/` (same device, inode
+/// and mount).
+pub(crate) fn check_cwd() -> Result<(), Errno> {
+    let cwd = rustix::process::getcwd(Vec::new())?;
+    if cwd.to_bytes() != b"/" {
+        return Err(Errno::XDEV);
+    }
+    let ids = |p: &str| {
+        rustix::fs::statx(
+            rustix::fs::CWD,
+            p,
+            rustix::fs::AtFlags::empty(),
+            rustix::fs::StatxFlags::INO | rustix::fs::StatxFlags::MNT_ID,
+        )
+        .map(|s| (s.stx_dev_major, s.stx_dev_minor, s.stx_ino, s.stx_mnt_id))
+    };
+    if ids(".")? != ids("/")? {
+        return Err(Errno::XDEV);
+    }
+    Ok(())
+}
+
+/// The hardening options that act on the process, in the sandboxed process after the
+/// pivot: a new session, no_new_privs, and last the capabilities (the other steps may need
+/// some of them).
+pub(crate) fn after_pivot(options: &Options) -> Result<(), Error> {
+    if options.new_session {
+        rustix::process::setsid().map_err(|e| Error::setup(Step::Hardening, &e))?;
+    }
+    if options.no_new_privs {
+        rustix::thread::set_no_new_privs(true).map_err(|e| Error::setup(Step::Hardening, &e))?;
+    }
+    drop_capabilities(options.keep_caps).map_err(|e| Error::setup(Step::Capabilities, &e))?;
+    Ok(())
+}
+
+/// Keeps only `keep` in every capability set of the calling thread: bounding (dropped one
+/// by one; needs `CAP_SETPCAP`, so first), ambient (lowered), then effective, permitted
+/// and inheritable in one `capset(2)`.
+pub(crate) fn drop_capabilities(keep: CapabilitySet) -> Result<(), Errno> {
+    for bit in 0..64u32 {
+        let cap = CapabilitySet::from_bits_retain(1 << bit);
+        if keep.contains(cap) {
+            continue;
+        }
+        match rustix::thread::remove_capability_from_bounding_set(cap) {
+            // Beyond the kernel's last capability.
+            Ok(()) | Err(Errno::INVAL) => {}
+            Err(e) => return Err(e),
+        }
+        match rustix::thread::configure_capability_in_ambient_set(cap, false) {
+            // Beyond the last capability, or a kernel without ambient capabilities (4.3).
+            Ok(()) | Err(Errno::INVAL) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let now = rustix::thread::capabilities(None)?;
+    rustix::thread::set_capabilities(
+        None,
+        CapabilitySets {
+            effective: now.permitted & keep,
+            permitted: now.permitted & keep,
+            inheritable: now.inheritable & keep,
+        },
+    )
+}

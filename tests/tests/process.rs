@@ -1,0 +1,1156 @@
+//! The sandboxed process as pid 1, as a child, and as a holder of descriptors and
+//! capabilities: each scenario in a fresh process, run as root and as uid 65534.
+//!
+//! Groups:
+//! - signals: what the original process passes on, what pid 1 does with them, the minimal
+//!   init (signals reach the daemon, orphans are reaped);
+//! - descriptors: inherited ones closed or marked close-on-exec, a leaked directory
+//!   refused, kept ones usable;
+//! - capabilities: the sets inside, and each known way out for a root process with too
+//!   many capabilities, refused by default and working when the capability is kept (so
+//!   the test can tell);
+//! - hardening options, each observable from inside.
+
+mod common;
+
+use std::io::Read;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::*;
+use sandbox::{CapabilitySet, Entered, Error, InheritedFds, Sandbox};
+use tests::{ensure, ensure_eq, fail, skip, Fail, TestResult};
+
+fn main() {
+    tests::main(tests::scenarios![
+        // Signals and pid 1.
+        confine_forwards_sigusr1_and_sigusr2_to_the_child,
+        confine_forwarded_sigusr1_ends_a_child_without_handlers,
+        init_makes_the_daemon_pid_2_and_passes_signals_on,
+        init_exits_with_the_daemon_exit_code,
+        sigterm_to_pid_1_from_inside_ends_the_sandbox_under_init,
+        orphans_are_reaped_by_the_init_and_stay_zombies_without_it,
+        killing_the_original_process_ends_the_daemon_under_init,
+        // Descriptors.
+        inherited_fd_is_closed_inside_unless_kept,
+        close_on_exec_policy_keeps_inherited_fds_open_but_marked,
+        close_on_exec_policy_and_init_work_without_close_range,
+        an_inherited_fd_that_survives_closing_is_reported,
+        leaked_directory_fd_to_the_host_root_is_refused_unless_kept,
+        directory_fd_inside_the_shared_dir_is_accepted,
+        inheritable_directory_fd_is_closed_not_refused_unless_the_policy_keeps_it,
+        // Capabilities.
+        no_capability_is_left_inside_by_default,
+        kept_capabilities_are_exactly_the_keep_list,
+        shocker_open_by_handle_at_is_refused_by_default,
+        mknod_of_a_device_is_refused_by_default_and_nodev_blocks_opening_it,
+        remounting_read_write_is_refused_by_default,
+        loading_a_kernel_module_is_refused_by_default,
+        // Hardening options.
+        hardening_options_are_off_by_default,
+        no_new_privs_is_set_inside_when_asked,
+        new_session_makes_the_sandboxed_process_a_session_leader,
+        nofile_limit_is_raised_and_reported,
+    ])
+}
+
+// =======================================================================================
+// Shared set-up.
+
+/// A temp dir with `shared/` inside it, and the shared dir's path.
+fn shared_dir() -> Result<(tempfile::TempDir, PathBuf), Fail> {
+    let top = tests::temp_dir()?;
+    let shared = top.path().join("shared");
+    std::fs::create_dir(&shared).map_err(io_ctx("mkdir shared"))?;
+    Ok((top, shared))
+}
+
+/// Forks an "original process" that confines itself (the builder configured by
+/// `configure`) and runs `inside` in the sandbox, exiting with what it returns.
+fn spawn_confined(
+    shared: &Path,
+    configure: impl FnOnce(sandbox::Builder) -> sandbox::Builder,
+    inside: impl FnOnce() -> i32,
+) -> Result<i32, Fail> {
+    let shared = shared.to_path_buf();
+    fork_process(move || {
+        no_core_dumps();
+        let sandbox = match configure(Sandbox::builder(&shared)).build() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("build: {e}");
+                return 90;
+            }
+        };
+        match sandbox.confine() {
+            Ok(_inside) => exit_now(inside()),
+            Err(e) => {
+                eprintln!("confine: {e}");
+                91
+            }
+        }
+    })
+}
+
+/// A sandboxed process that says it is ready over `w`, then waits forever.
+fn ready_then_pause(w: std::io::PipeWriter) -> i32 {
+    send(w, "ready");
+    loop {
+        // SAFETY: pause(2) takes no arguments.
+        unsafe { libc::pause() };
+    }
+}
+
+extern "C" fn exit_with_signal_code(sig: libc::c_int) {
+    // SAFETY: _exit is async-signal-safe.
+    unsafe { libc::_exit(100 + sig) }
+}
+
+/// Installs a handler that makes `sig` end the process with exit code 100 + `sig`.
+fn exit_100_plus_on(sig: i32) {
+    // SAFETY: installs a handler that only calls _exit; the handler has the signature
+    // signal(2) expects.
+    unsafe {
+        libc::signal(
+            sig,
+            exit_with_signal_code as *const () as libc::sighandler_t,
+        )
+    };
+}
+
+/// Ends `pid` (a child of ours) if it is still there, and reaps it.
+fn kill_and_reap(pid: i32) {
+    let _ = kill(pid, libc::SIGKILL);
+    let _ = waitpid(pid);
+}
+
+// =======================================================================================
+// Signals and pid 1.
+
+fn confine_forwards_sigusr1_and_sigusr2_to_the_child() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    for sig in [libc::SIGUSR1, libc::SIGUSR2] {
+        let (mut r, w) = pipe()?;
+        let original = spawn_confined(
+            &shared,
+            |b| b,
+            move || {
+                exit_100_plus_on(sig);
+                ready_then_pause(w)
+            },
+        )?;
+        expect(&mut r, "ready")?;
+        // The supervisor must be in its forwarding wait, or the signal would kill it.
+        wait_blocked(original, &[sig], Duration::from_secs(5))?;
+        kill(original, sig).map_err(|e| failed(format!("kill: errno {e}")))?;
+        let ended = waitpid_timeout(original, Duration::from_secs(5))?;
+        if ended.is_none() {
+            kill_and_reap(original);
+        }
+        ensure_eq!(
+            ended,
+            Some(Ended::Code(100 + sig)),
+            "signal {sig} sent to the original process reaches the child"
+        );
+    }
+    Ok(())
+}
+
+fn confine_forwarded_sigusr1_ends_a_child_without_handlers() -> TestResult {
+    // As pid 1 without a handler, the daemon would ignore SIGUSR1; the sandbox's handler
+    // ends it with 128 + 10.
+    let (_top, shared) = shared_dir()?;
+    let (mut r, w) = pipe()?;
+    let original = spawn_confined(&shared, |b| b, move || ready_then_pause(w))?;
+    expect(&mut r, "ready")?;
+    wait_blocked(original, &[libc::SIGUSR1], Duration::from_secs(5))?;
+    kill(original, libc::SIGUSR1).map_err(|e| failed(format!("kill: errno {e}")))?;
+    let ended = waitpid_timeout(original, Duration::from_secs(5))?;
+    if ended.is_none() {
+        kill_and_reap(original);
+    }
+    ensure!(
+        matches!(
+            ended,
+            Some(Ended::Code(138)) | Some(Ended::Signal(libc::SIGUSR1))
+        ),
+        "SIGUSR1 to the original process: it ended with {ended:?}"
+    );
+    Ok(())
+}
+
+fn init_makes_the_daemon_pid_2_and_passes_signals_on() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    for sig in [libc::SIGTERM, libc::SIGUSR1, libc::SIGHUP] {
+        let (mut r, w) = pipe()?;
+        let original = spawn_confined(
+            &shared,
+            |b| b.init(true),
+            move || {
+                exit_100_plus_on(sig);
+                send(w, &format!("pid={}", std::process::id()));
+                loop {
+                    // SAFETY: pause(2) takes no arguments.
+                    unsafe { libc::pause() };
+                }
+            },
+        )?;
+        // One small write arrives whole; the original process keeps the write end open.
+        let mut buf = [0u8; 32];
+        let n = r.read(&mut buf).map_err(io_ctx("read"))?;
+        let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if msg != "pid=2" {
+            kill_and_reap(original);
+            fail!("the daemon under the init said {msg:?}, not pid=2");
+        }
+        wait_blocked(original, &[sig], Duration::from_secs(5))?;
+        // The init, pid 1 of the namespace, must be waiting for signals too.
+        let init = wait_for_child_of(original, Duration::from_secs(5))?;
+        wait_blocked(init, &[sig], Duration::from_secs(5))?;
+        kill(original, sig).map_err(|e| failed(format!("kill: errno {e}")))?;
+        let ended = waitpid_timeout(original, Duration::from_secs(5))?;
+        if ended.is_none() {
+            kill_and_reap(original);
+        }
+        ensure_eq!(
+            ended,
+            Some(Ended::Code(100 + sig)),
+            "signal {sig}: original -> init -> daemon, and the daemon's exit code back"
+        );
+    }
+    Ok(())
+}
+
+fn init_exits_with_the_daemon_exit_code() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    for code in [0, 7, 200] {
+        let original = spawn_confined(&shared, |b| b.init(true), move || code)?;
+        ensure_eq!(waitpid(original)?, Ended::Code(code), "exit code {code}");
+    }
+    Ok(())
+}
+
+fn sigterm_to_pid_1_from_inside_ends_the_sandbox_under_init() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let original = spawn_confined(
+        &shared,
+        |b| b.init(true),
+        || {
+            // SAFETY: kill(2) takes integers only.
+            unsafe { libc::kill(1, libc::SIGTERM) };
+            std::thread::sleep(Duration::from_secs(5));
+            93
+        },
+    )?;
+    let ended = waitpid_timeout(original, Duration::from_secs(10))?;
+    if ended.is_none() {
+        kill_and_reap(original);
+    }
+    ensure_eq!(
+        ended,
+        Some(Ended::Code(128 + libc::SIGTERM)),
+        "SIGTERM to pid 1 reaches the daemon (default action), the init exits 128 + 15"
+    );
+    Ok(())
+}
+
+/// The zombie children of `pid`, from the host's /proc.
+fn zombie_children(pid: i32) -> Vec<i32> {
+    children_of(pid)
+        .into_iter()
+        .filter(|&c| stat_of(c).is_some_and(|(state, _)| state == 'Z'))
+        .collect()
+}
+
+/// Inside, the daemon forks a helper that forks a grandchild and exits at once; the
+/// grandchild exits too, orphaned. Returns the zombie children of the sandbox's pid 1
+/// (as the host's /proc shows them) once they settle.
+fn orphan_left_behind(init: bool) -> Result<Vec<i32>, Fail> {
+    let (_top, shared) = shared_dir()?;
+    let sandbox = Sandbox::builder(&shared).init(init).build()?;
+    let (mut spawned_r, spawned_w) = pipe()?;
+    let (mut go_r, go_w) = pipe()?;
+    match sandbox.enter()? {
+        Entered::Inside(_inside) => {
+            drop(spawned_r);
+            drop(go_w);
+            // SAFETY: the sandboxed process is single-threaded; the helper only forks
+            // and exits, the grandchild only exits.
+            let helper = unsafe { libc::fork() };
+            if helper == 0 {
+                // SAFETY: as above.
+                if unsafe { libc::fork() } == 0 {
+                    std::thread::sleep(Duration::from_millis(50));
+                    exit_now(0)
+                }
+                exit_now(0)
+            }
+            if helper < 0 {
+                exit_now(3)
+            }
+            let _ = waitpid(helper);
+            send(spawned_w, "spawned");
+            wait_go(&mut go_r);
+            exit_now(0)
+        }
+        Entered::Parent(child) => {
+            drop(spawned_w);
+            drop(go_r);
+            let pid1 = child.pid().as_raw_nonzero().get();
+            let result = (|| {
+                expect(&mut spawned_r, "spawned")?;
+                if init {
+                    // The grandchild ends 50 ms after its birth; the init reaps it at once.
+                    std::thread::sleep(Duration::from_millis(500));
+                    return Ok(zombie_children(pid1));
+                }
+                let deadline = Instant::now() + Duration::from_secs(2);
+                loop {
+                    let zombies = zombie_children(pid1);
+                    if !zombies.is_empty() || Instant::now() > deadline {
+                        return Ok(zombies);
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            })();
+            drop(go_w);
+            let _ = child.wait();
+            result
+        }
+    }
+}
+
+fn orphans_are_reaped_by_the_init_and_stay_zombies_without_it() -> TestResult {
+    // Without the init, the daemon is pid 1: the orphan is reparented to it and, never
+    // waited for, stays a zombie. This proves the check can see one.
+    let without = in_child_value(|| orphan_left_behind(false))?;
+    ensure!(
+        without != "[]",
+        "without the init, an orphan should stay a zombie of pid 1; saw none"
+    );
+    let with = in_child_value(|| orphan_left_behind(true))?;
+    ensure_eq!(with, "[]", "zombie children of the init");
+    Ok(())
+}
+
+/// Runs `f` in a forked child (each enter needs a fresh process) and returns its `Debug`
+/// text.
+fn in_child_value<T: std::fmt::Debug>(f: impl FnOnce() -> Result<T, Fail>) -> Result<String, Fail> {
+    let (r, w) = pipe()?;
+    tests::in_child(move || {
+        let v = f()?;
+        send(w, &format!("{v:?}"));
+        Ok(())
+    })?;
+    Ok(receive(r))
+}
+
+fn killing_the_original_process_ends_the_daemon_under_init() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    become_subreaper()?;
+    let (mut r, w) = pipe()?;
+    let original = spawn_confined(&shared, |b| b.init(true), move || ready_then_pause(w))?;
+    expect(&mut r, "ready")?;
+    let init = wait_for_child_of(original, Duration::from_secs(5))?;
+    let daemon = wait_for_child_of(init, Duration::from_secs(5))?;
+    kill(original, libc::SIGKILL).map_err(|e| failed(format!("kill: errno {e}")))?;
+    ensure_eq!(waitpid(original)?, Ended::Signal(libc::SIGKILL));
+    // We are the subreaper: the init comes to us. It must end (the daemon got the
+    // die-with-parent SIGTERM through it), and the daemon with it.
+    let ended = waitpid_timeout(init, Duration::from_secs(5))?;
+    if ended.is_none() {
+        kill_and_reap(init);
+    }
+    ensure!(ended.is_some(), "the init outlived the original process");
+    ensure!(
+        stat_of(daemon).is_none(),
+        "the daemon {daemon} outlived its init"
+    );
+    Ok(())
+}
+
+// =======================================================================================
+// Descriptors.
+
+/// Opens `path` read-only without close-on-exec (as a C library or an exec'd parent
+/// would leave it).
+fn open_inheritable(path: &Path) -> Result<OwnedFd, Fail> {
+    rustix::fs::open(path, rustix::fs::OFlags::RDONLY, rustix::fs::Mode::empty())
+        .map_err(|e| failed(format!("open {}: {e}", path.display())))
+}
+
+/// `fcntl(fd, F_GETFD)`: the flags, or the errno.
+fn fd_flags(fd: i32) -> Result<i32, i32> {
+    // SAFETY: F_GETFD on a number reads a descriptor table entry; EBADF if not open.
+    let r = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(r)
+    }
+}
+
+/// Reads what is left of `fd` from offset 0.
+fn pread_all(fd: i32) -> Result<String, Fail> {
+    let mut buf = [0u8; 64];
+    // SAFETY: reads into a local buffer of the given size.
+    let n = unsafe { libc::pread(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+    if n < 0 {
+        fail!("pread {fd}: errno {}", errno());
+    }
+    Ok(String::from_utf8_lossy(&buf[..n as usize]).into_owned())
+}
+
+fn inherited_fd_is_closed_inside_unless_kept() -> TestResult {
+    let (top, shared) = shared_dir()?;
+    let file = top.path().join("host-file");
+    std::fs::write(&file, "host data").map_err(io_ctx("write host file"))?;
+    let host_file = dev_ino(&file).map_err(io_ctx("stat host file"))?;
+    let dropped = open_inheritable(&file)?;
+    let kept = open_inheritable(&file)?;
+    let (d, k) = (dropped.as_raw_fd(), kept.as_raw_fd());
+    ensure_eq!(
+        fd_flags(d),
+        Ok(0),
+        "the descriptor lacks close-on-exec before entering"
+    );
+    let sandbox = Sandbox::builder(&shared).keep_fd(&kept).build()?;
+    run_inside(sandbox, move |_| {
+        // Closed early in the setup, the number may since have been reused by a
+        // descriptor of the sandbox's own: it must not lead to the host file any more.
+        // SAFETY: fstat on a number into a local struct.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let r = unsafe { libc::fstat(d, &mut st) };
+        ensure!(
+            r != 0 || (st.st_dev, st.st_ino) != host_file,
+            "the inherited descriptor {d} still reaches the host file inside"
+        );
+        ensure!(
+            r != 0 || fd_flags(d) == Ok(libc::FD_CLOEXEC),
+            "descriptor {d} inside lacks close-on-exec"
+        );
+        ensure_eq!(fd_flags(k), Ok(0), "the kept descriptor inside");
+        ensure_eq!(pread_all(k)?, "host data", "reading the kept descriptor");
+        Ok(String::new())
+    })?;
+    // The original process keeps its descriptors.
+    ensure_eq!(fd_flags(d), Ok(0), "the original process's descriptor");
+    Ok(())
+}
+
+fn close_on_exec_policy_keeps_inherited_fds_open_but_marked() -> TestResult {
+    let (top, shared) = shared_dir()?;
+    let file = top.path().join("host-file");
+    std::fs::write(&file, "host data").map_err(io_ctx("write host file"))?;
+    let marked = open_inheritable(&file)?;
+    let kept = open_inheritable(&file)?;
+    let (m, k) = (marked.as_raw_fd(), kept.as_raw_fd());
+    let sandbox = Sandbox::builder(&shared)
+        .inherited_fds(InheritedFds::CloseOnExec)
+        .keep_fd(&kept)
+        .build()?;
+    run_inside(sandbox, move |_| {
+        ensure_eq!(
+            fd_flags(m),
+            Ok(libc::FD_CLOEXEC),
+            "the inherited descriptor inside"
+        );
+        ensure_eq!(fd_flags(k), Ok(0), "the kept descriptor inside");
+        ensure_eq!(
+            pread_all(m)?,
+            "host data",
+            "the daemon itself still reads it"
+        );
+        Ok(String::new())
+    })?;
+    Ok(())
+}
+
+/// Runs `scenario` of this binary under strace with `close_range` failing with ENOSYS (as
+/// before Linux 5.9, or under a seccomp profile), and checks it passed and that the
+/// injection really hit.
+fn without_close_range(scenario: &str) -> TestResult {
+    let available = std::process::Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        skip!("strace is not installed");
+    }
+    let dir = tests::temp_dir()?;
+    let log = dir.path().join("trace");
+    let exe = std::env::current_exe().map_err(io_ctx("current_exe"))?;
+    let out = std::process::Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=close_range", "-e"])
+        .arg("inject=close_range:error=ENOSYS")
+        .arg("-o")
+        .arg(&log)
+        .arg(&exe)
+        .args(["--scenario", scenario])
+        .output()
+        .map_err(io_ctx("run strace"))?;
+    ensure!(
+        out.status.success(),
+        "{scenario} without close_range ended with {:?}: {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace = std::fs::read_to_string(&log).map_err(io_ctx("read trace"))?;
+    ensure!(
+        trace.contains("close_range(") && trace.contains("(INJECTED)"),
+        "{scenario} made no close_range call to fail: {trace}"
+    );
+    Ok(())
+}
+
+fn close_on_exec_policy_and_init_work_without_close_range() -> TestResult {
+    // The fallbacks: fcntl(F_SETFD) one by one, and the init closing one by one.
+    without_close_range("close_on_exec_policy_keeps_inherited_fds_open_but_marked")?;
+    without_close_range("init_exits_with_the_daemon_exit_code")
+}
+
+#[cfg(target_arch = "x86_64")]
+const AUDIT_ARCH: u32 = 0xC000_003E;
+#[cfg(target_arch = "aarch64")]
+const AUDIT_ARCH: u32 = 0xC000_00B7;
+
+/// Installs a seccomp filter under which `close(fd)` returns 0 without closing anything
+/// (`SECCOMP_RET_ERRNO` with errno 0 skips the call); inherited by children.
+fn fake_close_of(fd: i32) -> TestResult {
+    use libc::{BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
+    let op = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter {
+        code: code as u16,
+        jt,
+        jf,
+        k,
+    };
+    let prog = [
+        op(BPF_LD | BPF_W | BPF_ABS, 4, 0, 0),           // 0: arch
+        op(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH, 0, 4), // 1: other arch: allow
+        op(BPF_LD | BPF_W | BPF_ABS, 0, 0, 0),           // 2: nr
+        op(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_close as u32, 0, 2), // 3: not close: allow
+        op(BPF_LD | BPF_W | BPF_ABS, 16, 0, 0),          // 4: args[0], low half
+        op(BPF_JMP | BPF_JEQ | BPF_K, fd as u32, 1, 0),  // 5: our fd: skip
+        op(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW, 0, 0), // 6
+        op(BPF_RET | BPF_K, libc::SECCOMP_RET_ERRNO, 0, 0), // 7: "succeeds"
+    ];
+    let fprog = libc::sock_fprog {
+        len: prog.len() as u16,
+        filter: prog.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: prctl with integer arguments; then seccomp(2) reads `fprog`, which points
+    // to `prog`, both alive for the duration of the call.
+    unsafe {
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+            fail!("PR_SET_NO_NEW_PRIVS: {}", std::io::Error::last_os_error());
+        }
+        if libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0,
+            &fprog as *const libc::sock_fprog,
+        ) != 0
+        {
+            fail!("seccomp: {}", std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+fn an_inherited_fd_that_survives_closing_is_reported() -> TestResult {
+    // Closing is checked, not assumed: a close(2) that leaves the descriptor open (faked
+    // here by seccomp) fails the setup at the fds step.
+    let (top, shared) = shared_dir()?;
+    let file = top.path().join("host-file");
+    std::fs::write(&file, "host data").map_err(io_ctx("write host file"))?;
+    let fd = open_inheritable(&file)?;
+    fake_close_of(fd.as_raw_fd())?;
+    let sandbox = Sandbox::builder(&shared).build()?;
+    match sandbox.enter() {
+        Ok(Entered::Inside(_)) => exit_now(1),
+        Ok(Entered::Parent(child)) => {
+            let _ = child.kill(sandbox::Signal::KILL);
+            let _ = child.wait();
+            fail!(
+                "enter worked although descriptor {} stayed open",
+                fd.as_raw_fd()
+            );
+        }
+        Err(e) => {
+            ensure_eq!(e.step(), Some(sandbox::Step::Fds), "the step of {e}");
+            ensure_eq!(e.errno(), Some(rustix::io::Errno::BADF), "the errno of {e}");
+            ensure!(
+                matches!(e, Error::Setup { in_child: true, .. }),
+                "reported from the child: {e:?}"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn leaked_directory_fd_to_the_host_root_is_refused_unless_kept() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    // std opens with close-on-exec: entering would not close it.
+    let root = std::fs::File::open("/").map_err(io_ctx("open /"))?;
+    let before = own_namespaces()?;
+    let err = match Sandbox::builder(&shared).build()?.enter() {
+        Err(e) => e,
+        Ok(Entered::Parent(child)) => {
+            let _ = child.kill(sandbox::Signal::KILL);
+            let _ = child.wait();
+            fail!("enter accepted a directory descriptor on the host's /");
+        }
+        Ok(Entered::Inside(_)) => exit_now(1),
+    };
+    match &err {
+        Error::LeakedDirectory { fd, path } => {
+            ensure_eq!(*fd, root.as_raw_fd(), "the descriptor named");
+            ensure_eq!(path.as_path(), Path::new("/"), "the path named");
+        }
+        other => fail!("expected LeakedDirectory, got {other:?}"),
+    }
+    ensure!(
+        err.to_string()
+            .contains(&format!("descriptor {}", root.as_raw_fd())),
+        "the message names the descriptor: {err}"
+    );
+    ensure_eq!(
+        own_namespaces()?,
+        before,
+        "nothing was changed before refusing"
+    );
+
+    // Kept on purpose it goes in, and it really is a way out: it shows the host's /.
+    let host_root = dev_ino("/").map_err(io_ctx("stat /"))?;
+    let raw = root.as_raw_fd();
+    let sandbox = Sandbox::builder(&shared).keep_fd(&root).build()?;
+    run_inside(sandbox, move |_| {
+        ensure!(
+            dev_ino("/").map_err(io_ctx("stat /"))? != host_root,
+            "the sandbox's root is not the host's"
+        );
+        // SAFETY: fstat on a number into a local struct.
+        let mut s: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let r = unsafe { libc::fstat(raw, &mut s) };
+        ensure_eq!(r, 0, "fstat of the kept descriptor");
+        ensure_eq!(
+            (s.st_dev, s.st_ino),
+            host_root,
+            "the kept descriptor is the host's /"
+        );
+        Ok(String::new())
+    })?;
+    Ok(())
+}
+
+fn inheritable_directory_fd_is_closed_not_refused_unless_the_policy_keeps_it() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let host_root = dev_ino("/").map_err(io_ctx("stat /"))?;
+    // Without close-on-exec, as a careless parent leaves it.
+    let root = rustix::fs::open(
+        "/",
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| failed(format!("open /: {e}")))?;
+    let raw = root.as_raw_fd();
+    // Marked close-on-exec it would survive in the daemon itself: refused.
+    let refused = Sandbox::builder(&shared)
+        .inherited_fds(InheritedFds::CloseOnExec)
+        .build()?
+        .enter();
+    match refused {
+        Err(Error::LeakedDirectory { fd, .. }) => ensure_eq!(fd, raw, "the descriptor named"),
+        Err(e) => fail!("expected LeakedDirectory, got {e:?}"),
+        Ok(Entered::Parent(child)) => {
+            let _ = child.kill(sandbox::Signal::KILL);
+            let _ = child.wait();
+            fail!("enter accepted the host's / under CloseOnExec");
+        }
+        Ok(Entered::Inside(_)) => exit_now(1),
+    }
+    // Closed (the default), it is no way out.
+    run_inside(Sandbox::builder(&shared).build()?, move |_| {
+        // SAFETY: fstat on a number into a local struct.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let r = unsafe { libc::fstat(raw, &mut st) };
+        ensure!(
+            r != 0 || (st.st_dev, st.st_ino) != host_root,
+            "descriptor {raw} still leads to the host's / inside"
+        );
+        Ok(String::new())
+    })?;
+    Ok(())
+}
+
+fn directory_fd_inside_the_shared_dir_is_accepted() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    std::fs::create_dir_all(shared.join("a/b")).map_err(io_ctx("mkdir a/b"))?;
+    std::fs::write(shared.join("a/b/f"), "inside").map_err(io_ctx("write a/b/f"))?;
+    let dir = std::fs::File::open(shared.join("a/b")).map_err(io_ctx("open a/b"))?;
+    let raw = dir.as_raw_fd();
+    let sandbox = Sandbox::builder(&shared).build()?;
+    run_inside(sandbox, move |_| {
+        let f = rustix::fs::openat(
+            // SAFETY: the descriptor was opened before entering and stays open.
+            unsafe { std::os::fd::BorrowedFd::borrow_raw(raw) },
+            "f",
+            rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(|e| failed(format!("openat a/b f: {e}")))?;
+        ensure_eq!(pread_all(f.as_raw_fd())?, "inside");
+        Ok(String::new())
+    })?;
+    Ok(())
+}
+
+// =======================================================================================
+// Capabilities.
+
+/// The highest capability number the kernel knows.
+fn cap_last_cap() -> Result<u32, Fail> {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .map_err(io_ctx("read cap_last_cap"))?
+        .trim()
+        .parse()
+        .map_err(|e| failed(format!("cap_last_cap: {e}")))
+}
+
+/// The capability sets as the kernel reports them: capget for effective, permitted and
+/// inheritable; PR_CAPBSET_READ and PR_CAP_AMBIENT_IS_SET for bounding and ambient.
+fn capability_report(last: u32) -> Result<String, Fail> {
+    let sets = rustix::thread::capabilities(None).map_err(|e| failed(format!("capget: {e}")))?;
+    let (mut bounding, mut ambient) = (0u64, 0u64);
+    for cap in 0..=last {
+        // SAFETY: prctl with integer arguments.
+        let b = unsafe { libc::prctl(libc::PR_CAPBSET_READ, cap as libc::c_ulong, 0, 0, 0) };
+        // SAFETY: as above.
+        let a = unsafe {
+            libc::prctl(
+                libc::PR_CAP_AMBIENT,
+                libc::PR_CAP_AMBIENT_IS_SET as libc::c_ulong,
+                cap as libc::c_ulong,
+                0,
+                0,
+            )
+        };
+        if b < 0 || a < 0 {
+            fail!("prctl for capability {cap}: errno {}", errno());
+        }
+        bounding |= (b as u64) << cap;
+        ambient |= (a as u64) << cap;
+    }
+    Ok(format!(
+        "effective={:#x}\npermitted={:#x}\ninheritable={:#x}\nbounding={bounding:#x}\nambient={ambient:#x}",
+        sets.effective.bits(),
+        sets.permitted.bits(),
+        sets.inheritable.bits()
+    ))
+}
+
+fn no_capability_is_left_inside_by_default() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let last = cap_last_cap()?;
+    let out = run_inside(Sandbox::builder(&shared).build()?, move |_| {
+        capability_report(last)
+    })?;
+    for set in [
+        "effective",
+        "permitted",
+        "inheritable",
+        "bounding",
+        "ambient",
+    ] {
+        ensure_eq!(need(&out.report, set)?, "0x0", "the {set} set inside");
+    }
+    Ok(())
+}
+
+/// What a file server typically keeps.
+fn file_server_caps() -> CapabilitySet {
+    CapabilitySet::CHOWN
+        | CapabilitySet::DAC_OVERRIDE
+        | CapabilitySet::FOWNER
+        | CapabilitySet::FSETID
+        | CapabilitySet::SETUID
+        | CapabilitySet::SETGID
+}
+
+fn kept_capabilities_are_exactly_the_keep_list() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let last = cap_last_cap()?;
+    let keep = file_server_caps();
+    let sandbox = Sandbox::builder(&shared).keep_capabilities(keep).build()?;
+    let out = run_inside(sandbox, move |_| capability_report(last))?;
+    let want = format!("{:#x}", keep.bits());
+    for set in ["effective", "permitted", "bounding"] {
+        ensure_eq!(need(&out.report, set)?, want, "the {set} set inside");
+    }
+    ensure_eq!(
+        need(&out.report, "ambient")?,
+        "0x0",
+        "the ambient set inside"
+    );
+    Ok(())
+}
+
+/// Runs `f` inside a sandbox configured by `configure`, in a child process of its own (a
+/// process enters once), and returns the facts it reports.
+fn inside_with(
+    shared: &Path,
+    configure: impl FnOnce(sandbox::Builder) -> sandbox::Builder,
+    f: impl FnOnce() -> Result<String, Fail>,
+) -> Result<String, Fail> {
+    let (r, w) = pipe()?;
+    let shared = shared.to_path_buf();
+    tests::in_child(move || {
+        let sandbox = configure(Sandbox::builder(&shared)).build()?;
+        let out = run_inside(sandbox, move |_| f())?;
+        send(w, &out.report);
+        Ok(())
+    })?;
+    Ok(receive(r))
+}
+
+/// A file handle for `name_to_handle_at(2)` / `open_by_handle_at(2)`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct FileHandle {
+    handle_bytes: u32,
+    handle_type: i32,
+    f_handle: [u8; 128],
+}
+
+fn shocker_open_by_handle_at_is_refused_by_default() -> TestResult {
+    // The "shocker" escape: a file handle names an inode of a file system, not a path;
+    // open_by_handle_at with CAP_DAC_READ_SEARCH opens it from any descriptor on the same
+    // file system, bind mount or not: here a file next to the shared dir, outside it.
+    tests::require_root()?;
+    let (top, shared) = shared_dir()?;
+    let secret = top.path().join("secret");
+    std::fs::write(&secret, "host secret").map_err(io_ctx("write secret"))?;
+    let mut handle = FileHandle {
+        handle_bytes: 128,
+        handle_type: 0,
+        f_handle: [0; 128],
+    };
+    let mut mount_id = 0;
+    let path = std::ffi::CString::new(secret.as_os_str().as_encoded_bytes())
+        .map_err(|e| failed(format!("path: {e}")))?;
+    // SAFETY: name_to_handle_at writes at most handle_bytes (128) bytes into f_handle and
+    // the mount id into a local; the path is a valid C string.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_name_to_handle_at,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            &mut handle as *mut FileHandle,
+            &mut mount_id as *mut libc::c_int,
+            0,
+        )
+    };
+    if r != 0 {
+        skip!(
+            "the file system of the temp dir gives no file handles: errno {}",
+            errno()
+        );
+    }
+    let try_open = move || -> Result<String, Fail> {
+        let root = std::fs::File::open("/").map_err(io_ctx("open /"))?;
+        let mut handle = handle;
+        // SAFETY: open_by_handle_at reads the handle struct we own; returns a new fd.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_open_by_handle_at,
+                root.as_raw_fd(),
+                &mut handle as *mut FileHandle,
+                libc::O_RDONLY | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Ok(format!("errno={}", errno()));
+        }
+        Ok(format!("read={}", pread_all(fd as i32)?))
+    };
+    let default = inside_with(&shared, |b| b, try_open)?;
+    ensure_eq!(
+        fact(&default, "errno"),
+        Some(libc::EPERM.to_string().as_str()),
+        "open_by_handle_at by default: {default:?}"
+    );
+    let kept = inside_with(
+        &shared,
+        |b| b.keep_capabilities(CapabilitySet::DAC_READ_SEARCH),
+        try_open,
+    )?;
+    ensure_eq!(
+        fact(&kept, "read"),
+        Some("host secret"),
+        "with CAP_DAC_READ_SEARCH kept the host file outside the shared dir is read: {kept:?}"
+    );
+    Ok(())
+}
+
+fn mknod_of_a_device_is_refused_by_default_and_nodev_blocks_opening_it() -> TestResult {
+    tests::require_root()?;
+    let (_top, shared) = shared_dir()?;
+    let host_nodev = rustix::fs::statvfs(&shared)
+        .map_err(|e| failed(format!("statvfs: {e}")))?
+        .f_flag
+        .contains(rustix::fs::StatVfsMountFlags::NODEV);
+    // /dev/zero's numbers: opening it and reading zeros proves device access.
+    let attempt = || -> Result<String, Fail> {
+        let name = c"/zero";
+        // SAFETY: mknod with a valid C string and integers.
+        let r = unsafe { libc::mknod(name.as_ptr(), libc::S_IFCHR | 0o600, libc::makedev(1, 5)) };
+        if r != 0 {
+            return Ok(format!("mknod={}", errno()));
+        }
+        match std::fs::File::open("/zero") {
+            Err(e) => Ok(format!("mknod=0\nopen={}", e.raw_os_error().unwrap_or(-1))),
+            Ok(mut f) => {
+                let mut b = [1u8; 4];
+                f.read_exact(&mut b).map_err(io_ctx("read /zero"))?;
+                Ok(format!("mknod=0\nopen=0\nread={b:?}"))
+            }
+        }
+    };
+    let default = inside_with(&shared, |b| b, attempt)?;
+    ensure_eq!(
+        fact(&default, "mknod"),
+        Some(libc::EPERM.to_string().as_str()),
+        "mknod by default: {default:?}"
+    );
+    let _ = std::fs::remove_file(shared.join("zero"));
+    let mknod_only = inside_with(
+        &shared,
+        |b| b.keep_capabilities(CapabilitySet::MKNOD),
+        attempt,
+    )?;
+    ensure_eq!(
+        fact(&mknod_only, "mknod"),
+        Some("0"),
+        "mknod with CAP_MKNOD kept"
+    );
+    ensure_eq!(
+        fact(&mknod_only, "open"),
+        Some(libc::EACCES.to_string().as_str()),
+        "opening the device on the nodev shared dir: {mknod_only:?}"
+    );
+    let _ = std::fs::remove_file(shared.join("zero"));
+    if host_nodev {
+        skip!("the temp dir's file system is nodev on the host: device access cannot be shown");
+    }
+    let both = inside_with(
+        &shared,
+        |b| b.keep_capabilities(CapabilitySet::MKNOD).nodev(false),
+        attempt,
+    )?;
+    let _ = std::fs::remove_file(shared.join("zero"));
+    ensure_eq!(
+        fact(&both, "read"),
+        Some("[0, 0, 0, 0]"),
+        "with CAP_MKNOD and without nodev the device opens: {both:?}"
+    );
+    Ok(())
+}
+
+fn remounting_read_write_is_refused_by_default() -> TestResult {
+    // CAP_SYS_ADMIN undoes any mount the sandbox made: here, read-only. In a user
+    // namespace too: the read-only flag was set there, so it is not locked.
+    let (_top, shared) = shared_dir()?;
+    let attempt = || -> Result<String, Fail> {
+        let root = c"/";
+        // SAFETY: mount(2) with valid C strings / nulls and integer flags.
+        let r = unsafe {
+            libc::mount(
+                std::ptr::null(),
+                root.as_ptr(),
+                std::ptr::null(),
+                libc::MS_REMOUNT | libc::MS_BIND,
+                std::ptr::null(),
+            )
+        };
+        let mount = if r == 0 { 0 } else { errno() };
+        let write = errno_of(std::fs::write("/written", "x")).unwrap_or(0);
+        Ok(format!("mount={mount}\nwrite={write}"))
+    };
+    let default = inside_with(&shared, |b| b.read_only(true), attempt)?;
+    ensure_eq!(
+        fact(&default, "mount"),
+        Some(libc::EPERM.to_string().as_str()),
+        "remount by default: {default:?}"
+    );
+    ensure_eq!(
+        fact(&default, "write"),
+        Some(libc::EROFS.to_string().as_str()),
+        "write by default: {default:?}"
+    );
+    let kept = inside_with(
+        &shared,
+        |b| {
+            b.read_only(true)
+                .keep_capabilities(CapabilitySet::SYS_ADMIN)
+        },
+        attempt,
+    )?;
+    ensure_eq!(
+        (fact(&kept, "mount"), fact(&kept, "write")),
+        (Some("0"), Some("0")),
+        "with CAP_SYS_ADMIN kept the read-only sandbox becomes writable: {kept:?}"
+    );
+    ensure!(
+        shared.join("written").exists(),
+        "the write reached the host"
+    );
+    Ok(())
+}
+
+fn loading_a_kernel_module_is_refused_by_default() -> TestResult {
+    // init_module checks CAP_SYS_MODULE before it looks at the image: garbage gets EPERM
+    // without it, and an error about the image (ENOEXEC, EINVAL, ...) with it.
+    tests::require_root()?;
+    let (_top, shared) = shared_dir()?;
+    let attempt = || -> Result<String, Fail> {
+        let image = [0u8; 64];
+        let params = c"";
+        // SAFETY: init_module reads `image.len()` bytes of a local buffer and a C string.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_init_module,
+                image.as_ptr(),
+                image.len(),
+                params.as_ptr(),
+            )
+        };
+        Ok(format!("errno={}", if r == 0 { 0 } else { errno() }))
+    };
+    let default = inside_with(&shared, |b| b, attempt)?;
+    if fact(&default, "errno") == Some(libc::ENOSYS.to_string().as_str()) {
+        skip!("this kernel has no module support (init_module: ENOSYS)");
+    }
+    ensure_eq!(
+        fact(&default, "errno"),
+        Some(libc::EPERM.to_string().as_str()),
+        "init_module by default: {default:?}"
+    );
+    let kept = inside_with(
+        &shared,
+        |b| b.keep_capabilities(CapabilitySet::SYS_MODULE),
+        attempt,
+    )?;
+    let errno = need(&kept, "errno")?;
+    if errno == libc::ENOSYS.to_string() || errno == libc::EPERM.to_string() {
+        skip!("this kernel loads no modules at all (errno {errno} even with CAP_SYS_MODULE)");
+    }
+    ensure!(
+        errno != "0",
+        "a garbage module image was accepted (errno {errno})"
+    );
+    Ok(())
+}
+
+// =======================================================================================
+// Hardening options.
+
+/// No_new_privs, the session id, and the descriptor limit, as the kernel reports them.
+fn hardening_report() -> Result<String, Fail> {
+    let nnp = rustix::thread::no_new_privs().map_err(|e| failed(format!("prctl: {e}")))?;
+    // SAFETY: getsid(0) takes an integer. 0 means a session leader in another pid
+    // namespace (rustix's getsid cannot return that).
+    let sid = unsafe { libc::getsid(0) };
+    let lim = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    Ok(format!(
+        "nnp={nnp}\nsid={sid}\npid={}\nsoft={}\nhard={}",
+        std::process::id(),
+        lim.current.unwrap_or(u64::MAX),
+        lim.maximum.unwrap_or(u64::MAX)
+    ))
+}
+
+fn hardening_options_are_off_by_default() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let nnp_before = rustix::thread::no_new_privs().map_err(|e| failed(format!("prctl: {e}")))?;
+    let before = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    let out = run_inside(Sandbox::builder(&shared).build()?, |inside| {
+        ensure_eq!(inside.nofile_limit(), None);
+        hardening_report()
+    })?;
+    ensure_eq!(
+        need(&out.report, "nnp")?,
+        nnp_before.to_string(),
+        "no_new_privs"
+    );
+    ensure!(
+        need(&out.report, "sid")? != need(&out.report, "pid")?,
+        "the sandboxed process leads no session of its own: {}",
+        out.report
+    );
+    ensure_eq!(
+        need(&out.report, "soft")?,
+        before.current.unwrap_or(u64::MAX).to_string(),
+        "the soft descriptor limit is unchanged"
+    );
+    Ok(())
+}
+
+fn no_new_privs_is_set_inside_when_asked() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let sandbox = Sandbox::builder(&shared).no_new_privs(true).build()?;
+    let out = run_inside(sandbox, |_| hardening_report())?;
+    ensure_eq!(need(&out.report, "nnp")?, "true");
+    ensure!(
+        !rustix::thread::no_new_privs().map_err(|e| failed(format!("prctl: {e}")))?,
+        "the original process is left without no_new_privs"
+    );
+    Ok(())
+}
+
+fn new_session_makes_the_sandboxed_process_a_session_leader() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let sandbox = Sandbox::builder(&shared).new_session(true).build()?;
+    let out = run_inside(sandbox, |_| hardening_report())?;
+    ensure_eq!(need(&out.report, "sid")?, "1", "getsid inside (pid 1)");
+    ensure_eq!(need(&out.report, "pid")?, "1");
+    Ok(())
+}
+
+fn nofile_limit_is_raised_and_reported() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let before = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    let nr_open: u64 = std::fs::read_to_string("/proc/sys/fs/nr_open")
+        .map_err(io_ctx("read nr_open"))?
+        .trim()
+        .parse()
+        .map_err(|e| failed(format!("nr_open: {e}")))?;
+    let sandbox = Sandbox::builder(&shared).raise_nofile_limit(true).build()?;
+    let out = run_inside(sandbox, |inside| {
+        let report = hardening_report()?;
+        Ok(format!(
+            "{report}\nreported={}",
+            inside.nofile_limit().unwrap_or(0)
+        ))
+    })?;
+    let soft = need(&out.report, "soft")?;
+    ensure_eq!(need(&out.report, "reported")?, soft, "Inside::nofile_limit");
+    let may_raise = tests::is_root()
+        && rustix::thread::capabilities(None)
+            .map_err(|e| failed(format!("capget: {e}")))?
+            .effective
+            .contains(CapabilitySet::SYS_RESOURCE);
+    let want = if may_raise {
+        nr_open
+    } else {
+        // Without CAP_SYS_RESOURCE on the host (unprivileged, or a root without it, as in
+        // some containers) the hard limit is the ceiling.
+        before.maximum.unwrap_or(u64::MAX)
+    };
+    ensure_eq!(soft, want.to_string(), "the soft limit inside");
+    Ok(())
+}
