@@ -684,9 +684,12 @@ fn propagation_seen_inside(api: MountApi, propagation: Propagation) -> Result<(b
         let mut cmd_w = cmd_w;
         let mut ack_r = ack_r;
         let result = (|| {
+            // The sandbox mounts something itself to show it stays inside: that needs
+            // CAP_SYS_ADMIN, which the sandbox drops unless kept.
             let sandbox = Sandbox::builder(&shared)
                 .propagation(propagation)
                 .mount_api(api)
+                .keep_capabilities(sandbox::CapabilitySet::SYS_ADMIN)
                 .build()?;
             run_inside_with(
                 sandbox,
