@@ -1012,10 +1012,14 @@ fn run_faulted(inject: Option<&str>, env: &[(&str, &str)]) -> Result<FaultRun, F
     let new_in_tmp: Vec<String> = listing("/tmp")?
         .difference(&tmp_before)
         .filter(|n| !n.starts_with("sandbox-test-") && !n.starts_with(".tmp"))
-        // Other users' files (a compiler running at the same time) are not ours to judge.
+        // What a sandbox could leave is a directory (a temp dir, a mount point) of this
+        // uid; files that appear meanwhile (a compiler running at the same time, a log)
+        // and other users' entries are not ours to judge.
         .filter(|n| {
             std::fs::symlink_metadata(Path::new("/tmp").join(n)).is_ok_and(|m| {
-                std::os::unix::fs::MetadataExt::uid(&m) == rustix::process::geteuid().as_raw()
+                m.is_dir()
+                    && std::os::unix::fs::MetadataExt::uid(&m)
+                        == rustix::process::geteuid().as_raw()
             })
         })
         .cloned()
