@@ -68,10 +68,15 @@ use rustix::fs::{Mode as FileMode, OFlags as OpenFlags, CWD};
 use rustix::io::Errno;
 
 mod error;
+mod probe;
 mod report;
 mod sys;
+mod userns;
 
 pub use error::{Error, ErrorKind, PathProblem, Step};
+pub use probe::{probe, Probe, Support};
+pub use sandbox_namespaces::{Setgroups, SubordinateRange};
+pub use userns::Cause;
 pub use rustix::fs::OFlags;
 pub use rustix::process::{Pid, Signal};
 pub use sandbox_mount::Propagation;
@@ -114,6 +119,9 @@ pub struct Builder {
     namespaces: Option<Namespaces>,
     uid_map: Option<Vec<IdMap>>,
     gid_map: Option<Vec<IdMap>>,
+    subordinate_ids: bool,
+    setgroups: Setgroups,
+    joins: userns::Joins,
     read_only: bool,
     propagation: Propagation,
     die_signal: Signal,
@@ -136,17 +144,72 @@ impl Builder {
     }
 
     /// The uid map of the new user namespace. Default: the current euid mapped to itself.
-    /// Giving a map implies a user namespace. Without privilege the kernel accepts only a
-    /// single line mapping the caller's own euid.
+    /// Giving a map implies a user namespace.
+    ///
+    /// A single line mapping the caller's own euid is written by the process itself. Any
+    /// other map (ranges, other ids) is written by a helper process forked before the
+    /// unshare: as root it writes `/proc/<pid>/uid_map` from outside, otherwise it runs the
+    /// setuid `newuidmap` (package `uidmap`), which allows the ranges `/etc/subuid` grants
+    /// the user; see [`Builder::subordinate_ids`]. The sandboxed process execs nothing.
     pub fn uid_map(mut self, map: impl Into<Vec<IdMap>>) -> Self {
         self.uid_map = Some(map.into());
         self
     }
 
     /// The gid map of the new user namespace. Default: the current egid mapped to itself.
-    /// `setgroups` is denied before it is written, as the kernel requires without privilege.
+    /// Written like [`Builder::uid_map`], through `newgidmap` and `/etc/subgid` for ranges.
     pub fn gid_map(mut self, map: impl Into<Vec<IdMap>>) -> Self {
         self.gid_map = Some(map.into());
+        self
+    }
+
+    /// Maps the usual rootless way: inside uid and gid 0 are the caller's euid and egid,
+    /// and inside ids 1, 2, ... are the subordinate ranges `/etc/subuid` and `/etc/subgid`
+    /// grant the caller (looked up by user name and by uid, at [`Builder::build`]). With the
+    /// common `user:100000:65536` lines the inside ids 1..=65536 are 100000..=165535.
+    /// Implies a user namespace; replaces [`Builder::uid_map`] and [`Builder::gid_map`].
+    /// The maps are written through `newuidmap` and `newgidmap` (directly as root).
+    pub fn subordinate_ids(mut self) -> Self {
+        self.subordinate_ids = true;
+        self
+    }
+
+    /// Whether `setgroups(2)` works in the new user namespace: [`Setgroups::Deny`] by
+    /// default (written to `/proc/self/setgroups` before the gid map, which the kernel
+    /// requires when the process writes its own map). [`Setgroups::Allow`] needs the helper
+    /// path: root, or `newgidmap` with a map that uses subordinate gids (`newgidmap` itself
+    /// denies setgroups for a map of the user's own gid only). Allowing it lets the
+    /// sandboxed process drop supplementary groups, including one whose members a file's
+    /// permissions exclude.
+    pub fn setgroups(mut self, setgroups: Setgroups) -> Self {
+        self.setgroups = setgroups;
+        self
+    }
+
+    /// Joins an existing user namespace, `fd` open on `/proc/<pid>/ns/user` (or bound
+    /// elsewhere), with `setns(2)` instead of creating one; no id map is written (the
+    /// namespace has its maps). The original process joins it too, before it unshares the
+    /// pid namespace. Needs `CAP_SYS_ADMIN` in that namespace: its owner's uid, in the
+    /// parent namespace, has it. Refused with id maps or [`Builder::subordinate_ids`].
+    pub fn join_user_namespace(mut self, fd: impl Into<OwnedFd>) -> Self {
+        self.joins.user = Some(std::sync::Arc::new(fd.into()));
+        self
+    }
+
+    /// Joins an existing network namespace (one a supervisor set up with an interface)
+    /// instead of creating an empty one. The original process joins it, before creating
+    /// any user namespace, so it needs `CAP_SYS_ADMIN` over it where it stands.
+    pub fn join_net_namespace(mut self, fd: impl Into<OwnedFd>) -> Self {
+        self.joins.net = Some(std::sync::Arc::new(fd.into()));
+        self
+    }
+
+    /// Starts from an existing mount namespace instead of the caller's: the original
+    /// process joins it (its root and cwd become that namespace's), the shared directory
+    /// is looked up again by its path there, and the sandboxed process unshares a copy of
+    /// it as usual, so the joined namespace itself is never changed.
+    pub fn join_mount_namespace(mut self, fd: impl Into<OwnedFd>) -> Self {
+        self.joins.mount = Some(std::sync::Arc::new(fd.into()));
         self
     }
 
@@ -191,6 +254,9 @@ impl Builder {
                 ("namespaces", self.namespaces.is_some()),
                 ("uid_map", self.uid_map.is_some()),
                 ("gid_map", self.gid_map.is_some()),
+                ("subordinate_ids", self.subordinate_ids),
+                ("setgroups", self.setgroups != Setgroups::Deny),
+                ("join_*_namespace", !self.joins.is_empty()),
             ];
             if let Some((option, _)) = refused.into_iter().find(|(_, set)| *set) {
                 return Err(Error::InvalidOption {
@@ -206,23 +272,49 @@ impl Builder {
                          (and pivot_root refuses a shared root)",
             });
         }
+        let maps_given = self.uid_map.is_some() || self.gid_map.is_some() || self.subordinate_ids;
+        if self.joins.user.is_some() && maps_given {
+            return Err(Error::InvalidOption {
+                option: "join_user_namespace",
+                reason: "a joined user namespace has its maps already; give no id map",
+            });
+        }
         let dir = open_shared_dir(&self.path)?;
-        for map in [&self.uid_map, &self.gid_map].into_iter().flatten() {
+        let (uid_map, gid_map) = if self.subordinate_ids {
+            let (uid, gid) = own_ids();
+            (
+                Some(subordinate_map(sandbox_namespaces::SUBUID_FILE, uid, uid)?),
+                Some(subordinate_map(sandbox_namespaces::SUBGID_FILE, uid, gid)?),
+            )
+        } else {
+            (self.uid_map, self.gid_map)
+        };
+        for map in [&uid_map, &gid_map].into_iter().flatten() {
             sandbox_namespaces::validate_id_map(map).map_err(Error::IdMap)?;
         }
         let mut namespaces = self.namespaces.unwrap_or(Namespaces::PID | Namespaces::NET);
         namespaces |= Namespaces::MOUNT;
+        // Root here, including root of a user namespace made beforehand (`unshare -r`, a
+        // rootless container), has the capabilities already: no user namespace is made and
+        // nothing is mapped a second time.
         let root = rustix::process::geteuid().is_root();
-        if !root || self.uid_map.is_some() || self.gid_map.is_some() {
+        if self.joins.user.is_some() {
+            namespaces -= Namespaces::USER;
+        } else if !root || maps_given || self.setgroups != Setgroups::Deny {
             namespaces |= Namespaces::USER;
+        }
+        if self.joins.net.is_some() {
+            namespaces -= Namespaces::NET;
         }
         Ok(Sandbox {
             dir,
             path: absolute(&self.path),
             mode: self.mode,
             namespaces,
-            uid_map: self.uid_map,
-            gid_map: self.gid_map,
+            uid_map,
+            gid_map,
+            setgroups: self.setgroups,
+            joins: self.joins,
             read_only: self.read_only,
             propagation: self.propagation,
             die_signal: self.die_signal,
@@ -240,6 +332,8 @@ pub struct Sandbox {
     namespaces: Namespaces,
     uid_map: Option<Vec<IdMap>>,
     gid_map: Option<Vec<IdMap>>,
+    setgroups: Setgroups,
+    joins: userns::Joins,
     read_only: bool,
     propagation: Propagation,
     die_signal: Signal,
@@ -356,6 +450,9 @@ impl Sandbox {
             namespaces: None,
             uid_map: None,
             gid_map: None,
+            subordinate_ids: false,
+            setgroups: Setgroups::Deny,
+            joins: userns::Joins::default(),
             read_only: false,
             propagation: Propagation::Slave,
             die_signal: Signal::TERM,
@@ -368,9 +465,31 @@ impl Sandbox {
         &self.path
     }
 
-    /// The namespaces [`Sandbox::enter`] creates in [`Mode::Namespace`].
+    /// The namespaces [`Sandbox::enter`] creates in [`Mode::Namespace`] (joined ones are
+    /// not in it).
     pub fn namespaces(&self) -> Namespaces {
         self.namespaces
+    }
+
+    /// The uid map the new user namespace gets, when one is made: the one given, the
+    /// subordinate one, or the euid mapped to itself.
+    pub fn uid_map(&self) -> Option<Vec<IdMap>> {
+        self.namespaces.contains(Namespaces::USER).then(|| {
+            let (uid, _) = own_ids();
+            self.uid_map
+                .clone()
+                .unwrap_or_else(|| vec![IdMap::identity(uid)])
+        })
+    }
+
+    /// The gid map the new user namespace gets, when one is made.
+    pub fn gid_map(&self) -> Option<Vec<IdMap>> {
+        self.namespaces.contains(Namespaces::USER).then(|| {
+            let (_, gid) = own_ids();
+            self.gid_map
+                .clone()
+                .unwrap_or_else(|| vec![IdMap::identity(gid)])
+        })
     }
 
     /// The mode.
@@ -464,31 +583,51 @@ impl Sandbox {
         }
     }
 
-    fn enter_namespaces(self) -> Result<Entered, Error> {
+    fn enter_namespaces(mut self) -> Result<Entered, Error> {
         sandbox_namespaces::ensure_single_threaded().map_err(threads_error)?;
         // After unshare(CLONE_NEWUSER) the ids read back as the overflow id until mapped:
         // take them now.
-        let uid = rustix::process::geteuid().as_raw();
-        let gid = rustix::process::getegid().as_raw();
+        let (uid, gid) = own_ids();
 
+        if let Some(dir) = self.joins.enter(&self.path)? {
+            self.dir = dir;
+        }
         let before_fork = self.namespaces & (Namespaces::USER | Namespaces::PID | Namespaces::TIME);
+        let maps = match (self.uid_map(), self.gid_map()) {
+            (Some(uid_map), Some(gid_map)) => {
+                let writer =
+                    userns::choose_writer(uid, gid, &uid_map, &gid_map, self.setgroups)?;
+                Some((uid_map, gid_map, writer))
+            }
+            _ => None,
+        };
+        // A helper that writes ranges must stay outside: fork it before the unshare.
+        let helper = match &maps {
+            Some((uid_map, gid_map, writer @ userns::Writer::Helper { .. })) => Some(
+                userns::IdMapHelper::spawn(writer, uid_map, gid_map, self.setgroups, uid)?,
+            ),
+            _ => None,
+        };
         if !before_fork.is_empty() {
             sandbox_namespaces::unshare(before_fork).map_err(|e| match e {
                 sandbox_namespaces::Error::MultiThreaded { .. } => threads_error(e),
                 e => Error::setup(Step::UnshareParent, &e),
             })?;
         }
-        if before_fork.contains(Namespaces::USER) {
-            let uid_map = self
-                .uid_map
-                .clone()
-                .unwrap_or_else(|| vec![IdMap::identity(uid)]);
-            let gid_map = self
-                .gid_map
-                .clone()
-                .unwrap_or_else(|| vec![IdMap::identity(gid)]);
-            sandbox_namespaces::write_own_id_maps(&uid_map, &gid_map)
-                .map_err(|e| Error::setup(Step::WriteIdMaps, &e))?;
+        match (maps, helper) {
+            (Some((_, _, _)), Some(helper)) => {
+                if self.setgroups == Setgroups::Deny && !rustix::process::geteuid().is_root() {
+                    // newgidmap leaves setgroups alone for a map of subordinate gids.
+                    sandbox_namespaces::deny_setgroups()
+                        .map_err(|e| Error::setup(Step::WriteIdMaps, &e))?;
+                }
+                helper.write_maps()?;
+            }
+            (Some((uid_map, gid_map, _)), None) => {
+                sandbox_namespaces::write_own_id_maps(&uid_map, &gid_map)
+                    .map_err(|e| Error::setup(Step::WriteIdMaps, &e))?;
+            }
+            (None, _) => {}
         }
 
         let (report_rx, report_tx) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
@@ -677,6 +816,28 @@ impl Sandbox {
         }
         err
     }
+}
+
+/// The effective uid and gid, as the maps' outside ids.
+fn own_ids() -> (u32, u32) {
+    (
+        rustix::process::geteuid().as_raw(),
+        rustix::process::getegid().as_raw(),
+    )
+}
+
+/// The rootless map of `own` from the caller's ranges in `file`.
+fn subordinate_map(file: &str, uid: u32, own: u32) -> Result<Vec<IdMap>, Error> {
+    let name = sandbox_namespaces::user_name(uid).map_err(Error::SubordinateIds)?;
+    let ranges = sandbox_namespaces::subordinate_ranges(file, name.as_deref(), uid)
+        .map_err(Error::SubordinateIds)?;
+    if ranges.is_empty() {
+        return Err(Error::NoSubordinateIds {
+            user: name.unwrap_or_else(|| uid.to_string()),
+            file: PathBuf::from(file),
+        });
+    }
+    Ok(sandbox_namespaces::rootless_id_map(own, &ranges))
 }
 
 fn threads_error(e: sandbox_namespaces::Error) -> Error {
