@@ -47,8 +47,8 @@ pub use idmap::{
     Setgroups, MAX_ID_MAP_ENTRIES,
 };
 pub use subid::{
-    rootless_id_map, run_id_map_tool, subordinate_ranges, user_name, IdMapTool,
-    SubordinateRange, SUBGID_FILE, SUBUID_FILE,
+    rootless_id_map, run_id_map_tool, subordinate_ranges, user_name, IdMapTool, SubordinateRange,
+    SUBGID_FILE, SUBUID_FILE,
 };
 
 bitflags! {

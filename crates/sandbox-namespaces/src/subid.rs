@@ -113,7 +113,10 @@ pub fn rootless_id_map(own: u32, ranges: &[SubordinateRange]) -> Vec<IdMap> {
         );
         let contains_own = (start..end).contains(&u64::from(own));
         let overlaps = map.iter().any(|m| {
-            let (s, e) = (u64::from(m.outside), u64::from(m.outside) + u64::from(m.count));
+            let (s, e) = (
+                u64::from(m.outside),
+                u64::from(m.outside) + u64::from(m.count),
+            );
             s < end && start < e
         });
         if contains_own || overlaps || range.count == 0 || map.len() >= MAX_ID_MAP_ENTRIES {
@@ -292,11 +295,7 @@ mod tests {
         // PATH is read, not changed: find() with a PATH that has no such program.
         let dir = tempfile::tempdir().unwrap();
         let program = dir.path().join("newuidmap");
-        match run_id_map_tool(
-            &program,
-            rustix::process::getpid(),
-            &[IdMap::identity(0)],
-        ) {
+        match run_id_map_tool(&program, rustix::process::getpid(), &[IdMap::identity(0)]) {
             Err(Error::SpawnIdMapTool { source, .. }) => assert_eq!(source, Errno::NOENT),
             other => panic!("{other:?}"),
         }

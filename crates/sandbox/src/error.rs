@@ -192,9 +192,9 @@ pub enum Error {
     /// [`Error::cause`] says why.
     #[error("sandbox setup failed at write-id-maps: {source}")]
     IdMaps {
-        /// What failed.
+        /// What failed (boxed: it carries the tool's message).
         #[source]
-        source: sandbox_namespaces::Error,
+        source: Box<sandbox_namespaces::Error>,
         /// The cause found: the tool missing, no subordinate ids, the tool's refusal.
         cause: Option<Cause>,
     },
@@ -311,9 +311,8 @@ impl Error {
     pub fn errno(&self) -> Option<Errno> {
         match self {
             Error::SharedDir { errno, .. } | Error::Setup { errno, .. } => *errno,
-            Error::IdMap(e) | Error::IdMaps { source: e, .. } | Error::SubordinateIds(e) => {
-                e.errno()
-            }
+            Error::IdMap(e) | Error::SubordinateIds(e) => e.errno(),
+            Error::IdMaps { source, .. } => source.errno(),
             Error::Supervise(e) => e.errno(),
             _ => None,
         }
@@ -324,7 +323,8 @@ impl Error {
         match self {
             Error::SharedDir { path, .. } => Some(path),
             Error::Setup { path, .. } => path.as_deref(),
-            Error::IdMaps { source, .. } | Error::SubordinateIds(source) => source.path(),
+            Error::IdMaps { source, .. } => source.path(),
+            Error::SubordinateIds(source) => source.path(),
             Error::NoSubordinateIds { file, .. } => Some(file),
             _ => None,
         }

@@ -75,14 +75,14 @@ mod userns;
 
 pub use error::{Error, ErrorKind, PathProblem, Step};
 pub use probe::{probe, Probe, Support};
-pub use sandbox_namespaces::{Setgroups, SubordinateRange};
-pub use userns::Cause;
 pub use rustix::fs::OFlags;
 pub use rustix::process::{Pid, Signal};
 pub use sandbox_mount::Propagation;
 pub use sandbox_namespaces::{IdMap, NamespaceId, Namespaces};
+pub use sandbox_namespaces::{Setgroups, SubordinateRange};
 pub use sandbox_proc_fd::ProcSelfFd;
 pub use sandbox_process::ExitStatus;
+pub use userns::Cause;
 
 use report::Report;
 use sandbox_process::{Fork, ParentWatch};
@@ -198,7 +198,9 @@ impl Builder {
 
     /// Joins an existing network namespace (one a supervisor set up with an interface)
     /// instead of creating an empty one. The original process joins it, before creating
-    /// any user namespace, so it needs `CAP_SYS_ADMIN` over it where it stands.
+    /// any user namespace: `setns(2)` needs `CAP_SYS_ADMIN` both in the user namespace that
+    /// owns the network namespace and in the caller's own, so without root also join the
+    /// owning user namespace ([`Builder::join_user_namespace`]).
     pub fn join_net_namespace(mut self, fd: impl Into<OwnedFd>) -> Self {
         self.joins.net = Some(std::sync::Arc::new(fd.into()));
         self
@@ -595,8 +597,7 @@ impl Sandbox {
         let before_fork = self.namespaces & (Namespaces::USER | Namespaces::PID | Namespaces::TIME);
         let maps = match (self.uid_map(), self.gid_map()) {
             (Some(uid_map), Some(gid_map)) => {
-                let writer =
-                    userns::choose_writer(uid, gid, &uid_map, &gid_map, self.setgroups)?;
+                let writer = userns::choose_writer(uid, gid, &uid_map, &gid_map, self.setgroups)?;
                 Some((uid_map, gid_map, writer))
             }
             _ => None,

@@ -108,7 +108,14 @@ pub fn probe() -> Probe {
         Err(reason) => {
             let no = Support::No(reason);
             return finish(
-                [no.clone(), no.clone(), no.clone(), no.clone(), no.clone(), no],
+                [
+                    no.clone(),
+                    no.clone(),
+                    no.clone(),
+                    no.clone(),
+                    no.clone(),
+                    no,
+                ],
                 root,
                 uid,
             );
@@ -139,7 +146,11 @@ pub fn probe() -> Probe {
     } else {
         Support::Yes("own uid and gid mapped".into())
     };
-    let how = if root { "" } else { " (in a new user namespace)" };
+    let how = if root {
+        ""
+    } else {
+        " (in a new user namespace)"
+    };
     let open_tree = match trials[OPEN_TREE] {
         0 => Support::Yes("open_tree(OPEN_TREE_CLONE) works".into()),
         e if e == Errno::NOSYS.raw_os_error() => Support::No(
@@ -187,11 +198,7 @@ fn finish(rows: [Support; 6], root: bool, uid: u32) -> Probe {
             let total = |r: &[sandbox_namespaces::SubordinateRange]| {
                 r.iter().map(|r| u64::from(r.count)).sum::<u64>()
             };
-            Support::Yes(format!(
-                "{label}: {} uids, {} gids",
-                total(&u),
-                total(&g)
-            ))
+            Support::Yes(format!("{label}: {} uids, {} gids", total(&u), total(&g)))
         }
         (Ok(u), Ok(_)) => {
             let file = if u.is_empty() {
@@ -275,7 +282,9 @@ fn trials_here(root: bool, uid: u32, gid: u32) -> [i32; TRIALS] {
     let mut t = [-1i32; TRIALS];
     let errno = |r: Result<(), sandbox_namespaces::Error>| match r {
         Ok(()) => 0,
-        Err(e) => e.errno().map_or(Errno::INVAL.raw_os_error(), |e| e.raw_os_error()),
+        Err(e) => e
+            .errno()
+            .map_or(Errno::INVAL.raw_os_error(), |e| e.raw_os_error()),
     };
     if !root {
         t[USER] = errno(sandbox_namespaces::unshare(Namespaces::USER));
@@ -298,7 +307,9 @@ fn trials_here(root: bool, uid: u32, gid: u32) -> [i32; TRIALS] {
         ) {
             Ok(root_fd) => match sandbox_mount::clone_tree(&root_fd, true) {
                 Ok(_) => 0,
-                Err(e) => e.errno().map_or(Errno::INVAL.raw_os_error(), |e| e.raw_os_error()),
+                Err(e) => e
+                    .errno()
+                    .map_or(Errno::INVAL.raw_os_error(), |e| e.raw_os_error()),
             },
             Err(e) => e.raw_os_error(),
         };

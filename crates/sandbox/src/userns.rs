@@ -128,17 +128,20 @@ fn read_trimmed(path: &str) -> Option<String> {
 /// read now.
 pub(crate) fn unshare_cause(errno: Errno) -> Option<Cause> {
     match errno {
-        Errno::NOSPC | Errno::USERS => {
-            Some(match read_trimmed("/proc/sys/user/max_user_namespaces").as_deref() {
+        Errno::NOSPC | Errno::USERS => Some(
+            match read_trimmed("/proc/sys/user/max_user_namespaces").as_deref() {
                 Some("0") => Cause::UserNamespacesDisabled,
                 _ => Cause::NamespaceLimitReached,
-            })
-        }
+            },
+        ),
         Errno::PERM => {
             let sysctl_is = |path, value| read_trimmed(path).as_deref() == Some(value);
             Some(
                 if !rustix::process::geteuid().is_root()
-                    && sysctl_is("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1")
+                    && sysctl_is(
+                        "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+                        "1",
+                    )
                 {
                     Cause::AppArmorRestricted
                 } else if !rustix::process::geteuid().is_root()
@@ -200,10 +203,7 @@ pub(crate) fn helper_cause(e: &sandbox_namespaces::Error, uid: u32) -> Option<Ca
                 }),
             }
         }
-        sandbox_namespaces::Error::WriteIdMap {
-            source: Errno::PERM,
-            ..
-        } => Some(Cause::OwnIdsOnly),
+        // The helper's own writes (as root) name the file and errno; no cause beyond that.
         _ => None,
     }
 }
@@ -216,9 +216,7 @@ pub(crate) enum Writer {
     /// A helper forked before the unshare. `tools` is `None` when the helper writes
     /// `/proc/<pid>/*_map` itself (it has `CAP_SETUID`/`CAP_SETGID`: root), else the paths
     /// of `newuidmap` and `newgidmap`.
-    Helper {
-        tools: Option<(PathBuf, PathBuf)>,
-    },
+    Helper { tools: Option<(PathBuf, PathBuf)> },
 }
 
 /// Decides who writes the maps, and finds the tools if needed.
@@ -240,7 +238,7 @@ pub(crate) fn choose_writer(
     let find = |tool: IdMapTool| {
         tool.find().map_err(|source| Error::IdMaps {
             cause: helper_cause(&source, uid),
-            source,
+            source: Box::new(source),
         })
     };
     Ok(Writer::Helper {
@@ -300,11 +298,10 @@ impl IdMapHelper {
                         gid_map,
                         Some(setgroups),
                     ),
-                    Some((newuidmap, newgidmap)) => {
-                        sandbox_namespaces::run_id_map_tool(newgidmap, parent, gid_map).and_then(
-                            |()| sandbox_namespaces::run_id_map_tool(newuidmap, parent, uid_map),
-                        )
-                    }
+                    Some((newuidmap, newgidmap)) => sandbox_namespaces::run_id_map_tool(
+                        newgidmap, parent, gid_map,
+                    )
+                    .and_then(|()| sandbox_namespaces::run_id_map_tool(newuidmap, parent, uid_map)),
                 };
                 let _ = write_all(&result_tx, &encode(outcome.as_ref().err()));
                 sys::exit_now(0)
@@ -333,7 +330,7 @@ impl IdMapHelper {
             Some(None) => Ok(()),
             Some(Some(source)) => Err(Error::IdMaps {
                 cause: helper_cause(&source, self.uid),
-                source,
+                source: Box::new(source),
             }),
             None => Err(Error::setup(Step::WriteIdMaps, &Errno::PIPE)),
         }
@@ -522,7 +519,10 @@ mod tests {
             })) => {
                 assert_eq!(program, Path::new("/usr/bin/newuidmap"));
                 assert_eq!(status, "exit code 1");
-                assert_eq!(message, "newuidmap: uid range [1-2) -> [100-101) not allowed");
+                assert_eq!(
+                    message,
+                    "newuidmap: uid range [1-2) -> [100-101) not allowed"
+                );
             }
             other => panic!("{other:?}"),
         }
