@@ -37,6 +37,10 @@ fn main() {
         setgroups_allowed_through_the_helper_works_inside_and_denied_fails,
         helper_write_refused_by_the_kernel_names_the_file,
         range_map_under_unshare_map_root_user_is_refused_with_the_file_named,
+        helper_pipe_failure_is_reported_before_anything_is_unshared,
+        helper_fork_failure_is_reported_before_anything_is_unshared,
+        joining_a_namespace_of_the_wrong_type_fails_at_join,
+        shared_dir_missing_in_the_joined_mount_namespace_is_named,
         probe_reports_every_facility_with_a_reason_for_each_no,
     ])
 }
@@ -914,6 +918,167 @@ fn helper_write_refused_by_the_kernel_names_the_file() -> TestResult {
 
 fn range_map_under_unshare_map_root_user_is_refused_with_the_file_named() -> TestResult {
     run_under_unshare_root("helper_write_refused_by_the_kernel_names_the_file")
+}
+
+// =======================================================================================
+// Failures of the helper and of joining.
+
+const AUDIT_ARCH: u32 = if cfg!(target_arch = "aarch64") {
+    0xC000_00B7
+} else {
+    0xC000_003E
+};
+
+/// Installs a seccomp filter under which every call of system call `nr` fails with
+/// `errno` (and `clone3`, which libc tries first, with ENOSYS so that it falls back).
+fn fail_syscall(nr: libc::c_long, errno: u32) -> TestResult {
+    use libc::{BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
+    let ins = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter {
+        code: code as u16,
+        jt,
+        jf,
+        k,
+    };
+    let prog = [
+        ins(BPF_LD | BPF_W | BPF_ABS, 4, 0, 0),
+        ins(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH, 0, 5),
+        ins(BPF_LD | BPF_W | BPF_ABS, 0, 0, 0),
+        ins(BPF_JMP | BPF_JEQ | BPF_K, nr as u32, 3, 0),
+        ins(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_clone3 as u32, 1, 0),
+        ins(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW, 0, 0),
+        ins(
+            BPF_RET | BPF_K,
+            libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
+            0,
+            0,
+        ),
+        ins(
+            BPF_RET | BPF_K,
+            libc::SECCOMP_RET_ERRNO | (errno & 0xffff),
+            0,
+            0,
+        ),
+    ];
+    let fprog = libc::sock_fprog {
+        len: prog.len() as u16,
+        filter: prog.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: prctl takes integers; seccomp(2) reads `fprog`, which points to `prog`, both
+    // alive for the call.
+    let rc = unsafe {
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+            -1
+        } else {
+            libc::syscall(
+                libc::SYS_seccomp,
+                libc::SECCOMP_SET_MODE_FILTER,
+                0,
+                &fprog as *const libc::sock_fprog,
+            ) as i32
+        }
+    };
+    if rc != 0 {
+        fail!(
+            "install the seccomp filter: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    Ok(())
+}
+
+/// Makes a helper necessary (a range as root, a setgroups allow otherwise, which needs no
+/// subordinate ids up to the point of failure), fails `nr` with `errno`, and checks the
+/// error and that this process is still in its own user namespace with no child.
+fn helper_setup_fails(nr: libc::c_long, errno: i32) -> TestResult {
+    let (_top, shared) = shared_dir_owned_by(NOBODY)?;
+    tests::in_child(|| {
+        let me = rustix::process::geteuid().as_raw();
+        let map = [IdMap::new(0, me, 1), IdMap::new(1, 4_000_000_000, 10)];
+        let sandbox = Sandbox::builder(&shared)
+            .uid_map(map)
+            .gid_map(map)
+            .build()?;
+        let user_ns = ns(None, "user")?;
+        fail_syscall(nr, errno as u32)?;
+        match sandbox.enter() {
+            Err(e) => {
+                ensure_eq!(e.step(), Some(Step::WriteIdMaps), "({e})");
+                ensure_eq!(
+                    e.errno(),
+                    Some(rustix::io::Errno::from_raw_os_error(errno)),
+                    "({e})"
+                );
+                ensure_eq!(
+                    ns(None, "user")?,
+                    user_ns,
+                    "unshared although the helper failed"
+                );
+                ensure_eq!(children_of(getpid()), Vec::<i32>::new(), "children left");
+                Ok(())
+            }
+            Ok(_) => fail!("enter() worked although the helper could not be set up"),
+        }
+    })
+}
+
+fn helper_pipe_failure_is_reported_before_anything_is_unshared() -> TestResult {
+    helper_setup_fails(libc::SYS_pipe2, libc::EMFILE)
+}
+
+fn helper_fork_failure_is_reported_before_anything_is_unshared() -> TestResult {
+    helper_setup_fails(libc::SYS_clone, libc::EAGAIN)
+}
+
+fn joining_a_namespace_of_the_wrong_type_fails_at_join() -> TestResult {
+    let (_top, shared) = shared_dir_owned_by(NOBODY)?;
+    let holder = Holder::start(&["--user", "--map-root-user"])?;
+    // A user namespace handed over as a net namespace: the kernel checks the type.
+    let sandbox = Sandbox::builder(&shared)
+        .join_net_namespace(holder.open_ns("user")?)
+        .build()?;
+    tests::in_child(|| match sandbox.enter() {
+        Err(e) => {
+            ensure_eq!(e.step(), Some(Step::JoinNamespace), "({e})");
+            ensure_eq!(e.errno(), Some(rustix::io::Errno::INVAL), "({e})");
+            Ok(())
+        }
+        Ok(_) => fail!("joined a user namespace as a net namespace"),
+    })
+}
+
+fn shared_dir_missing_in_the_joined_mount_namespace_is_named() -> TestResult {
+    let me = rustix::process::geteuid().as_raw();
+    let (top, shared) = shared_dir_owned_by(me)?;
+    // In the holder's namespace an empty tmpfs covers the parent of the shared dir.
+    let script = format!(
+        "mount -t tmpfs sandbox-test {} && exec sleep 600",
+        top.path().display()
+    );
+    let mut args = vec!["--mount", "--propagation", "private"];
+    if !tests::is_root() {
+        args.splice(0..0, ["--user", "--map-root-user"]);
+    }
+    let child = Command::new("unshare")
+        .args(&args)
+        .args(["sh", "-c", &script])
+        .stdin(Stdio::null())
+        .spawn()
+        .map_err(io_ctx("run unshare (util-linux)"))?;
+    let holder = Holder::wait_for_sleep(child)?;
+    let mut builder = Sandbox::builder(&shared).join_mount_namespace(holder.open_ns("mnt")?);
+    if !tests::is_root() {
+        builder = builder.join_user_namespace(holder.open_ns("user")?);
+    }
+    let sandbox = builder.build()?;
+    tests::in_child(|| match sandbox.enter() {
+        Err(Error::SharedDir { path, problem, .. }) => {
+            ensure_eq!(problem, sandbox::PathProblem::NotFound);
+            ensure_eq!(path, shared);
+            Ok(())
+        }
+        Err(e) => fail!("unexpected error: {e} ({e:?})"),
+        Ok(_) => fail!("entered a shared dir that the joined namespace does not have"),
+    })
 }
 
 // =======================================================================================

@@ -124,37 +124,46 @@ fn read_trimmed(path: &str) -> Option<String> {
         .map(|s| s.trim().to_string())
 }
 
+/// What the diagnosis of an `unshare` failure looks at.
+#[derive(Debug, Default)]
+struct Facts {
+    root: bool,
+    max_user_namespaces: Option<String>,
+    apparmor_restrict: Option<String>,
+    userns_clone: Option<String>,
+    seccomp: bool,
+}
+
 /// Why `unshare` (or `setns`) returned `errno`, from the sysctls and the process status
 /// read now.
 pub(crate) fn unshare_cause(errno: Errno) -> Option<Cause> {
+    let facts = Facts {
+        root: rustix::process::geteuid().is_root(),
+        max_user_namespaces: read_trimmed("/proc/sys/user/max_user_namespaces"),
+        apparmor_restrict: read_trimmed("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"),
+        userns_clone: read_trimmed("/proc/sys/kernel/unprivileged_userns_clone"),
+        seccomp: seccomp_filtered(),
+    };
+    classify(errno, &facts)
+}
+
+fn classify(errno: Errno, facts: &Facts) -> Option<Cause> {
     match errno {
-        Errno::NOSPC | Errno::USERS => Some(
-            match read_trimmed("/proc/sys/user/max_user_namespaces").as_deref() {
-                Some("0") => Cause::UserNamespacesDisabled,
-                _ => Cause::NamespaceLimitReached,
+        Errno::NOSPC | Errno::USERS => Some(match facts.max_user_namespaces.as_deref() {
+            Some("0") => Cause::UserNamespacesDisabled,
+            _ => Cause::NamespaceLimitReached,
+        }),
+        Errno::PERM => Some(
+            if !facts.root && facts.apparmor_restrict.as_deref() == Some("1") {
+                Cause::AppArmorRestricted
+            } else if !facts.root && facts.userns_clone.as_deref() == Some("0") {
+                Cause::UnprivilegedUsernsCloneDisabled
+            } else if facts.seccomp {
+                Cause::SeccompRefused
+            } else {
+                Cause::UnshareRefused
             },
         ),
-        Errno::PERM => {
-            let sysctl_is = |path, value| read_trimmed(path).as_deref() == Some(value);
-            Some(
-                if !rustix::process::geteuid().is_root()
-                    && sysctl_is(
-                        "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
-                        "1",
-                    )
-                {
-                    Cause::AppArmorRestricted
-                } else if !rustix::process::geteuid().is_root()
-                    && sysctl_is("/proc/sys/kernel/unprivileged_userns_clone", "0")
-                {
-                    Cause::UnprivilegedUsernsCloneDisabled
-                } else if seccomp_filtered() {
-                    Cause::SeccompRefused
-                } else {
-                    Cause::UnshareRefused
-                },
-            )
-        }
         _ => None,
     }
 }
@@ -541,6 +550,85 @@ mod tests {
         for cut in 0..full.len() {
             assert!(decode(&full[..cut]).is_none(), "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn each_environment_gives_its_own_cause() {
+        let some = |s: &str| Some(s.to_string());
+        let facts = |f: fn(&mut Facts)| {
+            let mut facts = Facts {
+                max_user_namespaces: some("1000"),
+                apparmor_restrict: None,
+                userns_clone: None,
+                ..Facts::default()
+            };
+            f(&mut facts);
+            facts
+        };
+        let zero = facts(|f| f.max_user_namespaces = Some("0".into()));
+        assert_eq!(
+            classify(Errno::NOSPC, &zero),
+            Some(Cause::UserNamespacesDisabled)
+        );
+        assert_eq!(
+            classify(Errno::NOSPC, &facts(|_| {})),
+            Some(Cause::NamespaceLimitReached)
+        );
+        assert_eq!(
+            classify(Errno::USERS, &facts(|_| {})),
+            Some(Cause::NamespaceLimitReached)
+        );
+        let apparmor = facts(|f| f.apparmor_restrict = Some("1".into()));
+        assert_eq!(
+            classify(Errno::PERM, &apparmor),
+            Some(Cause::AppArmorRestricted)
+        );
+        let clone = facts(|f| f.userns_clone = Some("0".into()));
+        assert_eq!(
+            classify(Errno::PERM, &clone),
+            Some(Cause::UnprivilegedUsernsCloneDisabled)
+        );
+        let seccomp = facts(|f| f.seccomp = true);
+        assert_eq!(classify(Errno::PERM, &seccomp), Some(Cause::SeccompRefused));
+        assert_eq!(
+            classify(Errno::PERM, &facts(|_| {})),
+            Some(Cause::UnshareRefused)
+        );
+        // Root is not restricted by the unprivileged-userns switches.
+        let root_apparmor = facts(|f| {
+            f.root = true;
+            f.apparmor_restrict = Some("1".into());
+        });
+        assert_eq!(
+            classify(Errno::PERM, &root_apparmor),
+            Some(Cause::UnshareRefused)
+        );
+        assert_eq!(classify(Errno::INVAL, &facts(|_| {})), None);
+        // Each cause has its own message.
+        let all = [
+            Cause::UserNamespacesDisabled,
+            Cause::NamespaceLimitReached,
+            Cause::AppArmorRestricted,
+            Cause::UnprivilegedUsernsCloneDisabled,
+            Cause::SeccompRefused,
+            Cause::UnshareRefused,
+            Cause::IdMapToolMissing {
+                program: "newuidmap".into(),
+            },
+            Cause::NoSubordinateIds {
+                user: "u".into(),
+                file: "/etc/subuid".into(),
+            },
+            Cause::IdMapToolRefused {
+                program: "/usr/bin/newuidmap".into(),
+                message: "m".into(),
+            },
+            Cause::OwnIdsOnly,
+        ];
+        let texts: std::collections::BTreeSet<String> =
+            all.iter().map(ToString::to_string).collect();
+        assert_eq!(texts.len(), all.len());
+        assert!(Cause::AppArmorRestricted.to_string().contains("apparmor"));
     }
 
     #[test]
