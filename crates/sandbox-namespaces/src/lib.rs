@@ -24,8 +24,17 @@
 //! # Ok::<(), sandbox_namespaces::Error>(())
 //! ```
 //!
-//! Everything here changes the calling process's own namespaces (or reads them); nothing
-//! touches other processes.
+//! # Ranges
+//!
+//! A process may map only its own id into a user namespace it created. Ranges need a
+//! writer that kept `CAP_SETUID`/`CAP_SETGID` in the parent namespace: root writing
+//! [`write_id_maps_of`] from outside, or the setuid `newuidmap`/`newgidmap`
+//! ([`run_id_map_tool`]), which grant what `/etc/subuid` and `/etc/subgid` list for the
+//! user ([`subordinate_ranges`], [`rootless_id_map`]). Such a writer is usually a helper
+//! process forked before the unshare; the `sandbox` crate does that.
+//!
+//! Everything here changes the calling process's own namespaces (or reads them), except
+//! [`write_id_maps_of`] and [`run_id_map_tool`], which write another process's maps.
 #![deny(unsafe_code)]
 
 mod error;

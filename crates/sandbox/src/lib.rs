@@ -5,7 +5,8 @@
 //! [`Mode::Namespace`] that gives it:
 //!
 //! - new pid and network namespaces (plus mount, always, and a user namespace when it does
-//!   not run as root), with its uid and gid mapped to themselves;
+//!   not run as root), with its uid and gid mapped to themselves, or ranges of subordinate
+//!   ids ([`Builder::subordinate_ids`]) written by a helper through `newuidmap`;
 //! - a fresh proc, and a verified [`ProcSelfFd`] handle on `/proc/self/fd` that can reopen
 //!   `O_PATH` descriptors with real access modes;
 //! - the shared directory as its root, through `pivot_root(2)`, with the old root detached:
@@ -43,6 +44,20 @@
 //!   (`user.max_user_namespaces` > 0, no AppArmor or seccomp rule against them).
 //!   [`Error::hint`] says which of these stopped it.
 //! - A process with exactly one thread: enter before starting any thread.
+//! - For id maps beyond the own uid and gid without root: `newuidmap`/`newgidmap` and
+//!   lines in `/etc/subuid` and `/etc/subgid`. [`probe`] reports what this process can
+//!   do, with the reason for each "no".
+//!
+//! # Rootless
+//!
+//! A process may write only its own id into the maps of a user namespace it created. Any
+//! other map is written by a helper process forked before the unshare, synchronised over a
+//! pipe: as root it writes `/proc/<pid>/uid_map` from outside, otherwise it runs the
+//! setuid `newuidmap` and `newgidmap`. The sandboxed process never execs anything. A
+//! process that already is root (also root of a user namespace made by `unshare -r` or a
+//! rootless container) gets no second user namespace; one handed namespace fds joins them
+//! ([`Builder::join_user_namespace`], [`Builder::join_net_namespace`],
+//! [`Builder::join_mount_namespace`]). [`Error::cause`] names why user namespaces failed.
 //!
 //! # Which process is where
 //!
@@ -503,8 +518,10 @@ impl Sandbox {
     ///
     /// In [`Mode::Namespace`] this forks: the original process gets [`Entered::Parent`]
     /// once the child is fully set up, and the child, confined, gets [`Entered::Inside`].
-    /// The sequence: check that the process has one thread; unshare the user (when not
-    /// root), pid and time namespaces here and write the id maps; fork; in the child, die
+    /// The sequence: check that the process has one thread; join the namespaces given by
+    /// fd; fork the id-map helper if the maps need one; unshare the user (when not root),
+    /// pid and time namespaces here and write the id maps (or let the helper write them);
+    /// fork; in the child, die
     /// with the parent, unshare the mount, network and other namespaces, make `/` slave
     /// (or private), mount a fresh proc, capture `/proc/self/fd`, bind the shared
     /// directory onto itself, remount it read-only if asked, `pivot_root` into it and
@@ -523,8 +540,12 @@ impl Sandbox {
     ///
     /// - [`Error::MultiThreaded`] when the process has more than one thread.
     /// - [`Error::Setup`] with the [`Step`] that failed, its path and errno, whether it
-    ///   happened here or in the child. [`Error::hint`] explains the usual environmental
-    ///   causes.
+    ///   happened here or in the child. [`Error::cause`] and [`Error::hint`] explain the
+    ///   usual environmental causes.
+    /// - [`Error::IdMaps`] when the helper could not write the maps: `newuidmap` missing or
+    ///   refusing, no subordinate ids ([`Error::cause`] says which), or the kernel refusing
+    ///   root's write.
+    /// - [`Error::SharedDir`] when a joined mount namespace has no such directory.
     /// - [`Error::ChildVanished`] when the child died during setup without a report.
     pub fn enter(self) -> Result<Entered, Error> {
         match self.mode {
