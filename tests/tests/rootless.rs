@@ -1113,6 +1113,43 @@ fn probe_reports_every_facility_with_a_reason_for_each_no() -> TestResult {
         ensure!(report.mount_namespace.is_yes(), "{report}");
         Ok(())
     })?;
+    // Without pidfd_open and open_tree (as before 5.2/5.3, or under a container's filter).
+    for (nr, row) in [
+        (libc::SYS_pidfd_open, "pidfd"),
+        (libc::SYS_open_tree, "new mount API"),
+    ] {
+        tests::in_child(|| {
+            fail_syscall(nr, libc::ENOSYS as u32)?;
+            let report = sandbox::probe();
+            let (_, support) = report
+                .rows()
+                .into_iter()
+                .find(|(name, _)| *name == row)
+                .ok_or_else(|| failed(format!("no row {row}")))?;
+            ensure!(!support.is_yes(), "{report}");
+            ensure!(
+                support.detail().contains("ENOSYS")
+                    || support.detail().contains("Function not implemented"),
+                "{report}"
+            );
+            ensure!(report.mount_namespace.is_yes(), "{report}");
+            Ok(())
+        })?;
+    }
+    if !tests::is_root() {
+        // Unprivileged, everything hangs on the user namespace.
+        tests::in_child(|| {
+            fail_unshare_with_flags(libc::CLONE_NEWUSER as u32, libc::EPERM as u32)?;
+            let report = sandbox::probe();
+            ensure!(!report.user_namespace.is_yes(), "{report}");
+            ensure!(
+                report.user_namespace.detail().contains("seccomp"),
+                "{report}"
+            );
+            ensure!(!report.mount_namespace.is_yes(), "{report}");
+            Ok(())
+        })?;
+    }
     let text = report.to_string();
     ensure_eq!(text.lines().count(), 8, "{text}");
     Ok(())

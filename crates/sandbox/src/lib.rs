@@ -205,7 +205,8 @@ impl Builder {
     /// elsewhere), with `setns(2)` instead of creating one; no id map is written (the
     /// namespace has its maps). The original process joins it too, before it unshares the
     /// pid namespace. Needs `CAP_SYS_ADMIN` in that namespace: its owner's uid, in the
-    /// parent namespace, has it. Refused with id maps or [`Builder::subordinate_ids`].
+    /// parent namespace, has it. Refused with id maps, [`Builder::subordinate_ids`] or
+    /// [`Builder::setgroups`] allow.
     pub fn join_user_namespace(mut self, fd: impl Into<OwnedFd>) -> Self {
         self.joins.user = Some(std::sync::Arc::new(fd.into()));
         self
@@ -290,10 +291,11 @@ impl Builder {
             });
         }
         let maps_given = self.uid_map.is_some() || self.gid_map.is_some() || self.subordinate_ids;
-        if self.joins.user.is_some() && maps_given {
+        if self.joins.user.is_some() && (maps_given || self.setgroups != Setgroups::Deny) {
             return Err(Error::InvalidOption {
                 option: "join_user_namespace",
-                reason: "a joined user namespace has its maps already; give no id map",
+                reason: "a joined user namespace has its maps and setgroups already; give no \
+                         id map and no setgroups",
             });
         }
         let dir = open_shared_dir(&self.path)?;
