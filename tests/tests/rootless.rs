@@ -41,6 +41,8 @@ fn main() {
         helper_fork_failure_is_reported_before_anything_is_unshared,
         joining_a_namespace_of_the_wrong_type_fails_at_join,
         shared_dir_missing_in_the_joined_mount_namespace_is_named,
+        helper_dying_without_a_report_is_an_error_and_nothing_is_entered,
+        setgroups_deny_failing_before_the_helper_writes_is_reported,
         probe_reports_every_facility_with_a_reason_for_each_no,
     ])
 }
@@ -1027,6 +1029,134 @@ fn helper_pipe_failure_is_reported_before_anything_is_unshared() -> TestResult {
 
 fn helper_fork_failure_is_reported_before_anything_is_unshared() -> TestResult {
     helper_setup_fails(libc::SYS_clone, libc::EAGAIN)
+}
+
+/// Installs a seccomp filter that answers `action` (`SECCOMP_RET_KILL_PROCESS`,
+/// `SECCOMP_RET_ERRNO | errno`) to any open of a file for writing (`open`/`openat` with
+/// `O_WRONLY` or `O_RDWR`).
+fn refuse_open_for_writing(action: u32) -> TestResult {
+    use libc::{BPF_ABS, BPF_JA, BPF_JEQ, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_RET, BPF_W};
+    let ins = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter {
+        code: code as u16,
+        jt,
+        jf,
+        k,
+    };
+    let write_flags = (libc::O_WRONLY | libc::O_RDWR) as u32;
+    let prog = [
+        ins(BPF_LD | BPF_W | BPF_ABS, 4, 0, 0),           // 0: arch
+        ins(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH, 0, 7), // 1: else allow
+        ins(BPF_LD | BPF_W | BPF_ABS, 0, 0, 0),           // 2: nr
+        ins(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_openat as u32, 3, 0), // 3: -> 7
+        ins(BPF_JMP | BPF_JEQ | BPF_K, open_nr(), 0, 4),  // 4: else allow
+        ins(BPF_LD | BPF_W | BPF_ABS, 24, 0, 0),          // 5: open: flags
+        ins(BPF_JMP | BPF_JA, 1, 0, 0),                   // 6: -> 8
+        ins(BPF_LD | BPF_W | BPF_ABS, 32, 0, 0),          // 7: openat: flags
+        ins(BPF_JMP | BPF_JSET | BPF_K, write_flags, 1, 0), // 8: writing: kill
+        ins(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW, 0, 0), // 9
+        ins(BPF_RET | BPF_K, action, 0, 0),               // 10
+    ];
+    let fprog = libc::sock_fprog {
+        len: prog.len() as u16,
+        filter: prog.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: prctl takes integers; seccomp(2) reads `fprog`, which points to `prog`, both
+    // alive for the call.
+    let rc = unsafe {
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+            -1
+        } else {
+            libc::syscall(
+                libc::SYS_seccomp,
+                libc::SECCOMP_SET_MODE_FILTER,
+                0,
+                &fprog as *const libc::sock_fprog,
+            ) as i32
+        }
+    };
+    if rc != 0 {
+        fail!(
+            "install the seccomp filter: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    Ok(())
+}
+
+/// `open(2)`'s number where the architecture has it (a number no call has elsewhere).
+fn open_nr() -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    return libc::SYS_open as u32;
+    #[cfg(not(target_arch = "x86_64"))]
+    return u32::MAX;
+}
+
+/// As root the helper writes `/proc/<pid>/setgroups` itself: a filter that kills any
+/// process opening a file for writing kills the helper (the original process opens none
+/// before the helper reports), which then reports nothing.
+fn helper_dying_without_a_report_is_an_error_and_nothing_is_entered() -> TestResult {
+    if !tests::is_root() {
+        skip!("only root's helper writes /proc/<pid>/*_map itself; unprivileged it runs newuidmap");
+    }
+    let (_top, shared) = shared_dir_owned_by(0)?;
+    tests::in_child(|| {
+        let map = [IdMap::new(0, 0, 1), IdMap::new(1, 200_000, 10)];
+        let sandbox = Sandbox::builder(&shared)
+            .uid_map(map)
+            .gid_map(map)
+            .build()?;
+        refuse_open_for_writing(libc::SECCOMP_RET_KILL_PROCESS)?;
+        match sandbox.enter() {
+            Err(e) => {
+                ensure_eq!(e.step(), Some(Step::WriteIdMaps), "({e})");
+                ensure_eq!(e.errno(), Some(rustix::io::Errno::PIPE), "({e})");
+                ensure_eq!(
+                    children_of(getpid()),
+                    Vec::<i32>::new(),
+                    "the helper was reaped"
+                );
+                Ok(())
+            }
+            Ok(_) => fail!("enter() worked although the helper died"),
+        }
+    })
+}
+
+/// Unprivileged, the original process denies setgroups itself before the helper runs
+/// newgidmap; a failure there is reported and the helper exits without running anything.
+fn setgroups_deny_failing_before_the_helper_writes_is_reported() -> TestResult {
+    let (_top, shared) = shared_dir_owned_by(NOBODY)?;
+    let run = || {
+        let map = [
+            IdMap::new(0, NOBODY, 1),
+            IdMap::new(1, SUB_START, SUB_COUNT),
+        ];
+        let sandbox = Sandbox::builder(&shared)
+            .uid_map(map)
+            .gid_map(map)
+            .build()?;
+        refuse_open_for_writing(libc::SECCOMP_RET_ERRNO | libc::EACCES as u32)?;
+        match sandbox.enter() {
+            Err(e) => {
+                ensure_eq!(e.step(), Some(Step::WriteIdMaps), "({e})");
+                ensure_eq!(e.errno(), Some(rustix::io::Errno::ACCESS), "({e})");
+                ensure_eq!(e.path(), Some(Path::new("/proc/self/setgroups")), "({e})");
+                ensure_eq!(
+                    children_of(getpid()),
+                    Vec::<i32>::new(),
+                    "the helper was reaped"
+                );
+                Ok(())
+            }
+            Ok(_) => fail!("enter() worked although setgroups could not be denied"),
+        }
+    };
+    tests::in_child(|| {
+        if tests::is_root() {
+            become_nobody()?;
+        }
+        run()
+    })
 }
 
 fn joining_a_namespace_of_the_wrong_type_fails_at_join() -> TestResult {

@@ -613,6 +613,7 @@ impl Sandbox {
         // After unshare(CLONE_NEWUSER) the ids read back as the overflow id until mapped:
         // take them now.
         let (uid, gid) = own_ids();
+        let root = rustix::process::geteuid().is_root();
 
         if let Some(dir) = self.joins.enter(&self.path)? {
             self.dir = dir;
@@ -640,8 +641,9 @@ impl Sandbox {
         }
         match (maps, helper) {
             (Some((_, _, _)), Some(helper)) => {
-                if self.setgroups == Setgroups::Deny && !rustix::process::geteuid().is_root() {
-                    // newgidmap leaves setgroups alone for a map of subordinate gids.
+                if self.setgroups == Setgroups::Deny && !root {
+                    // newgidmap leaves setgroups alone for a map of subordinate gids (root's
+                    // helper writes setgroups itself).
                     sandbox_namespaces::deny_setgroups()
                         .map_err(|e| Error::setup(Step::WriteIdMaps, &e))?;
                 }
