@@ -184,6 +184,10 @@ impl Builder {
     /// common `user:100000:65536` lines the inside ids 1..=65536 are 100000..=165535.
     /// Implies a user namespace; replaces [`Builder::uid_map`] and [`Builder::gid_map`].
     /// The maps are written through `newuidmap` and `newgidmap` (directly as root).
+    ///
+    /// `newuidmap` checks that the target process belongs to the caller: a daemon that
+    /// changed its uid from root is not dumpable, its `/proc/<pid>` belongs to root, and it
+    /// must call `prctl(PR_SET_DUMPABLE, 1)` first.
     pub fn subordinate_ids(mut self) -> Self {
         self.subordinate_ids = true;
         self
@@ -263,8 +267,12 @@ impl Builder {
     /// - [`Error::SharedDir`] naming the path: empty, a NUL byte, nothing there, not a
     ///   directory, not searchable, or otherwise unopenable.
     /// - [`Error::IdMap`]: an invalid uid or gid map.
-    /// - [`Error::InvalidOption`]: read-only, namespaces or id maps asked for in
-    ///   [`Mode::Chroot`] or [`Mode::None`]; a propagation other than slave or private.
+    /// - [`Error::NoSubordinateIds`] / [`Error::SubordinateIds`]: with
+    ///   [`Builder::subordinate_ids`], no line for the user in `/etc/subuid` or
+    ///   `/etc/subgid`, or a file that cannot be read.
+    /// - [`Error::InvalidOption`]: read-only, namespaces, id maps, setgroups or joins asked
+    ///   for in [`Mode::Chroot`] or [`Mode::None`]; a propagation other than slave or
+    ///   private; a joined user namespace with id maps or setgroups.
     pub fn build(self) -> Result<Sandbox, Error> {
         if self.mode != Mode::Namespace {
             let refused = [
