@@ -89,6 +89,43 @@ pub enum Error {
         /// The errno of `open(2)` or `write(2)`.
         source: Errno,
     },
+    /// Reading `/etc/subuid`, `/etc/subgid` or `/etc/passwd` failed (other than the file
+    /// not existing, which means no entries).
+    #[error("read {}", path.display())]
+    ReadIdFile {
+        /// The file.
+        path: PathBuf,
+        /// The errno of `open(2)` or `read(2)`.
+        source: Errno,
+    },
+    /// `newuidmap` or `newgidmap` was not found in any directory of `PATH` (package
+    /// `uidmap` on Debian and Ubuntu, `shadow-utils` elsewhere).
+    #[error("{program} is not installed (not found in PATH)")]
+    IdMapToolNotFound {
+        /// The program name looked for.
+        program: PathBuf,
+    },
+    /// Starting `newuidmap` or `newgidmap` failed.
+    #[error("run {}", program.display())]
+    SpawnIdMapTool {
+        /// The program.
+        program: PathBuf,
+        /// The errno of `execve(2)` (or `fork`).
+        source: Errno,
+    },
+    /// `newuidmap` or `newgidmap` ran and refused: usually the map asks for ids that
+    /// `/etc/subuid` or `/etc/subgid` do not grant the user.
+    #[error("{} {pid} refused ({status}): {message}", program.display())]
+    IdMapToolFailed {
+        /// The program.
+        program: PathBuf,
+        /// The process whose map it was asked to write.
+        pid: i32,
+        /// How it ended: `exit code 1`, `signal 9`.
+        status: String,
+        /// What it printed on stderr, trimmed (its reason).
+        message: String,
+    },
 }
 
 impl Error {
@@ -100,11 +137,15 @@ impl Error {
             | Error::Setns { source, .. }
             | Error::OpenNamespace { source, .. }
             | Error::StatNamespace { source, .. }
-            | Error::WriteIdMap { source, .. } => Some(*source),
+            | Error::WriteIdMap { source, .. }
+            | Error::ReadIdFile { source, .. }
+            | Error::SpawnIdMapTool { source, .. } => Some(*source),
             Error::MultiThreaded { .. }
             | Error::UnknownNamespaces { .. }
             | Error::NotSingleNamespace { .. }
-            | Error::InvalidIdMap { .. } => None,
+            | Error::InvalidIdMap { .. }
+            | Error::IdMapToolNotFound { .. }
+            | Error::IdMapToolFailed { .. } => None,
         }
     }
 
@@ -113,7 +154,11 @@ impl Error {
         match self {
             Error::OpenNamespace { path, .. }
             | Error::StatNamespace { path, .. }
-            | Error::WriteIdMap { path, .. } => Some(path),
+            | Error::WriteIdMap { path, .. }
+            | Error::ReadIdFile { path, .. } => Some(path),
+            Error::IdMapToolNotFound { program }
+            | Error::SpawnIdMapTool { program, .. }
+            | Error::IdMapToolFailed { program, .. } => Some(program),
             Error::CountThreads { .. } => Some(Path::new("/proc/self/task")),
             _ => None,
         }

@@ -59,7 +59,7 @@ impl fmt::Display for IdMap {
 }
 
 /// The text the kernel reads: one `inside outside count` line per entry.
-fn map_text(map: &[IdMap]) -> String {
+pub(crate) fn map_text(map: &[IdMap]) -> String {
     let mut text = String::with_capacity(map.len() * 24);
     for entry in map {
         // Writing to a String cannot fail.
@@ -68,7 +68,7 @@ fn map_text(map: &[IdMap]) -> String {
     text
 }
 
-fn check(map: &[IdMap]) -> Result<(), IdMapError> {
+pub(crate) fn check(map: &[IdMap]) -> Result<(), IdMapError> {
     if map.is_empty() {
         return Err(IdMapError::Empty);
     }
@@ -133,20 +133,99 @@ pub fn validate_id_map(map: &[IdMap]) -> Result<(), Error> {
     })
 }
 
-/// Writes `contents` to a file of `/proc/self` in one `write(2)`.
-fn write_proc_file(path: &'static str, contents: &[u8]) -> Result<(), Error> {
-    let fail = |source| Error::WriteIdMap {
-        path: PathBuf::from(path),
-        source,
+/// Writes `contents` to a file of `/proc` in one `write(2)`.
+fn write_proc_file(path: PathBuf, contents: &[u8]) -> Result<(), Error> {
+    let fd = match rustix::fs::open(&path, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(source) => return Err(Error::WriteIdMap { path, source }),
     };
-    let fd =
-        rustix::fs::open(path, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty()).map_err(fail)?;
-    let written = rustix::io::write(&fd, contents).map_err(fail)?;
-    if written != contents.len() {
+    match rustix::io::write(&fd, contents) {
+        Ok(written) if written == contents.len() => Ok(()),
         // The kernel takes a map (and "deny") whole or fails; a second write would be
         // refused, so a short write cannot be completed.
-        return Err(fail(rustix::io::Errno::IO));
+        Ok(_) => Err(Error::WriteIdMap {
+            path,
+            source: rustix::io::Errno::IO,
+        }),
+        Err(source) => Err(Error::WriteIdMap { path, source }),
     }
+}
+
+/// Whether `setgroups(2)` is allowed in a user namespace: the contents of
+/// `/proc/<pid>/setgroups` (kernel 3.19).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Setgroups {
+    /// `setgroups(2)` fails with `EPERM` in the namespace, for good. The kernel requires
+    /// this before a process without `CAP_SETGID` in the parent namespace writes its own
+    /// `gid_map`; it keeps a process from dropping a group that denies it access.
+    #[default]
+    Deny,
+    /// `setgroups(2)` works once the gid map is written (the kernel's default). Only a
+    /// writer with `CAP_SETGID` in the parent namespace (root, or `newgidmap` mapping
+    /// subordinate gids) can write the gid map then.
+    Allow,
+}
+
+impl Setgroups {
+    fn text(self) -> &'static [u8] {
+        match self {
+            Setgroups::Deny => b"deny",
+            Setgroups::Allow => b"allow",
+        }
+    }
+}
+
+/// Whether `map` is the one line a process may write for itself, without privilege in
+/// the parent namespace: a single entry of count 1 whose outside id is `own`.
+pub fn is_own_id_map(map: &[IdMap], own: u32) -> bool {
+    matches!(map, [entry] if entry.count == 1 && entry.outside == own)
+}
+
+/// Writes `deny` to `/proc/self/setgroups`: after `unshare(USER)`, before the gid map is
+/// written by this process or by `newgidmap` for it.
+///
+/// # Errors
+///
+/// [`Error::WriteIdMap`] naming `/proc/self/setgroups`: `EPERM` once the gid map is
+/// written.
+pub fn deny_setgroups() -> Result<(), Error> {
+    write_proc_file(PathBuf::from("/proc/self/setgroups"), b"deny")
+}
+
+/// Writes the maps of another process's user namespace directly: `setgroups`, then
+/// `gid_map`, then `uid_map` under `/proc/<pid>/`, each in one `write(2)`. Both maps are
+/// validated first.
+///
+/// This is the privileged writer that ranges need: the caller must have `CAP_SETUID` and
+/// `CAP_SETGID` in the parent of `pid`'s user namespace (root that did not unshare it, for
+/// example a helper forked before `pid` unshared), or the kernel accepts only what `pid`
+/// could write for itself. `setgroups` `None` leaves `/proc/<pid>/setgroups` as it is.
+///
+/// # Errors
+///
+/// - [`Error::InvalidIdMap`]: see [`validate_id_map`].
+/// - [`Error::WriteIdMap`] with the path of the file that failed: `EPERM` without the
+///   capabilities or for a map already written, `ENOENT` when `pid` is gone.
+pub fn write_id_maps_of(
+    pid: rustix::process::Pid,
+    uid_map: &[IdMap],
+    gid_map: &[IdMap],
+    setgroups: Option<Setgroups>,
+) -> Result<(), Error> {
+    check(uid_map).map_err(|reason| Error::InvalidIdMap {
+        file: "uid_map",
+        reason,
+    })?;
+    check(gid_map).map_err(|reason| Error::InvalidIdMap {
+        file: "gid_map",
+        reason,
+    })?;
+    let file = |name: &str| PathBuf::from(format!("/proc/{}/{name}", pid.as_raw_nonzero()));
+    if let Some(setgroups) = setgroups {
+        write_proc_file(file("setgroups"), setgroups.text())?;
+    }
+    write_proc_file(file("gid_map"), map_text(gid_map).as_bytes())?;
+    write_proc_file(file("uid_map"), map_text(uid_map).as_bytes())?;
     Ok(())
 }
 
@@ -185,9 +264,15 @@ pub fn write_own_id_maps(uid_map: &[IdMap], gid_map: &[IdMap]) -> Result<(), Err
         file: "gid_map",
         reason,
     })?;
-    write_proc_file("/proc/self/setgroups", b"deny")?;
-    write_proc_file("/proc/self/gid_map", map_text(gid_map).as_bytes())?;
-    write_proc_file("/proc/self/uid_map", map_text(uid_map).as_bytes())?;
+    deny_setgroups()?;
+    write_proc_file(
+        PathBuf::from("/proc/self/gid_map"),
+        map_text(gid_map).as_bytes(),
+    )?;
+    write_proc_file(
+        PathBuf::from("/proc/self/uid_map"),
+        map_text(uid_map).as_bytes(),
+    )?;
     Ok(())
 }
 

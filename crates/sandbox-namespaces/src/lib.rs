@@ -24,12 +24,22 @@
 //! # Ok::<(), sandbox_namespaces::Error>(())
 //! ```
 //!
-//! Everything here changes the calling process's own namespaces (or reads them); nothing
-//! touches other processes.
+//! # Ranges
+//!
+//! A process may map only its own id into a user namespace it created. Ranges need a
+//! writer that kept `CAP_SETUID`/`CAP_SETGID` in the parent namespace: root writing
+//! [`write_id_maps_of`] from outside, or the setuid `newuidmap`/`newgidmap`
+//! ([`run_id_map_tool`]), which grant what `/etc/subuid` and `/etc/subgid` list for the
+//! user ([`subordinate_ranges`], [`rootless_id_map`]). Such a writer is usually a helper
+//! process forked before the unshare; the `sandbox` crate does that.
+//!
+//! Everything here changes the calling process's own namespaces (or reads them), except
+//! [`write_id_maps_of`] and [`run_id_map_tool`], which write another process's maps.
 #![deny(unsafe_code)]
 
 mod error;
 mod idmap;
+mod subid;
 
 use std::fmt;
 use std::os::fd::{AsFd, OwnedFd};
@@ -41,7 +51,14 @@ use rustix::process::Pid;
 use rustix::thread::{LinkNameSpaceType, UnshareFlags};
 
 pub use error::{Error, IdMapError, IdSide};
-pub use idmap::{validate_id_map, write_own_id_maps, IdMap, MAX_ID_MAP_ENTRIES};
+pub use idmap::{
+    deny_setgroups, is_own_id_map, validate_id_map, write_id_maps_of, write_own_id_maps, IdMap,
+    Setgroups, MAX_ID_MAP_ENTRIES,
+};
+pub use subid::{
+    rootless_id_map, run_id_map_tool, subordinate_ranges, user_name, IdMapTool, SubordinateRange,
+    SUBGID_FILE, SUBUID_FILE,
+};
 
 bitflags! {
     /// A set of namespace types, as the `CLONE_NEW*` flags of `unshare(2)` and `setns(2)`.
@@ -242,6 +259,23 @@ pub fn unshare(namespaces: Namespaces) -> Result<(), Error> {
     // process has a single thread anyway (just checked).
     unsafe { rustix::thread::unshare_unsafe(flags) }
         .map_err(|source| Error::Unshare { namespaces, source })
+}
+
+/// Whether the calling process is in the initial user namespace: its
+/// `/proc/self/uid_map` maps all of `0..4294967295` to itself. A process in any other user
+/// namespace (`unshare -r`, a rootless container) sees a smaller map.
+///
+/// # Errors
+///
+/// [`Error::ReadIdFile`] naming `/proc/self/uid_map` when it cannot be read (no `/proc`).
+pub fn in_initial_user_namespace() -> Result<bool, Error> {
+    let path = PathBuf::from("/proc/self/uid_map");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::ReadIdFile {
+        source: rustix::io::Errno::from_io_error(&e).unwrap_or(rustix::io::Errno::IO),
+        path,
+    })?;
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    Ok(fields == ["0", "0", "4294967295"])
 }
 
 /// The identity of a namespace: the device and inode of its `/proc/<pid>/ns/<name>` file

@@ -14,6 +14,9 @@ use sandbox_namespaces::{
     open_namespace, setns, thread_count, unshare, write_own_id_maps, Error, IdMap, IdMapError,
     Namespaces,
 };
+use sandbox_namespaces::{
+    in_initial_user_namespace, run_id_map_tool, write_id_maps_of, IdMapTool, Setgroups,
+};
 use tests::{ensure, ensure_eq, fail, in_child, skip, Fail, TestResult};
 
 const TMPFS_MAGIC: i64 = 0x0102_1994;
@@ -38,6 +41,9 @@ fn main() {
         writing_the_maps_twice_fails_on_setgroups,
         invalid_id_map_writes_nothing,
         without_proc_errors_name_the_file,
+        write_id_maps_of_maps_a_range_for_another_process_only_as_root,
+        in_initial_user_namespace_is_false_after_unshare,
+        newuidmap_maps_the_own_id_and_refuses_a_range_not_granted,
     ])
 }
 
@@ -568,4 +574,77 @@ fn without_proc_errors_name_the_file() -> TestResult {
         )?;
         Ok(())
     })
+}
+
+fn write_id_maps_of_maps_a_range_for_another_process_only_as_root() -> TestResult {
+    let child = hold_child(|| {
+        unshare(Namespaces::USER)?;
+        Ok(())
+    })?;
+    let pid = child.pid;
+    let me = getuid().as_raw();
+    let map = [IdMap::new(0, me, 1), IdMap::new(1, 200_000, 65536)];
+    let result = write_id_maps_of(pid, &map, &map, Some(Setgroups::Allow));
+    let file = |name: &str| format!("/proc/{}/{name}", pid.as_raw_nonzero());
+    if tests::is_root() {
+        result?;
+        let want = vec![[0, 0, 1], [1, 200_000, 65536]];
+        ensure_eq!(read_map(&file("uid_map"))?, want);
+        ensure_eq!(read_map(&file("gid_map"))?, want);
+        ensure_eq!(read_file(&file("setgroups"))?.trim(), "allow");
+    } else {
+        // Without CAP_SETGID the kernel accepts no range, whoever writes it.
+        match result {
+            Err(Error::WriteIdMap { path, source }) => {
+                ensure_eq!(source, Errno::PERM, "({})", path.display());
+                ensure!(
+                    path.starts_with(format!("/proc/{}", pid.as_raw_nonzero())),
+                    "{}",
+                    path.display()
+                );
+            }
+            other => fail!("a range written without privilege: {other:?}"),
+        }
+        ensure_eq!(read_file(&file("uid_map"))?, "", "uid_map stays unwritten");
+    }
+    Ok(())
+}
+
+fn in_initial_user_namespace_is_false_after_unshare() -> TestResult {
+    ensure!(in_initial_user_namespace()?, "a fresh scenario process");
+    in_child(|| {
+        enter_own_user_namespace(Namespaces::empty())?;
+        ensure!(!in_initial_user_namespace()?, "after unshare(USER)");
+        Ok(())
+    })
+}
+
+fn newuidmap_maps_the_own_id_and_refuses_a_range_not_granted() -> TestResult {
+    let Ok(newuidmap) = IdMapTool::NewUidMap.find() else {
+        skip!("newuidmap is not installed (package uidmap)");
+    };
+    let me = getuid().as_raw();
+    let child = hold_child(|| {
+        unshare(Namespaces::USER)?;
+        Ok(())
+    })?;
+    let pid = child.pid;
+    // 4000000000.. is granted to nobody by /etc/subuid here.
+    let refused = [IdMap::new(0, me, 1), IdMap::new(1, 4_000_000_000, 10)];
+    match run_id_map_tool(&newuidmap, pid, &refused) {
+        Err(Error::IdMapToolFailed {
+            program, message, ..
+        }) => {
+            ensure_eq!(program, newuidmap);
+            ensure!(message.contains("newuidmap"), "message: {message:?}");
+        }
+        other => fail!("newuidmap mapped a range not granted: {other:?}"),
+    }
+    run_id_map_tool(&newuidmap, pid, &[IdMap::new(0, me, 1)])?;
+    ensure_eq!(
+        read_map(&format!("/proc/{}/uid_map", pid.as_raw_nonzero()))?,
+        vec![[0, me, 1]]
+    );
+    drop(child);
+    Ok(())
 }

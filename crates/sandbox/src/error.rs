@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rustix::io::Errno;
 
+use crate::userns::Cause;
 use crate::ExitStatus;
 
 /// The setup steps of [`Sandbox::enter`](crate::Sandbox::enter), in order.
@@ -60,10 +61,12 @@ pub enum Step {
     Capabilities,
     /// Forking the daemon under the minimal init.
     Init,
+    /// `setns(2)` into a user, mount or network namespace given to the builder.
+    JoinNamespace,
 }
 
 impl Step {
-    const ALL: [Step; 22] = [
+    const ALL: [Step; 23] = [
         Step::CheckThreads,
         Step::UnshareParent,
         Step::WriteIdMaps,
@@ -86,6 +89,7 @@ impl Step {
         Step::Hardening,
         Step::Capabilities,
         Step::Init,
+        Step::JoinNamespace,
     ];
 
     /// A short, stable name for logs (`mount-proc`).
@@ -113,6 +117,7 @@ impl Step {
             Step::Hardening => "hardening",
             Step::Capabilities => "capabilities",
             Step::Init => "init",
+            Step::JoinNamespace => "join-namespace",
         }
     }
 
@@ -207,6 +212,29 @@ pub enum Error {
     /// An id map given to the builder is invalid.
     #[error("invalid id map: {0}")]
     IdMap(#[source] sandbox_namespaces::Error),
+    /// The uid and gid maps could not be written by the helper process (`newuidmap` and
+    /// `newgidmap`, or root writing them from outside), or its tools were not found.
+    /// [`Error::cause`] says why.
+    #[error("sandbox setup failed at write-id-maps: {source}")]
+    IdMaps {
+        /// What failed (boxed: it carries the tool's message).
+        #[source]
+        source: Box<sandbox_namespaces::Error>,
+        /// The cause found: the tool missing, no subordinate ids, the tool's refusal.
+        cause: Option<Cause>,
+    },
+    /// [`Builder::subordinate_ids`](crate::Builder::subordinate_ids) found no subordinate
+    /// ids for the user.
+    #[error("no subordinate ids for user {user} in {}", file.display())]
+    NoSubordinateIds {
+        /// The user, by name when `/etc/passwd` has one, else by uid.
+        user: String,
+        /// `/etc/subuid` or `/etc/subgid`.
+        file: PathBuf,
+    },
+    /// Reading `/etc/subuid` or `/etc/subgid` failed.
+    #[error("read subordinate ids: {0}")]
+    SubordinateIds(#[source] sandbox_namespaces::Error),
     /// The calling process has more than one thread; `unshare(CLONE_NEWUSER)` and a safe
     /// `fork` need exactly one.
     #[error("the process has {threads} threads; entering a sandbox needs exactly one (enter before starting threads)")]
@@ -311,6 +339,7 @@ impl Error {
             Error::Setup { step, .. } => Some(*step),
             Error::MultiThreaded { .. } => Some(Step::CheckThreads),
             Error::LeakedDirectory { .. } => Some(Step::Fds),
+            Error::IdMaps { .. } => Some(Step::WriteIdMaps),
             _ => None,
         }
     }
@@ -319,7 +348,8 @@ impl Error {
     pub fn errno(&self) -> Option<Errno> {
         match self {
             Error::SharedDir { errno, .. } | Error::Setup { errno, .. } => *errno,
-            Error::IdMap(e) => e.errno(),
+            Error::IdMap(e) | Error::SubordinateIds(e) => e.errno(),
+            Error::IdMaps { source, .. } => source.errno(),
             Error::Supervise(e) => e.errno(),
             _ => None,
         }
@@ -331,6 +361,9 @@ impl Error {
             Error::SharedDir { path, .. } => Some(path),
             Error::Setup { path, .. } => path.as_deref(),
             Error::LeakedDirectory { path, .. } => Some(path),
+            Error::IdMaps { source, .. } => source.path(),
+            Error::SubordinateIds(source) => source.path(),
+            Error::NoSubordinateIds { file, .. } => Some(file),
             _ => None,
         }
     }
@@ -358,11 +391,46 @@ impl Error {
                 }
                 _ => ErrorKind::Other,
             },
-            Error::ChildVanished { .. } | Error::Supervise(_) => ErrorKind::Other,
+            Error::IdMaps { cause, .. } => match cause {
+                Some(Cause::IdMapToolMissing { .. }) => ErrorKind::Unsupported,
+                _ => ErrorKind::PermissionDenied,
+            },
+            Error::NoSubordinateIds { .. } => ErrorKind::PermissionDenied,
+            Error::ChildVanished { .. } | Error::Supervise(_) | Error::SubordinateIds(_) => {
+                ErrorKind::Other
+            }
         }
     }
 
-    /// A hint at the likely cause when the environment, not the caller, is the problem.
+    /// Why user namespaces, or the id maps of one, are not available, when this error is
+    /// such a failure: `user.max_user_namespaces` 0, AppArmor, a seccomp filter, the
+    /// id-map tool missing or refusing, no subordinate ids.
+    ///
+    /// For `unshare` failures this reads the sysctls and `/proc/self/status` when called:
+    /// call it in the process that got the error.
+    pub fn cause(&self) -> Option<Cause> {
+        match self {
+            Error::IdMaps { cause, .. } => cause.clone(),
+            Error::NoSubordinateIds { user, file } => Some(Cause::NoSubordinateIds {
+                user: user.clone(),
+                file: file.clone(),
+            }),
+            Error::Setup {
+                step: Step::UnshareParent | Step::UnshareChild | Step::JoinNamespace,
+                errno: Some(errno),
+                ..
+            } => crate::userns::unshare_cause(*errno),
+            Error::Setup {
+                step: Step::WriteIdMaps,
+                errno: Some(Errno::PERM),
+                ..
+            } => Some(Cause::OwnIdsOnly),
+            _ => None,
+        }
+    }
+
+    /// A hint at the likely cause when the environment, not the caller, is the problem:
+    /// the [`cause`](Error::cause) when there is one, else advice for the step that failed.
     ///
     /// Reads the relevant sysctls (`user.max_user_namespaces`,
     /// `kernel.apparmor_restrict_unprivileged_userns`) when it is called, so call it in the
@@ -382,51 +450,12 @@ impl Error {
                         .into(),
                 ),
                 Error::Setup { step, errno, .. } => (*step, *errno),
-                _ => return None,
+                _ => return self.cause().map(|c| c.to_string()),
             };
+        if let Some(cause) = self.cause() {
+            return Some(cause.to_string());
+        }
         match (step, errno?) {
-            (Step::UnshareParent | Step::UnshareChild, Errno::NOSPC | Errno::USERS) => {
-                let max = read_sysctl("/proc/sys/user/max_user_namespaces");
-                Some(match max.as_deref() {
-                    Some("0") => "user namespaces are disabled: user.max_user_namespaces is 0 \
-                                  in this namespace"
-                        .to_string(),
-                    _ => "the limit on namespaces was reached (user.max_user_namespaces and \
-                          its siblings in /proc/sys/user)"
-                        .to_string(),
-                })
-            }
-            (Step::UnshareParent | Step::UnshareChild, Errno::PERM) => {
-                if read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns").as_deref()
-                    == Some("1")
-                {
-                    return Some(
-                        "AppArmor restricts unprivileged user namespaces \
-                         (kernel.apparmor_restrict_unprivileged_userns = 1): give the daemon an \
-                         AppArmor profile that allows userns, or run it as root"
-                            .into(),
-                    );
-                }
-                if read_sysctl("/proc/sys/kernel/unprivileged_userns_clone").as_deref() == Some("0")
-                {
-                    return Some(
-                        "unprivileged user namespaces are disabled \
-                         (kernel.unprivileged_userns_clone = 0)"
-                            .into(),
-                    );
-                }
-                Some(
-                    "unshare was refused: inside a container, its seccomp profile or missing \
-                     CAP_SYS_ADMIN forbids namespaces; Mode::Chroot or Mode::None work without \
-                     them"
-                        .into(),
-                )
-            }
-            (Step::WriteIdMaps, Errno::PERM) => Some(
-                "this process may map only its own uid and gid; other ranges need \
-                 newuidmap/newgidmap or root"
-                    .into(),
-            ),
             (Step::MountProc, Errno::PERM) => Some(
                 "mounting proc needs a pid namespace of its own and a fully visible /proc on the \
                  host (no mounts over /proc subdirectories, as some container runtimes add)"
@@ -450,12 +479,6 @@ impl Error {
             _ => None,
         }
     }
-}
-
-fn read_sysctl(path: &str) -> Option<String> {
-    std::fs::read_to_string(path)
-        .ok()
-        .map(|s| s.trim().to_string())
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! [`Mode::Namespace`] that gives it:
 //!
 //! - new pid and network namespaces (plus mount, always, and a user namespace when it does
-//!   not run as root), with its uid and gid mapped to themselves;
+//!   not run as root), with its uid and gid mapped to themselves, or ranges of subordinate
+//!   ids ([`Builder::subordinate_ids`]) written by a helper through `newuidmap`;
 //! - a fresh proc, and a verified [`ProcSelfFd`] handle on `/proc/self/fd` that can reopen
 //!   `O_PATH` descriptors with real access modes;
 //! - the shared directory as its root, through `pivot_root(2)`, with the old root detached:
@@ -45,6 +46,20 @@
 //!   (`user.max_user_namespaces` > 0, no AppArmor or seccomp rule against them).
 //!   [`Error::hint`] says which of these stopped it.
 //! - A process with exactly one thread: enter before starting any thread.
+//! - For id maps beyond the own uid and gid without root: `newuidmap`/`newgidmap` and
+//!   lines in `/etc/subuid` and `/etc/subgid`. [`probe`] reports what this process can
+//!   do, with the reason for each "no".
+//!
+//! # Rootless
+//!
+//! A process may write only its own id into the maps of a user namespace it created. Any
+//! other map is written by a helper process forked before the unshare, synchronised over a
+//! pipe: as root it writes `/proc/<pid>/uid_map` from outside, otherwise it runs the
+//! setuid `newuidmap` and `newgidmap`. The sandboxed process never execs anything. A
+//! process that already is root (also root of a user namespace made by `unshare -r` or a
+//! rootless container) gets no second user namespace; one handed namespace fds joins them
+//! ([`Builder::join_user_namespace`], [`Builder::join_net_namespace`],
+//! [`Builder::join_mount_namespace`]). [`Error::cause`] names why user namespaces failed.
 //!
 //! # Which process is where
 //!
@@ -144,18 +159,23 @@ mod error;
 mod fds;
 mod harden;
 mod init;
+mod probe;
 mod report;
 mod sys;
+mod userns;
 
 pub use error::{Error, ErrorKind, PathProblem, Step};
 pub use fds::InheritedFds;
+pub use probe::{probe, Probe, Support};
 pub use rustix::fs::OFlags;
 pub use rustix::process::{Pid, Signal};
 pub use rustix::thread::CapabilitySet;
 pub use sandbox_mount::{MountApi, Propagation};
 pub use sandbox_namespaces::{IdMap, NamespaceId, Namespaces};
+pub use sandbox_namespaces::{Setgroups, SubordinateRange};
 pub use sandbox_proc_fd::ProcSelfFd;
 pub use sandbox_process::ExitStatus;
+pub use userns::Cause;
 
 use report::Report;
 use sandbox_mount::MountAttr;
@@ -193,6 +213,9 @@ pub struct Builder {
     namespaces: Option<Namespaces>,
     uid_map: Option<Vec<IdMap>>,
     gid_map: Option<Vec<IdMap>>,
+    subordinate_ids: bool,
+    setgroups: Setgroups,
+    joins: userns::Joins,
     read_only: bool,
     propagation: Propagation,
     die_signal: Signal,
@@ -217,17 +240,79 @@ impl Builder {
     }
 
     /// The uid map of the new user namespace. Default: the current euid mapped to itself.
-    /// Giving a map implies a user namespace. Without privilege the kernel accepts only a
-    /// single line mapping the caller's own euid.
+    /// Giving a map implies a user namespace.
+    ///
+    /// A single line mapping the caller's own euid is written by the process itself. Any
+    /// other map (ranges, other ids) is written by a helper process forked before the
+    /// unshare: as root it writes `/proc/<pid>/uid_map` from outside, otherwise it runs the
+    /// setuid `newuidmap` (package `uidmap`), which allows the ranges `/etc/subuid` grants
+    /// the user; see [`Builder::subordinate_ids`]. The sandboxed process execs nothing.
     pub fn uid_map(mut self, map: impl Into<Vec<IdMap>>) -> Self {
         self.uid_map = Some(map.into());
         self
     }
 
     /// The gid map of the new user namespace. Default: the current egid mapped to itself.
-    /// `setgroups` is denied before it is written, as the kernel requires without privilege.
+    /// Written like [`Builder::uid_map`], through `newgidmap` and `/etc/subgid` for ranges.
     pub fn gid_map(mut self, map: impl Into<Vec<IdMap>>) -> Self {
         self.gid_map = Some(map.into());
+        self
+    }
+
+    /// Maps the usual rootless way: inside uid and gid 0 are the caller's euid and egid,
+    /// and inside ids 1, 2, ... are the subordinate ranges `/etc/subuid` and `/etc/subgid`
+    /// grant the caller (looked up by user name and by uid, at [`Builder::build`]). With the
+    /// common `user:100000:65536` lines the inside ids 1..=65536 are 100000..=165535.
+    /// Implies a user namespace; replaces [`Builder::uid_map`] and [`Builder::gid_map`].
+    /// The maps are written through `newuidmap` and `newgidmap` (directly as root).
+    ///
+    /// `newuidmap` checks that the target process belongs to the caller: a daemon that
+    /// changed its uid from root is not dumpable, its `/proc/<pid>` belongs to root, and it
+    /// must call `prctl(PR_SET_DUMPABLE, 1)` first.
+    pub fn subordinate_ids(mut self) -> Self {
+        self.subordinate_ids = true;
+        self
+    }
+
+    /// Whether `setgroups(2)` works in the new user namespace: [`Setgroups::Deny`] by
+    /// default (written to `/proc/self/setgroups` before the gid map, which the kernel
+    /// requires when the process writes its own map). [`Setgroups::Allow`] needs the helper
+    /// path: root, or `newgidmap` with a map that uses subordinate gids (`newgidmap` itself
+    /// denies setgroups for a map of the user's own gid only). Allowing it lets the
+    /// sandboxed process drop supplementary groups, including one whose members a file's
+    /// permissions exclude.
+    pub fn setgroups(mut self, setgroups: Setgroups) -> Self {
+        self.setgroups = setgroups;
+        self
+    }
+
+    /// Joins an existing user namespace, `fd` open on `/proc/<pid>/ns/user` (or bound
+    /// elsewhere), with `setns(2)` instead of creating one; no id map is written (the
+    /// namespace has its maps). The original process joins it too, before it unshares the
+    /// pid namespace. Needs `CAP_SYS_ADMIN` in that namespace: its owner's uid, in the
+    /// parent namespace, has it. Refused with id maps, [`Builder::subordinate_ids`] or
+    /// [`Builder::setgroups`] allow.
+    pub fn join_user_namespace(mut self, fd: impl Into<OwnedFd>) -> Self {
+        self.joins.user = Some(std::sync::Arc::new(fd.into()));
+        self
+    }
+
+    /// Joins an existing network namespace (one a supervisor set up with an interface)
+    /// instead of creating an empty one. The original process joins it, before creating
+    /// any user namespace: `setns(2)` needs `CAP_SYS_ADMIN` both in the user namespace that
+    /// owns the network namespace and in the caller's own, so without root also join the
+    /// owning user namespace ([`Builder::join_user_namespace`]).
+    pub fn join_net_namespace(mut self, fd: impl Into<OwnedFd>) -> Self {
+        self.joins.net = Some(std::sync::Arc::new(fd.into()));
+        self
+    }
+
+    /// Starts from an existing mount namespace instead of the caller's: the original
+    /// process joins it (its root and cwd become that namespace's), the shared directory
+    /// is looked up again by its path there, and the sandboxed process unshares a copy of
+    /// it as usual, so the joined namespace itself is never changed.
+    pub fn join_mount_namespace(mut self, fd: impl Into<OwnedFd>) -> Self {
+        self.joins.mount = Some(std::sync::Arc::new(fd.into()));
         self
     }
 
@@ -369,8 +454,12 @@ impl Builder {
     /// - [`Error::SharedDir`] naming the path: empty, a NUL byte, nothing there, not a
     ///   directory, not searchable, or otherwise unopenable.
     /// - [`Error::IdMap`]: an invalid uid or gid map.
-    /// - [`Error::InvalidOption`]: read-only, namespaces or id maps asked for in
-    ///   [`Mode::Chroot`] or [`Mode::None`]; a propagation other than slave or private.
+    /// - [`Error::NoSubordinateIds`] / [`Error::SubordinateIds`]: with
+    ///   [`Builder::subordinate_ids`], no line for the user in `/etc/subuid` or
+    ///   `/etc/subgid`, or a file that cannot be read.
+    /// - [`Error::InvalidOption`]: read-only, namespaces, id maps, setgroups or joins asked
+    ///   for in [`Mode::Chroot`] or [`Mode::None`]; a propagation other than slave or
+    ///   private; a joined user namespace with id maps or setgroups.
     pub fn build(self) -> Result<Sandbox, Error> {
         if self.mode != Mode::Namespace {
             let refused = [
@@ -379,6 +468,9 @@ impl Builder {
                 ("uid_map", self.uid_map.is_some()),
                 ("gid_map", self.gid_map.is_some()),
                 ("init", self.hardening.init),
+                ("subordinate_ids", self.subordinate_ids),
+                ("setgroups", self.setgroups != Setgroups::Deny),
+                ("join_*_namespace", !self.joins.is_empty()),
             ];
             if let Some((option, _)) = refused.into_iter().find(|(_, set)| *set) {
                 return Err(Error::InvalidOption {
@@ -394,23 +486,50 @@ impl Builder {
                          (and pivot_root refuses a shared root)",
             });
         }
+        let maps_given = self.uid_map.is_some() || self.gid_map.is_some() || self.subordinate_ids;
+        if self.joins.user.is_some() && (maps_given || self.setgroups != Setgroups::Deny) {
+            return Err(Error::InvalidOption {
+                option: "join_user_namespace",
+                reason: "a joined user namespace has its maps and setgroups already; give no \
+                         id map and no setgroups",
+            });
+        }
         let dir = open_shared_dir(&self.path)?;
-        for map in [&self.uid_map, &self.gid_map].into_iter().flatten() {
+        let (uid_map, gid_map) = if self.subordinate_ids {
+            let (uid, gid) = own_ids();
+            (
+                Some(subordinate_map(sandbox_namespaces::SUBUID_FILE, uid, uid)?),
+                Some(subordinate_map(sandbox_namespaces::SUBGID_FILE, uid, gid)?),
+            )
+        } else {
+            (self.uid_map, self.gid_map)
+        };
+        for map in [&uid_map, &gid_map].into_iter().flatten() {
             sandbox_namespaces::validate_id_map(map).map_err(Error::IdMap)?;
         }
         let mut namespaces = self.namespaces.unwrap_or(Namespaces::PID | Namespaces::NET);
         namespaces |= Namespaces::MOUNT;
+        // Root here, including root of a user namespace made beforehand (`unshare -r`, a
+        // rootless container), has the capabilities already: no user namespace is made and
+        // nothing is mapped a second time.
         let root = rustix::process::geteuid().is_root();
-        if !root || self.uid_map.is_some() || self.gid_map.is_some() {
+        if self.joins.user.is_some() {
+            namespaces -= Namespaces::USER;
+        } else if !root || maps_given || self.setgroups != Setgroups::Deny {
             namespaces |= Namespaces::USER;
+        }
+        if self.joins.net.is_some() {
+            namespaces -= Namespaces::NET;
         }
         Ok(Sandbox {
             dir,
             path: absolute(&self.path),
             mode: self.mode,
             namespaces,
-            uid_map: self.uid_map,
-            gid_map: self.gid_map,
+            uid_map,
+            gid_map,
+            setgroups: self.setgroups,
+            joins: self.joins,
             read_only: self.read_only,
             propagation: self.propagation,
             die_signal: self.die_signal,
@@ -430,6 +549,8 @@ pub struct Sandbox {
     namespaces: Namespaces,
     uid_map: Option<Vec<IdMap>>,
     gid_map: Option<Vec<IdMap>>,
+    setgroups: Setgroups,
+    joins: userns::Joins,
     read_only: bool,
     propagation: Propagation,
     die_signal: Signal,
@@ -563,6 +684,9 @@ impl Sandbox {
             namespaces: None,
             uid_map: None,
             gid_map: None,
+            subordinate_ids: false,
+            setgroups: Setgroups::Deny,
+            joins: userns::Joins::default(),
             read_only: false,
             propagation: Propagation::Slave,
             die_signal: Signal::TERM,
@@ -577,9 +701,31 @@ impl Sandbox {
         &self.path
     }
 
-    /// The namespaces [`Sandbox::enter`] creates in [`Mode::Namespace`].
+    /// The namespaces [`Sandbox::enter`] creates in [`Mode::Namespace`] (joined ones are
+    /// not in it).
     pub fn namespaces(&self) -> Namespaces {
         self.namespaces
+    }
+
+    /// The uid map the new user namespace gets, when one is made: the one given, the
+    /// subordinate one, or the euid mapped to itself.
+    pub fn uid_map(&self) -> Option<Vec<IdMap>> {
+        self.namespaces.contains(Namespaces::USER).then(|| {
+            let (uid, _) = own_ids();
+            self.uid_map
+                .clone()
+                .unwrap_or_else(|| vec![IdMap::identity(uid)])
+        })
+    }
+
+    /// The gid map the new user namespace gets, when one is made.
+    pub fn gid_map(&self) -> Option<Vec<IdMap>> {
+        self.namespaces.contains(Namespaces::USER).then(|| {
+            let (_, gid) = own_ids();
+            self.gid_map
+                .clone()
+                .unwrap_or_else(|| vec![IdMap::identity(gid)])
+        })
     }
 
     /// The mode.
@@ -591,8 +737,10 @@ impl Sandbox {
     ///
     /// In [`Mode::Namespace`] this forks: the original process gets [`Entered::Parent`]
     /// once the child is fully set up, and the child, confined, gets [`Entered::Inside`].
-    /// The sequence: check that the process has one thread; unshare the user (when not
-    /// root), pid and time namespaces here and write the id maps; fork; in the child, die
+    /// The sequence: check that the process has one thread; join the namespaces given by
+    /// fd; fork the id-map helper if the maps need one; unshare the user (when not root),
+    /// pid and time namespaces here and write the id maps (or let the helper write them);
+    /// fork; in the child, die
     /// with the parent, unshare the mount, network and other namespaces, make `/` slave
     /// (or private), mount a fresh proc, capture `/proc/self/fd`, bind the shared
     /// directory onto itself with its submounts, make that tree read-only if asked,
@@ -619,8 +767,12 @@ impl Sandbox {
     /// - [`Error::LeakedDirectory`] when a directory descriptor outside the shared directory
     ///   would survive into the sandbox (see the crate docs on descriptors).
     /// - [`Error::Setup`] with the [`Step`] that failed, its path and errno, whether it
-    ///   happened here or in the child. [`Error::hint`] explains the usual environmental
-    ///   causes.
+    ///   happened here or in the child. [`Error::cause`] and [`Error::hint`] explain the
+    ///   usual environmental causes.
+    /// - [`Error::IdMaps`] when the helper could not write the maps: `newuidmap` missing or
+    ///   refusing, no subordinate ids ([`Error::cause`] says which), or the kernel refusing
+    ///   root's write.
+    /// - [`Error::SharedDir`] when a joined mount namespace has no such directory.
     /// - [`Error::ChildVanished`] when the child died during setup without a report.
     pub fn enter(self) -> Result<Entered, Error> {
         match self.mode {
@@ -683,7 +835,7 @@ impl Sandbox {
         }
     }
 
-    fn enter_namespaces(self) -> Result<Entered, Error> {
+    fn enter_namespaces(mut self) -> Result<Entered, Error> {
         sandbox_namespaces::ensure_single_threaded().map_err(threads_error)?;
         fds::check_directories(
             &self.dir,
@@ -692,27 +844,52 @@ impl Sandbox {
         )?;
         // After unshare(CLONE_NEWUSER) the ids read back as the overflow id until mapped:
         // take them now.
-        let uid = rustix::process::geteuid().as_raw();
-        let gid = rustix::process::getegid().as_raw();
+        let (uid, gid) = own_ids();
+        let root = rustix::process::geteuid().is_root();
 
+        // Our references to the joined namespaces go once joined: the sandboxed process
+        // must not hold a way back into them.
+        let joins = std::mem::take(&mut self.joins);
+        if let Some(dir) = joins.enter(&self.path)? {
+            self.dir = dir;
+        }
+        drop(joins);
         let before_fork = self.namespaces & (Namespaces::USER | Namespaces::PID | Namespaces::TIME);
+        let maps = match (self.uid_map(), self.gid_map()) {
+            (Some(uid_map), Some(gid_map)) => {
+                let writer = userns::choose_writer(uid, gid, &uid_map, &gid_map, self.setgroups)?;
+                Some((uid_map, gid_map, writer))
+            }
+            _ => None,
+        };
+        // A helper that writes ranges must stay outside: fork it before the unshare.
+        let helper = match &maps {
+            Some((uid_map, gid_map, writer @ userns::Writer::Helper { .. })) => Some(
+                userns::IdMapHelper::spawn(writer, uid_map, gid_map, self.setgroups, uid)?,
+            ),
+            _ => None,
+        };
         if !before_fork.is_empty() {
             sandbox_namespaces::unshare(before_fork).map_err(|e| match e {
                 sandbox_namespaces::Error::MultiThreaded { .. } => threads_error(e),
                 e => Error::setup(Step::UnshareParent, &e),
             })?;
         }
-        if before_fork.contains(Namespaces::USER) {
-            let uid_map = self
-                .uid_map
-                .clone()
-                .unwrap_or_else(|| vec![IdMap::identity(uid)]);
-            let gid_map = self
-                .gid_map
-                .clone()
-                .unwrap_or_else(|| vec![IdMap::identity(gid)]);
-            sandbox_namespaces::write_own_id_maps(&uid_map, &gid_map)
-                .map_err(|e| Error::setup(Step::WriteIdMaps, &e))?;
+        match (maps, helper) {
+            (Some((_, _, _)), Some(helper)) => {
+                if self.setgroups == Setgroups::Deny && !root {
+                    // newgidmap leaves setgroups alone for a map of subordinate gids (root's
+                    // helper writes setgroups itself).
+                    sandbox_namespaces::deny_setgroups()
+                        .map_err(|e| Error::setup(Step::WriteIdMaps, &e))?;
+                }
+                helper.write_maps()?;
+            }
+            (Some((uid_map, gid_map, _)), None) => {
+                sandbox_namespaces::write_own_id_maps(&uid_map, &gid_map)
+                    .map_err(|e| Error::setup(Step::WriteIdMaps, &e))?;
+            }
+            (None, _) => {}
         }
 
         let (report_rx, report_tx) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
@@ -947,6 +1124,28 @@ impl Sandbox {
         }
         err
     }
+}
+
+/// The effective uid and gid, as the maps' outside ids.
+fn own_ids() -> (u32, u32) {
+    (
+        rustix::process::geteuid().as_raw(),
+        rustix::process::getegid().as_raw(),
+    )
+}
+
+/// The rootless map of `own` from the caller's ranges in `file`.
+fn subordinate_map(file: &str, uid: u32, own: u32) -> Result<Vec<IdMap>, Error> {
+    let name = sandbox_namespaces::user_name(uid).map_err(Error::SubordinateIds)?;
+    let ranges = sandbox_namespaces::subordinate_ranges(file, name.as_deref(), uid)
+        .map_err(Error::SubordinateIds)?;
+    if ranges.is_empty() {
+        return Err(Error::NoSubordinateIds {
+            user: name.unwrap_or_else(|| uid.to_string()),
+            file: PathBuf::from(file),
+        });
+    }
+    Ok(sandbox_namespaces::rootless_id_map(own, &ranges))
 }
 
 fn threads_error(e: sandbox_namespaces::Error) -> Error {

@@ -1,0 +1,304 @@
+//! Subordinate ids (`/etc/subuid`, `/etc/subgid`) and the `newuidmap`/`newgidmap` helpers
+//! that map them.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use rustix::io::Errno;
+use rustix::process::Pid;
+
+use crate::{Error, IdMap, MAX_ID_MAP_ENTRIES};
+
+/// The file that grants users subordinate uids.
+pub const SUBUID_FILE: &str = "/etc/subuid";
+/// The file that grants users subordinate gids.
+pub const SUBGID_FILE: &str = "/etc/subgid";
+
+/// A range of ids `/etc/subuid` or `/etc/subgid` grants a user: `count` ids from `start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SubordinateRange {
+    /// The first id.
+    pub start: u32,
+    /// How many ids.
+    pub count: u32,
+}
+
+fn read_id_file(path: &Path) -> Result<Option<Vec<u8>>, Error> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::ReadIdFile {
+            path: path.to_path_buf(),
+            source: Errno::from_io_error(&e).unwrap_or(Errno::IO),
+        }),
+    }
+}
+
+/// The ranges a subordinate-id file (`/etc/subuid` or `/etc/subgid`, lines
+/// `owner:start:count`) grants the user named `user` or with the numeric id `uid`, in file
+/// order, as `newuidmap(1)` reads them. Comments, empty, malformed and zero-count lines
+/// are skipped; a file that does not exist grants nothing.
+///
+/// Only the file is read: ranges that `/etc/nsswitch.conf` takes from elsewhere (`subid:
+/// sss`) are not seen.
+///
+/// # Errors
+///
+/// [`Error::ReadIdFile`] when the file exists but cannot be read.
+pub fn subordinate_ranges(
+    file: impl AsRef<Path>,
+    user: Option<&str>,
+    uid: u32,
+) -> Result<Vec<SubordinateRange>, Error> {
+    let Some(text) = read_id_file(file.as_ref())? else {
+        return Ok(Vec::new());
+    };
+    let uid = uid.to_string();
+    let mut ranges = Vec::new();
+    for line in text.split(|&b| b == b'\n') {
+        let mut fields = line.splitn(3, |&b| b == b':');
+        let (Some(owner), Some(start), Some(count)) = (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        let owner_matches =
+            owner == uid.as_bytes() || user.is_some_and(|u| !u.is_empty() && owner == u.as_bytes());
+        let number = |f: &[u8]| std::str::from_utf8(f).ok()?.trim().parse::<u32>().ok();
+        if let (true, Some(start), Some(count)) = (owner_matches, number(start), number(count)) {
+            if count > 0 {
+                ranges.push(SubordinateRange { start, count });
+            }
+        }
+    }
+    Ok(ranges)
+}
+
+/// The name of the user with uid `uid` in `/etc/passwd`, if it has one there (`nobody` for
+/// 65534 on most distributions). Users only NSS knows (LDAP, systemd-homed) are not found.
+///
+/// # Errors
+///
+/// [`Error::ReadIdFile`] when `/etc/passwd` exists but cannot be read.
+pub fn user_name(uid: u32) -> Result<Option<String>, Error> {
+    let Some(text) = read_id_file(Path::new("/etc/passwd"))? else {
+        return Ok(None);
+    };
+    let uid = uid.to_string();
+    Ok(text.split(|&b| b == b'\n').find_map(|line| {
+        let mut fields = line.split(|&b| b == b':');
+        let name = fields.next()?;
+        let _password = fields.next()?;
+        (fields.next()? == uid.as_bytes())
+            .then(|| String::from_utf8_lossy(name).into_owned())
+            .filter(|n| !n.is_empty())
+    }))
+}
+
+/// The usual rootless map: inside id 0 is `own` (the caller's id outside), and inside ids
+/// 1, 2, ... are the subordinate `ranges` one after the other, so that with one range of
+/// 65536 the inside ids 1..=65536 are that range.
+///
+/// Ranges that contain `own` are left out (the kernel refuses overlapping outside ids), as
+/// are ranges past [`MAX_ID_MAP_ENTRIES`] entries or past the last inside id.
+pub fn rootless_id_map(own: u32, ranges: &[SubordinateRange]) -> Vec<IdMap> {
+    let mut map = vec![IdMap::new(0, own, 1)];
+    let mut next: u64 = 1;
+    for range in ranges {
+        let (start, end) = (
+            u64::from(range.start),
+            u64::from(range.start) + u64::from(range.count),
+        );
+        let contains_own = (start..end).contains(&u64::from(own));
+        let overlaps = map.iter().any(|m| {
+            let (s, e) = (
+                u64::from(m.outside),
+                u64::from(m.outside) + u64::from(m.count),
+            );
+            s < end && start < e
+        });
+        if contains_own || overlaps || range.count == 0 || map.len() >= MAX_ID_MAP_ENTRIES {
+            continue;
+        }
+        let Ok(inside) = u32::try_from(next) else {
+            break;
+        };
+        if next + u64::from(range.count) > u64::from(u32::MAX) || end > u64::from(u32::MAX) {
+            break;
+        }
+        map.push(IdMap::new(inside, range.start, range.count));
+        next += u64::from(range.count);
+    }
+    map
+}
+
+/// Which of the two setuid helpers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdMapTool {
+    /// `newuidmap(1)`: writes `/proc/<pid>/uid_map` with ids from `/etc/subuid`.
+    NewUidMap,
+    /// `newgidmap(1)`: writes `/proc/<pid>/gid_map` with ids from `/etc/subgid` (and
+    /// `setgroups` deny when the map holds only the user's own gid).
+    NewGidMap,
+}
+
+impl IdMapTool {
+    /// The program name: `newuidmap` or `newgidmap`.
+    pub fn program(self) -> &'static str {
+        match self {
+            IdMapTool::NewUidMap => "newuidmap",
+            IdMapTool::NewGidMap => "newgidmap",
+        }
+    }
+
+    /// Looks the program up in the directories of `PATH` (`/usr/bin:/bin` without one):
+    /// the first regular file there with an execute bit.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IdMapToolNotFound`] when no directory has it.
+    pub fn find(self) -> Result<PathBuf, Error> {
+        let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
+        path.as_bytes()
+            .split(|&b| b == b':')
+            .filter(|dir| !dir.is_empty())
+            .map(|dir| Path::new(OsStr::from_bytes(dir)).join(self.program()))
+            .find(|candidate| {
+                std::fs::metadata(candidate)
+                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            })
+            .ok_or_else(|| Error::IdMapToolNotFound {
+                program: PathBuf::from(self.program()),
+            })
+    }
+}
+
+/// Runs `program` (a `newuidmap` or `newgidmap`) to write `map` as the uid or gid map of
+/// process `pid`: `program pid inside outside count ...`, and waits for it.
+///
+/// The helpers are setuid root and check the map against `/etc/subuid` / `/etc/subgid`
+/// for the calling user (by name and by uid), allowing also the caller's own id; `pid` must
+/// belong to the caller and have unshared its user namespace. This `fork`s and `exec`s: a
+/// process that must not exec anything calls it from a helper process.
+///
+/// # Errors
+///
+/// - [`Error::InvalidIdMap`]: see [`validate_id_map`](crate::validate_id_map).
+/// - [`Error::SpawnIdMapTool`] when the program cannot be started (`ENOENT`, `EACCES`).
+/// - [`Error::IdMapToolFailed`] with its exit status and what it printed when it refused.
+pub fn run_id_map_tool(program: &Path, pid: Pid, map: &[IdMap]) -> Result<(), Error> {
+    crate::idmap::check(map).map_err(|reason| Error::InvalidIdMap {
+        file: "id map",
+        reason,
+    })?;
+    let mut command = Command::new(program);
+    command.arg(pid.as_raw_nonzero().to_string());
+    for entry in map {
+        command.args([
+            entry.inside.to_string(),
+            entry.outside.to_string(),
+            entry.count.to_string(),
+        ]);
+    }
+    let output = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| Error::SpawnIdMapTool {
+            program: program.to_path_buf(),
+            source: Errno::from_io_error(&e).unwrap_or(Errno::IO),
+        })?;
+    if output.status.success() {
+        return Ok(());
+    }
+    use std::os::unix::process::ExitStatusExt;
+    let status = match (output.status.code(), output.status.signal()) {
+        (Some(code), _) => format!("exit code {code}"),
+        (None, Some(signal)) => format!("signal {signal}"),
+        _ => "unknown status".into(),
+    };
+    Err(Error::IdMapToolFailed {
+        program: program.to_path_buf(),
+        pid: pid.as_raw_nonzero().get(),
+        status,
+        message: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subordinate_ranges_match_by_name_and_by_uid() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("subuid");
+        std::fs::write(
+            &file,
+            "# comment\nalice:100000:65536\n1000:300000:10\nbob:200000:65536\n\
+             alice:bad:1\nalice:5:0\nalice:400000\n\nalice:500000:7\n",
+        )
+        .unwrap();
+        assert_eq!(
+            subordinate_ranges(&file, Some("alice"), 1000).unwrap(),
+            vec![
+                SubordinateRange {
+                    start: 100_000,
+                    count: 65536
+                },
+                SubordinateRange {
+                    start: 300_000,
+                    count: 10
+                },
+                SubordinateRange {
+                    start: 500_000,
+                    count: 7
+                },
+            ]
+        );
+        assert_eq!(subordinate_ranges(&file, None, 1001).unwrap(), vec![]);
+        assert_eq!(
+            subordinate_ranges(dir.path().join("missing"), Some("alice"), 1).unwrap(),
+            vec![]
+        );
+        match subordinate_ranges(dir.path(), None, 1) {
+            Err(Error::ReadIdFile { source, .. }) => assert_eq!(source, Errno::ISDIR),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn rootless_map_puts_the_caller_at_zero_and_the_ranges_after() {
+        let r = |start, count| SubordinateRange { start, count };
+        assert_eq!(rootless_id_map(1000, &[]), vec![IdMap::new(0, 1000, 1)]);
+        assert_eq!(
+            rootless_id_map(1000, &[r(100_000, 65536), r(300_000, 10)]),
+            vec![
+                IdMap::new(0, 1000, 1),
+                IdMap::new(1, 100_000, 65536),
+                IdMap::new(65537, 300_000, 10)
+            ]
+        );
+        // A range holding the caller's own id, or overlapping an earlier one, is left out.
+        assert_eq!(
+            rootless_id_map(1000, &[r(0, 5000), r(2000, 5), r(2002, 5)]),
+            vec![IdMap::new(0, 1000, 1), IdMap::new(1, 2000, 5)]
+        );
+        crate::validate_id_map(&rootless_id_map(5, &[r(u32::MAX - 10, 10)])).unwrap();
+    }
+
+    #[test]
+    fn a_missing_tool_is_not_found_in_an_empty_path() {
+        // PATH is read, not changed: find() with a PATH that has no such program.
+        let dir = tempfile::tempdir().unwrap();
+        let program = dir.path().join("newuidmap");
+        match run_id_map_tool(&program, rustix::process::getpid(), &[IdMap::identity(0)]) {
+            Err(Error::SpawnIdMapTool { source, .. }) => assert_eq!(source, Errno::NOENT),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(IdMapTool::NewGidMap.program(), "newgidmap");
+    }
+}
