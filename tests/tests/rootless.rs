@@ -262,9 +262,11 @@ fn range_map_lets_the_sandbox_chown_to_another_uid_and_the_host_sees_the_outside
     }
     let (_top, shared) = shared_dir_owned_by(0)?;
     let map = [IdMap::new(0, 0, 1), IdMap::new(1, 200_000, 65536)];
+    // chown to another uid needs CAP_CHOWN, which the sandbox drops unless kept.
     let sandbox = Sandbox::builder(&shared)
         .uid_map(map)
         .gid_map(map)
+        .keep_capabilities(sandbox::CapabilitySet::CHOWN)
         .build()?;
     ensure!(
         sandbox.namespaces().contains(Namespaces::USER),
@@ -297,7 +299,10 @@ fn plain_user_with_subordinate_ids_gets_inside_ids_mapped_to_them() -> TestResul
         let ranges =
             sandbox_namespaces::subordinate_ranges("/etc/subuid", name.as_deref(), NOBODY)?;
         let first = *ranges.first().ok_or_else(|| failed("no range"))?;
-        let sandbox = Sandbox::builder(&shared).subordinate_ids().build()?;
+        let sandbox = Sandbox::builder(&shared)
+            .subordinate_ids()
+            .keep_capabilities(sandbox::CapabilitySet::CHOWN)
+            .build()?;
         let (out, seen) = run_and_look(sandbox, chown_inside)?;
         ensure_eq!(need(&out.report, "uid")?, "0", "inside uid");
         for map in [&seen.uid_map, &seen.gid_map] {
@@ -853,6 +858,8 @@ fn setgroups_works() -> bool {
 fn setgroups_allowed_through_the_helper_works_inside_and_denied_fails() -> TestResult {
     let (_top, shared) = shared_dir_owned_by(NOBODY)?;
     let check = |builder: sandbox::Builder, want: bool| -> TestResult {
+        // setgroups(2) needs CAP_SETGID, which the sandbox drops unless kept.
+        let builder = builder.keep_capabilities(sandbox::CapabilitySet::SETGID);
         tests::in_child(|| {
             let (out, _) = run_and_look(builder.build()?, |_| {
                 Ok(format!("setgroups={}\n", setgroups_works()))
