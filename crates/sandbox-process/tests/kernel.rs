@@ -350,10 +350,19 @@ fn child_reaped_by_the_kernel_gives_echild_and_esrch() -> TestResult {
     // With SIGCHLD ignored the kernel reaps children itself.
     // SAFETY: sets the disposition of SIGCHLD in this test process; no handler involved.
     unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
+    // The child waits for the pipe to close: exiting (and being reaped) before fork()
+    // took its pidfd would leave none to test with.
+    let (go_r, go_w) = std::io::pipe().map_err(tests::failed)?;
     match fork()? {
-        Fork::Child => exit_now(0),
+        Fork::Child => {
+            drop(go_w);
+            let _ = std::io::Read::read(&mut { go_r }, &mut [0u8; 1]);
+            exit_now(0)
+        }
         Fork::Parent(mut child) => {
+            drop(go_r);
             ensure!(child.pidfd().is_some(), "no pidfd");
+            drop(go_w);
             deadline(20);
             match child.wait() {
                 Err(e @ Error::Wait { .. }) => ensure_eq!(e.errno(), Some(Errno::CHILD)),
