@@ -108,97 +108,8 @@ fn main() {
 // =======================================================================================
 // Set-up.
 
-const MARKER: &str = "marker";
-
-/// A temp dir with `shared/` (holding the marker) inside it, and the shared dir's path.
-fn shared_dir() -> Result<(tempfile::TempDir, PathBuf), Fail> {
-    let top = tests::temp_dir()?;
-    let shared = top.path().join("shared");
-    std::fs::create_dir(&shared).map_err(io_ctx("mkdir shared"))?;
-    std::fs::write(shared.join(MARKER), "x").map_err(io_ctx("write marker"))?;
-    Ok((top, shared))
-}
-
 fn mkdir(path: &Path) -> TestResult {
     std::fs::create_dir_all(path).map_err(io_ctx(format!("mkdir {}", path.display())))
-}
-
-/// Moves this process into a mount namespace of its own (in a user namespace mapping its
-/// ids to themselves when not root) whose mounts are all private: what it mounts stays
-/// here, and the real host's mounts never change.
-fn own_mount_namespace() -> TestResult {
-    let root = tests::is_root();
-    // SAFETY: geteuid/getegid take no arguments.
-    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
-    let flags = if root {
-        libc::CLONE_NEWNS
-    } else {
-        libc::CLONE_NEWNS | libc::CLONE_NEWUSER
-    };
-    // SAFETY: unshare(2) with flags only; scenario processes are single-threaded.
-    if unsafe { libc::unshare(flags) } != 0 {
-        fail!("unshare: {}", std::io::Error::last_os_error());
-    }
-    if !root {
-        std::fs::write("/proc/self/setgroups", "deny").map_err(io_ctx("setgroups"))?;
-        std::fs::write("/proc/self/uid_map", format!("{uid} {uid} 1"))
-            .map_err(io_ctx("uid_map"))?;
-        std::fs::write("/proc/self/gid_map", format!("{gid} {gid} 1"))
-            .map_err(io_ctx("gid_map"))?;
-    }
-    mount(None, Path::new("/"), None, libc::MS_REC | libc::MS_PRIVATE)
-}
-
-fn mount(
-    src: Option<&Path>,
-    target: &Path,
-    fstype: Option<&str>,
-    flags: libc::c_ulong,
-) -> TestResult {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(failed);
-    let src_c = src.map(c).transpose()?;
-    let target_c = c(target)?;
-    let fstype_c = fstype.map(CString::new).transpose().map_err(failed)?;
-    // SAFETY: mount(2) with NUL-terminated strings (or NULL) that outlive the call, and
-    // no data.
-    let r = unsafe {
-        libc::mount(
-            src_c.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
-            target_c.as_ptr(),
-            fstype_c.as_ref().map_or(std::ptr::null(), |f| f.as_ptr()),
-            flags,
-            std::ptr::null(),
-        )
-    };
-    if r != 0 {
-        fail!(
-            "mount {src:?} on {target:?} ({flags:#x}): {}",
-            std::io::Error::last_os_error()
-        );
-    }
-    Ok(())
-}
-
-fn mount_tmpfs(target: &Path) -> TestResult {
-    mount(
-        Some(Path::new("tmpfs")),
-        target,
-        Some("tmpfs"),
-        libc::MS_NOSUID | libc::MS_NODEV,
-    )
-}
-
-fn umount(target: &Path) -> TestResult {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let t = CString::new(target.as_os_str().as_bytes()).map_err(failed)?;
-    // SAFETY: umount2(2) with a NUL-terminated path that outlives the call.
-    if unsafe { libc::umount2(t.as_ptr(), 0) } != 0 {
-        fail!("umount {target:?}: {}", std::io::Error::last_os_error());
-    }
-    Ok(())
 }
 
 /// The errno of writing a new file at `path` (0 when it worked).
@@ -222,9 +133,9 @@ fn mount_points() -> Result<Vec<PathBuf>, Fail> {
 /// inside: writes fail with EROFS at every level; on the host all stay writable, and its
 /// mount table is the same before, during and after.
 fn read_only_covers_submounts_and_the_host_stays_writable(api: MountApi) -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     tests::in_child(|| {
-        own_mount_namespace()?;
+        own_private_mount_namespace()?;
         let (sub, deeper) = (shared.join("sub"), shared.join("sub/deeper"));
         mkdir(&sub)?;
         mount_tmpfs(&sub)?;
@@ -236,37 +147,29 @@ fn read_only_covers_submounts_and_the_host_stays_writable(api: MountApi) -> Test
             .read_only(true)
             .mount_api(api)
             .build()?;
-        let during = std::cell::RefCell::new(String::new());
-        run_inside_with(
-            sandbox,
-            0,
-            |_| {
-                *during.borrow_mut() = tests::mountinfo()?;
-                Ok(())
-            },
-            |_| {
-                for p in ["/new", "/sub/new", "/sub/deeper/new"] {
-                    ensure_eq!(write_errno(p), libc::EROFS, "create {p}");
-                }
-                let append = std::fs::OpenOptions::new()
-                    .append(true)
-                    .open("/sub/deeper/old");
-                ensure_eq!(errno_of(append), Some(libc::EROFS), "open for writing");
-                ensure_eq!(
-                    errno_of(std::fs::create_dir("/sub/d")),
-                    Some(libc::EROFS),
-                    "mkdir in the submount"
-                );
-                ensure_eq!(
-                    std::fs::read_to_string("/sub/deeper/old").map_err(io_ctx("read old"))?,
-                    "old",
-                    "reads work"
-                );
-                Ok(String::new())
-            },
-        )?;
+        let (result, during) = run_inside_noting_mountinfo(sandbox, |_| {
+            for p in ["/new", "/sub/new", "/sub/deeper/new"] {
+                ensure_eq!(write_errno(p), libc::EROFS, "create {p}");
+            }
+            let append = std::fs::OpenOptions::new()
+                .append(true)
+                .open("/sub/deeper/old");
+            ensure_eq!(errno_of(append), Some(libc::EROFS), "open for writing");
+            ensure_eq!(
+                errno_of(std::fs::create_dir("/sub/d")),
+                Some(libc::EROFS),
+                "mkdir in the submount"
+            );
+            ensure_eq!(
+                std::fs::read_to_string("/sub/deeper/old").map_err(io_ctx("read old"))?,
+                "old",
+                "reads work"
+            );
+            Ok(String::new())
+        });
+        result?;
         ensure_eq!(tests::mountinfo()?, before, "our mount table after");
-        ensure_eq!(during.into_inner(), before, "our mount table during");
+        ensure_eq!(during, before, "our mount table during");
         for p in [shared.join("new"), sub.join("new"), deeper.join("new")] {
             std::fs::write(&p, "x").map_err(io_ctx(format!("write {} outside", p.display())))?;
         }
@@ -277,26 +180,18 @@ fn read_only_covers_submounts_and_the_host_stays_writable(api: MountApi) -> Test
 /// In the real host namespace: a read-only sandbox changes nothing in the host's
 /// mountinfo, during or after.
 fn read_only_leaves_the_hosts_mountinfo_identical(api: MountApi) -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     let before = tests::mountinfo()?;
     let sandbox = Sandbox::builder(&shared)
         .read_only(true)
         .mount_api(api)
         .build()?;
-    let during = std::cell::RefCell::new(String::new());
-    run_inside_with(
-        sandbox,
-        0,
-        |_| {
-            *during.borrow_mut() = tests::mountinfo()?;
-            Ok(())
-        },
-        |_| {
-            ensure_eq!(write_errno("/new"), libc::EROFS, "create /new");
-            Ok(String::new())
-        },
-    )?;
-    ensure_eq!(during.into_inner(), before, "the host's mountinfo during");
+    let (result, during) = run_inside_noting_mountinfo(sandbox, |_| {
+        ensure_eq!(write_errno("/new"), libc::EROFS, "create /new");
+        Ok(String::new())
+    });
+    result?;
+    ensure_eq!(during, before, "the host's mountinfo during");
     ensure_eq!(tests::mountinfo()?, before, "the host's mountinfo after");
     std::fs::write(shared.join("new"), "x").map_err(io_ctx("write on the host"))?;
     Ok(())
@@ -305,9 +200,9 @@ fn read_only_leaves_the_hosts_mountinfo_identical(api: MountApi) -> TestResult {
 /// A tmpfs mounted below the shared dir before entering shows inside, with its files; the
 /// directory it covers does not.
 fn submounts_of_the_shared_dir_show_inside(api: MountApi) -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     tests::in_child(|| {
-        own_mount_namespace()?;
+        own_private_mount_namespace()?;
         let sub = shared.join("sub");
         mkdir(&sub)?;
         std::fs::write(sub.join("covered"), "x").map_err(io_ctx("write covered"))?;
@@ -342,7 +237,7 @@ fn submounts_of_the_shared_dir_show_inside(api: MountApi) -> TestResult {
 /// Sharing `/`: no pivot, the root is the same directory, a fresh proc shows only the
 /// sandbox's processes.
 fn sharing_root_works_without_a_pivot(api: MountApi) -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     let marker = shared.join(MARKER);
     let new_file = shared.join("new").to_string_lossy().into_owned();
     let host_pid = getpid();
@@ -375,7 +270,7 @@ fn sharing_root_works_without_a_pivot(api: MountApi) -> TestResult {
 /// Sharing `/` read-only: writes fail with EROFS on the root file system and on the
 /// mounts below it (`/dev/shm`, a tmpfs), and the host stays writable.
 fn sharing_root_read_only_makes_every_mount_read_only(api: MountApi) -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     let before = tests::mountinfo()?;
     let in_shared = shared.join("new").to_string_lossy().into_owned();
     let sandbox = Sandbox::builder("/")
@@ -449,7 +344,7 @@ fn parent_the_sandboxed_uid_cannot_search(api: MountApi) -> TestResult {
             .mount_api(api)
             .build()?;
         if root {
-            drop_to_nobody()?;
+            become_nobody()?;
         } else {
             chmod(&parent, 0)?;
         }
@@ -505,27 +400,10 @@ fn parent_the_sandboxed_uid_cannot_search(api: MountApi) -> TestResult {
     result
 }
 
-/// As root: no supplementary groups, gid and uid 65534, dumpable again (a change of ids
-/// clears it, and the user namespace's id maps need it).
-fn drop_to_nobody() -> TestResult {
-    // SAFETY: setgroups/setresgid/setresuid/prctl with integer arguments (and an empty
-    // group list); this forked child is single-threaded.
-    unsafe {
-        if libc::setgroups(0, std::ptr::null()) != 0
-            || libc::setresgid(65534, 65534, 65534) != 0
-            || libc::setresuid(65534, 65534, 65534) != 0
-            || libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) != 0
-        {
-            fail!("drop to uid 65534: {}", std::io::Error::last_os_error());
-        }
-    }
-    Ok(())
-}
-
 /// Symlinks in the shared dir to `/etc/shadow`, `/etc`, `../../..` and a host path
 /// resolve inside the new root.
 fn symlinks_inside_resolve_inside_the_new_root(api: MountApi) -> TestResult {
-    let (top, shared) = shared_dir()?;
+    let (top, shared) = shared_dir_with_marker()?;
     std::fs::write(top.path().join("outside"), "host").map_err(io_ctx("write"))?;
     let abs_outside = top.path().join("outside");
     for (name, target) in [
@@ -645,7 +523,7 @@ fn parent_swapped_for_a_symlink_while_entering_never_redirects_the_mount(
 /// `late/` and unmounts `early/`. Reports what the sandbox sees (`early`, `late`), and that
 /// a tmpfs the sandbox mounts at `/mine` never reaches our namespace.
 fn propagation_seen_inside(api: MountApi, propagation: Propagation) -> Result<(bool, bool), Fail> {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     let (early, late, mine) = (
         shared.join("early"),
         shared.join("late"),
@@ -653,7 +531,7 @@ fn propagation_seen_inside(api: MountApi, propagation: Propagation) -> Result<(b
     );
     let (seen_r, seen_w) = pipe()?;
     tests::in_child(|| {
-        own_mount_namespace()?;
+        own_private_mount_namespace()?;
         mount(Some(&shared), &shared, None, libc::MS_BIND)?;
         mount(None, &shared, None, libc::MS_SHARED)?;
         for d in [&early, &late, &mine] {
@@ -777,26 +655,11 @@ fn private_propagation_brings_nothing_in_and_nothing_out(api: MountApi) -> TestR
 /// every other call is allowed. Inherited by the sandboxed child.
 fn refuse_syscalls(nrs: &[libc::c_long], errno: i32) -> TestResult {
     use libc::{BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
-    let stmt = |code: u32, k: u32| libc::sock_filter {
-        code: code as u16,
-        jt: 0,
-        jf: 0,
-        k,
-    };
-    let jeq = |k: u32, jt: u8, jf: u8| libc::sock_filter {
-        code: (BPF_JMP | BPF_JEQ | BPF_K) as u16,
-        jt,
-        jf,
-        k,
-    };
-    #[cfg(target_arch = "x86_64")]
-    const ARCH: u32 = 0xC000_003E;
-    #[cfg(target_arch = "aarch64")]
-    const ARCH: u32 = 0xC000_00B7;
+    let jeq = |k: u32, jt: u8, jf: u8| jump(BPF_JMP | BPF_JEQ | BPF_K, k, jt, jf);
     let n = nrs.len() as u8;
     let mut prog = vec![
         stmt(BPF_LD | BPF_W | BPF_ABS, 4),
-        jeq(ARCH, 1, 0),
+        jeq(AUDIT_ARCH, 1, 0),
         stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW),
         stmt(BPF_LD | BPF_W | BPF_ABS, 0),
     ];
@@ -809,27 +672,7 @@ fn refuse_syscalls(nrs: &[libc::c_long], errno: i32) -> TestResult {
         BPF_RET | BPF_K,
         libc::SECCOMP_RET_ERRNO | (errno as u32 & 0xffff),
     ));
-    let fprog = libc::sock_fprog {
-        len: prog.len() as u16,
-        filter: prog.as_mut_ptr(),
-    };
-    // SAFETY: prctl with integer arguments; seccomp(2) reads `fprog`, which points to
-    // `prog`; both live through the call.
-    unsafe {
-        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
-            fail!("PR_SET_NO_NEW_PRIVS: {}", std::io::Error::last_os_error());
-        }
-        if libc::syscall(
-            libc::SYS_seccomp,
-            libc::SECCOMP_SET_MODE_FILTER,
-            0,
-            &fprog as *const libc::sock_fprog,
-        ) != 0
-        {
-            fail!("seccomp: {}", std::io::Error::last_os_error());
-        }
-    }
-    Ok(())
+    install_seccomp_filter(&prog)
 }
 
 const NEW_MOUNT_API: [libc::c_long; 6] = [
@@ -843,7 +686,7 @@ const NEW_MOUNT_API: [libc::c_long; 6] = [
 
 /// Enters read-only over a shared dir with a `sub` dir, and checks EROFS inside.
 fn enter_read_only(api: MountApi) -> Result<(), Fail> {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     mkdir(&shared.join("sub"))?;
     let sandbox = Sandbox::builder(&shared)
         .read_only(true)
@@ -870,7 +713,7 @@ fn legacy_path_works_where_the_new_mount_api_is_refused() -> TestResult {
 /// seccomp profile): `MountApi::New` fails at the bind with ENOSYS, `Auto` falls back.
 fn new_path_does_not_fall_back_and_auto_does() -> TestResult {
     refuse_syscalls(&NEW_MOUNT_API, libc::ENOSYS)?;
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     let sandbox = Sandbox::builder(&shared).mount_api(MountApi::New).build()?;
     // A process enters once: this attempt in a process of its own.
     tests::in_child(|| {

@@ -15,7 +15,7 @@ mod common;
 
 use std::io::Read;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -58,73 +58,6 @@ fn main() {
 // =======================================================================================
 // Shared set-up.
 
-/// A temp dir with `shared/` inside it, and the shared dir's path.
-fn shared_dir() -> Result<(tempfile::TempDir, PathBuf), Fail> {
-    let top = tests::temp_dir()?;
-    let shared = top.path().join("shared");
-    std::fs::create_dir(&shared).map_err(io_ctx("mkdir shared"))?;
-    Ok((top, shared))
-}
-
-/// Forks an "original process" that confines itself (the builder configured by
-/// `configure`) and runs `inside` in the sandbox, exiting with what it returns.
-fn spawn_confined(
-    shared: &Path,
-    configure: impl FnOnce(sandbox::Builder) -> sandbox::Builder,
-    inside: impl FnOnce() -> i32,
-) -> Result<i32, Fail> {
-    let shared = shared.to_path_buf();
-    fork_process(move || {
-        no_core_dumps();
-        let sandbox = match configure(Sandbox::builder(&shared)).build() {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("build: {e}");
-                return 90;
-            }
-        };
-        match sandbox.confine() {
-            Ok(_inside) => exit_now(inside()),
-            Err(e) => {
-                eprintln!("confine: {e}");
-                91
-            }
-        }
-    })
-}
-
-/// A sandboxed process that says it is ready over `w`, then waits forever.
-fn ready_then_pause(w: std::io::PipeWriter) -> i32 {
-    send(w, "ready");
-    loop {
-        // SAFETY: pause(2) takes no arguments.
-        unsafe { libc::pause() };
-    }
-}
-
-extern "C" fn exit_with_signal_code(sig: libc::c_int) {
-    // SAFETY: _exit is async-signal-safe.
-    unsafe { libc::_exit(100 + sig) }
-}
-
-/// Installs a handler that makes `sig` end the process with exit code 100 + `sig`.
-fn exit_100_plus_on(sig: i32) {
-    // SAFETY: installs a handler that only calls _exit; the handler has the signature
-    // signal(2) expects.
-    unsafe {
-        libc::signal(
-            sig,
-            exit_with_signal_code as *const () as libc::sighandler_t,
-        )
-    };
-}
-
-/// Ends `pid` (a child of ours) if it is still there, and reaps it.
-fn kill_and_reap(pid: i32) {
-    let _ = kill(pid, libc::SIGKILL);
-    let _ = waitpid(pid);
-}
-
 // =======================================================================================
 // Signals and pid 1.
 
@@ -143,11 +76,7 @@ fn confine_forwards_sigusr1_and_sigusr2_to_the_child() -> TestResult {
         expect(&mut r, "ready")?;
         // The supervisor must be in its forwarding wait, or the signal would kill it.
         wait_blocked(original, &[sig], Duration::from_secs(5))?;
-        kill(original, sig).map_err(|e| failed(format!("kill: errno {e}")))?;
-        let ended = waitpid_timeout(original, Duration::from_secs(5))?;
-        if ended.is_none() {
-            kill_and_reap(original);
-        }
+        let ended = signal_and_wait(original, sig, Duration::from_secs(5))?;
         ensure_eq!(
             ended,
             Some(Ended::Code(100 + sig)),
@@ -165,11 +94,7 @@ fn confine_forwarded_sigusr1_ends_a_child_without_handlers() -> TestResult {
     let original = spawn_confined(&shared, |b| b, move || ready_then_pause(w))?;
     expect(&mut r, "ready")?;
     wait_blocked(original, &[libc::SIGUSR1], Duration::from_secs(5))?;
-    kill(original, libc::SIGUSR1).map_err(|e| failed(format!("kill: errno {e}")))?;
-    let ended = waitpid_timeout(original, Duration::from_secs(5))?;
-    if ended.is_none() {
-        kill_and_reap(original);
-    }
+    let ended = signal_and_wait(original, libc::SIGUSR1, Duration::from_secs(5))?;
     ensure!(
         matches!(
             ended,
@@ -190,10 +115,7 @@ fn init_makes_the_daemon_pid_2_and_passes_signals_on() -> TestResult {
             move || {
                 exit_100_plus_on(sig);
                 send(w, &format!("pid={}", std::process::id()));
-                loop {
-                    // SAFETY: pause(2) takes no arguments.
-                    unsafe { libc::pause() };
-                }
+                pause_forever()
             },
         )?;
         // One small write arrives whole; the original process keeps the write end open.
@@ -208,11 +130,7 @@ fn init_makes_the_daemon_pid_2_and_passes_signals_on() -> TestResult {
         // The init, pid 1 of the namespace, must be waiting for signals too.
         let init = wait_for_child_of(original, Duration::from_secs(5))?;
         wait_blocked(init, &[sig], Duration::from_secs(5))?;
-        kill(original, sig).map_err(|e| failed(format!("kill: errno {e}")))?;
-        let ended = waitpid_timeout(original, Duration::from_secs(5))?;
-        if ended.is_none() {
-            kill_and_reap(original);
-        }
+        let ended = signal_and_wait(original, sig, Duration::from_secs(5))?;
         ensure_eq!(
             ended,
             Some(Ended::Code(100 + sig)),
@@ -354,7 +272,7 @@ fn killing_the_original_process_ends_the_daemon_under_init() -> TestResult {
     expect(&mut r, "ready")?;
     let init = wait_for_child_of(original, Duration::from_secs(5))?;
     let daemon = wait_for_child_of(init, Duration::from_secs(5))?;
-    kill(original, libc::SIGKILL).map_err(|e| failed(format!("kill: errno {e}")))?;
+    send_signal(original, libc::SIGKILL)?;
     ensure_eq!(waitpid(original)?, Ended::Signal(libc::SIGKILL));
     // We are the subreaper: the init comes to us. It must end (the daemon got the
     // die-with-parent SIGTERM through it), and the daemon with it.
@@ -472,16 +390,12 @@ fn close_on_exec_policy_keeps_inherited_fds_open_but_marked() -> TestResult {
 /// before Linux 5.9, or under a seccomp profile), and checks it passed and that the
 /// injection really hit.
 fn without_close_range(scenario: &str) -> TestResult {
-    let available = std::process::Command::new("strace")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !available {
+    if !strace_available() {
         skip!("strace is not installed");
     }
     let dir = tests::temp_dir()?;
     let log = dir.path().join("trace");
-    let exe = std::env::current_exe().map_err(io_ctx("current_exe"))?;
+    let exe = exe()?;
     let out = std::process::Command::new("strace")
         .args(["-f", "-qq", "-e", "trace=close_range", "-e"])
         .arg("inject=close_range:error=ENOSYS")
@@ -512,52 +426,21 @@ fn close_on_exec_policy_and_init_work_without_close_range() -> TestResult {
     without_close_range("init_exits_with_the_daemon_exit_code")
 }
 
-#[cfg(target_arch = "x86_64")]
-const AUDIT_ARCH: u32 = 0xC000_003E;
-#[cfg(target_arch = "aarch64")]
-const AUDIT_ARCH: u32 = 0xC000_00B7;
-
 /// Installs a seccomp filter under which `close(fd)` returns 0 without closing anything
 /// (`SECCOMP_RET_ERRNO` with errno 0 skips the call); inherited by children.
 fn fake_close_of(fd: i32) -> TestResult {
     use libc::{BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
-    let op = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter {
-        code: code as u16,
-        jt,
-        jf,
-        k,
-    };
     let prog = [
-        op(BPF_LD | BPF_W | BPF_ABS, 4, 0, 0),           // 0: arch
-        op(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH, 0, 4), // 1: other arch: allow
-        op(BPF_LD | BPF_W | BPF_ABS, 0, 0, 0),           // 2: nr
-        op(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_close as u32, 0, 2), // 3: not close: allow
-        op(BPF_LD | BPF_W | BPF_ABS, 16, 0, 0),          // 4: args[0], low half
-        op(BPF_JMP | BPF_JEQ | BPF_K, fd as u32, 1, 0),  // 5: our fd: skip
-        op(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW, 0, 0), // 6
-        op(BPF_RET | BPF_K, libc::SECCOMP_RET_ERRNO, 0, 0), // 7: "succeeds"
+        stmt(BPF_LD | BPF_W | BPF_ABS, 4),                 // 0: arch
+        jump(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH, 0, 4), // 1: other arch: allow
+        stmt(BPF_LD | BPF_W | BPF_ABS, 0),                 // 2: nr
+        jump(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_close as u32, 0, 2), // 3: not close: allow
+        stmt(BPF_LD | BPF_W | BPF_ABS, 16),                // 4: args[0], low half
+        jump(BPF_JMP | BPF_JEQ | BPF_K, fd as u32, 1, 0),  // 5: our fd: skip
+        stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW),    // 6
+        stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ERRNO),    // 7: "succeeds"
     ];
-    let fprog = libc::sock_fprog {
-        len: prog.len() as u16,
-        filter: prog.as_ptr() as *mut libc::sock_filter,
-    };
-    // SAFETY: prctl with integer arguments; then seccomp(2) reads `fprog`, which points
-    // to `prog`, both alive for the duration of the call.
-    unsafe {
-        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
-            fail!("PR_SET_NO_NEW_PRIVS: {}", std::io::Error::last_os_error());
-        }
-        if libc::syscall(
-            libc::SYS_seccomp,
-            libc::SECCOMP_SET_MODE_FILTER,
-            0,
-            &fprog as *const libc::sock_fprog,
-        ) != 0
-        {
-            fail!("seccomp: {}", std::io::Error::last_os_error());
-        }
-    }
-    Ok(())
+    install_seccomp_filter(&prog)
 }
 
 fn an_inherited_fd_that_survives_closing_is_reported() -> TestResult {

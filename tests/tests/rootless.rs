@@ -47,7 +47,6 @@ fn main() {
     ])
 }
 
-const NOBODY: u32 = 65534;
 /// The subordinate range the scenarios grant uid 65534.
 const SUB_START: u32 = 300_000;
 const SUB_COUNT: u32 = 65536;
@@ -108,45 +107,6 @@ fn nobody_name() -> String {
         .ok()
         .flatten()
         .unwrap_or_else(|| NOBODY.to_string())
-}
-
-/// Drops this (forked, root) process to uid and gid 65534 with no supplementary groups,
-/// and keeps it dumpable: newuidmap checks that the target's /proc entry belongs to the
-/// caller, which it does not for a process made non-dumpable by the uid change.
-fn become_nobody() -> TestResult {
-    // SAFETY: these calls take integers (and a null list of length 0).
-    let failed_call = unsafe {
-        if libc::setgroups(0, std::ptr::null()) != 0 {
-            Some("setgroups")
-        } else if libc::setresgid(NOBODY, NOBODY, NOBODY) != 0 {
-            Some("setresgid")
-        } else if libc::setresuid(NOBODY, NOBODY, NOBODY) != 0 {
-            Some("setresuid")
-        } else if libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) != 0 {
-            Some("PR_SET_DUMPABLE")
-        } else {
-            None
-        }
-    };
-    if let Some(call) = failed_call {
-        fail!("{call}: {}", std::io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// A temp dir with `shared/` inside, both owned by `uid` (so that a process dropped to it
-/// can enter them).
-fn shared_dir_owned_by(uid: u32) -> Result<(tempfile::TempDir, PathBuf), Fail> {
-    let top = tests::temp_dir()?;
-    let shared = top.path().join("shared");
-    std::fs::create_dir(&shared).map_err(io_ctx("mkdir shared"))?;
-    if tests::is_root() {
-        for dir in [top.path(), shared.as_path()] {
-            std::os::unix::fs::chown(dir, Some(uid), Some(uid))
-                .map_err(io_ctx(format!("chown {}", dir.display())))?;
-        }
-    }
-    Ok((top, shared))
 }
 
 /// Runs `f` as a plain user with subordinate ids (or without, by `grant`): as root in a
@@ -637,7 +597,7 @@ fn under_unshare_map_root_user_no_user_namespace_is_added() -> TestResult {
 
 /// Runs scenario `name` of this binary under `unshare --user --map-root-user`.
 fn run_under_unshare_root(name: &str) -> TestResult {
-    let exe = std::env::current_exe().map_err(io_ctx("current_exe"))?;
+    let exe = exe()?;
     let out = Command::new("unshare")
         .args(["--user", "--map-root-user"])
         .arg(&exe)
@@ -932,67 +892,24 @@ fn range_map_under_unshare_map_root_user_is_refused_with_the_file_named() -> Tes
 // =======================================================================================
 // Failures of the helper and of joining.
 
-const AUDIT_ARCH: u32 = if cfg!(target_arch = "aarch64") {
-    0xC000_00B7
-} else {
-    0xC000_003E
-};
-
 /// Installs a seccomp filter under which every call of system call `nr` fails with
 /// `errno` (and `clone3`, which libc tries first, with ENOSYS so that it falls back).
 fn fail_syscall(nr: libc::c_long, errno: u32) -> TestResult {
     use libc::{BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
-    let ins = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter {
-        code: code as u16,
-        jt,
-        jf,
-        k,
-    };
     let prog = [
-        ins(BPF_LD | BPF_W | BPF_ABS, 4, 0, 0),
-        ins(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH, 0, 5),
-        ins(BPF_LD | BPF_W | BPF_ABS, 0, 0, 0),
-        ins(BPF_JMP | BPF_JEQ | BPF_K, nr as u32, 3, 0),
-        ins(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_clone3 as u32, 1, 0),
-        ins(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW, 0, 0),
-        ins(
+        stmt(BPF_LD | BPF_W | BPF_ABS, 4),
+        jump(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH, 0, 5),
+        stmt(BPF_LD | BPF_W | BPF_ABS, 0),
+        jump(BPF_JMP | BPF_JEQ | BPF_K, nr as u32, 3, 0),
+        jump(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_clone3 as u32, 1, 0),
+        stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW),
+        stmt(
             BPF_RET | BPF_K,
             libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
-            0,
-            0,
         ),
-        ins(
-            BPF_RET | BPF_K,
-            libc::SECCOMP_RET_ERRNO | (errno & 0xffff),
-            0,
-            0,
-        ),
+        stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ERRNO | (errno & 0xffff)),
     ];
-    let fprog = libc::sock_fprog {
-        len: prog.len() as u16,
-        filter: prog.as_ptr() as *mut libc::sock_filter,
-    };
-    // SAFETY: prctl takes integers; seccomp(2) reads `fprog`, which points to `prog`, both
-    // alive for the call.
-    let rc = unsafe {
-        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
-            -1
-        } else {
-            libc::syscall(
-                libc::SYS_seccomp,
-                libc::SECCOMP_SET_MODE_FILTER,
-                0,
-                &fprog as *const libc::sock_fprog,
-            ) as i32
-        }
-    };
-    if rc != 0 {
-        fail!(
-            "install the seccomp filter: {}",
-            std::io::Error::last_os_error()
-        );
-    }
-    Ok(())
+    install_seccomp_filter(&prog)
 }
 
 /// Makes a helper necessary (a range as root, a setgroups allow otherwise, which needs no
@@ -1043,51 +960,21 @@ fn helper_fork_failure_is_reported_before_anything_is_unshared() -> TestResult {
 /// `O_WRONLY` or `O_RDWR`).
 fn refuse_open_for_writing(action: u32) -> TestResult {
     use libc::{BPF_ABS, BPF_JA, BPF_JEQ, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_RET, BPF_W};
-    let ins = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter {
-        code: code as u16,
-        jt,
-        jf,
-        k,
-    };
     let write_flags = (libc::O_WRONLY | libc::O_RDWR) as u32;
     let prog = [
-        ins(BPF_LD | BPF_W | BPF_ABS, 4, 0, 0),           // 0: arch
-        ins(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH, 0, 7), // 1: else allow
-        ins(BPF_LD | BPF_W | BPF_ABS, 0, 0, 0),           // 2: nr
-        ins(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_openat as u32, 3, 0), // 3: -> 7
-        ins(BPF_JMP | BPF_JEQ | BPF_K, open_nr(), 0, 4),  // 4: else allow
-        ins(BPF_LD | BPF_W | BPF_ABS, 24, 0, 0),          // 5: open: flags
-        ins(BPF_JMP | BPF_JA, 1, 0, 0),                   // 6: -> 8
-        ins(BPF_LD | BPF_W | BPF_ABS, 32, 0, 0),          // 7: openat: flags
-        ins(BPF_JMP | BPF_JSET | BPF_K, write_flags, 1, 0), // 8: writing: kill
-        ins(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW, 0, 0), // 9
-        ins(BPF_RET | BPF_K, action, 0, 0),               // 10
+        stmt(BPF_LD | BPF_W | BPF_ABS, 4),                 // 0: arch
+        jump(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH, 0, 7), // 1: else allow
+        stmt(BPF_LD | BPF_W | BPF_ABS, 0),                 // 2: nr
+        jump(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_openat as u32, 3, 0), // 3: -> 7
+        jump(BPF_JMP | BPF_JEQ | BPF_K, open_nr(), 0, 4),  // 4: else allow
+        stmt(BPF_LD | BPF_W | BPF_ABS, 24),                // 5: open: flags
+        stmt(BPF_JMP | BPF_JA, 1),                         // 6: -> 8
+        stmt(BPF_LD | BPF_W | BPF_ABS, 32),                // 7: openat: flags
+        jump(BPF_JMP | BPF_JSET | BPF_K, write_flags, 1, 0), // 8: writing: kill
+        stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW),    // 9
+        stmt(BPF_RET | BPF_K, action),                     // 10
     ];
-    let fprog = libc::sock_fprog {
-        len: prog.len() as u16,
-        filter: prog.as_ptr() as *mut libc::sock_filter,
-    };
-    // SAFETY: prctl takes integers; seccomp(2) reads `fprog`, which points to `prog`, both
-    // alive for the call.
-    let rc = unsafe {
-        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
-            -1
-        } else {
-            libc::syscall(
-                libc::SYS_seccomp,
-                libc::SECCOMP_SET_MODE_FILTER,
-                0,
-                &fprog as *const libc::sock_fprog,
-            ) as i32
-        }
-    };
-    if rc != 0 {
-        fail!(
-            "install the seccomp filter: {}",
-            std::io::Error::last_os_error()
-        );
-    }
-    Ok(())
+    install_seccomp_filter(&prog)
 }
 
 /// `open(2)`'s number where the architecture has it (a number no call has elsewhere).

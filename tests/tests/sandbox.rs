@@ -108,18 +108,6 @@ fn main() {
 // =======================================================================================
 // Shared set-up.
 
-const MARKER: &str = "marker";
-const MARKER_TEXT: &str = "the shared dir\n";
-
-/// A temp dir with `shared/` (holding the marker) inside it, and the shared dir's path.
-fn shared_dir() -> Result<(tempfile::TempDir, PathBuf), Fail> {
-    let top = tests::temp_dir()?;
-    let shared = top.path().join("shared");
-    std::fs::create_dir(&shared).map_err(io_ctx("mkdir shared"))?;
-    std::fs::write(shared.join(MARKER), MARKER_TEXT).map_err(io_ctx("write marker"))?;
-    Ok((top, shared))
-}
-
 fn marker_text_at(path: &str) -> Result<String, Fail> {
     std::fs::read_to_string(path).map_err(io_ctx(format!("read {path}")))
 }
@@ -128,7 +116,7 @@ fn marker_text_at(path: &str) -> Result<String, Fail> {
 // The contract.
 
 fn child_is_pid_1_in_new_namespaces_with_the_shared_dir_as_root() -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     let before = own_namespaces()?;
     let get = |n: &str| before.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
     let root = tests::is_root();
@@ -192,7 +180,7 @@ fn child_is_pid_1_in_new_namespaces_with_the_shared_dir_as_root() -> TestResult 
 }
 
 fn wait_gives_the_exit_code_the_child_chose() -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     let sandbox = Sandbox::builder(&shared).build()?;
     let out = run_inside_with(sandbox, 42, |_| Ok(()), |_| Ok(String::new()))?;
     ensure_eq!(out.status.code(), 42);
@@ -201,13 +189,10 @@ fn wait_gives_the_exit_code_the_child_chose() -> TestResult {
 }
 
 fn wait_reports_a_child_killed_by_a_signal() -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     let sandbox = Sandbox::builder(&shared).build()?;
     match sandbox.enter()? {
-        Entered::Inside(_) => loop {
-            // SAFETY: pause(2) takes no arguments.
-            unsafe { libc::pause() };
-        },
+        Entered::Inside(_) => pause_forever(),
         Entered::Parent(child) => {
             child.kill(Signal::KILL)?;
             let status = child.wait()?;
@@ -222,7 +207,7 @@ fn wait_reports_a_child_killed_by_a_signal() -> TestResult {
 }
 
 fn proc_self_fd_reopens_o_path_fds_with_the_asked_access_mode() -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     let sandbox = Sandbox::builder(&shared).build()?;
     run_inside(sandbox, |inside| {
         use std::io::{Read, Seek, Write};
@@ -287,33 +272,10 @@ fn proc_self_fd_reopens_o_path_fds_with_the_asked_access_mode() -> TestResult {
     Ok(())
 }
 
-/// Forks an "original process" that builds a sandbox over `shared` and confines itself;
-/// inside, runs `inside`. Returns the original process's pid.
-fn spawn_confined(shared: &Path, inside: impl FnOnce() -> i32) -> Result<i32, Fail> {
-    let shared = shared.to_path_buf();
-    fork_process(move || {
-        no_core_dumps();
-        let sandbox = match Sandbox::builder(&shared).build() {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("build: {e}");
-                return 90;
-            }
-        };
-        match sandbox.confine() {
-            Ok(_inside) => exit_now(inside()),
-            Err(e) => {
-                eprintln!("confine: {e}");
-                91
-            }
-        }
-    })
-}
-
 fn confine_exits_with_the_child_exit_code() -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     for code in [0, 3, 77, 200] {
-        let original = spawn_confined(&shared, || code)?;
+        let original = spawn_confined(&shared, |b| b, || code)?;
         ensure_eq!(
             waitpid(original)?,
             Ended::Code(code),
@@ -323,77 +285,64 @@ fn confine_exits_with_the_child_exit_code() -> TestResult {
     Ok(())
 }
 
-/// A sandboxed child that says it is ready over `w`, then waits forever.
-fn ready_then_pause(w: std::io::PipeWriter) -> i32 {
-    send(w, "ready");
-    loop {
-        // SAFETY: pause(2) takes no arguments.
-        unsafe { libc::pause() };
-    }
-}
-
 fn confine_dies_of_sigkill_when_the_child_is_killed() -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     let (mut r, w) = pipe()?;
-    let original = spawn_confined(&shared, move || ready_then_pause(w))?;
+    let original = spawn_confined(&shared, |b| b, move || ready_then_pause(w))?;
     expect(&mut r, "ready")?;
     let sandboxed = wait_for_child_of(original, Duration::from_secs(5))?;
     // From the parent pid namespace, SIGKILL reaches even a namespace's pid 1.
-    kill(sandboxed, libc::SIGKILL).map_err(|e| failed(format!("kill: errno {e}")))?;
+    send_signal(sandboxed, libc::SIGKILL)?;
     ensure_eq!(waitpid(original)?, Ended::Signal(libc::SIGKILL));
     Ok(())
 }
 
 fn confine_dies_of_sigsegv_when_the_child_crashes() -> TestResult {
-    let (_top, shared) = shared_dir()?;
-    let original = spawn_confined(&shared, || {
-        // A real fault (not kill(2), which a pid namespace's init ignores): read a page
-        // mapped with no access.
-        // SAFETY: mmap of a fresh anonymous page; the read faults, which is the point:
-        // the kernel kills the process with SIGSEGV before anything is read.
-        unsafe {
-            let p = libc::mmap(
-                std::ptr::null_mut(),
-                4096,
-                libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            );
-            if p == libc::MAP_FAILED {
-                return 92;
+    let (_top, shared) = shared_dir_with_marker()?;
+    let original = spawn_confined(
+        &shared,
+        |b| b,
+        || {
+            // A real fault (not kill(2), which a pid namespace's init ignores): read a page
+            // mapped with no access.
+            // SAFETY: mmap of a fresh anonymous page; the read faults, which is the point:
+            // the kernel kills the process with SIGSEGV before anything is read.
+            unsafe {
+                let p = libc::mmap(
+                    std::ptr::null_mut(),
+                    4096,
+                    libc::PROT_NONE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                );
+                if p == libc::MAP_FAILED {
+                    return 92;
+                }
+                std::ptr::read_volatile(p as *const u8) as i32
             }
-            std::ptr::read_volatile(p as *const u8) as i32
-        }
-    })?;
+        },
+    )?;
     ensure_eq!(waitpid(original)?, Ended::Signal(libc::SIGSEGV));
     Ok(())
 }
 
-extern "C" fn exit_with_signal_code(sig: libc::c_int) {
-    // SAFETY: _exit is async-signal-safe.
-    unsafe { libc::_exit(100 + sig) }
-}
-
 fn confine_forwards_sigterm_sigint_sighup_to_the_child() -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
         let (mut r, w) = pipe()?;
-        let original = spawn_confined(&shared, move || {
-            // SAFETY: installs a handler that only calls _exit; the handler has the
-            // signature signal(2) expects.
-            unsafe {
-                libc::signal(
-                    sig,
-                    exit_with_signal_code as *const () as libc::sighandler_t,
-                )
-            };
-            ready_then_pause(w)
-        })?;
+        let original = spawn_confined(
+            &shared,
+            |b| b,
+            move || {
+                exit_100_plus_on(sig);
+                ready_then_pause(w)
+            },
+        )?;
         expect(&mut r, "ready")?;
         // The supervisor must be in its forwarding wait, or the signal would kill it.
         wait_blocked(original, &[sig], Duration::from_secs(5))?;
-        kill(original, sig).map_err(|e| failed(format!("kill: errno {e}")))?;
+        send_signal(original, sig)?;
         ensure_eq!(
             waitpid(original)?,
             Ended::Code(100 + sig),
@@ -406,17 +355,12 @@ fn confine_forwards_sigterm_sigint_sighup_to_the_child() -> TestResult {
 fn confine_forwarded_sigterm_ends_a_child_without_handlers() -> TestResult {
     // A daemon that installs no handler: as pid 1 it would ignore SIGTERM; the sandbox
     // makes it end (exit 128 + 15, or the signal itself).
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     let (mut r, w) = pipe()?;
-    let original = spawn_confined(&shared, move || ready_then_pause(w))?;
+    let original = spawn_confined(&shared, |b| b, move || ready_then_pause(w))?;
     expect(&mut r, "ready")?;
     wait_blocked(original, &[libc::SIGTERM], Duration::from_secs(5))?;
-    kill(original, libc::SIGTERM).map_err(|e| failed(format!("kill: errno {e}")))?;
-    let ended = waitpid_timeout(original, Duration::from_secs(5))?;
-    if ended.is_none() {
-        let _ = kill(original, libc::SIGKILL);
-        let _ = waitpid(original);
-    }
+    let ended = signal_and_wait(original, libc::SIGTERM, Duration::from_secs(5))?;
     ensure!(
         matches!(
             ended,
@@ -428,14 +372,18 @@ fn confine_forwarded_sigterm_ends_a_child_without_handlers() -> TestResult {
 }
 
 fn confine_passes_on_a_sigterm_the_child_sends_itself() -> TestResult {
-    let (_top, shared) = shared_dir()?;
-    let original = spawn_confined(&shared, || {
-        // SAFETY: raise(3) signals ourselves; no memory involved.
-        unsafe { libc::raise(libc::SIGTERM) };
-        // As pid 1 with no handler this would be ignored; the sandbox's handler ends us.
-        std::thread::sleep(Duration::from_secs(5));
-        93
-    })?;
+    let (_top, shared) = shared_dir_with_marker()?;
+    let original = spawn_confined(
+        &shared,
+        |b| b,
+        || {
+            // SAFETY: raise(3) signals ourselves; no memory involved.
+            unsafe { libc::raise(libc::SIGTERM) };
+            // As pid 1 with no handler this would be ignored; the sandbox's handler ends us.
+            std::thread::sleep(Duration::from_secs(5));
+            93
+        },
+    )?;
     let ended = waitpid(original)?;
     ensure!(
         matches!(ended, Ended::Code(143) | Ended::Signal(libc::SIGTERM)),
@@ -449,7 +397,7 @@ fn confine_passes_on_a_sigterm_the_child_sends_itself() -> TestResult {
 fn original_dies_child_follows(
     configure: impl FnOnce(sandbox::Builder) -> sandbox::Builder,
 ) -> Result<Ended, Fail> {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     become_subreaper()?;
     let (r, w) = pipe()?;
     let (ready_r, ready_w) = pipe()?;
@@ -470,10 +418,7 @@ fn original_dies_child_follows(
             Ok(Entered::Parent(child)) => {
                 drop(ready_w);
                 send(w, &child.pid().as_raw_nonzero().get().to_string());
-                loop {
-                    // SAFETY: pause(2) takes no arguments.
-                    unsafe { libc::pause() };
-                }
+                pause_forever()
             }
             Err(e) => {
                 eprintln!("enter: {e}");
@@ -485,15 +430,14 @@ fn original_dies_child_follows(
         .parse()
         .map_err(|e| failed(format!("the original process sent no pid: {e}")))?;
     ensure_eq!(receive(ready_r), "ready");
-    kill(original, libc::SIGKILL).map_err(|e| failed(format!("kill: errno {e}")))?;
+    send_signal(original, libc::SIGKILL)?;
     ensure_eq!(waitpid(original)?, Ended::Signal(libc::SIGKILL));
     // We are the subreaper: the orphan is ours to reap once it is gone.
     match waitpid_timeout(sandboxed, Duration::from_secs(5))? {
         Some(ended) => Ok(ended),
         None => {
             let state = stat_of(sandboxed);
-            let _ = kill(sandboxed, libc::SIGKILL);
-            let _ = waitpid(sandboxed);
+            kill_and_reap(sandboxed);
             fail!(
                 "the sandboxed process {sandboxed} outlived its original process by 5 s (state, ppid: {state:?})"
             )
@@ -728,7 +672,7 @@ fn renaming_the_dir_after_build_does_not_move_the_sandbox() -> TestResult {
 }
 
 fn multi_threaded_caller_gets_the_thread_count_error() -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     let sandbox = Sandbox::builder(&shared).build()?;
     let before = own_namespaces()?;
     let (tx, rx) = std::sync::mpsc::channel::<()>();
@@ -766,7 +710,7 @@ const ENV_INIT: &str = "SANDBOX_TEST_INIT";
 /// only check in itself: its mount table is the one it had, and it has no child left.
 fn enter_and_report() -> TestResult {
     let mounts_before = tests::mountinfo()?;
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     if let Ok(flags) = std::env::var(ENV_DENY_UNSHARE) {
         let flags = flags.parse().map_err(failed)?;
         fail_unshare_with_flags(flags, libc::EDOM as u32)?;
@@ -828,17 +772,6 @@ struct Call {
 
 /// The per-process strace logs of a run of `enter_and_report`: (is helper, lines).
 type Trace = Vec<(bool, Vec<String>)>;
-
-fn strace_available() -> bool {
-    Command::new("strace")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn exe() -> Result<PathBuf, Fail> {
-    std::env::current_exe().map_err(io_ctx("current_exe"))
-}
 
 /// Runs `enter_and_report` under `strace -ff`, tracing `syscalls`, and returns each
 /// process's calls.
@@ -1452,7 +1385,7 @@ fn init_under_enter_and_report_works() -> TestResult {
 // Escape attempts from inside.
 
 fn dotdot_from_root_is_root() -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     let sandbox = Sandbox::builder(&shared).build()?;
     run_inside(sandbox, |_| {
         let root = dev_ino("/").map_err(io_ctx("stat /"))?;
@@ -1476,7 +1409,7 @@ fn dotdot_from_root_is_root() -> TestResult {
 }
 
 fn host_files_are_unreachable() -> TestResult {
-    let (top, shared) = shared_dir()?;
+    let (top, shared) = shared_dir_with_marker()?;
     let outside = top.path().join("outside-marker");
     std::fs::write(&outside, "host").map_err(io_ctx("write outside marker"))?;
     ensure!(
@@ -1516,7 +1449,7 @@ fn host_files_are_unreachable() -> TestResult {
 }
 
 fn proc_root_links_are_unreachable() -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     std::fs::create_dir(shared.join("p")).map_err(io_ctx("mkdir p"))?;
     let host_pid = getpid();
     let sandbox = Sandbox::builder(&shared).build()?;
@@ -1590,7 +1523,7 @@ fn proc_root_links_are_unreachable() -> TestResult {
 }
 
 fn symlinks_in_the_shared_dir_resolve_inside() -> TestResult {
-    let (top, shared) = shared_dir()?;
+    let (top, shared) = shared_dir_with_marker()?;
     std::fs::write(top.path().join("outside-marker"), "host").map_err(io_ctx("write"))?;
     for (name, target) in [
         ("host-etc", "/etc"),
@@ -1646,7 +1579,7 @@ fn symlinks_in_the_shared_dir_resolve_inside() -> TestResult {
 }
 
 fn host_processes_cannot_be_signalled() -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     let mut sleeper = Command::new("sleep")
         .arg("30")
         .spawn()
@@ -1675,7 +1608,7 @@ fn host_processes_cannot_be_signalled() -> TestResult {
 }
 
 fn no_network_interface_but_lo() -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     let host = interface_names()?;
     let sandbox = Sandbox::builder(&shared).build()?;
     let out = run_inside(sandbox, |_| {
@@ -1690,7 +1623,7 @@ fn no_network_interface_but_lo() -> TestResult {
 }
 
 fn cwd_is_the_new_root() -> TestResult {
-    let (top, shared) = shared_dir()?;
+    let (top, shared) = shared_dir_with_marker()?;
     // Start from somewhere else on the host, outside the shared dir.
     std::env::set_current_dir(top.path()).map_err(io_ctx("chdir"))?;
     let sandbox = Sandbox::builder(&shared).build()?;
@@ -1717,7 +1650,7 @@ fn cwd_is_the_new_root() -> TestResult {
 }
 
 fn proc_self_fd_dotdot_does_not_reach_the_host_proc() -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     let host_pid = getpid();
     let sandbox = Sandbox::builder(&shared).build()?;
     run_inside(sandbox, move |inside| {
@@ -1753,7 +1686,7 @@ fn proc_self_fd_dotdot_does_not_reach_the_host_proc() -> TestResult {
 }
 
 fn read_only_makes_writes_fail_with_erofs_and_host_stays_writable() -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     std::fs::create_dir(shared.join("sub")).map_err(io_ctx("mkdir sub"))?;
     let sandbox = Sandbox::builder(&shared).read_only(true).build()?;
     run_inside(sandbox, |_| {
@@ -1788,56 +1721,6 @@ fn read_only_makes_writes_fail_with_erofs_and_host_stays_writable() -> TestResul
 // =======================================================================================
 // Propagation, tried in a mount namespace of the scenario's own (never the host's).
 
-/// Moves this process into a mount namespace of its own (and a user namespace mapping
-/// its ids to themselves when not root), so that it may mount.
-fn own_mount_namespace() -> TestResult {
-    let root = tests::is_root();
-    // SAFETY: geteuid/getegid take no arguments.
-    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
-    let flags = if root {
-        libc::CLONE_NEWNS
-    } else {
-        libc::CLONE_NEWNS | libc::CLONE_NEWUSER
-    };
-    // SAFETY: unshare(2) with flags only; this scenario process is single-threaded.
-    if unsafe { libc::unshare(flags) } != 0 {
-        fail!("unshare: {}", std::io::Error::last_os_error());
-    }
-    if !root {
-        std::fs::write("/proc/self/setgroups", "deny").map_err(io_ctx("setgroups"))?;
-        std::fs::write("/proc/self/uid_map", format!("{uid} {uid} 1"))
-            .map_err(io_ctx("uid_map"))?;
-        std::fs::write("/proc/self/gid_map", format!("{gid} {gid} 1"))
-            .map_err(io_ctx("gid_map"))?;
-    }
-    Ok(())
-}
-
-fn mount(src: &Path, target: &Path, fstype: Option<&str>, flags: libc::c_ulong) -> TestResult {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(failed);
-    let (src_c, target_c) = (c(src)?, c(target)?);
-    let fstype_c = fstype.map(CString::new).transpose().map_err(failed)?;
-    // SAFETY: mount(2) with NUL-terminated strings that outlive the call and no data.
-    let r = unsafe {
-        libc::mount(
-            src_c.as_ptr(),
-            target_c.as_ptr(),
-            fstype_c.as_ref().map_or(std::ptr::null(), |f| f.as_ptr()),
-            flags,
-            std::ptr::null(),
-        )
-    };
-    if r != 0 {
-        fail!(
-            "mount {src:?} on {target:?} ({flags:#x}): {}",
-            std::io::Error::last_os_error()
-        );
-    }
-    Ok(())
-}
-
 /// In a namespace of our own where the shared dir is a shared mount, enters with
 /// `propagation`, then (from a helper process that stayed in our namespace) mounts a
 /// tmpfs at `shared/sub` with a file in it; says whether the sandbox sees that file.
@@ -1845,7 +1728,7 @@ fn mount(src: &Path, target: &Path, fstype: Option<&str>, flags: libc::c_ulong) 
 /// Runs in a forked child, so that the scenario process keeps its namespaces and can
 /// remove its temp dir.
 fn late_host_mount_seen_inside(propagation: sandbox::Propagation, expect_seen: bool) -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     tests::in_child(|| {
         let seen = late_host_mount_seen_inside_here(&shared, propagation)?;
         ensure_eq!(
@@ -1864,8 +1747,8 @@ fn late_host_mount_seen_inside_here(
     let sub = shared.join("sub");
     std::fs::create_dir(&sub).map_err(io_ctx("mkdir sub"))?;
     own_mount_namespace()?;
-    mount(shared, shared, None, libc::MS_BIND)?;
-    mount(Path::new("none"), shared, None, libc::MS_SHARED)?;
+    mount(Some(shared), shared, None, libc::MS_BIND)?;
+    mount(Some(Path::new("none")), shared, None, libc::MS_SHARED)?;
     // The helper that mounts on request, from our namespace (the sandbox's original
     // process moves to a user namespace where it could no longer mount here).
     // Bytes on the command pipe: 'm' mount, 'q' quit (not EOF: the sandboxed child
@@ -1878,7 +1761,7 @@ fn late_host_mount_seen_inside_here(
         if !wait_go(&mut cmd_r) {
             return 0;
         }
-        let r = mount(Path::new("tmpfs"), &sub_h, Some("tmpfs"), 0)
+        let r = mount(Some(Path::new("tmpfs")), &sub_h, Some("tmpfs"), 0)
             .and_then(|()| std::fs::write(sub_h.join("late"), "x").map_err(io_ctx("write late")));
         send(ack_w, if r.is_ok() { "k" } else { "e" });
         // Keep the mount's namespace alive until told to go.
@@ -1923,7 +1806,7 @@ fn host_mounts_made_after_enter_stay_outside_with_private_propagation() -> TestR
 /// and after.
 /// Runs in a forked child, like [`late_host_mount_seen_inside`].
 fn mounts_stay_inside(configure: impl FnOnce(sandbox::Builder) -> sandbox::Builder) -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     tests::in_child(|| mounts_stay_inside_here(&shared, configure))
 }
 
@@ -1933,7 +1816,7 @@ fn mounts_stay_inside_here(
 ) -> TestResult {
     own_mount_namespace()?;
     mount(
-        Path::new("none"),
+        Some(Path::new("none")),
         Path::new("/"),
         None,
         libc::MS_REC | libc::MS_SHARED,
@@ -1947,16 +1830,7 @@ fn mounts_stay_inside_here(
             return Ok(());
         }
     };
-    let during = std::cell::RefCell::new(String::new());
-    let result = run_inside_with(
-        sandbox,
-        0,
-        |_| {
-            *during.borrow_mut() = tests::mountinfo()?;
-            Ok(())
-        },
-        |_| Ok(String::new()),
-    );
+    let (result, during) = run_inside_noting_mountinfo(sandbox, |_| Ok(String::new()));
     let after = match std::fs::read_to_string("/proc/self/mountinfo") {
         Ok(text) => text,
         Err(e) => fail!(
@@ -1975,11 +1849,7 @@ fn mounts_stay_inside_here(
         result.as_ref().err()
     );
     result?;
-    ensure_eq!(
-        during.into_inner(),
-        before,
-        "our mount table while the sandbox runs"
-    );
+    ensure_eq!(during, before, "our mount table while the sandbox runs");
     Ok(())
 }
 
@@ -1998,7 +1868,7 @@ fn shared_propagation_is_refused_or_does_not_leak_to_the_host() -> TestResult {
 
 fn chroot_mode_makes_the_shared_dir_the_root() -> TestResult {
     tests::require_root()?;
-    let (top, shared) = shared_dir()?;
+    let (top, shared) = shared_dir_with_marker()?;
     std::fs::write(top.path().join("outside-marker"), "host").map_err(io_ctx("write"))?;
     // In a forked child: after the chroot this process could not remove its temp dir.
     tests::in_child(|| chroot_mode_checks(&shared))
@@ -2061,7 +1931,7 @@ fn chroot_mode_without_privilege_fails_at_the_chroot_step() -> TestResult {
     if tests::is_root() {
         skip!("root may chroot; the unprivileged run covers the refusal");
     }
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     let root = dev_ino("/").map_err(io_ctx("stat /"))?;
     let sandbox = Sandbox::builder(&shared).mode(Mode::Chroot).build()?;
     match sandbox.enter() {
@@ -2085,7 +1955,7 @@ fn chroot_mode_without_privilege_fails_at_the_chroot_step() -> TestResult {
 }
 
 fn none_mode_changes_nothing_but_gives_a_proc_fd() -> TestResult {
-    let (_top, shared) = shared_dir()?;
+    let (_top, shared) = shared_dir_with_marker()?;
     let me = getpid();
     let before = own_namespaces()?;
     let root = dev_ino("/").map_err(io_ctx("stat /"))?;

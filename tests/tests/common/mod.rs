@@ -12,7 +12,7 @@ use std::ffi::CStr;
 use std::fmt::Display;
 use std::io::{PipeReader, PipeWriter, Read, Write};
 use std::os::fd::{AsRawFd, BorrowedFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use sandbox::{Child, Entered, ExitStatus, Inside, Sandbox};
@@ -274,6 +274,261 @@ pub fn wait_blocked(pid: i32, sigs: &[i32], timeout: Duration) -> TestResult {
 }
 
 // ---------------------------------------------------------------------------------------
+// Shared dirs, original processes and signals.
+
+/// The file [`shared_dir_with_marker`] puts in the shared dir.
+pub const MARKER: &str = "marker";
+/// What the marker holds.
+pub const MARKER_TEXT: &str = "the shared dir\n";
+
+/// A temp dir with an empty `shared/` inside it, and the shared dir's path.
+pub fn shared_dir() -> Result<(tempfile::TempDir, PathBuf), Fail> {
+    let top = tests::temp_dir()?;
+    let shared = top.path().join("shared");
+    std::fs::create_dir(&shared).map_err(io_ctx("mkdir shared"))?;
+    Ok((top, shared))
+}
+
+/// A [`shared_dir`] holding the marker ([`MARKER`], with [`MARKER_TEXT`]).
+pub fn shared_dir_with_marker() -> Result<(tempfile::TempDir, PathBuf), Fail> {
+    let (top, shared) = shared_dir()?;
+    std::fs::write(shared.join(MARKER), MARKER_TEXT).map_err(io_ctx("write marker"))?;
+    Ok((top, shared))
+}
+
+/// A [`shared_dir`] whose temp dir and `shared/` are both owned by `uid` when we are root
+/// (so that a process dropped to it can enter them).
+pub fn shared_dir_owned_by(uid: u32) -> Result<(tempfile::TempDir, PathBuf), Fail> {
+    let (top, shared) = shared_dir()?;
+    if tests::is_root() {
+        for dir in [top.path(), shared.as_path()] {
+            std::os::unix::fs::chown(dir, Some(uid), Some(uid))
+                .map_err(io_ctx(format!("chown {}", dir.display())))?;
+        }
+    }
+    Ok((top, shared))
+}
+
+/// uid and gid of `nobody`.
+pub const NOBODY: u32 = 65534;
+
+/// Drops this (forked, root) process to uid and gid 65534 with no supplementary groups,
+/// and keeps it dumpable: a change of ids clears that, and newuidmap (and the user
+/// namespace's id maps) need the process's /proc entry to belong to the caller.
+pub fn become_nobody() -> TestResult {
+    // SAFETY: these calls take integers (and a null list of length 0); the forked
+    // process is single-threaded.
+    let failed_call = unsafe {
+        if libc::setgroups(0, std::ptr::null()) != 0 {
+            Some("setgroups")
+        } else if libc::setresgid(NOBODY, NOBODY, NOBODY) != 0 {
+            Some("setresgid")
+        } else if libc::setresuid(NOBODY, NOBODY, NOBODY) != 0 {
+            Some("setresuid")
+        } else if libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) != 0 {
+            Some("PR_SET_DUMPABLE")
+        } else {
+            None
+        }
+    };
+    if let Some(call) = failed_call {
+        tests::fail!(
+            "drop to uid {NOBODY}: {call}: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    Ok(())
+}
+
+/// Forks an "original process" that confines itself (the builder over `shared`
+/// configured by `configure`) and runs `inside` in the sandbox, exiting with what it
+/// returns (90 if the build failed, 91 if confine did). Returns its pid.
+pub fn spawn_confined(
+    shared: &Path,
+    configure: impl FnOnce(sandbox::Builder) -> sandbox::Builder,
+    inside: impl FnOnce() -> i32,
+) -> Result<i32, Fail> {
+    let shared = shared.to_path_buf();
+    fork_process(move || {
+        no_core_dumps();
+        let sandbox = match configure(Sandbox::builder(&shared)).build() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("build: {e}");
+                return 90;
+            }
+        };
+        match sandbox.confine() {
+            Ok(_inside) => exit_now(inside()),
+            Err(e) => {
+                eprintln!("confine: {e}");
+                91
+            }
+        }
+    })
+}
+
+/// Waits for signals forever.
+pub fn pause_forever() -> ! {
+    loop {
+        // SAFETY: pause(2) takes no arguments.
+        unsafe { libc::pause() };
+    }
+}
+
+/// A sandboxed process that says it is ready over `w`, then waits forever.
+pub fn ready_then_pause(w: PipeWriter) -> i32 {
+    send(w, "ready");
+    pause_forever()
+}
+
+extern "C" fn exit_with_signal_code(sig: libc::c_int) {
+    // SAFETY: _exit is async-signal-safe.
+    unsafe { libc::_exit(100 + sig) }
+}
+
+/// Installs a handler that makes `sig` end the process with exit code 100 + `sig`.
+pub fn exit_100_plus_on(sig: i32) {
+    // SAFETY: installs a handler that only calls _exit; the handler has the signature
+    // signal(2) expects.
+    unsafe {
+        libc::signal(
+            sig,
+            exit_with_signal_code as *const () as libc::sighandler_t,
+        )
+    };
+}
+
+/// `kill(pid, sig)`, failing the scenario when it fails.
+pub fn send_signal(pid: i32, sig: i32) -> TestResult {
+    kill(pid, sig).map_err(|e| failed(format!("kill: errno {e}")))
+}
+
+/// Ends `pid` (a child of ours) if it is still there, and reaps it.
+pub fn kill_and_reap(pid: i32) {
+    let _ = kill(pid, libc::SIGKILL);
+    let _ = waitpid(pid);
+}
+
+/// Sends `sig` to `pid` (a child of ours) and waits at most `timeout` for it to end;
+/// `None` if it did not (it is then killed and reaped).
+pub fn signal_and_wait(pid: i32, sig: i32, timeout: Duration) -> Result<Option<Ended>, Fail> {
+    send_signal(pid, sig)?;
+    let ended = waitpid_timeout(pid, timeout)?;
+    if ended.is_none() {
+        kill_and_reap(pid);
+    }
+    Ok(ended)
+}
+
+// ---------------------------------------------------------------------------------------
+// Mount namespaces of the scenario's own (never the host's).
+
+/// Moves this process into a mount namespace of its own (and a user namespace mapping
+/// its ids to themselves when not root), so that it may mount. Its mounts keep the
+/// propagation they had: see [`own_private_mount_namespace`].
+pub fn own_mount_namespace() -> TestResult {
+    let root = tests::is_root();
+    // SAFETY: geteuid/getegid take no arguments.
+    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    let flags = if root {
+        libc::CLONE_NEWNS
+    } else {
+        libc::CLONE_NEWNS | libc::CLONE_NEWUSER
+    };
+    // SAFETY: unshare(2) with flags only; scenario processes are single-threaded.
+    if unsafe { libc::unshare(flags) } != 0 {
+        tests::fail!("unshare: {}", std::io::Error::last_os_error());
+    }
+    if !root {
+        std::fs::write("/proc/self/setgroups", "deny").map_err(io_ctx("setgroups"))?;
+        std::fs::write("/proc/self/uid_map", format!("{uid} {uid} 1"))
+            .map_err(io_ctx("uid_map"))?;
+        std::fs::write("/proc/self/gid_map", format!("{gid} {gid} 1"))
+            .map_err(io_ctx("gid_map"))?;
+    }
+    Ok(())
+}
+
+/// [`own_mount_namespace`], with all its mounts then made private: what this process
+/// mounts stays here, and the real host's mounts never change.
+pub fn own_private_mount_namespace() -> TestResult {
+    own_mount_namespace()?;
+    mount(None, Path::new("/"), None, libc::MS_REC | libc::MS_PRIVATE)
+}
+
+/// mount(2) with no data; `src` and `fstype` may be NULL.
+pub fn mount(
+    src: Option<&Path>,
+    target: &Path,
+    fstype: Option<&str>,
+    flags: libc::c_ulong,
+) -> TestResult {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(failed);
+    let src_c = src.map(c).transpose()?;
+    let target_c = c(target)?;
+    let fstype_c = fstype.map(CString::new).transpose().map_err(failed)?;
+    // SAFETY: mount(2) with NUL-terminated strings (or NULL) that outlive the call, and
+    // no data.
+    let r = unsafe {
+        libc::mount(
+            src_c.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
+            target_c.as_ptr(),
+            fstype_c.as_ref().map_or(std::ptr::null(), |f| f.as_ptr()),
+            flags,
+            std::ptr::null(),
+        )
+    };
+    if r != 0 {
+        tests::fail!(
+            "mount {src:?} on {target:?} ({flags:#x}): {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    Ok(())
+}
+
+/// A tmpfs (nosuid, nodev) on `target`.
+pub fn mount_tmpfs(target: &Path) -> TestResult {
+    mount(
+        Some(Path::new("tmpfs")),
+        target,
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_NODEV,
+    )
+}
+
+/// umount2(2) of `target`, with no flags.
+pub fn umount(target: &Path) -> TestResult {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let t = CString::new(target.as_os_str().as_bytes()).map_err(failed)?;
+    // SAFETY: umount2(2) with a NUL-terminated path that outlives the call.
+    if unsafe { libc::umount2(t.as_ptr(), 0) } != 0 {
+        tests::fail!("umount {target:?}: {}", std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Running this binary again under strace.
+
+/// Whether `strace -V` works.
+pub fn strace_available() -> bool {
+    std::process::Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// This test binary.
+pub fn exe() -> Result<PathBuf, Fail> {
+    std::env::current_exe().map_err(io_ctx("current_exe"))
+}
+
+// ---------------------------------------------------------------------------------------
 // Talking to the sandboxed child.
 
 /// Writes a whole message and closes the pipe.
@@ -431,18 +686,40 @@ pub fn run_inside(
     Ok(out)
 }
 
+/// [`run_inside_with`] (`ok_code` 0) with a parent check that reads this process's
+/// mountinfo while the child waits: the outcome, and that mountinfo ("" if the check did
+/// not get that far).
+pub fn run_inside_noting_mountinfo(
+    sandbox: Sandbox,
+    f: impl FnOnce(&Inside) -> Result<String, Fail>,
+) -> (Result<Outcome, Fail>, String) {
+    let mut during = String::new();
+    let result = run_inside_with(
+        sandbox,
+        0,
+        |_| {
+            during = tests::mountinfo()?;
+            Ok(())
+        },
+        f,
+    );
+    (result, during)
+}
+
 // ---------------------------------------------------------------------------------------
 // Seccomp: fail one system call precisely, by its flags.
 
 const AUDIT_ARCH_X86_64: u32 = 0xC000_003E;
 const AUDIT_ARCH_AARCH64: u32 = 0xC000_00B7;
 
+/// The `AUDIT_ARCH_*` value seccomp reports for this architecture.
 #[cfg(target_arch = "x86_64")]
-const AUDIT_ARCH: u32 = AUDIT_ARCH_X86_64;
+pub const AUDIT_ARCH: u32 = AUDIT_ARCH_X86_64;
 #[cfg(target_arch = "aarch64")]
-const AUDIT_ARCH: u32 = AUDIT_ARCH_AARCH64;
+pub const AUDIT_ARCH: u32 = AUDIT_ARCH_AARCH64;
 
-fn stmt(code: u32, k: u32) -> libc::sock_filter {
+/// A BPF statement (no jump offsets).
+pub fn stmt(code: u32, k: u32) -> libc::sock_filter {
     libc::sock_filter {
         code: code as u16,
         jt: 0,
@@ -451,7 +728,8 @@ fn stmt(code: u32, k: u32) -> libc::sock_filter {
     }
 }
 
-fn jump(code: u32, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
+/// A BPF jump: `jt` and `jf` instructions ahead when the test holds or not.
+pub fn jump(code: u32, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
     libc::sock_filter {
         code: code as u16,
         jt,
@@ -476,12 +754,18 @@ pub fn fail_unshare_with_flags(any_of: u32, errno: u32) -> TestResult {
         stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW),    // 6
         stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ERRNO | (errno & 0xffff)), // 7
     ];
+    install_seccomp_filter(&prog)
+}
+
+/// Sets `PR_SET_NO_NEW_PRIVS` and installs `prog` as a seccomp filter of this process
+/// (inherited by its children, like the sandboxed one).
+pub fn install_seccomp_filter(prog: &[libc::sock_filter]) -> TestResult {
     let fprog = libc::sock_fprog {
         len: prog.len() as u16,
         filter: prog.as_ptr() as *mut libc::sock_filter,
     };
     // SAFETY: prctl with integer arguments; then seccomp(2) reads `fprog`, which points
-    // to `prog`, both alive for the duration of the call.
+    // to `prog`, both alive for the duration of the call (the kernel only reads it).
     unsafe {
         if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
             tests::fail!("PR_SET_NO_NEW_PRIVS: {}", std::io::Error::last_os_error());
