@@ -212,14 +212,7 @@ pub fn write_id_maps_of(
     gid_map: &[IdMap],
     setgroups: Option<Setgroups>,
 ) -> Result<(), Error> {
-    check(uid_map).map_err(|reason| Error::InvalidIdMap {
-        file: "uid_map",
-        reason,
-    })?;
-    check(gid_map).map_err(|reason| Error::InvalidIdMap {
-        file: "gid_map",
-        reason,
-    })?;
+    check_both(uid_map, gid_map)?;
     let file = |name: &str| PathBuf::from(format!("/proc/{}/{name}", pid.as_raw_nonzero()));
     if let Some(setgroups) = setgroups {
         write_proc_file(file("setgroups"), setgroups.text())?;
@@ -256,14 +249,7 @@ pub fn write_id_maps_of(
 ///   written; `/proc/self/setgroups` once `gid_map` is written), `EINVAL` for a map the
 ///   kernel refuses otherwise. The files written before the failing one stay written.
 pub fn write_own_id_maps(uid_map: &[IdMap], gid_map: &[IdMap]) -> Result<(), Error> {
-    check(uid_map).map_err(|reason| Error::InvalidIdMap {
-        file: "uid_map",
-        reason,
-    })?;
-    check(gid_map).map_err(|reason| Error::InvalidIdMap {
-        file: "gid_map",
-        reason,
-    })?;
+    check_both(uid_map, gid_map)?;
     deny_setgroups()?;
     write_proc_file(
         PathBuf::from("/proc/self/gid_map"),
@@ -273,6 +259,14 @@ pub fn write_own_id_maps(uid_map: &[IdMap], gid_map: &[IdMap]) -> Result<(), Err
         PathBuf::from("/proc/self/uid_map"),
         map_text(uid_map).as_bytes(),
     )?;
+    Ok(())
+}
+
+/// Validates a uid map and a gid map, naming the file of the one that is invalid.
+fn check_both(uid_map: &[IdMap], gid_map: &[IdMap]) -> Result<(), Error> {
+    for (map, file) in [(uid_map, "uid_map"), (gid_map, "gid_map")] {
+        check(map).map_err(|reason| Error::InvalidIdMap { file, reason })?;
+    }
     Ok(())
 }
 
