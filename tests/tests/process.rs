@@ -64,24 +64,7 @@ fn main() {
 fn confine_forwards_sigusr1_and_sigusr2_to_the_child() -> TestResult {
     let (_top, shared) = shared_dir()?;
     for sig in [libc::SIGUSR1, libc::SIGUSR2] {
-        let (mut r, w) = pipe()?;
-        let original = spawn_confined(
-            &shared,
-            |b| b,
-            move || {
-                exit_100_plus_on(sig);
-                ready_then_pause(w)
-            },
-        )?;
-        expect(&mut r, "ready")?;
-        // The supervisor must be in its forwarding wait, or the signal would kill it.
-        wait_blocked(original, &[sig], Duration::from_secs(5))?;
-        let ended = signal_and_wait(original, sig, Duration::from_secs(5))?;
-        ensure_eq!(
-            ended,
-            Some(Ended::Code(100 + sig)),
-            "signal {sig} sent to the original process reaches the child"
-        );
+        confine_passes_signal_to_a_child_with_a_handler(&shared, sig)?;
     }
     Ok(())
 }
@@ -90,19 +73,7 @@ fn confine_forwarded_sigusr1_ends_a_child_without_handlers() -> TestResult {
     // As pid 1 without a handler, the daemon would ignore SIGUSR1; the sandbox's handler
     // ends it with 128 + 10.
     let (_top, shared) = shared_dir()?;
-    let (mut r, w) = pipe()?;
-    let original = spawn_confined(&shared, |b| b, move || ready_then_pause(w))?;
-    expect(&mut r, "ready")?;
-    wait_blocked(original, &[libc::SIGUSR1], Duration::from_secs(5))?;
-    let ended = signal_and_wait(original, libc::SIGUSR1, Duration::from_secs(5))?;
-    ensure!(
-        matches!(
-            ended,
-            Some(Ended::Code(138)) | Some(Ended::Signal(libc::SIGUSR1))
-        ),
-        "SIGUSR1 to the original process: it ended with {ended:?}"
-    );
-    Ok(())
+    confine_forwarded_signal_ends_a_child_without_handlers(&shared, libc::SIGUSR1)
 }
 
 fn init_makes_the_daemon_pid_2_and_passes_signals_on() -> TestResult {

@@ -625,13 +625,29 @@ struct Holder {
 
 impl Holder {
     fn start(args: &[&str]) -> Result<Holder, Fail> {
+        Holder::run(args, &["sleep", "600"])
+    }
+
+    /// `unshare ARGS COMMAND...`, once it has exec'd sleep (COMMAND ends by doing so).
+    fn run(args: &[&str], command: &[&str]) -> Result<Holder, Fail> {
         let child = Command::new("unshare")
             .args(args)
-            .args(["sleep", "600"])
+            .args(command)
             .stdin(Stdio::null())
             .spawn()
             .map_err(io_ctx("run unshare (util-linux)"))?;
         Holder::wait_for_sleep(child)
+    }
+
+    /// A holder in a private mount namespace of its own (and, when not root, a user
+    /// namespace where it is root) that runs the shell `script` there, which must end with
+    /// `exec sleep 600`.
+    fn in_own_mount_namespace(script: &str) -> Result<Holder, Fail> {
+        let mut args = vec!["--mount", "--propagation", "private"];
+        if !tests::is_root() {
+            args.splice(0..0, ["--user", "--map-root-user"]);
+        }
+        Holder::run(&args, &["sh", "-c", script])
     }
 
     /// Waits until `child` (an unshare) has set up its namespaces and exec'd sleep.
@@ -760,17 +776,7 @@ fn joining_a_mount_namespace_starts_from_it_and_leaves_it_unchanged() -> TestRes
         shared.display(),
         shared.display()
     );
-    let mut args = vec!["--mount", "--propagation", "private"];
-    if !tests::is_root() {
-        args.splice(0..0, ["--user", "--map-root-user"]);
-    }
-    let child = Command::new("unshare")
-        .args(&args)
-        .args(["sh", "-c", &script])
-        .stdin(Stdio::null())
-        .spawn()
-        .map_err(io_ctx("run unshare (util-linux)"))?;
-    let holder = Holder::wait_for_sleep(child)?;
+    let holder = Holder::in_own_mount_namespace(&script)?;
     let mountinfo = format!("/proc/{}/mountinfo", holder.pid());
     let holder_mounts = std::fs::read_to_string(&mountinfo).map_err(io_ctx("read mountinfo"))?;
     let mut builder = Sandbox::builder(&shared).join_mount_namespace(holder.open_ns("mnt")?);
@@ -1078,17 +1084,7 @@ fn shared_dir_missing_in_the_joined_mount_namespace_is_named() -> TestResult {
         "mount -t tmpfs sandbox-test {} && exec sleep 600",
         top.path().display()
     );
-    let mut args = vec!["--mount", "--propagation", "private"];
-    if !tests::is_root() {
-        args.splice(0..0, ["--user", "--map-root-user"]);
-    }
-    let child = Command::new("unshare")
-        .args(&args)
-        .args(["sh", "-c", &script])
-        .stdin(Stdio::null())
-        .spawn()
-        .map_err(io_ctx("run unshare (util-linux)"))?;
-    let holder = Holder::wait_for_sleep(child)?;
+    let holder = Holder::in_own_mount_namespace(&script)?;
     let mut builder = Sandbox::builder(&shared).join_mount_namespace(holder.open_ns("mnt")?);
     if !tests::is_root() {
         builder = builder.join_user_namespace(holder.open_ns("user")?);

@@ -330,24 +330,7 @@ fn confine_dies_of_sigsegv_when_the_child_crashes() -> TestResult {
 fn confine_forwards_sigterm_sigint_sighup_to_the_child() -> TestResult {
     let (_top, shared) = shared_dir_with_marker()?;
     for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
-        let (mut r, w) = pipe()?;
-        let original = spawn_confined(
-            &shared,
-            |b| b,
-            move || {
-                exit_100_plus_on(sig);
-                ready_then_pause(w)
-            },
-        )?;
-        expect(&mut r, "ready")?;
-        // The supervisor must be in its forwarding wait, or the signal would kill it.
-        wait_blocked(original, &[sig], Duration::from_secs(5))?;
-        send_signal(original, sig)?;
-        ensure_eq!(
-            waitpid(original)?,
-            Ended::Code(100 + sig),
-            "signal {sig} sent to the original process reaches the child"
-        );
+        confine_passes_signal_to_a_child_with_a_handler(&shared, sig)?;
     }
     Ok(())
 }
@@ -356,19 +339,7 @@ fn confine_forwarded_sigterm_ends_a_child_without_handlers() -> TestResult {
     // A daemon that installs no handler: as pid 1 it would ignore SIGTERM; the sandbox
     // makes it end (exit 128 + 15, or the signal itself).
     let (_top, shared) = shared_dir_with_marker()?;
-    let (mut r, w) = pipe()?;
-    let original = spawn_confined(&shared, |b| b, move || ready_then_pause(w))?;
-    expect(&mut r, "ready")?;
-    wait_blocked(original, &[libc::SIGTERM], Duration::from_secs(5))?;
-    let ended = signal_and_wait(original, libc::SIGTERM, Duration::from_secs(5))?;
-    ensure!(
-        matches!(
-            ended,
-            Some(Ended::Code(143)) | Some(Ended::Signal(libc::SIGTERM))
-        ),
-        "SIGTERM to the original process: it ended with {ended:?}"
-    );
-    Ok(())
+    confine_forwarded_signal_ends_a_child_without_handlers(&shared, libc::SIGTERM)
 }
 
 fn confine_passes_on_a_sigterm_the_child_sends_itself() -> TestResult {

@@ -822,3 +822,48 @@ pub fn dev_ino(path: impl AsRef<Path>) -> std::io::Result<(u64, u64)> {
     let m = std::fs::metadata(path)?;
     Ok((m.dev(), m.ino()))
 }
+
+/// Runs a confined child that handles `sig` by exiting with 100 + `sig`, sends `sig` to
+/// the original process once it waits with the signal blocked, and checks the original
+/// process exits with that code: the signal was passed on.
+pub fn confine_passes_signal_to_a_child_with_a_handler(shared: &Path, sig: i32) -> TestResult {
+    let (mut r, w) = pipe()?;
+    let original = spawn_confined(
+        shared,
+        |b| b,
+        move || {
+            exit_100_plus_on(sig);
+            ready_then_pause(w)
+        },
+    )?;
+    expect(&mut r, "ready")?;
+    // The supervisor must be in its forwarding wait, or the signal would kill it.
+    wait_blocked(original, &[sig], Duration::from_secs(5))?;
+    let ended = signal_and_wait(original, sig, Duration::from_secs(5))?;
+    tests::ensure_eq!(
+        ended,
+        Some(Ended::Code(100 + sig)),
+        "signal {sig} sent to the original process reaches the child"
+    );
+    Ok(())
+}
+
+/// Runs a confined child with no handler of its own, sends `sig` to the original process
+/// and checks the child ended of it (exit 128 + `sig` from the sandbox's pid-1 handler, or
+/// the signal itself), which the original process reports the same way.
+pub fn confine_forwarded_signal_ends_a_child_without_handlers(
+    shared: &Path,
+    sig: i32,
+) -> TestResult {
+    let (mut r, w) = pipe()?;
+    let original = spawn_confined(shared, |b| b, move || ready_then_pause(w))?;
+    expect(&mut r, "ready")?;
+    wait_blocked(original, &[sig], Duration::from_secs(5))?;
+    let ended = signal_and_wait(original, sig, Duration::from_secs(5))?;
+    tests::ensure!(
+        matches!(ended, Some(Ended::Code(c)) if c == 128 + sig)
+            || ended == Some(Ended::Signal(sig)),
+        "signal {sig} to the original process: it ended with {ended:?}"
+    );
+    Ok(())
+}
