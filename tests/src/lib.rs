@@ -350,6 +350,8 @@ pub fn in_child(f: impl FnOnce() -> TestResult) -> TestResult {
         // handlers or flushing buffers that belong to the parent.
         unsafe { libc::_exit(code) };
     }
+    // What the closure holds (pipes among it) belongs to the child now.
+    drop(f);
     drop(writer);
     let mut msg = String::new();
     let _ = reader.read_to_string(&mut msg);

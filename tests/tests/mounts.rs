@@ -143,10 +143,7 @@ fn read_only_covers_submounts_and_the_host_stays_writable(api: MountApi) -> Test
         mount_tmpfs(&deeper)?;
         std::fs::write(deeper.join("old"), "old").map_err(io_ctx("write old"))?;
         let before = tests::mountinfo()?;
-        let sandbox = Sandbox::builder(&shared)
-            .read_only(true)
-            .mount_api(api)
-            .build()?;
+        let sandbox = prepare(Sandbox::builder(&shared).read_only(true).mount_api(api))?;
         let (result, during) = run_inside_noting_mountinfo(sandbox, |_| {
             for p in ["/new", "/sub/new", "/sub/deeper/new"] {
                 ensure_eq!(write_errno(p), libc::EROFS, "create {p}");
@@ -182,10 +179,7 @@ fn read_only_covers_submounts_and_the_host_stays_writable(api: MountApi) -> Test
 fn read_only_leaves_the_hosts_mountinfo_identical(api: MountApi) -> TestResult {
     let (_top, shared) = shared_dir_with_marker()?;
     let before = tests::mountinfo()?;
-    let sandbox = Sandbox::builder(&shared)
-        .read_only(true)
-        .mount_api(api)
-        .build()?;
+    let sandbox = prepare(Sandbox::builder(&shared).read_only(true).mount_api(api))?;
     let (result, during) = run_inside_noting_mountinfo(sandbox, |_| {
         ensure_eq!(write_errno("/new"), libc::EROFS, "create /new");
         Ok(String::new())
@@ -208,7 +202,7 @@ fn submounts_of_the_shared_dir_show_inside(api: MountApi) -> TestResult {
         std::fs::write(sub.join("covered"), "x").map_err(io_ctx("write covered"))?;
         mount_tmpfs(&sub)?;
         std::fs::write(sub.join("in-tmpfs"), "x").map_err(io_ctx("write in-tmpfs"))?;
-        let sandbox = Sandbox::builder(&shared).mount_api(api).build()?;
+        let sandbox = prepare(Sandbox::builder(&shared).mount_api(api))?;
         let out = run_inside(sandbox, |_| {
             let tmpfs = rustix::fs::statfs("/sub").map_err(failed)?.f_type;
             Ok(format!(
@@ -243,7 +237,7 @@ fn sharing_root_works_without_a_pivot(api: MountApi) -> TestResult {
     let host_pid = getpid();
     let host_root = dev_ino("/").map_err(io_ctx("stat /"))?;
     let before = tests::mountinfo()?;
-    let sandbox = Sandbox::builder("/").mount_api(api).build()?;
+    let sandbox = prepare(Sandbox::builder("/").mount_api(api))?;
     let out = run_inside(sandbox, move |inside| {
         ensure!(!inside.root_changed(), "root_changed() when sharing /");
         ensure_eq!(dev_ino("/").map_err(io_ctx("stat /"))?, host_root, "/");
@@ -273,10 +267,7 @@ fn sharing_root_read_only_makes_every_mount_read_only(api: MountApi) -> TestResu
     let (_top, shared) = shared_dir_with_marker()?;
     let before = tests::mountinfo()?;
     let in_shared = shared.join("new").to_string_lossy().into_owned();
-    let sandbox = Sandbox::builder("/")
-        .read_only(true)
-        .mount_api(api)
-        .build()?;
+    let sandbox = prepare(Sandbox::builder("/").read_only(true).mount_api(api))?;
     let shm = Path::new("/dev/shm").is_dir() && write_errno("/dev/shm/.sandbox-probe") == 0;
     let _ = std::fs::remove_file("/dev/shm/.sandbox-probe");
     let out = run_inside(sandbox, move |_| {
@@ -306,7 +297,7 @@ fn symlinked_path_is_resolved_once_at_build(api: MountApi) -> TestResult {
     }
     let link = top.path().join("link");
     symlink(&a, &link).map_err(io_ctx("symlink"))?;
-    let sandbox = Sandbox::builder(&link).mount_api(api).build()?;
+    let sandbox = prepare(Sandbox::builder(&link).mount_api(api))?;
     let tmp = top.path().join("link.new");
     symlink(&b, &tmp).map_err(io_ctx("symlink"))?;
     std::fs::rename(&tmp, &link).map_err(io_ctx("rename link"))?;
@@ -339,10 +330,11 @@ fn parent_the_sandboxed_uid_cannot_search(api: MountApi) -> TestResult {
     chmod(&parent, 0o700)?;
     let root = tests::is_root();
     let result = tests::in_child(|| {
-        let sandbox = Sandbox::builder(&shared)
-            .namespaces(Namespaces::USER | Namespaces::PID | Namespaces::NET)
-            .mount_api(api)
-            .build()?;
+        let sandbox = prepare(
+            Sandbox::builder(&shared)
+                .namespaces(Namespaces::USER | Namespaces::PID | Namespaces::NET)
+                .mount_api(api),
+        )?;
         if root {
             become_nobody()?;
         } else {
@@ -415,7 +407,7 @@ fn symlinks_inside_resolve_inside_the_new_root(api: MountApi) -> TestResult {
     ] {
         symlink(target, shared.join(name)).map_err(io_ctx("symlink"))?;
     }
-    let sandbox = Sandbox::builder(&shared).mount_api(api).build()?;
+    let sandbox = prepare(Sandbox::builder(&shared).mount_api(api))?;
     run_inside(sandbox, |_| {
         for p in [
             "/shadow",
@@ -455,20 +447,26 @@ fn parent_swapped_for_a_symlink_while_entering_never_redirects_the_mount(
         std::fs::write(d.join("shared").join(m), m).map_err(io_ctx("write"))?;
     }
     let sandboxes = (0..ENTERS)
-        .map(|_| Sandbox::builder(p.join("shared")).mount_api(api).build())
+        .map(|_| prepare(Sandbox::builder(p.join("shared")).mount_api(api)))
         .collect::<Result<Vec<_>, _>>()?;
     let (p_real, q_s) = (top.path().join("p.real"), q.clone());
     let p_s = p.clone();
     let p_real_s = p_real.clone();
-    let swapper = fork_process(move || loop {
-        if std::fs::rename(&p_s, &p_real_s).is_err() || symlink(&q_s, &p_s).is_err() {
-            return 1;
+    // The swapper needs no descriptor: it must not hold the harness's pipes open.
+    let swapper = fork_process(move || {
+        // SAFETY: close_range takes integers; this forked process never uses or drops the
+        // owners of what it closes (it ends through _exit).
+        unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
+        loop {
+            if std::fs::rename(&p_s, &p_real_s).is_err() || symlink(&q_s, &p_s).is_err() {
+                return 1;
+            }
+            std::thread::sleep(Duration::from_micros(50));
+            if std::fs::remove_file(&p_s).is_err() || std::fs::rename(&p_real_s, &p_s).is_err() {
+                return 1;
+            }
+            std::thread::sleep(Duration::from_micros(50));
         }
-        std::thread::sleep(Duration::from_micros(50));
-        if std::fs::remove_file(&p_s).is_err() || std::fs::rename(&p_real_s, &p_s).is_err() {
-            return 1;
-        }
-        std::thread::sleep(Duration::from_micros(50));
     })?;
     let mut entered = 0;
     let mut refused = Vec::new();
@@ -564,11 +562,12 @@ fn propagation_seen_inside(api: MountApi, propagation: Propagation) -> Result<(b
         let result = (|| {
             // The sandbox mounts something itself to show it stays inside: that needs
             // CAP_SYS_ADMIN, which the sandbox drops unless kept.
-            let sandbox = Sandbox::builder(&shared)
-                .propagation(propagation)
-                .mount_api(api)
-                .keep_capabilities(sandbox::CapabilitySet::SYS_ADMIN)
-                .build()?;
+            let sandbox = prepare(
+                Sandbox::builder(&shared)
+                    .propagation(propagation)
+                    .mount_api(api)
+                    .keep_capabilities(sandbox::CapabilitySet::SYS_ADMIN),
+            )?;
             run_inside_with(
                 sandbox,
                 0,
@@ -688,10 +687,7 @@ const NEW_MOUNT_API: [libc::c_long; 6] = [
 fn enter_read_only(api: MountApi) -> Result<(), Fail> {
     let (_top, shared) = shared_dir_with_marker()?;
     mkdir(&shared.join("sub"))?;
-    let sandbox = Sandbox::builder(&shared)
-        .read_only(true)
-        .mount_api(api)
-        .build()?;
+    let sandbox = prepare(Sandbox::builder(&shared).read_only(true).mount_api(api))?;
     run_inside(sandbox, |_| {
         for p in ["/new", "/sub/new"] {
             ensure_eq!(write_errno(p), libc::EROFS, "create {p}");
@@ -714,7 +710,7 @@ fn legacy_path_works_where_the_new_mount_api_is_refused() -> TestResult {
 fn new_path_does_not_fall_back_and_auto_does() -> TestResult {
     refuse_syscalls(&NEW_MOUNT_API, libc::ENOSYS)?;
     let (_top, shared) = shared_dir_with_marker()?;
-    let sandbox = Sandbox::builder(&shared).mount_api(MountApi::New).build()?;
+    let sandbox = prepare(Sandbox::builder(&shared).mount_api(MountApi::New))?;
     // A process enters once: this attempt in a process of its own.
     tests::in_child(|| {
         match sandbox.enter() {

@@ -37,8 +37,8 @@ fn main() {
         close_on_exec_policy_keeps_inherited_fds_open_but_marked,
         close_on_exec_policy_and_init_work_without_close_range,
         an_inherited_fd_that_survives_closing_is_reported,
-        leaked_directory_fd_to_the_host_root_is_refused_unless_kept,
-        directory_fd_inside_the_shared_dir_is_accepted,
+        leaked_directory_fd_to_the_host_root_is_closed_inside_and_refused_when_kept,
+        kept_directory_fd_inside_the_shared_dir_is_reopened_on_the_sandbox_mounts,
         inheritable_directory_fd_is_closed_not_refused_unless_the_policy_keeps_it,
         // Capabilities.
         no_capability_is_left_inside_by_default,
@@ -48,9 +48,9 @@ fn main() {
         remounting_read_write_is_refused_by_default,
         loading_a_kernel_module_is_refused_by_default,
         // Hardening options.
-        hardening_options_are_off_by_default,
+        optional_hardening_is_off_and_a_new_session_is_on_by_default,
         no_new_privs_is_set_inside_when_asked,
-        new_session_makes_the_sandboxed_process_a_session_leader,
+        new_session_false_keeps_the_callers_session,
         nofile_limit_is_raised_and_reported,
     ])
 }
@@ -80,15 +80,11 @@ fn init_makes_the_daemon_pid_2_and_passes_signals_on() -> TestResult {
     let (_top, shared) = shared_dir()?;
     for sig in [libc::SIGTERM, libc::SIGUSR1, libc::SIGHUP] {
         let (mut r, w) = pipe()?;
-        let original = spawn_confined(
-            &shared,
-            |b| b.init(true),
-            move || {
-                exit_100_plus_on(sig);
-                send(w, &format!("pid={}", std::process::id()));
-                pause_forever()
-            },
-        )?;
+        let original = spawn_confined(&shared, keeping(&w, |b| b.init(true)), move || {
+            exit_100_plus_on(sig);
+            send(w, &format!("pid={}", std::process::id()));
+            pause_forever()
+        })?;
         // One small write arrives whole; the original process keeps the write end open.
         let mut buf = [0u8; 32];
         let n = r.read(&mut buf).map_err(io_ctx("read"))?;
@@ -157,13 +153,18 @@ fn zombie_children(pid: i32) -> Vec<i32> {
 /// (as the host's /proc shows them) once they settle.
 fn orphan_left_behind(init: bool) -> Result<Vec<i32>, Fail> {
     let (_top, shared) = shared_dir()?;
-    let sandbox = Sandbox::builder(&shared).init(init).build()?;
     let (mut spawned_r, spawned_w) = pipe()?;
     let (mut go_r, go_w) = pipe()?;
+    let sandbox = prepare(
+        Sandbox::builder(&shared)
+            .init(init)
+            .keep_fd(&spawned_w)
+            .keep_fd(&go_r),
+    )?;
     match sandbox.enter()? {
         Entered::Inside(_inside) => {
-            drop(spawned_r);
-            drop(go_w);
+            // Not kept: closed by the sandbox.
+            std::mem::forget((spawned_r, go_w));
             // SAFETY: the sandboxed process is single-threaded; the helper only forks
             // and exits, the grandchild only exits.
             let helper = unsafe { libc::fork() };
@@ -239,7 +240,9 @@ fn killing_the_original_process_ends_the_daemon_under_init() -> TestResult {
     let (_top, shared) = shared_dir()?;
     become_subreaper()?;
     let (mut r, w) = pipe()?;
-    let original = spawn_confined(&shared, |b| b.init(true), move || ready_then_pause(w))?;
+    let original = spawn_confined(&shared, keeping(&w, |b| b.init(true)), move || {
+        ready_then_pause(w)
+    })?;
     expect(&mut r, "ready")?;
     let init = wait_for_child_of(original, Duration::from_secs(5))?;
     let daemon = wait_for_child_of(init, Duration::from_secs(5))?;
@@ -304,7 +307,7 @@ fn inherited_fd_is_closed_inside_unless_kept() -> TestResult {
         Ok(0),
         "the descriptor lacks close-on-exec before entering"
     );
-    let sandbox = Sandbox::builder(&shared).keep_fd(&kept).build()?;
+    let sandbox = prepare(Sandbox::builder(&shared).keep_fd(&kept))?;
     run_inside(sandbox, move |_| {
         // Closed early in the setup, the number may since have been reused by a
         // descriptor of the sandbox's own: it must not lead to the host file any more.
@@ -336,10 +339,11 @@ fn close_on_exec_policy_keeps_inherited_fds_open_but_marked() -> TestResult {
     let marked = open_inheritable(&file)?;
     let kept = open_inheritable(&file)?;
     let (m, k) = (marked.as_raw_fd(), kept.as_raw_fd());
-    let sandbox = Sandbox::builder(&shared)
-        .inherited_fds(InheritedFds::CloseOnExec)
-        .keep_fd(&kept)
-        .build()?;
+    let sandbox = prepare(
+        Sandbox::builder(&shared)
+            .inherited_fds(InheritedFds::CloseOnExec)
+            .keep_fd(&kept),
+    )?;
     run_inside(sandbox, move |_| {
         ensure_eq!(
             fd_flags(m),
@@ -422,7 +426,7 @@ fn an_inherited_fd_that_survives_closing_is_reported() -> TestResult {
     std::fs::write(&file, "host data").map_err(io_ctx("write host file"))?;
     let fd = open_inheritable(&file)?;
     fake_close_of(fd.as_raw_fd())?;
-    let sandbox = Sandbox::builder(&shared).build()?;
+    let sandbox = prepare(Sandbox::builder(&shared))?;
     match sandbox.enter() {
         Ok(Entered::Inside(_)) => exit_now(1),
         Ok(Entered::Parent(child)) => {
@@ -445,30 +449,45 @@ fn an_inherited_fd_that_survives_closing_is_reported() -> TestResult {
     Ok(())
 }
 
-fn leaked_directory_fd_to_the_host_root_is_refused_unless_kept() -> TestResult {
+fn leaked_directory_fd_to_the_host_root_is_closed_inside_and_refused_when_kept() -> TestResult {
     let (_top, shared) = shared_dir()?;
-    // std opens with close-on-exec: entering would not close it.
+    let host_root = dev_ino("/").map_err(io_ctx("stat /"))?;
+    // std opens with close-on-exec, which protects nothing: no exec follows.
     let root = std::fs::File::open("/").map_err(io_ctx("open /"))?;
+    let raw = root.as_raw_fd();
+    run_inside(Sandbox::builder(&shared), move |_| {
+        // The number may have been reused by then; it must not be the host's / .
+        // SAFETY: fstat on a number into a local struct.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let r = unsafe { libc::fstat(raw, &mut st) };
+        ensure!(
+            r != 0 || (st.st_dev, st.st_ino) != host_root,
+            "descriptor {raw} still leads to the host's / inside"
+        );
+        Ok(String::new())
+    })?;
+
+    // Kept, it is refused before anything changes.
     let before = own_namespaces()?;
-    let err = match Sandbox::builder(&shared).build()?.enter() {
+    let err = match Sandbox::builder(&shared).keep_fd(&root).build()?.enter() {
         Err(e) => e,
         Ok(Entered::Parent(child)) => {
             let _ = child.kill(sandbox::Signal::KILL);
             let _ = child.wait();
-            fail!("enter accepted a directory descriptor on the host's /");
+            fail!("enter accepted a kept directory descriptor on the host's /");
         }
         Ok(Entered::Inside(_)) => exit_now(1),
     };
     match &err {
         Error::LeakedDirectory { fd, path } => {
-            ensure_eq!(*fd, root.as_raw_fd(), "the descriptor named");
+            ensure_eq!(*fd, raw, "the descriptor named");
             ensure_eq!(path.as_path(), Path::new("/"), "the path named");
         }
         other => fail!("expected LeakedDirectory, got {other:?}"),
     }
     ensure!(
-        err.to_string()
-            .contains(&format!("descriptor {}", root.as_raw_fd())),
+        err.to_string().contains(&format!("descriptor {raw}")),
         "the message names the descriptor: {err}"
     );
     ensure_eq!(
@@ -476,28 +495,6 @@ fn leaked_directory_fd_to_the_host_root_is_refused_unless_kept() -> TestResult {
         before,
         "nothing was changed before refusing"
     );
-
-    // Kept on purpose it goes in, and it really is a way out: it shows the host's /.
-    let host_root = dev_ino("/").map_err(io_ctx("stat /"))?;
-    let raw = root.as_raw_fd();
-    let sandbox = Sandbox::builder(&shared).keep_fd(&root).build()?;
-    run_inside(sandbox, move |_| {
-        ensure!(
-            dev_ino("/").map_err(io_ctx("stat /"))? != host_root,
-            "the sandbox's root is not the host's"
-        );
-        // SAFETY: fstat on a number into a local struct.
-        let mut s: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: as above.
-        let r = unsafe { libc::fstat(raw, &mut s) };
-        ensure_eq!(r, 0, "fstat of the kept descriptor");
-        ensure_eq!(
-            (s.st_dev, s.st_ino),
-            host_root,
-            "the kept descriptor is the host's /"
-        );
-        Ok(String::new())
-    })?;
     Ok(())
 }
 
@@ -528,7 +525,7 @@ fn inheritable_directory_fd_is_closed_not_refused_unless_the_policy_keeps_it() -
         Ok(Entered::Inside(_)) => exit_now(1),
     }
     // Closed (the default), it is no way out.
-    run_inside(Sandbox::builder(&shared).build()?, move |_| {
+    run_inside(Sandbox::builder(&shared), move |_| {
         // SAFETY: fstat on a number into a local struct.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: as above.
@@ -542,25 +539,67 @@ fn inheritable_directory_fd_is_closed_not_refused_unless_the_policy_keeps_it() -
     Ok(())
 }
 
-fn directory_fd_inside_the_shared_dir_is_accepted() -> TestResult {
-    let (_top, shared) = shared_dir()?;
+fn kept_directory_fd_inside_the_shared_dir_is_reopened_on_the_sandbox_mounts() -> TestResult {
+    let (top, shared) = shared_dir()?;
+    std::fs::write(top.path().join("host-secret"), "host").map_err(io_ctx("write"))?;
     std::fs::create_dir_all(shared.join("a/b")).map_err(io_ctx("mkdir a/b"))?;
     std::fs::write(shared.join("a/b/f"), "inside").map_err(io_ctx("write a/b/f"))?;
     let dir = std::fs::File::open(shared.join("a/b")).map_err(io_ctx("open a/b"))?;
     let raw = dir.as_raw_fd();
-    let sandbox = Sandbox::builder(&shared).build()?;
-    run_inside(sandbox, move |_| {
-        let f = rustix::fs::openat(
-            // SAFETY: the descriptor was opened before entering and stays open.
-            unsafe { std::os::fd::BorrowedFd::borrow_raw(raw) },
+    let sandbox = Sandbox::builder(&shared).read_only(true).keep_fd(&dir);
+    let out = run_inside(sandbox, move |_| {
+        // SAFETY: the descriptor was kept: it is open inside, at the same number.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(raw) };
+        let open = |path: &str, flags| {
+            rustix::fs::openat(fd, path, flags, rustix::fs::Mode::from_raw_mode(0o644))
+        };
+        let f = open(
             "f",
             rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
-            rustix::fs::Mode::empty(),
         )
         .map_err(|e| failed(format!("openat a/b f: {e}")))?;
         ensure_eq!(pread_all(f.as_raw_fd())?, "inside");
-        Ok(String::new())
+        // The same mount as the path inside: the sandbox's read-only copy.
+        let mnt = |fd: std::os::fd::BorrowedFd<'_>, path: &str| {
+            rustix::fs::statx(
+                fd,
+                path,
+                rustix::fs::AtFlags::empty(),
+                rustix::fs::StatxFlags::MNT_ID,
+            )
+            .map(|s| s.stx_mnt_id)
+            .map_err(|e| failed(format!("statx {path}: {e}")))
+        };
+        ensure_eq!(
+            mnt(fd, ".")?,
+            mnt(rustix::fs::CWD, "/a/b")?,
+            "mount of the kept fd"
+        );
+        let write = open(
+            "new",
+            rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CREATE | rustix::fs::OFlags::CLOEXEC,
+        );
+        // Climbing: "../../.." from a/b stops at the new root.
+        let up = open(
+            "../../../../host-secret",
+            rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+        );
+        Ok(format!("write={:?}\nup={:?}\n", write.err(), up.err()))
     })?;
+    ensure_eq!(
+        need(&out.report, "write")?,
+        format!("{:?}", Some(rustix::io::Errno::ROFS)),
+        "a write through the kept descriptor"
+    );
+    ensure_eq!(
+        need(&out.report, "up")?,
+        format!("{:?}", Some(rustix::io::Errno::NOENT)),
+        "the host's file next to the shared dir, through ..; from the kept descriptor"
+    );
+    ensure!(
+        !shared.join("a/b/new").exists(),
+        "the write reached the host"
+    );
     Ok(())
 }
 
@@ -611,9 +650,7 @@ fn capability_report(last: u32) -> Result<String, Fail> {
 fn no_capability_is_left_inside_by_default() -> TestResult {
     let (_top, shared) = shared_dir()?;
     let last = cap_last_cap()?;
-    let out = run_inside(Sandbox::builder(&shared).build()?, move |_| {
-        capability_report(last)
-    })?;
+    let out = run_inside(Sandbox::builder(&shared), move |_| capability_report(last))?;
     for set in [
         "effective",
         "permitted",
@@ -640,7 +677,7 @@ fn kept_capabilities_are_exactly_the_keep_list() -> TestResult {
     let (_top, shared) = shared_dir()?;
     let last = cap_last_cap()?;
     let keep = file_server_caps();
-    let sandbox = Sandbox::builder(&shared).keep_capabilities(keep).build()?;
+    let sandbox = prepare(Sandbox::builder(&shared).keep_capabilities(keep))?;
     let out = run_inside(sandbox, move |_| capability_report(last))?;
     let want = format!("{:#x}", keep.bits());
     for set in ["effective", "permitted", "bounding"] {
@@ -664,7 +701,7 @@ fn inside_with(
     let (r, w) = pipe()?;
     let shared = shared.to_path_buf();
     tests::in_child(move || {
-        let sandbox = configure(Sandbox::builder(&shared)).build()?;
+        let sandbox = configure(Sandbox::builder(&shared));
         let out = run_inside(sandbox, move |_| f())?;
         send(w, &out.report);
         Ok(())
@@ -928,11 +965,11 @@ fn hardening_report() -> Result<String, Fail> {
     ))
 }
 
-fn hardening_options_are_off_by_default() -> TestResult {
+fn optional_hardening_is_off_and_a_new_session_is_on_by_default() -> TestResult {
     let (_top, shared) = shared_dir()?;
     let nnp_before = rustix::thread::no_new_privs().map_err(|e| failed(format!("prctl: {e}")))?;
     let before = rustix::process::getrlimit(rustix::process::Resource::Nofile);
-    let out = run_inside(Sandbox::builder(&shared).build()?, |inside| {
+    let out = run_inside(Sandbox::builder(&shared), |inside| {
         ensure_eq!(inside.nofile_limit(), None);
         hardening_report()
     })?;
@@ -941,9 +978,10 @@ fn hardening_options_are_off_by_default() -> TestResult {
         nnp_before.to_string(),
         "no_new_privs"
     );
-    ensure!(
-        need(&out.report, "sid")? != need(&out.report, "pid")?,
-        "the sandboxed process leads no session of its own: {}",
+    ensure_eq!(
+        need(&out.report, "sid")?,
+        "1",
+        "getsid inside (pid 1): {}",
         out.report
     );
     ensure_eq!(
@@ -956,7 +994,7 @@ fn hardening_options_are_off_by_default() -> TestResult {
 
 fn no_new_privs_is_set_inside_when_asked() -> TestResult {
     let (_top, shared) = shared_dir()?;
-    let sandbox = Sandbox::builder(&shared).no_new_privs(true).build()?;
+    let sandbox = prepare(Sandbox::builder(&shared).no_new_privs(true))?;
     let out = run_inside(sandbox, |_| hardening_report())?;
     ensure_eq!(need(&out.report, "nnp")?, "true");
     ensure!(
@@ -966,12 +1004,17 @@ fn no_new_privs_is_set_inside_when_asked() -> TestResult {
     Ok(())
 }
 
-fn new_session_makes_the_sandboxed_process_a_session_leader() -> TestResult {
+fn new_session_false_keeps_the_callers_session() -> TestResult {
     let (_top, shared) = shared_dir()?;
-    let sandbox = Sandbox::builder(&shared).new_session(true).build()?;
+    let sandbox = prepare(Sandbox::builder(&shared).new_session(false))?;
     let out = run_inside(sandbox, |_| hardening_report())?;
-    ensure_eq!(need(&out.report, "sid")?, "1", "getsid inside (pid 1)");
+    // The caller's session leader is outside the pid namespace: getsid says 0.
     ensure_eq!(need(&out.report, "pid")?, "1");
+    ensure!(
+        need(&out.report, "sid")? != "1",
+        "the sandboxed process leads a session of its own: {}",
+        out.report
+    );
     Ok(())
 }
 
@@ -983,7 +1026,7 @@ fn nofile_limit_is_raised_and_reported() -> TestResult {
         .trim()
         .parse()
         .map_err(|e| failed(format!("nr_open: {e}")))?;
-    let sandbox = Sandbox::builder(&shared).raise_nofile_limit(true).build()?;
+    let sandbox = prepare(Sandbox::builder(&shared).raise_nofile_limit(true))?;
     let out = run_inside(sandbox, |inside| {
         let report = hardening_report()?;
         Ok(format!(

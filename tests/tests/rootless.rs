@@ -174,7 +174,7 @@ struct Seen {
 
 /// Enters `sandbox`, looks at the child from here while it waits, then runs `f` inside.
 fn run_and_look(
-    sandbox: Sandbox,
+    sandbox: impl Enterable,
     f: impl FnOnce(&sandbox::Inside) -> Result<String, Fail>,
 ) -> Result<(Outcome, Seen), Fail> {
     let seen = std::cell::RefCell::new(Seen::default());
@@ -223,11 +223,12 @@ fn range_map_lets_the_sandbox_chown_to_another_uid_and_the_host_sees_the_outside
     let (_top, shared) = shared_dir_owned_by(0)?;
     let map = [IdMap::new(0, 0, 1), IdMap::new(1, 200_000, 65536)];
     // chown to another uid needs CAP_CHOWN, which the sandbox drops unless kept.
-    let sandbox = Sandbox::builder(&shared)
-        .uid_map(map)
-        .gid_map(map)
-        .keep_capabilities(sandbox::CapabilitySet::CHOWN)
-        .build()?;
+    let sandbox = prepare(
+        Sandbox::builder(&shared)
+            .uid_map(map)
+            .gid_map(map)
+            .keep_capabilities(sandbox::CapabilitySet::CHOWN),
+    )?;
     ensure!(
         sandbox.namespaces().contains(Namespaces::USER),
         "no user namespace planned"
@@ -259,10 +260,11 @@ fn plain_user_with_subordinate_ids_gets_inside_ids_mapped_to_them() -> TestResul
         let ranges =
             sandbox_namespaces::subordinate_ranges("/etc/subuid", name.as_deref(), NOBODY)?;
         let first = *ranges.first().ok_or_else(|| failed("no range"))?;
-        let sandbox = Sandbox::builder(&shared)
-            .subordinate_ids()
-            .keep_capabilities(sandbox::CapabilitySet::CHOWN)
-            .build()?;
+        let sandbox = prepare(
+            Sandbox::builder(&shared)
+                .subordinate_ids()
+                .keep_capabilities(sandbox::CapabilitySet::CHOWN),
+        )?;
         let (out, seen) = run_and_look(sandbox, chown_inside)?;
         ensure_eq!(need(&out.report, "uid")?, "0", "inside uid");
         for map in [&seen.uid_map, &seen.gid_map] {
@@ -312,10 +314,7 @@ fn plain_user_without_subordinate_ids_gets_an_error_naming_that() -> TestResult 
             IdMap::new(0, NOBODY, 1),
             IdMap::new(1, SUB_START, SUB_COUNT),
         ];
-        let sandbox = Sandbox::builder(&shared)
-            .uid_map(map)
-            .gid_map(map)
-            .build()?;
+        let sandbox = prepare(Sandbox::builder(&shared).uid_map(map).gid_map(map))?;
         match sandbox.enter() {
             Err(e @ Error::IdMaps { .. }) => {
                 let cause = e.cause();
@@ -346,10 +345,7 @@ fn newuidmap_refusing_a_range_not_granted_has_its_message_carried() -> TestResul
         // Granted is SUB_START.. (or whatever the unprivileged run found); ask for ids
         // far from any grant.
         let map = [IdMap::new(0, NOBODY, 1), IdMap::new(1, 4_000_000_000, 10)];
-        let sandbox = Sandbox::builder(&shared)
-            .uid_map(map)
-            .gid_map(map)
-            .build()?;
+        let sandbox = prepare(Sandbox::builder(&shared).uid_map(map).gid_map(map))?;
         match sandbox.enter() {
             Err(e @ Error::IdMaps { .. }) => {
                 let cause = e.cause();
@@ -382,10 +378,7 @@ fn newuidmap_not_installed_is_named() -> TestResult {
             IdMap::new(0, NOBODY, 1),
             IdMap::new(1, SUB_START, SUB_COUNT),
         ];
-        let sandbox = Sandbox::builder(&shared)
-            .uid_map(map)
-            .gid_map(map)
-            .build()?;
+        let sandbox = prepare(Sandbox::builder(&shared).uid_map(map).gid_map(map))?;
         let children_before = children_of(getpid());
         let user_ns_before = ns(None, "user")?;
         match sandbox.enter() {
@@ -500,9 +493,10 @@ fn user_namespaces_disabled_by_max_user_namespaces_are_named() -> TestResult {
         std::fs::write("/proc/sys/user/max_user_namespaces", "0").map_err(io_ctx(
             "write 0 to user.max_user_namespaces in the test's namespace",
         ))?;
-        let sandbox = Sandbox::builder(&shared)
-            .namespaces(Namespaces::USER | Namespaces::PID | Namespaces::NET)
-            .build()?;
+        let sandbox = prepare(
+            Sandbox::builder(&shared)
+                .namespaces(Namespaces::USER | Namespaces::PID | Namespaces::NET),
+        )?;
         match sandbox.enter() {
             Err(e) => {
                 ensure_eq!(e.step(), Some(Step::UnshareParent), "({e})");
@@ -529,9 +523,10 @@ fn seccomp_refusing_unshare_is_named() -> TestResult {
     let (_top, shared) = shared_dir_owned_by(NOBODY)?;
     tests::in_child(|| {
         fail_unshare_with_flags(libc::CLONE_NEWUSER as u32, libc::EPERM as u32)?;
-        let sandbox = Sandbox::builder(&shared)
-            .namespaces(Namespaces::USER | Namespaces::PID | Namespaces::NET)
-            .build()?;
+        let sandbox = prepare(
+            Sandbox::builder(&shared)
+                .namespaces(Namespaces::USER | Namespaces::PID | Namespaces::NET),
+        )?;
         match sandbox.enter() {
             Err(e) => {
                 ensure_eq!(e.step(), Some(Step::UnshareParent), "({e})");
@@ -571,7 +566,7 @@ fn already_root_of_a_user_namespace_maps_nothing_twice() -> TestResult {
     let (_top, shared) = shared_dir_owned_by(0)?;
     let user_ns = ns(None, "user")?;
     let uid_map = read_map("/proc/self/uid_map")?;
-    let sandbox = Sandbox::builder(&shared).build()?;
+    let sandbox = prepare(Sandbox::builder(&shared))?;
     ensure!(
         !sandbox.namespaces().contains(Namespaces::USER),
         "a user namespace is planned for a process that is root already: {}",
@@ -697,9 +692,7 @@ fn joining_a_user_namespace_made_by_unshare_maps_nothing_twice() -> TestResult {
     );
     let target_map = read_map(&format!("/proc/{}/uid_map", holder.pid()))?;
     ensure_eq!(target_map, vec![[0, me, 1]], "the map unshare wrote");
-    let sandbox = Sandbox::builder(&shared)
-        .join_user_namespace(holder.open_ns("user")?)
-        .build()?;
+    let sandbox = prepare(Sandbox::builder(&shared).join_user_namespace(holder.open_ns("user")?))?;
     ensure!(
         !sandbox.namespaces().contains(Namespaces::USER),
         "a new user namespace is planned besides the joined one: {}",
@@ -752,7 +745,7 @@ fn joining_a_net_namespace_puts_the_sandbox_in_it() -> TestResult {
         // without root, join the one that owns the net namespace.
         builder = builder.join_user_namespace(holder.open_ns("user")?);
     }
-    let sandbox = builder.build()?;
+    let sandbox = prepare(builder)?;
     ensure!(
         !sandbox.namespaces().contains(Namespaces::NET),
         "a new net namespace is planned besides the joined one"
@@ -784,7 +777,7 @@ fn joining_a_mount_namespace_starts_from_it_and_leaves_it_unchanged() -> TestRes
         // setns(CLONE_NEWNS) needs CAP_SYS_ADMIN in the caller's user namespace too.
         builder = builder.join_user_namespace(holder.open_ns("user")?);
     }
-    let sandbox = builder.build()?;
+    let sandbox = prepare(builder)?;
     tests::in_child(|| {
         let (out, _) = run_and_look(sandbox, |_| {
             Ok(format!(
@@ -827,7 +820,7 @@ fn setgroups_allowed_through_the_helper_works_inside_and_denied_fails() -> TestR
         // setgroups(2) needs CAP_SETGID, which the sandbox drops unless kept.
         let builder = builder.keep_capabilities(sandbox::CapabilitySet::SETGID);
         tests::in_child(|| {
-            let (out, _) = run_and_look(builder.build()?, |_| {
+            let (out, _) = run_and_look(builder, |_| {
                 Ok(format!("setgroups={}\n", setgroups_works()))
             })?;
             ensure_eq!(need(&out.report, "setgroups")?, want.to_string());
@@ -866,10 +859,7 @@ fn helper_write_refused_by_the_kernel_names_the_file() -> TestResult {
     }
     let (_top, shared) = shared_dir_owned_by(0)?;
     let map = [IdMap::new(0, 0, 1), IdMap::new(1, 200_000, 10)];
-    let sandbox = Sandbox::builder(&shared)
-        .uid_map(map)
-        .gid_map(map)
-        .build()?;
+    let sandbox = prepare(Sandbox::builder(&shared).uid_map(map).gid_map(map))?;
     let children_before = children_of(getpid());
     match sandbox.enter() {
         Err(e @ Error::IdMaps { .. }) => {
@@ -926,10 +916,7 @@ fn helper_setup_fails(nr: libc::c_long, errno: i32) -> TestResult {
     tests::in_child(|| {
         let me = rustix::process::geteuid().as_raw();
         let map = [IdMap::new(0, me, 1), IdMap::new(1, 4_000_000_000, 10)];
-        let sandbox = Sandbox::builder(&shared)
-            .uid_map(map)
-            .gid_map(map)
-            .build()?;
+        let sandbox = prepare(Sandbox::builder(&shared).uid_map(map).gid_map(map))?;
         let user_ns = ns(None, "user")?;
         fail_syscall(nr, errno as u32)?;
         match sandbox.enter() {
@@ -1001,10 +988,7 @@ fn helper_dying_without_a_report_is_an_error_and_nothing_is_entered() -> TestRes
     let (_top, shared) = shared_dir_owned_by(0)?;
     tests::in_child(|| {
         let map = [IdMap::new(0, 0, 1), IdMap::new(1, 200_000, 10)];
-        let sandbox = Sandbox::builder(&shared)
-            .uid_map(map)
-            .gid_map(map)
-            .build()?;
+        let sandbox = prepare(Sandbox::builder(&shared).uid_map(map).gid_map(map))?;
         refuse_open_for_writing(libc::SECCOMP_RET_KILL_PROCESS)?;
         match sandbox.enter() {
             Err(e) => {
@@ -1031,10 +1015,7 @@ fn setgroups_deny_failing_before_the_helper_writes_is_reported() -> TestResult {
             IdMap::new(0, NOBODY, 1),
             IdMap::new(1, SUB_START, SUB_COUNT),
         ];
-        let sandbox = Sandbox::builder(&shared)
-            .uid_map(map)
-            .gid_map(map)
-            .build()?;
+        let sandbox = prepare(Sandbox::builder(&shared).uid_map(map).gid_map(map))?;
         refuse_open_for_writing(libc::SECCOMP_RET_ERRNO | libc::EACCES as u32)?;
         match sandbox.enter() {
             Err(e) => {
@@ -1063,9 +1044,7 @@ fn joining_a_namespace_of_the_wrong_type_fails_at_join() -> TestResult {
     let (_top, shared) = shared_dir_owned_by(NOBODY)?;
     let holder = Holder::start(&["--user", "--map-root-user"])?;
     // A user namespace handed over as a net namespace: the kernel checks the type.
-    let sandbox = Sandbox::builder(&shared)
-        .join_net_namespace(holder.open_ns("user")?)
-        .build()?;
+    let sandbox = prepare(Sandbox::builder(&shared).join_net_namespace(holder.open_ns("user")?))?;
     tests::in_child(|| match sandbox.enter() {
         Err(e) => {
             ensure_eq!(e.step(), Some(Step::JoinNamespace), "({e})");
@@ -1089,7 +1068,7 @@ fn shared_dir_missing_in_the_joined_mount_namespace_is_named() -> TestResult {
     if !tests::is_root() {
         builder = builder.join_user_namespace(holder.open_ns("user")?);
     }
-    let sandbox = builder.build()?;
+    let sandbox = prepare(builder)?;
     tests::in_child(|| match sandbox.enter() {
         Err(Error::SharedDir { path, problem, .. }) => {
             ensure_eq!(problem, sandbox::PathProblem::NotFound);

@@ -377,12 +377,15 @@ fn from_fd_accepts_the_fd_dir_of_a_thread_of_this_process() -> TestResult {
 
 fn from_fd_refuses_a_handle_inherited_across_fork() -> TestResult {
     let handle = ProcSelfFd::open_unconfined()?;
-    let fd: OwnedFd = handle.into();
-    let raw = fd.as_raw_fd();
-    // The parent keeps its copy open until the child is done (in_child drops the closure
-    // only after waiting), so the inherited number also names the handle in the parent's
-    // table: the handle's own entry leads back to it, and only the pipe check can tell.
+    let parent_copy: OwnedFd = handle.into();
+    let raw = parent_copy.as_raw_fd();
+    // The parent keeps its copy open until the child is done, so the inherited number also
+    // names the handle in the parent's table: the handle's own entry leads back to it, and
+    // only the pipe check can tell.
     in_child(move || {
+        // SAFETY: the child's table holds its own copy of the inherited number; nothing
+        // else in the child owns it.
+        let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) };
         ensure_eq!(
             rustix::fs::statat(&fd, DecInt::new(raw).as_c_str(), AtFlags::empty())
                 .map(|s| (s.st_dev, s.st_ino))
@@ -397,6 +400,7 @@ fn from_fd_refuses_a_handle_inherited_across_fork() -> TestResult {
             }
         }
     })?;
+    drop(parent_copy);
     // In the parent the same descriptor is fine.
     let fd = open_path("/proc/self/fd", OFlags::PATH | OFlags::DIRECTORY)?;
     ProcSelfFd::from_fd(fd)?;

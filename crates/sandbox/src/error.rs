@@ -63,10 +63,19 @@ pub enum Step {
     Init,
     /// `setns(2)` into a user, mount or network namespace given to the builder.
     JoinNamespace,
+    /// Joining a fresh, anonymous session keyring (`keyctl(KEYCTL_JOIN_SESSION_KEYRING)`).
+    Keyring,
+    /// Setting `user.max_user_namespaces` to 0 in the sandbox's user namespace.
+    NestedUserNamespaces,
+    /// Taking the uid and gid the sandboxed process runs as inside its user namespace
+    /// (`setresgid(2)`, `setresuid(2)`).
+    SwitchIds,
+    /// Replacing a kept directory descriptor by one on the sandbox's own mounts.
+    KeptDirectory,
 }
 
 impl Step {
-    const ALL: [Step; 23] = [
+    const ALL: [Step; 27] = [
         Step::CheckThreads,
         Step::UnshareParent,
         Step::WriteIdMaps,
@@ -90,6 +99,10 @@ impl Step {
         Step::Capabilities,
         Step::Init,
         Step::JoinNamespace,
+        Step::Keyring,
+        Step::NestedUserNamespaces,
+        Step::SwitchIds,
+        Step::KeptDirectory,
     ];
 
     /// A short, stable name for logs (`mount-proc`).
@@ -118,6 +131,10 @@ impl Step {
             Step::Capabilities => "capabilities",
             Step::Init => "init",
             Step::JoinNamespace => "join-namespace",
+            Step::Keyring => "keyring",
+            Step::NestedUserNamespaces => "nested-user-namespaces",
+            Step::SwitchIds => "switch-ids",
+            Step::KeptDirectory => "kept-directory",
         }
     }
 
@@ -267,11 +284,14 @@ pub enum Error {
         /// How it ended.
         status: ExitStatus,
     },
-    /// A directory descriptor the process holds would survive into the sandbox and points
-    /// outside the shared directory: through it (`openat(fd, "..")`) the sandboxed process
-    /// could reach the host's file system. Close it, open it inside the shared directory,
-    /// or keep it on purpose with [`Builder::keep_fd`](crate::Builder::keep_fd).
-    #[error("descriptor {fd} is a directory outside the shared directory ({}): it would lead out of the sandbox; close it or keep it on purpose", path.display())]
+    /// A directory descriptor that would survive into the sandbox (kept with
+    /// [`Builder::keep_fd`](crate::Builder::keep_fd), standard input, output or error, or
+    /// any descriptor under [`InheritedFds::CloseOnExec`](crate::InheritedFds::CloseOnExec))
+    /// points outside the shared directory: through it (`openat(fd, "..")`, runc's
+    /// CVE-2024-21626) the sandboxed process would reach the host's file system. Refused
+    /// before anything changes. Do not keep it, or open the directory inside the shared
+    /// directory instead.
+    #[error("descriptor {fd} is a directory outside the shared directory ({}): it would lead out of the sandbox; do not keep it", path.display())]
     LeakedDirectory {
         /// The descriptor number.
         fd: i32,

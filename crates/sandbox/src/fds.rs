@@ -1,19 +1,29 @@
 //! The descriptor table at the door: what the process holds when it enters.
 //!
 //! A process that enters a sandbox keeps every descriptor it had: `pivot_root` changes
-//! what paths mean, not what open descriptors point to. A directory descriptor on the
-//! host's file system is a way out (`openat(fd, "..")`, runc's CVE-2024-21626), and a
-//! descriptor without close-on-exec reaches every program the daemon later executes.
+//! what paths mean, not what open descriptors point to, and the sandboxed process never
+//! execs, so close-on-exec protects nothing. A directory descriptor sits on the host's
+//! mount even when it names a directory below the shared one: `openat(fd, "..")` climbs
+//! past the sandbox's root (the kernel stops `..` only at the root's own mount and
+//! dentry), and writes through it ignore the sandbox's read-only mounts. Sockets may hold
+//! queued descriptors (`SCM_RIGHTS`), an io_uring its registered files, a read-only file
+//! can be reopened writable through `/proc/self/fd`.
 //!
-//! Two steps:
-//! - [`check_directories`], in the original process before anything is changed: every
-//!   directory descriptor that will survive into the sandbox (one that is kept, or
-//!   close-on-exec, which entering does not close) must lie inside the shared directory,
-//!   unless the caller kept it on purpose; otherwise [`Error::LeakedDirectory`] names it.
-//! - [`seal`], in the sandboxed child: every descriptor above 2 without close-on-exec and
-//!   not kept is closed or marked close-on-exec, as the builder says.
+//! Three steps:
+//! - [`check`], in the original process before anything is changed: every directory
+//!   descriptor that will survive into the sandbox (standard input, output and error, the
+//!   kept ones, or all under [`InheritedFds::CloseOnExec`]) must lie inside the shared
+//!   directory, else [`Error::LeakedDirectory`] names it. Those inside are noted, with
+//!   their path below the shared directory, as [`KeptDir`]s.
+//! - [`seal`], in the sandboxed child: every descriptor above 2 that is not kept and not
+//!   one of the sandbox's own is closed (or, under [`InheritedFds::CloseOnExec`], marked
+//!   close-on-exec).
+//! - [`KeptDir::replace`], in the child after the pivot: each noted directory is opened
+//!   again on the sandbox's own mounts and put in place at the same number.
 
+use std::ffi::OsStr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use rustix::fs::{Mode as FileMode, OFlags, CWD};
@@ -22,22 +32,44 @@ use rustix::io::{Errno, FdFlags};
 use crate::error::{Error, Step};
 use crate::sys;
 
-/// What [`Sandbox::enter`](crate::Sandbox::enter) does with inherited descriptors that
-/// lack close-on-exec (`FD_CLOEXEC`) and are not kept with
-/// [`Builder::keep_fd`](crate::Builder::keep_fd).
+/// What [`Sandbox::enter`](crate::Sandbox::enter) does with the descriptors above 2 that
+/// are not kept with [`Builder::keep_fd`](crate::Builder::keep_fd).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum InheritedFds {
-    /// Close them in the sandboxed process (the default). The daemon cannot use them
-    /// inside, and nor can anything it executes. Standard input, output and error (0, 1,
-    /// 2) stay. One `close(2)` each (`close_range` would take the close-on-exec ones along),
-    /// then checked: one still open fails the setup at [`Step::Fds`](crate::Step::Fds).
+    /// Close them in the sandboxed process, close-on-exec or not (the default): the
+    /// sandboxed process holds its standard input, output and error, the kept
+    /// descriptors, and the sandbox's `/proc/self/fd` handle, nothing else.
+    /// `close_range(2)` (Linux 5.9) over the gaps between the kept ones, else one
+    /// `close(2)` each; then checked: one still open fails the setup at
+    /// [`Step::Fds`](crate::Step::Fds).
+    ///
+    /// Rust values that own a closed descriptor (a `File`, a socket) must not be used or
+    /// dropped inside: the number may belong to another file by then. Keep them, or
+    /// `std::mem::forget` them in the sandboxed process.
     #[default]
     Close,
-    /// Leave them open in the sandboxed process but mark them close-on-exec
-    /// (`close_range(CLOSE_RANGE_CLOEXEC)`, Linux 5.11, else `fcntl(F_SETFD)` one by one):
-    /// the daemon itself keeps using them; programs it executes do not get them.
+    /// The opt-out: leave every descriptor open in the sandboxed process, marked
+    /// close-on-exec (`close_range(CLOSE_RANGE_CLOEXEC)`, Linux 5.11, else `fcntl(F_SETFD)`
+    /// one by one), so that programs the daemon executes do not get them. Gives back
+    /// whatever those descriptors reach: host files, sockets and the descriptors queued
+    /// on them, io_uring rings with their registered files. Directories are still checked
+    /// and replaced like kept ones.
     CloseOnExec,
+}
+
+/// A directory descriptor that survives into the sandbox and lies inside the shared
+/// directory: to be opened again, at the same number, on the sandbox's own mounts.
+#[derive(Debug, Clone)]
+pub(crate) struct KeptDir {
+    fd: RawFd,
+    /// Its path below the shared directory (empty for the shared directory itself).
+    below: PathBuf,
+    /// Device and inode, checked after the reopen.
+    id: (u64, u64),
+    /// `O_PATH` or not (directories open for reading otherwise).
+    path_only: bool,
+    cloexec: bool,
 }
 
 /// The descriptors this process holds, in increasing order: `/proc/self/fd` where proc is
@@ -68,48 +100,92 @@ fn fd_flags(fd: RawFd) -> Option<FdFlags> {
     sys::fd_flags(fd).ok()
 }
 
-/// Whether a descriptor survives entering: kept, or close-on-exec (entering closes only
-/// descriptors without it), or any descriptor under [`InheritedFds::CloseOnExec`].
-fn survives(fd: RawFd, flags: FdFlags, keep: &[RawFd], policy: InheritedFds) -> bool {
-    fd <= 2
-        || keep.contains(&fd)
-        || flags.contains(FdFlags::CLOEXEC)
-        || policy == InheritedFds::CloseOnExec
+/// Whether a descriptor survives entering: standard input, output and error, the kept
+/// ones, or any under [`InheritedFds::CloseOnExec`].
+fn survives(fd: RawFd, keep: &[RawFd], policy: InheritedFds) -> bool {
+    fd <= 2 || keep.contains(&fd) || policy == InheritedFds::CloseOnExec
 }
 
-/// Refuses a directory descriptor that would survive into the sandbox and lies outside the
-/// shared directory `dir`, unless it is in `keep`.
+/// The path `/proc/self/fd` gives for `fd`.
+fn fd_link(fd: RawFd) -> Option<Vec<u8>> {
+    rustix::fs::readlinkat(CWD, format!("/proc/self/fd/{fd}"), Vec::new())
+        .ok()
+        .map(|p| p.into_bytes())
+}
+
+/// Looks at every directory descriptor that would survive into the sandbox, except the
+/// sandbox's own (`own`): one outside the shared directory `dir` is refused
+/// ([`Error::LeakedDirectory`]); those inside are returned, to be replaced in the child.
 ///
 /// Inside or outside is decided by walking `..` from the descriptor, as the kernel resolves
 /// it (across mount points) up to the root: it is inside when the walk meets `dir` (same
-/// device and inode).
-pub(crate) fn check_directories(
+/// device and inode). The path below `dir` comes from `/proc/self/fd` and is checked again
+/// when the child opens it.
+pub(crate) fn check(
     dir: &OwnedFd,
     keep: &[RawFd],
+    own: &[RawFd],
     policy: InheritedFds,
-) -> Result<(), Error> {
-    let shared = rustix::fs::fstat(dir).map_err(|e| Error::setup(Step::Fds, &e))?;
-    let shared = (shared.st_dev, shared.st_ino);
+) -> Result<Vec<KeptDir>, Error> {
+    let stat = rustix::fs::fstat(dir).map_err(|e| Error::setup(Step::Fds, &e))?;
+    let shared = (stat.st_dev, stat.st_ino);
+    let shared_path = fd_link(rustix::fd::AsRawFd::as_raw_fd(dir));
+    let mut kept = Vec::new();
     for fd in open_fds() {
-        let Some(flags) = fd_flags(fd) else { continue };
-        if keep.contains(&fd) || !survives(fd, flags, keep, policy) {
+        if own.contains(&fd) || !survives(fd, keep, policy) {
             continue;
         }
         // A descriptor of our own on the same directory (O_PATH), or ENOTDIR when it is no
         // directory. A directory we may not even look at (EACCES) counts as outside.
-        let inside = match sys::reopen_directory(fd) {
-            Ok(held) => is_below(held.as_fd(), shared).unwrap_or(false),
+        let held = match sys::reopen_directory(fd) {
+            Ok(held) => held,
             Err(Errno::NOTDIR) => continue,
-            Err(_) => false,
+            Err(_) => return Err(leaked(fd)),
         };
-        if !inside {
-            let path = rustix::fs::readlinkat(CWD, format!("/proc/self/fd/{fd}"), Vec::new())
-                .map(|p| PathBuf::from(p.to_string_lossy().into_owned()))
-                .unwrap_or_else(|_| PathBuf::from("?"));
-            return Err(Error::LeakedDirectory { fd, path });
+        if !is_below(held.as_fd(), shared).unwrap_or(false) {
+            return Err(leaked(fd));
         }
+        let stat = rustix::fs::fstat(&held).map_err(|e| Error::setup(Step::Fds, &e))?;
+        // The path below the shared directory, from the two links. A directory reached
+        // through another path (a second bind mount of the same tree) has no such prefix:
+        // it cannot be found again inside, so it is refused too.
+        let below = match (&shared_path, fd_link(fd)) {
+            (Some(top), Some(link)) => below_path(top, &link),
+            _ => None,
+        };
+        let Some(below) = below else {
+            return Err(leaked(fd));
+        };
+        let status = sys::fd_status_flags(fd).map_err(|e| Error::setup(Step::Fds, &e))?;
+        kept.push(KeptDir {
+            fd,
+            below,
+            id: (stat.st_dev, stat.st_ino),
+            path_only: status.contains(OFlags::PATH),
+            cloexec: fd_flags(fd).is_some_and(|f| f.contains(FdFlags::CLOEXEC)),
+        });
     }
-    Ok(())
+    Ok(kept)
+}
+
+/// `link` relative to `top`, when `link` is `top` or below it.
+fn below_path(top: &[u8], link: &[u8]) -> Option<PathBuf> {
+    let rest = link.strip_prefix(top)?;
+    let rest = match rest {
+        [] => rest,
+        [b'/', tail @ ..] => tail,
+        // "/srv/shared2" is not below "/srv/shared"; "/" + "etc" is below "/".
+        _ if top == b"/" => rest,
+        _ => return None,
+    };
+    Some(PathBuf::from(OsStr::from_bytes(rest)))
+}
+
+fn leaked(fd: RawFd) -> Error {
+    let path = fd_link(fd)
+        .map(|p| PathBuf::from(OsStr::from_bytes(&p)))
+        .unwrap_or_else(|| PathBuf::from("?"));
+    Error::LeakedDirectory { fd, path }
 }
 
 /// Whether the directory `fd` is `shared` (device, inode) or below it.
@@ -140,47 +216,72 @@ fn is_below(fd: BorrowedFd<'_>, shared: (u64, u64)) -> Result<bool, Errno> {
     Ok(false)
 }
 
-/// Closes (or marks close-on-exec) every descriptor above 2 that lacks close-on-exec and is
-/// not in `keep`. Runs in the sandboxed child, whose descriptor table is the original
-/// process's plus the sandbox's own close-on-exec descriptors.
-pub(crate) fn seal(keep: &[RawFd], policy: InheritedFds) -> Result<(), Error> {
+impl KeptDir {
+    /// In the sandboxed process, after the pivot: opens the same directory again through
+    /// the new root (`/` is the shared directory now), checks it is the same one (device
+    /// and inode), and puts it in place of the old descriptor, keeping its number, its
+    /// `O_PATH` and its close-on-exec flag. `..` from it then stops at the new root, and
+    /// the sandbox's read-only and `nodev` mounts apply to it.
+    pub(crate) fn replace(&self) -> Result<(), Error> {
+        let fail = |errno: Errno| Error::Setup {
+            step: Step::KeptDirectory,
+            path: Some(PathBuf::from("/").join(&self.below)),
+            message: format!(
+                "reopen descriptor {} as /{} inside: {errno}",
+                self.fd,
+                self.below.display()
+            ),
+            errno: Some(errno),
+            in_child: false,
+        };
+        let mode = match self.path_only {
+            true => OFlags::PATH,
+            false => OFlags::RDONLY,
+        };
+        let path = PathBuf::from("/").join(&self.below);
+        let new = rustix::fs::openat(
+            CWD,
+            &path,
+            mode | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            FileMode::empty(),
+        )
+        .map_err(fail)?;
+        let stat = rustix::fs::fstat(&new).map_err(fail)?;
+        if (stat.st_dev, stat.st_ino) != self.id {
+            // Renamed, or replaced, since the check.
+            return Err(fail(Errno::STALE));
+        }
+        sys::dup_onto(new.as_fd(), self.fd, self.cloexec).map_err(fail)
+    }
+}
+
+/// Closes (or, under [`InheritedFds::CloseOnExec`], marks close-on-exec) every descriptor
+/// above 2 that is not in `keep` nor in `own` (the sandbox's own descriptors at this point,
+/// which go later by themselves). Runs in the sandboxed child.
+pub(crate) fn seal(keep: &[RawFd], own: &[RawFd], policy: InheritedFds) -> Result<(), Error> {
     let step = |e: Errno| Error::setup(Step::Fds, &e);
+    let spared: Vec<RawFd> = keep.iter().chain(own).copied().collect();
+    let ranges = gaps(&spared);
     match policy {
         InheritedFds::Close => {
-            for fd in open_fds() {
-                let Some(flags) = fd_flags(fd) else { continue };
-                if fd > 2 && !keep.contains(&fd) && !flags.contains(FdFlags::CLOEXEC) {
-                    // Not one of ours (ours are all close-on-exec) and not kept.
-                    sys::close_fd(fd);
+            let by_range = ranges
+                .iter()
+                .try_for_each(|&(lo, hi)| sys::close_range(lo, hi));
+            if by_range.is_err() {
+                // Before 5.9, or close_range refused by a seccomp filter: one by one.
+                for fd in open_fds() {
+                    if fd > 2 && !spared.contains(&fd) {
+                        sys::close_fd(fd);
+                    }
                 }
             }
             // Checked, not assumed: a descriptor that survived is an error.
-            for fd in open_fds() {
-                let Some(flags) = fd_flags(fd) else { continue };
-                if fd > 2 && !keep.contains(&fd) && !flags.contains(FdFlags::CLOEXEC) {
-                    return Err(step(Errno::BADF));
-                }
+            if open_fds().iter().any(|&fd| fd > 2 && !spared.contains(&fd)) {
+                return Err(step(Errno::BADF));
             }
             Ok(())
         }
         InheritedFds::CloseOnExec => {
-            // close_range over the gaps between the kept descriptors (and 0..=2).
-            let mut kept: Vec<u32> = keep
-                .iter()
-                .filter_map(|&fd| u32::try_from(fd).ok())
-                .collect();
-            kept.extend([0, 1, 2]);
-            kept.sort_unstable();
-            kept.dedup();
-            let mut first = 0u32;
-            let mut ranges = Vec::new();
-            for &k in &kept {
-                if k > first {
-                    ranges.push((first, k - 1));
-                }
-                first = k.saturating_add(1);
-            }
-            ranges.push((first, u32::MAX));
             let by_range = ranges
                 .iter()
                 .try_for_each(|&(lo, hi)| sys::close_range_cloexec(lo, hi));
@@ -188,12 +289,57 @@ pub(crate) fn seal(keep: &[RawFd], policy: InheritedFds) -> Result<(), Error> {
                 // Before 5.11 (EINVAL) or without close_range at all (ENOSYS): one by one.
                 for fd in open_fds() {
                     let Some(flags) = fd_flags(fd) else { continue };
-                    if fd > 2 && !keep.contains(&fd) && !flags.contains(FdFlags::CLOEXEC) {
+                    if fd > 2 && !spared.contains(&fd) && !flags.contains(FdFlags::CLOEXEC) {
                         sys::set_fd_flags(fd, flags | FdFlags::CLOEXEC).map_err(step)?;
                     }
                 }
             }
             Ok(())
         }
+    }
+}
+
+/// The ranges of descriptor numbers from 3 up that are not in `spared`, for
+/// `close_range(2)`.
+fn gaps(spared: &[RawFd]) -> Vec<(u32, u32)> {
+    let mut spared: Vec<u32> = spared
+        .iter()
+        .filter_map(|&fd| u32::try_from(fd).ok())
+        .filter(|&fd| fd > 2)
+        .collect();
+    spared.sort_unstable();
+    spared.dedup();
+    let mut first = 3u32;
+    let mut ranges = Vec::new();
+    for &k in &spared {
+        if k > first {
+            ranges.push((first, k - 1));
+        }
+        first = k.saturating_add(1);
+    }
+    ranges.push((first, u32::MAX));
+    ranges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_leave_out_the_spared_and_standard_descriptors() {
+        assert_eq!(gaps(&[]), vec![(3, u32::MAX)]);
+        assert_eq!(gaps(&[5, 3, 9, 0]), vec![(4, 4), (6, 8), (10, u32::MAX)]);
+        assert_eq!(gaps(&[4, 4, 5]), vec![(3, 3), (6, u32::MAX)]);
+    }
+
+    #[test]
+    fn below_path_needs_a_whole_component() {
+        let b = |t: &str, l: &str| below_path(t.as_bytes(), l.as_bytes());
+        assert_eq!(b("/srv/shared", "/srv/shared"), Some(PathBuf::new()));
+        assert_eq!(b("/srv/shared", "/srv/shared/a/b"), Some("a/b".into()));
+        assert_eq!(b("/srv/shared", "/srv/shared2"), None);
+        assert_eq!(b("/srv/shared", "/srv"), None);
+        assert_eq!(b("/", "/etc"), Some("etc".into()));
+        assert_eq!(b("/", "/"), Some(PathBuf::new()));
     }
 }

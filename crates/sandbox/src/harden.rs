@@ -1,6 +1,8 @@
 //! What the sandboxed process gives up on its way in: capabilities, device nodes, its
-//! controlling terminal, gaining privileges through exec; and the checks that the cwd
-//! really is inside and the descriptor limit is what a file server needs.
+//! controlling terminal and process group, the caller's session keyring, new user
+//! namespaces, the caller's credentials where the maps leave them out, gaining privileges
+//! through exec; and the checks that the cwd really is inside and the descriptor limit is
+//! what a file server needs.
 
 use std::os::fd::RawFd;
 use std::path::Path;
@@ -19,6 +21,8 @@ pub(crate) struct Options {
     pub(crate) nodev: bool,
     pub(crate) no_new_privs: bool,
     pub(crate) new_session: bool,
+    pub(crate) new_keyring: bool,
+    pub(crate) nested_userns: bool,
     pub(crate) raise_nofile: bool,
     pub(crate) init: bool,
     pub(crate) keep_fds: Vec<RawFd>,
@@ -31,7 +35,9 @@ impl Default for Options {
             keep_caps: CapabilitySet::empty(),
             nodev: true,
             no_new_privs: false,
-            new_session: false,
+            new_session: true,
+            new_keyring: true,
+            nested_userns: false,
             raise_nofile: false,
             init: false,
             keep_fds: Vec::new(),
@@ -97,16 +103,51 @@ pub(crate) fn check_cwd() -> Result<(), Errno> {
 }
 
 /// The hardening options that act on the process, in the sandboxed process after the
-/// pivot: a new session, no_new_privs, and last the capabilities (the other steps may need
-/// some of them).
+/// pivot: a new session, a fresh keyring, no_new_privs, and last the capabilities (the
+/// other steps may need some of them).
 pub(crate) fn after_pivot(options: &Options) -> Result<(), Error> {
     if options.new_session {
         rustix::process::setsid().map_err(|e| Error::setup(Step::Hardening, &e))?;
+    }
+    if options.new_keyring {
+        match crate::sys::join_new_session_keyring() {
+            // No keyrings in this kernel, or keyctl refused by a seccomp filter that the
+            // sandboxed process inherits too: no keyring is reachable from inside.
+            Ok(()) | Err(Errno::NOSYS) | Err(Errno::PERM) => {}
+            Err(e) => return Err(Error::setup(Step::Keyring, &e)),
+        }
     }
     if options.no_new_privs {
         rustix::thread::set_no_new_privs(true).map_err(|e| Error::setup(Step::Hardening, &e))?;
     }
     drop_capabilities(options.keep_caps).map_err(|e| Error::setup(Step::Capabilities, &e))?;
+    Ok(())
+}
+
+/// Sets `user.max_user_namespaces` to 0 in the calling process's user namespace, through
+/// `proc` (a proc mounted in it): no user namespace can be created in it or below it any
+/// more (`ENOSPC`). Needs `CAP_SYS_RESOURCE` in that user namespace; changing it back needs
+/// the same.
+pub(crate) fn forbid_user_namespaces(proc: &Path) -> Result<(), Errno> {
+    let path = proc.join("sys/user/max_user_namespaces");
+    std::fs::write(&path, b"0\n").map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))
+}
+
+/// Takes `uid` and `gid` as real, effective and saved ids (the ids of the calling
+/// process's user namespace), gid first while the uid still allows it. With `clear_groups`
+/// (setgroups allowed in the namespace) the supplementary groups are dropped too.
+/// Capabilities in the user namespace are kept (`PR_SET_KEEPCAPS` semantics apply only
+/// when leaving uid 0, which is then restored by the caller's capability drop anyway).
+pub(crate) fn switch_ids(uid: u32, gid: u32, clear_groups: bool) -> Result<(), Errno> {
+    use rustix::process::{Gid, Uid};
+    if clear_groups {
+        rustix::thread::set_thread_groups(&[])?;
+    }
+    // rustix's set_thread_res_*id act on the calling thread, the only one here.
+    let gid = Gid::from_raw(gid);
+    rustix::thread::set_thread_res_gid(gid, gid, gid)?;
+    let uid = Uid::from_raw(uid);
+    rustix::thread::set_thread_res_uid(uid, uid, uid)?;
     Ok(())
 }
 

@@ -148,7 +148,7 @@
 use std::cell::RefCell;
 use std::ffi::OsStr;
 use std::io::Write as _;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -220,6 +220,7 @@ pub struct Builder {
     propagation: Propagation,
     die_signal: Signal,
     mount_api: MountApi,
+    inside_ids: Option<(u32, u32)>,
     hardening: harden::Options,
 }
 
@@ -231,9 +232,16 @@ impl Builder {
     }
 
     /// The namespaces to create besides the mount namespace, which [`Mode::Namespace`]
-    /// always creates. Default: `PID | NET`. `USER` is added when the process does not run
-    /// as root or an id map is given; `PID` should stay: without it the fresh proc cannot
-    /// be mounted in a user namespace, and the sandboxed process is not pid 1.
+    /// always creates. Default: [`DEFAULT_NAMESPACES`], `PID | NET | IPC | UTS | CGROUP`.
+    /// `USER` is added when the process does not run as root or an id map is given; `PID`
+    /// should stay: without it the fresh proc cannot be mounted in a user namespace, and
+    /// the sandboxed process is not pid 1.
+    ///
+    /// Leaving one out gives back what it isolates: without `IPC` the host's System V
+    /// shared memory, semaphores and message queues and its POSIX message queues (root's
+    /// `0600` objects to a root daemon); without `NET` the host's network and its abstract
+    /// UNIX sockets; without `UTS` the host name (`sethostname` with `CAP_SYS_ADMIN`);
+    /// without `CGROUP` the host's cgroup paths in `/proc/self/cgroup`.
     pub fn namespaces(mut self, namespaces: Namespaces) -> Self {
         self.namespaces = Some(namespaces);
         self
@@ -327,10 +335,15 @@ impl Builder {
         self
     }
 
-    /// The propagation of the sandbox's mounts: [`Propagation::Slave`] (default: mounts the
-    /// host makes below the shared directory later appear inside) or
-    /// [`Propagation::Private`] (they do not). Either way nothing mounted inside reaches
-    /// the host; [`Builder::build`] refuses shared and unbindable.
+    /// The propagation of the sandbox's mounts: [`Propagation::Private`] (default: the
+    /// sandbox's mount table is fixed at entering) or [`Propagation::Slave`] (mounts the
+    /// host makes below the shared directory later appear inside). Either way nothing
+    /// mounted inside reaches the host; [`Builder::build`] refuses shared and unbindable.
+    ///
+    /// Slave gives back the host's control over the sandbox's mounts: a mount that arrives
+    /// later keeps its own flags, so it is neither read-only ([`Builder::read_only`]) nor
+    /// `nodev` ([`Builder::nodev`]) inside, and whatever the host mounts there (a device
+    /// node's file system, another tree) the sandboxed process can use.
     pub fn propagation(mut self, propagation: Propagation) -> Self {
         self.propagation = propagation;
         self
@@ -354,26 +367,41 @@ impl Builder {
         self
     }
 
-    /// The signal the sandboxed process gets when the original process dies; SIGTERM by
-    /// default.
+    /// The signal the sandboxed process gets when the original process dies: `SIGKILL` by
+    /// default, which nothing inside can catch or ignore.
+    ///
+    /// Another signal (`SIGTERM` for a graceful shutdown) is a promise by the daemon: it
+    /// must handle that signal and exit. A daemon that ignores or handles it and goes on
+    /// outlives its parent, unsupervised. Under [`Builder::init`] the signal reaches the
+    /// init, which passes it on to the daemon.
     #[doc(alias = "PR_SET_PDEATHSIG")]
     pub fn die_with_parent(mut self, signal: Signal) -> Self {
         self.die_signal = signal;
         self
     }
 
-    /// Keeps `fd` open in the sandbox even though it lacks close-on-exec, and lets it be a
-    /// directory outside the shared directory (on purpose: it is a way out). The number is
-    /// recorded; the descriptor must still be open with that number when entering.
-    /// See [`InheritedFds`].
+    /// Keeps `fd` open in the sandboxed process; every other descriptor above 2 is closed
+    /// there ([`InheritedFds::Close`]), close-on-exec or not. The number is recorded; the
+    /// descriptor must still be open with that number when entering.
+    ///
+    /// A kept directory must lie inside the shared directory: it is replaced, at the same
+    /// number, by the same directory opened on the sandbox's own mounts, so that `..` from
+    /// it stops at the new root and the read-only and `nodev` mounts apply to it. A kept
+    /// directory outside is refused with [`Error::LeakedDirectory`] before anything
+    /// changes.
+    ///
+    /// What else a kept descriptor reaches is the daemon's choice: a socket receives the
+    /// descriptors its peer sends (`SCM_RIGHTS`), including any already queued; a file
+    /// outside can be reopened, with other access modes its permissions allow, through
+    /// [`ProcSelfFd::reopen`]; an io_uring keeps its registered files.
     pub fn keep_fd(mut self, fd: impl AsFd) -> Self {
         use std::os::fd::AsRawFd;
         self.hardening.keep_fds.push(fd.as_fd().as_raw_fd());
         self
     }
 
-    /// What entering does with inherited descriptors that lack close-on-exec and are not
-    /// kept with [`Builder::keep_fd`]: [`InheritedFds::Close`] (default) or
+    /// What entering does with the descriptors above 2 not kept with [`Builder::keep_fd`]:
+    /// [`InheritedFds::Close`] (default) or, the opt-out that leaves them all open,
     /// [`InheritedFds::CloseOnExec`].
     pub fn inherited_fds(mut self, policy: InheritedFds) -> Self {
         self.hardening.inherited_fds = policy;
@@ -411,14 +439,70 @@ impl Builder {
         self
     }
 
-    /// Starts a new session in the sandboxed process (`setsid(2)`; default: false): it
-    /// loses its controlling terminal, so it cannot push input into the terminal of
-    /// whoever started it (`TIOCSTI`). Costs: no job control; terminal signals (SIGINT from
-    /// Ctrl-C, SIGHUP on hangup) reach it only through the original process, which passes
-    /// them on.
+    /// Starts a new session in the sandboxed process (`setsid(2)`; default: true): it
+    /// loses its controlling terminal and leaves the caller's process group.
+    ///
+    /// `new_session(false)` gives back: pushing input into the terminal of whoever started
+    /// the daemon (`TIOCSTI`, where `dev.tty.legacy_tiocsti` is 1), and signalling or
+    /// renicing every host process of the caller's process group (`kill(0, ..)`,
+    /// `setpriority(PRIO_PGRP, 0, ..)`), which the pid namespace does not hide. It keeps
+    /// job control: Ctrl-C in the terminal reaches the daemon directly (with a new session
+    /// it reaches the original process, which passes SIGINT on under
+    /// [`Sandbox::confine`]).
     #[doc(alias = "setsid", alias = "TIOCSTI")]
     pub fn new_session(mut self, on: bool) -> Self {
         self.hardening.new_session = on;
+        self
+    }
+
+    /// Joins a fresh, anonymous session keyring in the sandboxed process
+    /// (`keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)`; default: true), so the keys of the
+    /// caller's session keyring are out of reach and keys added inside stay inside.
+    /// Where the kernel has no keyrings, or a seccomp filter refuses `keyctl` (Docker's
+    /// default profile), there is nothing to protect and nothing is done.
+    ///
+    /// `new_keyring(false)` gives back the caller's session keyring: its keys are read
+    /// (as far as their permissions allow the uid), keys are planted in it for the host to
+    /// find. Either way `KEYCTL_SESSION_TO_PARENT` could replace the session keyring of the
+    /// original process, its parent: the default syscall filter refuses the keyring calls.
+    #[doc(alias = "keyctl", alias = "KEYCTL_JOIN_SESSION_KEYRING")]
+    pub fn new_keyring(mut self, on: bool) -> Self {
+        self.hardening.new_keyring = on;
+        self
+    }
+
+    /// Whether the sandboxed process may create user namespaces of its own (default:
+    /// false). Where [`Sandbox::enter`] made a user namespace, `user.max_user_namespaces`
+    /// is set to 0 in it, as bubblewrap's `--disable-userns` does: `unshare(CLONE_NEWUSER)`
+    /// and `clone(CLONE_NEWUSER)` fail with `ENOSPC` inside. The limit also holds for the
+    /// original process, which lives in that user namespace too. A daemon that keeps
+    /// `CAP_SYS_RESOURCE` could raise it again.
+    ///
+    /// `nested_user_namespaces(true)` gives back a full capability set over new
+    /// namespaces, and with it the kernel surface that only user namespaces expose
+    /// (nf_tables, new mounts of many file systems, ...). Without a user namespace of the
+    /// sandbox's (real root, or one joined), no limit is written: the default syscall
+    /// filter refuses `CLONE_NEWUSER` there.
+    #[doc(alias = "max_user_namespaces", alias = "disable-userns")]
+    pub fn nested_user_namespaces(mut self, allow: bool) -> Self {
+        self.hardening.nested_userns = allow;
+        self
+    }
+
+    /// The uid and gid the sandboxed process takes inside its user namespace
+    /// (`setresgid(2)`, then `setresuid(2)`), right after the fork. Needs a user namespace
+    /// made by the sandbox, in whose maps both ids are.
+    ///
+    /// Without it, a process whose own uid (or gid) the maps leave out takes inside id 0:
+    /// a root daemon that gives `.uid_map([IdMap::new(0, 65534, 1)])` and the matching gid
+    /// map then runs as host uid 65534 (inside 0), and the files it creates belong to
+    /// 65534, not to host root. That is the recommended way to run a root file server that
+    /// needs no host root: the kernel then judges every file access as that host uid.
+    /// Supplementary groups stay what they were unless [`Setgroups::Allow`] lets the
+    /// sandbox clear them.
+    #[doc(alias = "setresuid", alias = "setresgid")]
+    pub fn inside_ids(mut self, uid: u32, gid: u32) -> Self {
+        self.inside_ids = Some((uid, gid));
         self
     }
 
@@ -468,6 +552,7 @@ impl Builder {
                 ("uid_map", self.uid_map.is_some()),
                 ("gid_map", self.gid_map.is_some()),
                 ("init", self.hardening.init),
+                ("inside_ids", self.inside_ids.is_some()),
                 ("subordinate_ids", self.subordinate_ids),
                 ("setgroups", self.setgroups != Setgroups::Deny),
                 ("join_*_namespace", !self.joins.is_empty()),
@@ -507,7 +592,7 @@ impl Builder {
         for map in [&uid_map, &gid_map].into_iter().flatten() {
             sandbox_namespaces::validate_id_map(map).map_err(Error::IdMap)?;
         }
-        let mut namespaces = self.namespaces.unwrap_or(Namespaces::PID | Namespaces::NET);
+        let mut namespaces = self.namespaces.unwrap_or(DEFAULT_NAMESPACES);
         namespaces |= Namespaces::MOUNT;
         // Root here, including root of a user namespace made beforehand (`unshare -r`, a
         // rootless container), has the capabilities already: no user namespace is made and
@@ -520,6 +605,13 @@ impl Builder {
         }
         if self.joins.net.is_some() {
             namespaces -= Namespaces::NET;
+        }
+        if self.inside_ids.is_some() && !namespaces.contains(Namespaces::USER) {
+            return Err(Error::InvalidOption {
+                option: "inside_ids",
+                reason: "needs a user namespace made by the sandbox: give id maps (as root) \
+                         or enter without root, and do not join one",
+            });
         }
         Ok(Sandbox {
             dir,
@@ -534,6 +626,7 @@ impl Builder {
             propagation: self.propagation,
             die_signal: self.die_signal,
             mount_api: self.mount_api,
+            inside_ids: self.inside_ids,
             hardening: self.hardening,
         })
     }
@@ -555,6 +648,7 @@ pub struct Sandbox {
     propagation: Propagation,
     die_signal: Signal,
     mount_api: MountApi,
+    inside_ids: Option<(u32, u32)>,
     hardening: harden::Options,
 }
 
@@ -662,6 +756,14 @@ impl Child {
     }
 }
 
+/// The namespaces [`Mode::Namespace`] creates by default, besides the mount namespace
+/// (always) and a user namespace (when not root, or with id maps).
+pub const DEFAULT_NAMESPACES: Namespaces = Namespaces::PID
+    .union(Namespaces::NET)
+    .union(Namespaces::IPC)
+    .union(Namespaces::UTS)
+    .union(Namespaces::CGROUP);
+
 /// The signals [`Sandbox::confine`] passes on to the sandboxed process.
 pub const FORWARDED_SIGNALS: [Signal; 5] = [
     Signal::TERM,
@@ -688,9 +790,10 @@ impl Sandbox {
             setgroups: Setgroups::Deny,
             joins: userns::Joins::default(),
             read_only: false,
-            propagation: Propagation::Slave,
-            die_signal: Signal::TERM,
+            propagation: Propagation::Private,
+            die_signal: Signal::KILL,
             mount_api: MountApi::Auto,
+            inside_ids: None,
             hardening: harden::Options::default(),
         }
     }
@@ -837,14 +940,16 @@ impl Sandbox {
 
     fn enter_namespaces(mut self) -> Result<Entered, Error> {
         sandbox_namespaces::ensure_single_threaded().map_err(threads_error)?;
-        fds::check_directories(
+        let kept_dirs = fds::check(
             &self.dir,
             &self.hardening.keep_fds,
+            &[self.dir.as_raw_fd()],
             self.hardening.inherited_fds,
         )?;
         // After unshare(CLONE_NEWUSER) the ids read back as the overflow id until mapped:
         // take them now.
         let (uid, gid) = own_ids();
+        let switch_ids = self.ids_to_take(uid, gid);
         let root = rustix::process::geteuid().is_root();
 
         // Our references to the joined namespaces go once joined: the sandboxed process
@@ -902,7 +1007,8 @@ impl Sandbox {
         })? {
             Fork::Child => {
                 drop(report_rx);
-                match self.set_up_child(watch) {
+                let own = [self.dir.as_raw_fd(), report_tx.as_raw_fd()];
+                match self.set_up_child(watch, switch_ids, &own, &kept_dirs) {
                     Ok(inside) => {
                         report::send_ready(&report_tx);
                         drop(report_tx);
@@ -940,18 +1046,53 @@ impl Sandbox {
         }
     }
 
+    /// The inside uid and gid the sandboxed process must take, if any: the ones named with
+    /// [`Builder::inside_ids`], else 0 for an own id (`uid`, `gid` outside) that the maps
+    /// of the sandbox's user namespace leave out.
+    fn ids_to_take(&self, uid: u32, gid: u32) -> Option<(u32, u32)> {
+        if !self.namespaces.contains(Namespaces::USER) {
+            return None;
+        }
+        if self.inside_ids.is_some() {
+            return self.inside_ids;
+        }
+        let mapped = |map: Option<Vec<IdMap>>, id: u32| {
+            map.unwrap_or_default().iter().any(|m| {
+                id >= m.outside && u64::from(id) < u64::from(m.outside) + u64::from(m.count)
+            })
+        };
+        let uid_mapped = mapped(self.uid_map(), uid);
+        let gid_mapped = mapped(self.gid_map(), gid);
+        (!uid_mapped || !gid_mapped).then_some((0, 0))
+    }
+
     /// The child's part of the sequence. Any error is sent to the parent by the caller.
-    fn set_up_child(&self, watch: ParentWatch) -> Result<Inside, Error> {
+    ///
+    /// `own` are the sandbox's descriptors that the child still needs for a while (the
+    /// shared directory, the report pipe); `kept_dirs` the kept directories to reopen
+    /// inside.
+    fn set_up_child(
+        &self,
+        watch: ParentWatch,
+        switch_ids: Option<(u32, u32)>,
+        own: &[RawFd],
+        kept_dirs: &[fds::KeptDir],
+    ) -> Result<Inside, Error> {
         if self.namespaces.contains(Namespaces::PID) {
             // As pid 1 the child would ignore these (and the die-with-parent signal)
             // without a handler.
             sys::exit_on_signals(&self.pid1_signals())
                 .map_err(|e| Error::setup(Step::DieWithParent, &e))?;
         }
+        if let Some((uid, gid)) = switch_ids {
+            // Before the death signal is armed: a change of credentials clears it.
+            harden::switch_ids(uid, gid, self.setgroups == Setgroups::Allow)
+                .map_err(|e| Error::setup(Step::SwitchIds, &e))?;
+        }
         watch
             .die_with_parent(self.die_signal)
             .map_err(|e| Error::setup(Step::DieWithParent, &e))?;
-        fds::seal(&self.hardening.keep_fds, self.hardening.inherited_fds)?;
+        fds::seal(&self.hardening.keep_fds, own, self.hardening.inherited_fds)?;
 
         // unshare(CLONE_NEWNS) moves the cwd into the new mount namespace, while our
         // descriptor keeps pointing into the old one (where no mount operation may use it).
@@ -963,6 +1104,10 @@ impl Sandbox {
         sandbox_mount::set_propagation("/", self.propagation, true)
             .map_err(|e| Error::setup(Step::Propagation, &e))?;
         sandbox_mount::mount_proc("/proc").map_err(|e| Error::setup(Step::MountProc, &e))?;
+        if self.namespaces.contains(Namespaces::USER) && !self.hardening.nested_userns {
+            harden::forbid_user_namespaces(Path::new("/proc"))
+                .map_err(|e| Error::setup(Step::NestedUserNamespaces, &e))?;
+        }
         if self.hardening.init {
             // Returns in the daemon (pid 2) only; the init stays pid 1.
             init::start(&self.pid1_signals())?;
@@ -976,6 +1121,9 @@ impl Sandbox {
 
         let pivoted = self.mount_shared_dir()?;
         harden::check_cwd().map_err(|e| Error::setup(Step::CheckCwd, &e))?;
+        for dir in kept_dirs {
+            dir.replace()?;
+        }
         harden::after_pivot(&self.hardening)?;
         Ok(Inside {
             proc_self_fd,

@@ -86,6 +86,68 @@ pub(crate) fn set_fd_flags(fd: RawFd, flags: FdFlags) -> Result<(), rustix::io::
     rustix::io::fcntl_setfd(fd, flags)
 }
 
+/// `fcntl(fd, F_GETFL)` on a descriptor known only by number: its access mode and
+/// status flags (`O_PATH` among them).
+pub(crate) fn fd_status_flags(fd: RawFd) -> Result<rustix::fs::OFlags, rustix::io::Errno> {
+    // SAFETY: as in `fd_flags`: a borrow for one fcntl, EBADF on a number not open.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    rustix::fs::fcntl_getfl(fd)
+}
+
+/// Puts a copy of `src` at the number `target` (`dup3(2)`), closing whatever `target`
+/// named before, with close-on-exec as asked.
+pub(crate) fn dup_onto(
+    src: BorrowedFd<'_>,
+    target: RawFd,
+    cloexec: bool,
+) -> Result<(), rustix::io::Errno> {
+    use std::os::fd::AsRawFd;
+    let flags = if cloexec { libc::O_CLOEXEC } else { 0 };
+    // SAFETY: dup3 takes integers. `target` is a descriptor the caller kept from before
+    // entering (no Rust object of this crate owns it); the kernel closes what it named and
+    // puts the copy there atomically, so the caller's owner of that number stays valid.
+    let rc = unsafe { libc::dup3(src.as_raw_fd(), target, flags) };
+    if rc >= 0 {
+        Ok(())
+    } else {
+        Err(last_errno())
+    }
+}
+
+/// `close_range(first, last, 0)` (Linux 5.9): closes every descriptor in the range.
+pub(crate) fn close_range(first: u32, last: u32) -> Result<(), rustix::io::Errno> {
+    // SAFETY: the close_range syscall takes three integers. The callers pass ranges that
+    // leave out every descriptor the sandbox itself still uses and the ones the daemon
+    // kept; what it closes belongs to no Rust object this crate uses afterwards (values of
+    // the daemon that own them must not be used inside, as the docs say).
+    let rc = unsafe { libc::syscall(libc::SYS_close_range, first, last, 0) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(last_errno())
+    }
+}
+
+/// `keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)`: creates a new, anonymous session keyring
+/// and makes it the calling process's.
+pub(crate) fn join_new_session_keyring() -> Result<(), rustix::io::Errno> {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    // SAFETY: keyctl with this operation takes a name pointer, here NULL (an anonymous
+    // keyring); no memory of ours is read or written.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_keyctl,
+            KEYCTL_JOIN_SESSION_KEYRING,
+            std::ptr::null::<libc::c_char>(),
+        )
+    };
+    if rc >= 0 {
+        Ok(())
+    } else {
+        Err(last_errno())
+    }
+}
+
 /// Opens `fd` again as an `O_PATH` directory descriptor of our own (`openat(fd, ".")`):
 /// ENOTDIR when it is not a directory, EBADF when it is not open.
 pub(crate) fn reopen_directory(fd: RawFd) -> Result<OwnedFd, rustix::io::Errno> {

@@ -368,6 +368,21 @@ pub fn spawn_confined(
     })
 }
 
+/// A `configure` for [`spawn_confined`] that keeps `fd` open inside (every other
+/// descriptor above 2 is closed there), after `then`.
+pub fn keeping(
+    fd: &impl AsRawFd,
+    then: impl FnOnce(sandbox::Builder) -> sandbox::Builder,
+) -> impl FnOnce(sandbox::Builder) -> sandbox::Builder {
+    let raw = fd.as_raw_fd();
+    move |b| {
+        // SAFETY: borrowed only for keep_fd to record the number; the caller's owner (moved
+        // into the sandboxed closure) keeps it open until the sandbox is entered.
+        let fd = unsafe { BorrowedFd::borrow_raw(raw) };
+        then(b).keep_fd(fd)
+    }
+}
+
 /// Waits for signals forever.
 pub fn pause_forever() -> ! {
     loop {
@@ -612,25 +627,92 @@ fn child_side(
     exit_now(code)
 }
 
-/// Enters `sandbox` (namespace mode). In the parent, checks that the child really is in a
+/// A sandbox built keeping the harness's two pipes (every other descriptor above 2 is
+/// closed inside), for [`run_inside_with`]. Made by [`prepare`], where a test must build
+/// before it changes something; a [`sandbox::Builder`] is prepared when entering.
+pub struct Prepared {
+    sandbox: Sandbox,
+    go: (PipeReader, PipeWriter),
+    report: (PipeReader, PipeWriter),
+}
+
+/// Builds `builder` keeping the harness's pipes; see [`Prepared`].
+pub fn prepare(builder: sandbox::Builder) -> Result<Prepared, Fail> {
+    let (go, report) = (pipe()?, pipe()?);
+    let sandbox = builder.keep_fd(&go.0).keep_fd(&report.1).build()?;
+    Ok(Prepared {
+        sandbox,
+        go,
+        report,
+    })
+}
+
+impl Prepared {
+    /// Enters the sandbox directly (the harness's pipes are closed inside).
+    pub fn enter(self) -> Result<sandbox::Entered, sandbox::Error> {
+        let Prepared {
+            sandbox,
+            go,
+            report,
+        } = self;
+        let entered = sandbox.enter();
+        if let Ok(Entered::Inside(_)) = &entered {
+            // Inside, the ends not kept were closed by the sandbox: never close them again.
+            std::mem::forget((go, report));
+        }
+        entered
+    }
+}
+
+impl std::ops::Deref for Prepared {
+    type Target = Sandbox;
+    fn deref(&self) -> &Sandbox {
+        &self.sandbox
+    }
+}
+
+/// What [`run_inside_with`] enters: a [`Prepared`] sandbox, or a builder it prepares.
+pub trait Enterable {
+    /// The prepared sandbox.
+    fn prepared(self) -> Result<Prepared, Fail>;
+}
+
+impl Enterable for Prepared {
+    fn prepared(self) -> Result<Prepared, Fail> {
+        Ok(self)
+    }
+}
+
+impl Enterable for sandbox::Builder {
+    fn prepared(self) -> Result<Prepared, Fail> {
+        prepare(self)
+    }
+}
+
+/// Builds and enters `builder` (namespace mode), keeping the harness's two pipes. In the parent, checks that the child really is in a
 /// mount namespace of its own (so that nothing the child does can touch the host), runs
 /// `parent_check` while the child waits, then lets the child run `f`, collects its facts
 /// and waits for it. The child exits with `ok_code` when `f` succeeds.
 ///
 /// A failure or skip of `f` comes back as the scenario's failure or skip.
 pub fn run_inside_with(
-    sandbox: Sandbox,
+    sandbox: impl Enterable,
     ok_code: i32,
     parent_check: impl FnOnce(&Child) -> TestResult,
     f: impl FnOnce(&Inside) -> Result<String, Fail>,
 ) -> Result<Outcome, Fail> {
     let host_mnt = ns(None, "mnt")?;
-    let (go_r, go_w) = pipe()?;
-    let (rep_r, rep_w) = pipe()?;
+    let Prepared {
+        sandbox,
+        go: (go_r, go_w),
+        report: (rep_r, rep_w),
+    } = sandbox.prepared()?;
     match sandbox.enter()? {
         Entered::Inside(inside) => {
-            drop(go_w);
-            drop(rep_r);
+            // Not kept, so the sandbox closed these numbers: their owners must not close
+            // them again (the numbers may name other files by now).
+            std::mem::forget(go_w);
+            std::mem::forget(rep_r);
             child_side(go_r, rep_w, inside, ok_code, f)
         }
         Entered::Parent(child) => {
@@ -678,7 +760,7 @@ pub fn run_inside_with(
 
 /// [`run_inside_with`] with no parent check, expecting exit code 0.
 pub fn run_inside(
-    sandbox: Sandbox,
+    sandbox: impl Enterable,
     f: impl FnOnce(&Inside) -> Result<String, Fail>,
 ) -> Result<Outcome, Fail> {
     let out = run_inside_with(sandbox, 0, |_| Ok(()), f)?;
@@ -690,7 +772,7 @@ pub fn run_inside(
 /// mountinfo while the child waits: the outcome, and that mountinfo ("" if the check did
 /// not get that far).
 pub fn run_inside_noting_mountinfo(
-    sandbox: Sandbox,
+    sandbox: impl Enterable,
     f: impl FnOnce(&Inside) -> Result<String, Fail>,
 ) -> (Result<Outcome, Fail>, String) {
     let mut during = String::new();
@@ -828,14 +910,10 @@ pub fn dev_ino(path: impl AsRef<Path>) -> std::io::Result<(u64, u64)> {
 /// process exits with that code: the signal was passed on.
 pub fn confine_passes_signal_to_a_child_with_a_handler(shared: &Path, sig: i32) -> TestResult {
     let (mut r, w) = pipe()?;
-    let original = spawn_confined(
-        shared,
-        |b| b,
-        move || {
-            exit_100_plus_on(sig);
-            ready_then_pause(w)
-        },
-    )?;
+    let original = spawn_confined(shared, keeping(&w, |b| b), move || {
+        exit_100_plus_on(sig);
+        ready_then_pause(w)
+    })?;
     expect(&mut r, "ready")?;
     // The supervisor must be in its forwarding wait, or the signal would kill it.
     wait_blocked(original, &[sig], Duration::from_secs(5))?;
@@ -856,7 +934,7 @@ pub fn confine_forwarded_signal_ends_a_child_without_handlers(
     sig: i32,
 ) -> TestResult {
     let (mut r, w) = pipe()?;
-    let original = spawn_confined(shared, |b| b, move || ready_then_pause(w))?;
+    let original = spawn_confined(shared, keeping(&w, |b| b), move || ready_then_pause(w))?;
     expect(&mut r, "ready")?;
     wait_blocked(original, &[sig], Duration::from_secs(5))?;
     let ended = signal_and_wait(original, sig, Duration::from_secs(5))?;
