@@ -296,8 +296,19 @@ impl Filter {
             }
         }
 
+        // The ENOSYS filter goes in first: once the main one is in, an allowlist may
+        // refuse the seccomp(2) call that would install the other.
         let mut programs = Vec::with_capacity(2);
-        let first = match &self.kind {
+        if !enosys.is_empty() {
+            let enosys = SeccompFilter::new(
+                enosys,
+                SeccompAction::Allow,
+                SeccompAction::Errno(Errno::NOSYS.raw_os_error().unsigned_abs()),
+                arch,
+            );
+            programs.push(bpf(enosys)?);
+        }
+        let main = match &self.kind {
             Kind::AllowOnly { .. } => SeccompFilter::new(
                 allowed.iter().map(|&nr| (nr, Vec::new())).collect(),
                 action,
@@ -308,16 +319,7 @@ impl Filter {
                 SeccompFilter::new(refused, SeccompAction::Allow, action, arch)
             }
         };
-        programs.push(bpf(first)?);
-        if !enosys.is_empty() {
-            let second = SeccompFilter::new(
-                enosys,
-                SeccompAction::Allow,
-                SeccompAction::Errno(Errno::NOSYS.raw_os_error().unsigned_abs()),
-                arch,
-            );
-            programs.push(bpf(second)?);
-        }
+        programs.push(bpf(main)?);
         Ok(Program::new(programs, self.action))
     }
 

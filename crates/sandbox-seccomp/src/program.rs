@@ -7,7 +7,8 @@ use seccompiler::BpfProgram;
 use crate::{sys, Action, Error, Missing};
 
 /// A compiled filter ([`Filter::compile`](crate::Filter::compile)): one or two BPF
-/// programs (the second answers `ENOSYS` for `clone3` and `openat2`), ready to install.
+/// programs (one that answers `ENOSYS` for `clone3` and `openat2`, installed first, and the
+/// list itself), ready to install.
 ///
 /// Compile before `fork` and install in the child: [`install`](Self::install) does not
 /// allocate.
