@@ -7,6 +7,14 @@ use seccompiler::sock_filter;
 
 use crate::{Action, Error, Filter, Program};
 
+/// The ioctl requests as u64 (`libc::Ioctl` is `c_ulong` on glibc, `c_int` on musl).
+#[allow(clippy::unnecessary_cast)]
+const TIOCSTI: u64 = libc::TIOCSTI as u64;
+#[allow(clippy::unnecessary_cast)]
+const TIOCLINUX: u64 = libc::TIOCLINUX as u64;
+#[allow(clippy::unnecessary_cast)]
+const TCGETS: u64 = libc::TCGETS as u64;
+
 const RET_KILL_PROCESS: u32 = 0x8000_0000;
 const RET_ERRNO: u32 = 0x0005_0000;
 const RET_LOG: u32 = 0x7ffc_0000;
@@ -35,9 +43,9 @@ impl Call {
             0 => self.nr,
             4 => self.arch,
             8 | 12 => 0, // instruction pointer
-            16..=60 if offset % 4 == 0 => {
+            16..=60 if offset.is_multiple_of(4) => {
                 let arg = self.args[(offset as usize - 16) / 8];
-                if offset % 8 == 0 {
+                if offset.is_multiple_of(8) {
                     arg as u32
                 } else {
                     (arg >> 32) as u32
@@ -184,12 +192,12 @@ fn kill_process_action_is_compiled() {
 #[test]
 fn terminal_injection_ioctls_are_refused_on_32_bits() {
     let p = default_program();
-    let sti = libc::TIOCSTI as u64;
+    let sti = TIOCSTI;
     assert_eq!(call(&p, "ioctl", &[0, sti]), eperm());
-    assert_eq!(call(&p, "ioctl", &[0, libc::TIOCLINUX as u64]), eperm());
+    assert_eq!(call(&p, "ioctl", &[0, TIOCLINUX]), eperm());
     // The kernel reads `cmd` as an unsigned int: high bits change nothing.
     assert_eq!(call(&p, "ioctl", &[0, (0xdead << 32) | sti]), eperm());
-    assert_eq!(call(&p, "ioctl", &[0, libc::TCGETS as u64]), RET_ALLOW);
+    assert_eq!(call(&p, "ioctl", &[0, TCGETS]), RET_ALLOW);
 }
 
 #[test]
@@ -332,14 +340,14 @@ fn x32_numbers_of_listed_calls_are_refused() {
     assert_eq!(x32(nr("unshare"), [NEWUSER, 0, 0, 0, 0, 0]), eperm());
     assert_eq!(x32(nr("keyctl"), [0; 6]), eperm());
     assert_eq!(x32(nr("clone3"), [0; 6]), errno(Errno::NOSYS));
-    assert_eq!(x32(514, [0, libc::TIOCSTI as u64, 0, 0, 0, 0]), eperm());
+    assert_eq!(x32(514, [0, TIOCSTI, 0, 0, 0, 0]), eperm());
     assert_eq!(
         verdict(
             &p,
             &Call {
                 nr: 514,
                 arch: AUDIT_ARCH,
-                args: [0, libc::TIOCSTI as u64, 0, 0, 0, 0]
+                args: [0, TIOCSTI, 0, 0, 0, 0]
             }
         ),
         eperm()

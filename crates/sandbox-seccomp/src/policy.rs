@@ -85,11 +85,11 @@ const fn enosys(name: &'static str) -> Entry {
 }
 
 const CLONE_NEWUSER: u32 = libc::CLONE_NEWUSER as u32;
-const S_ISUID: u32 = libc::S_ISUID as u32;
+const S_ISUID: u32 = libc::S_ISUID;
 /// Setgid with group execute: a setgid executable. Setgid without group execute is the
 /// old mandatory-locking mark, and a setgid directory is created by `mkdir`, which the
 /// list does not check.
-const S_ISGID_XGRP: u32 = (libc::S_ISGID | libc::S_IXGRP) as u32;
+const S_ISGID_XGRP: u32 = libc::S_ISGID | libc::S_IXGRP;
 const O_CREAT: u32 = libc::O_CREAT as u32;
 /// `__O_TMPFILE`: `O_TMPFILE` without the `O_DIRECTORY` it includes, the bit the kernel
 /// tests (`WILL_CREATE`) to decide that the mode argument counts.

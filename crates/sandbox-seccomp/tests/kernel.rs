@@ -40,6 +40,12 @@ fn main() {
 // ---------------------------------------------------------------------------------------
 // Helpers.
 
+/// The ioctl requests as u64 (`libc::Ioctl` is `c_ulong` on glibc, `c_int` on musl).
+#[allow(clippy::unnecessary_cast)]
+const TIOCSTI: u64 = libc::TIOCSTI as u64;
+#[allow(clippy::unnecessary_cast)]
+const TIOCLINUX: u64 = libc::TIOCLINUX as u64;
+
 /// The errno a test filter answers with: one that none of the calls gives by itself, so
 /// that seeing it proves the filter refused the call.
 const CHOSEN: Errno = Errno::HWPOISON;
@@ -388,26 +394,12 @@ fn default_cases(s: &Scratch) -> Vec<Case> {
         case(
             "ioctl TIOCSTI",
             libc::SYS_ioctl,
-            [
-                bad_fd,
-                libc::TIOCSTI as u64,
-                &s.byte as *const u8 as u64,
-                0,
-                0,
-                0,
-            ],
+            [bad_fd, TIOCSTI, &s.byte as *const u8 as u64, 0, 0, 0],
         ),
         case(
             "ioctl TIOCLINUX",
             libc::SYS_ioctl,
-            [
-                bad_fd,
-                libc::TIOCLINUX as u64,
-                &s.byte as *const u8 as u64,
-                0,
-                0,
-                0,
-            ],
+            [bad_fd, TIOCLINUX, &s.byte as *const u8 as u64, 0, 0, 0],
         ),
         case(
             "socket NETLINK_KOBJECT_UEVENT",
