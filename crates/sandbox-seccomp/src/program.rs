@@ -77,7 +77,11 @@ impl Program {
                 _ => libc::SECCOMP_RET_LOG,
             };
             sys::action_available(raw).map_err(|source| Error::Unsupported {
-                missing: Missing::Action(self.action),
+                // ENOSYS: no seccomp(2) at all, which says more than the action.
+                missing: match source {
+                    Errno::NOSYS => Missing::SeccompSyscall,
+                    _ => Missing::Action(self.action),
+                },
                 source,
             })?;
         }
