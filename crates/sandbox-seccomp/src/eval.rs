@@ -1,0 +1,391 @@
+//! Unit tests of the compiled filters: a small interpreter of the classic BPF that
+//! seccompiler emits runs them on made-up calls, and combines the verdicts of several
+//! filters the way the kernel does (`seccomp_run_filters`).
+
+use rustix::io::Errno;
+use seccompiler::sock_filter;
+
+use crate::{Action, Error, Filter, Program};
+
+/// The ioctl requests as u64 (`libc::Ioctl` is `c_ulong` on glibc, `c_int` on musl).
+#[allow(clippy::unnecessary_cast)]
+const TIOCSTI: u64 = libc::TIOCSTI as u64;
+#[allow(clippy::unnecessary_cast)]
+const TIOCLINUX: u64 = libc::TIOCLINUX as u64;
+#[allow(clippy::unnecessary_cast)]
+const TCGETS: u64 = libc::TCGETS as u64;
+
+const RET_KILL_PROCESS: u32 = 0x8000_0000;
+const RET_ERRNO: u32 = 0x0005_0000;
+const RET_LOG: u32 = 0x7ffc_0000;
+const RET_ALLOW: u32 = 0x7fff_0000;
+
+#[cfg(all(target_arch = "x86_64", target_pointer_width = "64"))]
+const AUDIT_ARCH: u32 = 0xc000_003e;
+#[cfg(target_arch = "aarch64")]
+const AUDIT_ARCH: u32 = 0xc000_00b7;
+/// i386 on x86_64 (`int 0x80`), ARM (AArch32) on aarch64.
+#[cfg(all(target_arch = "x86_64", target_pointer_width = "64"))]
+const COMPAT_ARCH: u32 = 0x4000_0003;
+#[cfg(target_arch = "aarch64")]
+const COMPAT_ARCH: u32 = 0x4000_0028;
+
+/// `struct seccomp_data`, as the filter reads it (32-bit words, little endian).
+struct Call {
+    nr: u32,
+    arch: u32,
+    args: [u64; 6],
+}
+
+impl Call {
+    fn word(&self, offset: u32) -> u32 {
+        match offset {
+            0 => self.nr,
+            4 => self.arch,
+            8 | 12 => 0, // instruction pointer
+            16..=60 if offset.is_multiple_of(4) => {
+                let arg = self.args[(offset as usize - 16) / 8];
+                if offset.is_multiple_of(8) {
+                    arg as u32
+                } else {
+                    (arg >> 32) as u32
+                }
+            }
+            _ => panic!("load outside seccomp_data: {offset}"),
+        }
+    }
+}
+
+/// Runs one filter.
+fn run(prog: &[sock_filter], call: &Call) -> u32 {
+    let (mut a, mut pc) = (0u32, 0usize);
+    loop {
+        let ins = &prog[pc];
+        pc += 1;
+        let jump = |cond: bool| usize::from(if cond { ins.jt } else { ins.jf });
+        match ins.code {
+            0x20 => a = call.word(ins.k),   // ld [k]
+            0x54 => a &= ins.k,             // and #k
+            0x05 => pc += ins.k as usize,   // ja
+            0x15 => pc += jump(a == ins.k), // jeq
+            0x25 => pc += jump(a > ins.k),  // jgt
+            0x35 => pc += jump(a >= ins.k), // jge
+            0x06 => return ins.k,           // ret #k
+            code => panic!("instruction {code:#x} not interpreted"),
+        }
+    }
+}
+
+/// The verdict of all filters: the most recent one with the strictest action wins.
+fn verdict(program: &Program, call: &Call) -> u32 {
+    let mut ret = RET_ALLOW;
+    for filter in program.filters().iter().rev() {
+        let cur = run(filter, call);
+        if ((cur & 0xffff_0000) as i32) < ((ret & 0xffff_0000) as i32) {
+            ret = cur;
+        }
+    }
+    ret
+}
+
+fn nr(name: &str) -> u32 {
+    crate::table::number(name).unwrap_or_else(|| panic!("{name}")) as u32
+}
+
+fn call(program: &Program, name: &str, args: &[u64]) -> u32 {
+    let mut a = [0u64; 6];
+    a[..args.len()].copy_from_slice(args);
+    verdict(
+        program,
+        &Call {
+            nr: nr(name),
+            arch: AUDIT_ARCH,
+            args: a,
+        },
+    )
+}
+
+fn errno(e: Errno) -> u32 {
+    RET_ERRNO | e.raw_os_error() as u32
+}
+
+fn eperm() -> u32 {
+    errno(Errno::PERM)
+}
+
+fn default_program() -> Program {
+    Filter::default_deny().compile().expect("compile")
+}
+
+const NEWUSER: u64 = libc::CLONE_NEWUSER as u64;
+const SIGCHLD: u64 = libc::SIGCHLD as u64;
+
+#[test]
+fn default_list_refuses_the_plain_calls_with_eperm() {
+    let p = default_program();
+    for name in [
+        "keyctl",
+        "add_key",
+        "bpf",
+        "io_uring_setup",
+        "mount",
+        "pivot_root",
+        "syslog",
+    ] {
+        assert_eq!(call(&p, name, &[]), eperm(), "{name}");
+    }
+    for name in [
+        "read", "write", "openat", "fchmodat", "futex", "mkdirat", "setns",
+    ] {
+        assert_eq!(call(&p, name, &[]), RET_ALLOW, "{name}");
+    }
+}
+
+#[test]
+fn only_newuser_namespaces_are_refused() {
+    let p = default_program();
+    assert_eq!(call(&p, "unshare", &[NEWUSER]), eperm());
+    assert_eq!(
+        call(&p, "unshare", &[NEWUSER | libc::CLONE_NEWNS as u64]),
+        eperm()
+    );
+    assert_eq!(call(&p, "unshare", &[libc::CLONE_NEWNS as u64]), RET_ALLOW);
+    assert_eq!(call(&p, "clone", &[NEWUSER | SIGCHLD]), eperm());
+    assert_eq!(call(&p, "clone", &[SIGCHLD]), RET_ALLOW);
+    // High bits of the register do not hide the flag.
+    assert_eq!(call(&p, "clone", &[(1 << 40) | NEWUSER]), eperm());
+}
+
+#[test]
+fn clone3_and_openat2_get_enosys_whatever_the_action() {
+    for action in [Action::default(), Action::KillProcess, Action::Trap] {
+        let p = Filter::default_deny()
+            .action(action)
+            .compile()
+            .expect("compile");
+        assert_eq!(call(&p, "clone3", &[]), errno(Errno::NOSYS));
+        assert_eq!(call(&p, "openat2", &[]), errno(Errno::NOSYS));
+    }
+}
+
+#[test]
+fn log_action_refuses_nothing() {
+    let p = Filter::default_deny()
+        .action(Action::Log)
+        .compile()
+        .expect("compile");
+    assert_eq!(p.filters().len(), 1);
+    assert_eq!(call(&p, "clone3", &[]), RET_LOG);
+    assert_eq!(call(&p, "keyctl", &[]), RET_LOG);
+    assert_eq!(call(&p, "read", &[]), RET_ALLOW);
+}
+
+#[test]
+fn kill_process_action_is_compiled() {
+    let p = Filter::default_deny()
+        .action(Action::KillProcess)
+        .compile()
+        .expect("compile");
+    assert_eq!(call(&p, "keyctl", &[]), RET_KILL_PROCESS);
+}
+
+#[test]
+fn terminal_injection_ioctls_are_refused_on_32_bits() {
+    let p = default_program();
+    let sti = TIOCSTI;
+    assert_eq!(call(&p, "ioctl", &[0, sti]), eperm());
+    assert_eq!(call(&p, "ioctl", &[0, TIOCLINUX]), eperm());
+    // The kernel reads `cmd` as an unsigned int: high bits change nothing.
+    assert_eq!(call(&p, "ioctl", &[0, (0xdead << 32) | sti]), eperm());
+    assert_eq!(call(&p, "ioctl", &[0, TCGETS]), RET_ALLOW);
+}
+
+#[test]
+fn only_the_uevent_netlink_socket_is_refused() {
+    let p = default_program();
+    let (netlink, raw) = (libc::AF_NETLINK as u64, libc::SOCK_RAW as u64);
+    let uevent = libc::NETLINK_KOBJECT_UEVENT as u64;
+    assert_eq!(call(&p, "socket", &[netlink, raw, uevent]), eperm());
+    assert_eq!(
+        call(&p, "socket", &[netlink, raw, libc::NETLINK_ROUTE as u64]),
+        RET_ALLOW
+    );
+    assert_eq!(
+        call(&p, "socket", &[libc::AF_INET as u64, raw, uevent]),
+        RET_ALLOW
+    );
+}
+
+#[test]
+fn setid_modes_are_refused_and_others_allowed() {
+    let p = default_program();
+    for (mode, refused) in [
+        (0o4755, true),
+        (0o4000, true),
+        (0o2755, true),
+        (0o2010, true),
+        (0o6755, true),
+        (0o755, false),
+        (0o2644, false), // setgid without group execute: the old locking mark
+        (0o1777, false),
+    ] {
+        let want = if refused { eperm() } else { RET_ALLOW };
+        assert_eq!(
+            call(&p, "fchmodat", &[0, 0, mode]),
+            want,
+            "fchmodat {mode:o}"
+        );
+        assert_eq!(call(&p, "fchmod", &[0, mode]), want, "fchmod {mode:o}");
+        assert_eq!(
+            call(&p, "mknodat", &[0, 0, mode | 0o100000]),
+            want,
+            "mknodat {mode:o}"
+        );
+        let creat = libc::O_CREAT as u64 | libc::O_WRONLY as u64;
+        assert_eq!(
+            call(&p, "openat", &[0, 0, creat, mode]),
+            want,
+            "openat {mode:o}"
+        );
+        let tmpfile = libc::O_TMPFILE as u64 | libc::O_RDWR as u64;
+        assert_eq!(
+            call(&p, "openat", &[0, 0, tmpfile, mode]),
+            want,
+            "O_TMPFILE {mode:o}"
+        );
+        // Without O_CREAT or O_TMPFILE, the kernel ignores the mode, and so does the filter.
+        assert_eq!(
+            call(&p, "openat", &[0, 0, 0, mode]),
+            RET_ALLOW,
+            "open {mode:o}"
+        );
+        assert_eq!(
+            call(&p, "openat", &[0, 0, libc::O_DIRECTORY as u64, mode]),
+            RET_ALLOW,
+            "O_DIRECTORY {mode:o}"
+        );
+    }
+}
+
+#[test]
+fn allowing_back_one_call_leaves_the_others() {
+    let p = Filter::default_deny()
+        .allow("fchmodat")
+        .expect("allow")
+        .compile()
+        .expect("compile");
+    assert_eq!(call(&p, "fchmodat", &[0, 0, 0o4755]), RET_ALLOW);
+    assert_eq!(call(&p, "fchmod", &[0, 0o4755]), eperm());
+    assert_eq!(call(&p, "keyctl", &[]), eperm());
+    let p = Filter::default_deny()
+        .allow("clone3")
+        .expect("allow")
+        .compile()
+        .expect("compile");
+    assert_eq!(call(&p, "clone3", &[]), RET_ALLOW);
+    assert_eq!(call(&p, "openat2", &[]), errno(Errno::NOSYS));
+}
+
+#[test]
+fn allowlist_refuses_the_rest_and_sends_clone3_to_clone() {
+    let f = Filter::allow_only(["read", "write", "exit_group", "clone"]).expect("names");
+    let p = f.compile().expect("compile");
+    assert_eq!(call(&p, "read", &[]), RET_ALLOW);
+    assert_eq!(call(&p, "clone", &[SIGCHLD]), RET_ALLOW);
+    assert_eq!(call(&p, "openat", &[]), eperm());
+    assert_eq!(call(&p, "clone3", &[]), errno(Errno::NOSYS));
+    assert_eq!(call(&p, "openat2", &[]), errno(Errno::NOSYS));
+    let p = Filter::allow_only(["read", "clone3"])
+        .expect("names")
+        .compile()
+        .expect("compile");
+    assert_eq!(call(&p, "clone3", &[]), RET_ALLOW);
+}
+
+#[test]
+fn compat_arch_calls_kill_the_process() {
+    for p in [
+        default_program(),
+        Filter::allow_only(["read"])
+            .expect("names")
+            .compile()
+            .expect("compile"),
+    ] {
+        for nr in [0, 3, 20, 310] {
+            let c = Call {
+                nr,
+                arch: COMPAT_ARCH,
+                args: [0; 6],
+            };
+            assert_eq!(verdict(&p, &c), RET_KILL_PROCESS, "nr {nr}");
+        }
+    }
+}
+
+#[cfg(all(target_arch = "x86_64", target_pointer_width = "64"))]
+#[test]
+fn x32_numbers_of_listed_calls_are_refused() {
+    const X32: u32 = 0x4000_0000;
+    let p = default_program();
+    let x32 = |nr: u32, args: [u64; 6]| {
+        verdict(
+            &p,
+            &Call {
+                nr: nr | X32,
+                arch: AUDIT_ARCH,
+                args,
+            },
+        )
+    };
+    assert_eq!(x32(nr("unshare"), [NEWUSER, 0, 0, 0, 0, 0]), eperm());
+    assert_eq!(x32(nr("keyctl"), [0; 6]), eperm());
+    assert_eq!(x32(nr("clone3"), [0; 6]), errno(Errno::NOSYS));
+    assert_eq!(x32(514, [0, TIOCSTI, 0, 0, 0, 0]), eperm());
+    assert_eq!(
+        verdict(
+            &p,
+            &Call {
+                nr: 514,
+                arch: AUDIT_ARCH,
+                args: [0, TIOCSTI, 0, 0, 0, 0]
+            }
+        ),
+        eperm()
+    );
+    assert_eq!(x32(528, [0; 6]), eperm());
+    assert_eq!(x32(nr("read"), [0; 6]), RET_ALLOW);
+    // An allowlist lists no x32 number.
+    let p = Filter::allow_only(["read"])
+        .expect("names")
+        .compile()
+        .expect("compile");
+    let c = Call {
+        nr: nr("read") | X32,
+        arch: AUDIT_ARCH,
+        args: [0; 6],
+    };
+    assert_eq!(verdict(&p, &c), eperm());
+}
+
+#[test]
+fn unknown_names_are_refused_and_other_arch_names_accepted() {
+    let e = Filter::allow_only(["read", "no_such_call"]).err();
+    assert!(matches!(e, Some(Error::UnknownSyscall { ref name }) if name == "no_such_call"));
+    let e = Filter::default_deny().allow("SYS_read").err();
+    assert!(matches!(e, Some(Error::UnknownSyscall { .. })));
+    // x86_64's `open` is a name on both (ignored on aarch64).
+    assert!(Filter::allow_only(["open", "read"]).is_ok());
+    assert!(Filter::none().allow("no_such_call").is_err());
+}
+
+#[test]
+fn none_compiles_to_nothing_and_lists_fit_the_kernel() {
+    let p = Filter::none().compile().expect("compile");
+    assert!(p.is_empty());
+    assert_eq!(p.len(), 0);
+    let p = default_program();
+    assert!(!p.is_empty());
+    for f in p.filters() {
+        assert!(f.len() < 4096, "{}", f.len());
+    }
+}
