@@ -566,7 +566,8 @@ fn propagation_seen_inside(api: MountApi, propagation: Propagation) -> Result<(b
                 Sandbox::builder(&shared)
                     .propagation(propagation)
                     .mount_api(api)
-                    .keep_capabilities(sandbox::CapabilitySet::SYS_ADMIN),
+                    .keep_capabilities(sandbox::CapabilitySet::SYS_ADMIN)
+                    .seccomp(default_filter_allowing(&["mount", "umount2"])),
             )?;
             run_inside_with(
                 sandbox,

@@ -72,10 +72,12 @@ pub enum Step {
     SwitchIds,
     /// Replacing a kept directory descriptor by one on the sandbox's own mounts.
     KeptDirectory,
+    /// Installing the seccomp filter, the last step.
+    Seccomp,
 }
 
 impl Step {
-    const ALL: [Step; 27] = [
+    const ALL: [Step; 28] = [
         Step::CheckThreads,
         Step::UnshareParent,
         Step::WriteIdMaps,
@@ -103,6 +105,7 @@ impl Step {
         Step::NestedUserNamespaces,
         Step::SwitchIds,
         Step::KeptDirectory,
+        Step::Seccomp,
     ];
 
     /// A short, stable name for logs (`mount-proc`).
@@ -135,6 +138,7 @@ impl Step {
             Step::NestedUserNamespaces => "nested-user-namespaces",
             Step::SwitchIds => "switch-ids",
             Step::KeptDirectory => "kept-directory",
+            Step::Seccomp => "seccomp",
         }
     }
 
@@ -298,6 +302,10 @@ pub enum Error {
         /// Where it points, as `/proc/self/fd` says (`?` when proc is not mounted).
         path: PathBuf,
     },
+    /// [`Builder::build`](crate::Builder::build) could not compile the seccomp filter
+    /// (an architecture without filter support, a filter past the kernel's size limit).
+    #[error("seccomp filter: {0}")]
+    Seccomp(#[source] sandbox_seccomp::Error),
     /// Waiting for, or signalling, the sandboxed process failed.
     #[error("supervise the sandboxed process: {0}")]
     Supervise(#[source] sandbox_process::Error),
@@ -330,6 +338,7 @@ leaf_error! {
     sandbox_pivot_root::Error, no;
     sandbox_proc_fd::Error, yes;
     sandbox_process::Error, no;
+    sandbox_seccomp::Error, no;
 }
 
 impl LeafError for Errno {
@@ -371,6 +380,7 @@ impl Error {
             Error::IdMap(e) | Error::SubordinateIds(e) => e.errno(),
             Error::IdMaps { source, .. } => source.errno(),
             Error::Supervise(e) => e.errno(),
+            Error::Seccomp(e) => e.errno(),
             _ => None,
         }
     }
@@ -419,6 +429,7 @@ impl Error {
             Error::ChildVanished { .. } | Error::Supervise(_) | Error::SubordinateIds(_) => {
                 ErrorKind::Other
             }
+            Error::Seccomp(_) => ErrorKind::Unsupported,
         }
     }
 

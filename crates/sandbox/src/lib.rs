@@ -175,6 +175,7 @@ pub use sandbox_namespaces::{IdMap, NamespaceId, Namespaces};
 pub use sandbox_namespaces::{Setgroups, SubordinateRange};
 pub use sandbox_proc_fd::ProcSelfFd;
 pub use sandbox_process::ExitStatus;
+pub use sandbox_seccomp::{Action as SeccompAction, Filter};
 pub use userns::Cause;
 
 use report::Report;
@@ -221,6 +222,7 @@ pub struct Builder {
     die_signal: Signal,
     mount_api: MountApi,
     inside_ids: Option<(u32, u32)>,
+    seccomp: Filter,
     hardening: harden::Options,
 }
 
@@ -517,6 +519,28 @@ impl Builder {
         self
     }
 
+    /// The seccomp filter the sandboxed process gets: [`Filter::default_deny`] by default,
+    /// installed as the very last step of the setup (after the capabilities are dropped),
+    /// so that the setup itself is never filtered. Compiled at [`Builder::build`].
+    ///
+    /// The default list (documented, call by call, in the `sandbox-seccomp` crate) refuses
+    /// with `EPERM` what a confined daemon never needs and an attacker wants: the keyring
+    /// calls (`KEYCTL_SESSION_TO_PARENT` would replace the original process's session
+    /// keyring), new user namespaces (covering real root, where no limit can be written),
+    /// module loading, `bpf`, `perf_event_open`, `userfaultfd`, io_uring, `open_by_handle_at`,
+    /// mounts and `pivot_root`, `TIOCSTI`, the host's uevents
+    /// (`NETLINK_KOBJECT_UEVENT`, which a root daemon in a network namespace of the
+    /// initial user namespace receives), and setuid or setgid-executable files.
+    /// [`Filter::allow`] gives one call back by name; [`Filter::allow_only`] is an
+    /// allowlist; `Filter::none()` installs nothing. Without `CAP_SYS_ADMIN` (always, once
+    /// the capabilities are dropped) the filter needs `PR_SET_NO_NEW_PRIVS`, which is then
+    /// set too. A daemon can install a stricter filter itself later.
+    #[doc(alias = "SECCOMP_SET_MODE_FILTER")]
+    pub fn seccomp(mut self, filter: Filter) -> Self {
+        self.seccomp = filter;
+        self
+    }
+
     /// Runs a minimal init as pid 1 (default: false): the first process of the namespace
     /// stays pid 1, forks the daemon (which gets [`Entered::Inside`] as pid 2), passes the
     /// forwarded and die-with-parent signals on to it, reaps every orphan of the namespace,
@@ -579,6 +603,10 @@ impl Builder {
                          id map and no setgroups",
             });
         }
+        let seccomp = match self.seccomp.is_none() {
+            true => None,
+            false => Some(self.seccomp.compile().map_err(Error::Seccomp)?),
+        };
         let dir = open_shared_dir(&self.path)?;
         let (uid_map, gid_map) = if self.subordinate_ids {
             let (uid, gid) = own_ids();
@@ -627,6 +655,7 @@ impl Builder {
             die_signal: self.die_signal,
             mount_api: self.mount_api,
             inside_ids: self.inside_ids,
+            seccomp,
             hardening: self.hardening,
         })
     }
@@ -649,6 +678,7 @@ pub struct Sandbox {
     die_signal: Signal,
     mount_api: MountApi,
     inside_ids: Option<(u32, u32)>,
+    seccomp: Option<sandbox_seccomp::Program>,
     hardening: harden::Options,
 }
 
@@ -794,6 +824,7 @@ impl Sandbox {
             die_signal: Signal::KILL,
             mount_api: MountApi::Auto,
             inside_ids: None,
+            seccomp: Filter::default_deny(),
             hardening: harden::Options::default(),
         }
     }
@@ -885,6 +916,7 @@ impl Sandbox {
                     .map_err(|e| Error::setup(Step::CaptureProcFd, &e))?;
                 sandbox_pivot_root::chroot(&self.dir)
                     .map_err(|e| Error::setup(Step::Chroot, &e))?;
+                self.install_seccomp()?;
                 Ok(Entered::Inside(Inside {
                     proc_self_fd,
                     pivoted: true,
@@ -894,6 +926,7 @@ impl Sandbox {
             Mode::None => {
                 let proc_self_fd = sandbox_proc_fd::ProcSelfFd::open_unconfined()
                     .map_err(|e| Error::setup(Step::CaptureProcFd, &e))?;
+                self.install_seccomp()?;
                 Ok(Entered::Inside(Inside {
                     proc_self_fd,
                     pivoted: false,
@@ -1125,11 +1158,22 @@ impl Sandbox {
             dir.replace()?;
         }
         harden::after_pivot(&self.hardening)?;
+        self.install_seccomp()?;
         Ok(Inside {
             proc_self_fd,
             pivoted,
             nofile_limit,
         })
+    }
+
+    /// Installs the compiled filter, if any: the last step of every mode.
+    fn install_seccomp(&self) -> Result<(), Error> {
+        match &self.seccomp {
+            Some(program) => program
+                .install()
+                .map_err(|e| Error::setup(Step::Seccomp, &e)),
+            None => Ok(()),
+        }
     }
 
     /// The mount part of the child's sequence, after the fresh proc: binds the shared

@@ -383,6 +383,17 @@ pub fn keeping(
     }
 }
 
+/// The default seccomp filter with the calls `names` allowed back: for scenarios that
+/// show a kept capability at work (the filter would refuse the call first).
+pub fn default_filter_allowing(names: &[&str]) -> sandbox::Filter {
+    names
+        .iter()
+        .fold(sandbox::Filter::default_deny(), |f, name| {
+            f.allow(name)
+                .unwrap_or_else(|e| panic!("{name} is a system call the filter knows: {e}"))
+        })
+}
+
 /// Waits for signals forever.
 pub fn pause_forever() -> ! {
     loop {
