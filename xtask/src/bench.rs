@@ -21,7 +21,8 @@ pub fn run(args: &[String]) -> Result {
     let reopen = build_example(&ws, "sandbox-proc-fd", "bench_reopen")?;
     println!("    running as uid {}", crate::euid()?);
 
-    let rows = [bench_enter(&enter, rounds)?, bench_reopen(&ws, &reopen)?];
+    let mut rows = bench_enter(&enter, rounds)?;
+    rows.push(bench_reopen(&ws, &reopen)?);
 
     println!();
     println!(
@@ -120,7 +121,9 @@ fn time_once(cmd: &mut Command) -> Result<Duration> {
     }
 }
 
-/// The peer: `bwrap ... /true` over DIR, with DIR/true a copy of the static busybox.
+/// The peer: `bwrap ... /true` over DIR, with DIR/true a copy of the static busybox, and
+/// the same confinement as our defaults where bwrap has it: pid, net, ipc, uts and cgroup
+/// namespaces, a new session, death with the parent.
 /// Err says why the comparison cannot run here.
 fn bwrap_command(dir: &Path) -> std::result::Result<Command, String> {
     let Some(bwrap) = crate::which("bwrap") else {
@@ -141,7 +144,8 @@ fn bwrap_command(dir: &Path) -> std::result::Result<Command, String> {
     cmd.arg("--bind")
         .arg(dir)
         .args(["/", "--proc", "/proc", "--unshare-pid", "--unshare-net"])
-        .args(["--die-with-parent", "/true"]);
+        .args(["--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"])
+        .args(["--new-session", "--die-with-parent", "/true"]);
     run_checked(&mut cmd).map_err(|e| match e {
         Error::Message(m) => format!("bwrap does not work here: {m}"),
         Error::Reported => "bwrap does not work here".to_owned(),
@@ -169,12 +173,18 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1e3)
 }
 
-fn bench_enter(enter: &Path, rounds: usize) -> Result<Row> {
+/// Enter latency of the default sandbox, against bwrap and against our own sandbox with
+/// only the pid and network namespaces (what IPC, UTS and cgroup cost), in the same rounds.
+fn bench_enter(enter: &Path, rounds: usize) -> Result<Vec<Row>> {
     let dir = TempDir::new("xtask-bench-")?;
     let mut ours = Command::new(enter);
     ours.arg(dir.path());
     println!("==> {}", crate::describe(&ours));
     run_checked(&mut ours)?;
+    let mut pid_net = Command::new(enter);
+    pid_net.arg(dir.path()).arg("pid-net");
+    println!("==> {}", crate::describe(&pid_net));
+    run_checked(&mut pid_net)?;
 
     let mut peer = match bwrap_command(dir.path()) {
         Ok(cmd) => {
@@ -190,25 +200,41 @@ fn bench_enter(enter: &Path, rounds: usize) -> Result<Row> {
     println!(
         "    {WARM_UP} warm-up runs, then {rounds} rounds{}",
         if peer.is_some() {
-            ", alternating ours and bwrap"
+            ", alternating ours, ours with pid+net only, and bwrap"
         } else {
-            ""
+            ", alternating ours and ours with pid+net only"
         }
     );
     for _ in 0..WARM_UP {
         time_once(&mut ours)?;
+        time_once(&mut pid_net)?;
         if let Some(p) = peer.as_mut() {
             time_once(p)?;
         }
     }
-    let (mut ours_t, mut peer_t) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    let mut ours_t = Vec::with_capacity(rounds);
+    let mut pid_net_t = Vec::with_capacity(rounds);
+    let mut peer_t = Vec::with_capacity(rounds);
     for _ in 0..rounds {
         ours_t.push(time_once(&mut ours)?);
+        pid_net_t.push(time_once(&mut pid_net)?);
         if let Some(p) = peer.as_mut() {
             peer_t.push(time_once(p)?);
         }
     }
     let (ours_med, ours_p90) = stats(&mut ours_t);
+    let (pid_net_med, pid_net_p90) = stats(&mut pid_net_t);
+    println!(
+        "    enter+exit, ours with pid+net only: median {}, p90 {}",
+        ms(pid_net_med),
+        ms(pid_net_p90)
+    );
+    let namespaces_row = Row {
+        name: "default vs pid+net namespaces only",
+        ours: format!("{} ({})", ms(ours_med), ms(ours_p90)),
+        peer: format!("pid+net {} ({})", ms(pid_net_med), ms(pid_net_p90)),
+        ratio: format!("{:.2}", ours_med.as_secs_f64() / pid_net_med.as_secs_f64()),
+    };
     println!(
         "    enter+exit, ours:  median {}, p90 {}",
         ms(ours_med),
@@ -230,7 +256,7 @@ fn bench_enter(enter: &Path, rounds: usize) -> Result<Row> {
         row.peer = format!("bwrap {} ({})", ms(peer_med), ms(peer_p90));
         row.ratio = format!("{:.2}", ours_med.as_secs_f64() / peer_med.as_secs_f64());
     }
-    Ok(row)
+    Ok(vec![row, namespaces_row])
 }
 
 /// Reads `median_ns reopen=<f64> openat=<f64> ratio=<f64>`.

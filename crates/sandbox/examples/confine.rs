@@ -32,16 +32,6 @@ fn main() {
         .map(|ns| sandbox_namespaces::namespace_id(*ns).ok())
         .collect();
 
-    let sandbox = match Sandbox::builder(&dir).build() {
-        Ok(s) => s,
-        Err(e) => fail(&e),
-    };
-    println!(
-        "entering a sandbox over {} as uid {} (namespaces: {})",
-        sandbox.path().display(),
-        rustix::process::geteuid().as_raw(),
-        sandbox.namespaces()
-    );
     // The child waits until the parent has looked at its namespaces, so that it is still
     // there to be looked at.
     let (go_rx, go_tx) = match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
@@ -51,6 +41,17 @@ fn main() {
             std::process::exit(1);
         }
     };
+    // Every descriptor above 2 that is not kept is closed inside: keep the read end.
+    let sandbox = match Sandbox::builder(&dir).keep_fd(&go_rx).build() {
+        Ok(s) => s,
+        Err(e) => fail(&e),
+    };
+    println!(
+        "entering a sandbox over {} as uid {} (namespaces: {})",
+        sandbox.path().display(),
+        rustix::process::geteuid().as_raw(),
+        sandbox.namespaces()
+    );
     match sandbox.enter() {
         Err(e) => fail(&e),
         Ok(Entered::Parent(child)) => {
@@ -78,7 +79,9 @@ fn main() {
             std::process::exit(status.code());
         }
         Ok(Entered::Inside(inside)) => {
-            drop(go_tx);
+            // Not kept, so already closed by the sandbox: its owner must not close the
+            // number again.
+            std::mem::forget(go_tx);
             let mut go = std::fs::File::from(go_rx);
             let _ = go.read(&mut [0u8; 1]);
             look_around(&inside, original_pid);

@@ -4,13 +4,17 @@
 //! needs, then calls [`Sandbox::enter`] or [`Sandbox::confine`]. In the default
 //! [`Mode::Namespace`] that gives it:
 //!
-//! - new pid and network namespaces (plus mount, always, and a user namespace when it does
-//!   not run as root), with its uid and gid mapped to themselves, or ranges of subordinate
-//!   ids ([`Builder::subordinate_ids`]) written by a helper through `newuidmap`;
+//! - new pid, network, IPC, UTS and cgroup namespaces (plus mount, always, and a user
+//!   namespace when it does not run as root), with its uid and gid mapped to themselves,
+//!   or ranges of subordinate ids ([`Builder::subordinate_ids`]) written by a helper
+//!   through `newuidmap`;
 //! - a fresh proc, and a verified [`ProcSelfFd`] handle on `/proc/self/fd` that can reopen
 //!   `O_PATH` descriptors with real access modes;
 //! - the shared directory as its root, through `pivot_root(2)`, with the old root detached:
-//!   no path leads out of it.
+//!   no path leads out of it;
+//! - nothing else of the host: no descriptor it did not keep, no terminal, no process
+//!   group, no keyring, no capability, no new user namespace, and a seccomp filter on
+//!   the calls that remain dangerous (see [Threat model](#threat-model)).
 //!
 //! ```no_run
 //! use sandbox::{Entered, Sandbox};
@@ -86,19 +90,29 @@
 //! into an exit code. It holds no descriptor and keeps only `CAP_KILL`.
 //!
 //! The original process dies, the sandbox follows: the child gets the die-with-parent
-//! signal ([`Builder::die_with_parent`], SIGTERM by default), race-free (pidfd, or a pipe).
+//! signal ([`Builder::die_with_parent`], SIGKILL by default, which nothing inside can
+//! catch), race-free (pidfd, or a pipe).
 //!
 //! # Descriptors
 //!
-//! A process keeps its open descriptors through `pivot_root`. Before anything changes,
-//! [`Sandbox::enter`] looks at every descriptor that would survive into the sandbox (kept,
-//! or close-on-exec): a directory outside the shared directory, a way out through
-//! `openat(fd, "..")` (runc's CVE-2024-21626), is refused with
-//! [`Error::LeakedDirectory`] naming it, unless kept on purpose with
-//! [`Builder::keep_fd`]. Then, in the sandboxed process, each descriptor above 2 without
-//! close-on-exec and not kept is closed ([`InheritedFds::Close`], the default) or marked
-//! close-on-exec ([`InheritedFds::CloseOnExec`]). The original process keeps all of its
-//! descriptors. After the pivot the cwd is checked to be the new root.
+//! A process keeps its open descriptors through `pivot_root`, and the sandboxed process
+//! never execs, so close-on-exec protects nothing. So in the sandboxed process every
+//! descriptor above 2 that was not kept with [`Builder::keep_fd`] is closed
+//! (`close_range(2)`), close-on-exec or not: with it go the sockets and the descriptors
+//! queued on them (`SCM_RIGHTS`), io_uring rings and their registered files, host files
+//! that [`ProcSelfFd::reopen`] could reopen with more access. Inside, the library holds
+//! the [`ProcSelfFd`] handle and nothing else. Rust values that own a closed descriptor
+//! must not be used or dropped inside (`std::mem::forget` them, or keep them).
+//!
+//! Before anything changes, [`Sandbox::enter`] looks at every directory descriptor that
+//! will survive (standard input, output and error, and the kept ones): one outside the
+//! shared directory, a way out through `openat(fd, "..")` (runc's CVE-2024-21626), is
+//! refused with [`Error::LeakedDirectory`] naming it. One inside the shared directory still
+//! sits on the host's mount, where `..` climbs past the sandbox's root and the sandbox's
+//! read-only mounts do not apply: after the pivot it is replaced, at the same number, by
+//! the same directory opened on the sandbox's own mounts. [`InheritedFds::CloseOnExec`]
+//! leaves every descriptor open instead (marked close-on-exec); the original process
+//! keeps all of its descriptors. After the pivot the cwd is checked to be the new root.
 //!
 //! # Capabilities
 //!
@@ -123,22 +137,64 @@
 //! `CAP_SYS_BOOT`-like host-wide powers stay dropped too. A file server that serves other
 //! users' files usually needs `CHOWN | DAC_OVERRIDE | FOWNER | FSETID | SETUID | SETGID`.
 //!
+//! # The process's own ties to the host
+//!
+//! On by default, each with an opt-out by name that says what it gives back:
+//!
+//! - [`Builder::new_session`]: `setsid(2)`: no controlling terminal (no input pushed into
+//!   the caller's shell with `TIOCSTI`), and a process group of its own (`kill(0, ..)` and
+//!   `setpriority(PRIO_PGRP, 0, ..)` reach host processes of the caller's group otherwise,
+//!   pid namespace or not).
+//! - [`Builder::new_keyring`]: a fresh, anonymous session keyring: the caller's keys are
+//!   out of reach, keys planted inside stay inside.
+//! - [`Builder::nested_user_namespaces`]: `user.max_user_namespaces` is 0 in a user
+//!   namespace the sandbox made.
+//! - [`Builder::seccomp`]: [`Filter::default_deny`], installed last.
+//! - A root daemon whose id maps leave its own ids out takes inside uid and gid 0 (or
+//!   [`Builder::inside_ids`]), so the kernel judges it as the mapped host ids.
+//!
 //! # Hardening options
 //!
 //! Off by default, because each can break a daemon:
 //!
 //! - [`Builder::no_new_privs`]: programs the daemon executes gain nothing from setuid bits
-//!   or file capabilities. Breaks a daemon that runs setuid helpers.
-//! - [`Builder::new_session`]: `setsid(2)`, no controlling terminal, so no input pushed
-//!   into the starting terminal with `TIOCSTI`. Costs job control; Ctrl-C reaches the
-//!   daemon only through the original process.
+//!   or file capabilities. Breaks a daemon that runs setuid helpers. (The default seccomp
+//!   filter sets it anyway once the capabilities are gone: the kernel requires it.)
 //! - [`Builder::raise_nofile_limit`]: `RLIMIT_NOFILE` raised to `fs.nr_open` (with
 //!   `CAP_SYS_RESOURCE`) or the hard limit, reported by [`Inside::nofile_limit`]. Costs
 //!   memory for a large descriptor table; `select(2)` cannot handle descriptors above 1023.
 //! - [`Builder::init`]: see above.
 //!
-//! The descriptor checks, the capability drop, `nodev` and these options apply in
-//! [`Mode::Namespace`] only.
+//! The descriptor rules, the capability drop, `nodev` and these options apply in
+//! [`Mode::Namespace`] only; the seccomp filter applies in every mode.
+//!
+//! # Threat model
+//!
+//! The attacker is the daemon itself, compromised after it entered: arbitrary code in the
+//! sandboxed process, as root or as any uid. Inside a default sandbox it cannot:
+//!
+//! - reach a file of the host outside the shared directory: no path leads out (pivot, old
+//!   root detached, a fresh proc), no descriptor of the host's is left (closed, or
+//!   replaced on the sandbox's mounts), `open_by_handle_at` and new mounts are refused
+//!   (capabilities, seccomp), device nodes do not open (`nodev`);
+//! - write to the shared directory when it is read-only, also through a kept directory;
+//! - see or signal host processes (pid namespace, own session and process group), push
+//!   input into the caller's terminal, reach the host's network, abstract sockets, System
+//!   V and POSIX IPC, host name, keyrings, uevents;
+//! - replace the original process's session keyring, or outlive the original process
+//!   (SIGKILL with the parent);
+//! - gain capabilities through a new user namespace, or plant a setuid file for host users
+//!   (seccomp; capabilities dropped in all five sets).
+//!
+//! Each opt-out gives back what its docs say: a kept descriptor is the daemon's business
+//! (what a kept socket receives later, what a kept file allows), [`InheritedFds::CloseOnExec`]
+//! keeps them all, `namespaces(..)` without IPC, UTS or cgroup shares those with the host,
+//! [`Propagation::Slave`] lets later host mounts in with their own flags, and so on.
+//!
+//! Out of scope: kernel bugs (the seccomp filter narrows the surface; it does not remove
+//! it), sharing `/` (everything is inside then), what the original process does after
+//! entering, side channels and resource exhaustion (no cgroup limits are set), and
+//! [`Mode::Chroot`] and [`Mode::None`], which say what they do not protect against.
 //!
 //! # Modes for environments without namespaces
 //!
@@ -565,9 +621,12 @@ impl Builder {
     /// - [`Error::NoSubordinateIds`] / [`Error::SubordinateIds`]: with
     ///   [`Builder::subordinate_ids`], no line for the user in `/etc/subuid` or
     ///   `/etc/subgid`, or a file that cannot be read.
-    /// - [`Error::InvalidOption`]: read-only, namespaces, id maps, setgroups or joins asked
-    ///   for in [`Mode::Chroot`] or [`Mode::None`]; a propagation other than slave or
-    ///   private; a joined user namespace with id maps or setgroups.
+    /// - [`Error::InvalidOption`]: read-only, namespaces, id maps, setgroups, joins or
+    ///   inside ids asked for in [`Mode::Chroot`] or [`Mode::None`]; a propagation other
+    ///   than slave or private; a joined user namespace with id maps or setgroups; inside
+    ///   ids without a user namespace made by the sandbox.
+    /// - [`Error::Seccomp`]: the seccomp filter does not compile (an architecture other
+    ///   than x86_64 and aarch64, a filter past the kernel's size limit).
     pub fn build(self) -> Result<Sandbox, Error> {
         if self.mode != Mode::Namespace {
             let refused = [
@@ -874,17 +933,18 @@ impl Sandbox {
     /// The sequence: check that the process has one thread; join the namespaces given by
     /// fd; fork the id-map helper if the maps need one; unshare the user (when not root),
     /// pid and time namespaces here and write the id maps (or let the helper write them);
-    /// fork; in the child, die
-    /// with the parent, unshare the mount, network and other namespaces, make `/` slave
-    /// (or private), mount a fresh proc, capture `/proc/self/fd`, bind the shared
-    /// directory onto itself with its submounts, make that tree read-only if asked,
-    /// `pivot_root` into it and detach the old root; then report to the parent.
+    /// fork; in the child, take the
+    /// inside ids if the maps leave its own out, die with the parent, close every
+    /// descriptor not kept, unshare the mount, network, IPC, UTS, cgroup and other
+    /// namespaces, make `/` private (or slave), mount a fresh proc, forbid new user
+    /// namespaces, capture `/proc/self/fd`, bind the shared directory onto itself with its
+    /// submounts, make that tree read-only if asked and `nodev`, `pivot_root` into it and
+    /// detach the old root, check the cwd, reopen the kept directories inside, start a new
+    /// session, join a fresh keyring, drop the capabilities not kept, install the seccomp
+    /// filter; then report to the parent.
     ///
-    /// Around those steps: the descriptors are checked before anything changes, and
-    /// closed or marked close-on-exec in the child right after it arms die-with-parent;
-    /// the minimal init, when asked, forks the daemon right after proc is mounted; the
-    /// shared directory's tree is made `nodev` before the pivot; after it the cwd is checked,
-    /// the hardening options are applied and the capabilities not kept are dropped.
+    /// The descriptors are checked before anything changes; the minimal init, when asked,
+    /// forks the daemon right after proc is mounted.
     ///
     /// On failure nothing half-built goes on: a child that fails reports its error and
     /// exits, the parent reaps it and returns that error. Nothing is left on the host (no
@@ -898,8 +958,8 @@ impl Sandbox {
     /// # Errors
     ///
     /// - [`Error::MultiThreaded`] when the process has more than one thread.
-    /// - [`Error::LeakedDirectory`] when a directory descriptor outside the shared directory
-    ///   would survive into the sandbox (see the crate docs on descriptors).
+    /// - [`Error::LeakedDirectory`] when a kept directory descriptor (or one at 0, 1 or 2)
+    ///   lies outside the shared directory (see the crate docs on descriptors).
     /// - [`Error::Setup`] with the [`Step`] that failed, its path and errno, whether it
     ///   happened here or in the child. [`Error::cause`] and [`Error::hint`] explain the
     ///   usual environmental causes.
