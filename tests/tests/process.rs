@@ -14,7 +14,7 @@
 mod common;
 
 use std::io::Read;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -34,6 +34,7 @@ fn main() {
         killing_the_original_process_ends_the_daemon_under_init,
         // Descriptors.
         inherited_fd_is_closed_inside_unless_kept,
+        only_the_standard_kept_and_handle_descriptors_are_open_inside,
         close_on_exec_policy_keeps_inherited_fds_open_but_marked,
         close_on_exec_policy_and_init_work_without_close_range,
         an_inherited_fd_that_survives_closing_is_reported,
@@ -329,6 +330,54 @@ fn inherited_fd_is_closed_inside_unless_kept() -> TestResult {
     })?;
     // The original process keeps its descriptors.
     ensure_eq!(fd_flags(d), Ok(0), "the original process's descriptor");
+    Ok(())
+}
+
+fn only_the_standard_kept_and_handle_descriptors_are_open_inside() -> TestResult {
+    let (top, shared) = shared_dir()?;
+    let file = top.path().join("host-file");
+    std::fs::write(&file, "host data").map_err(io_ctx("write host file"))?;
+    // Close-on-exec (std) and inheritable ones, a socket pair and a pipe: all not kept.
+    let _cloexec = std::fs::File::open(&file).map_err(io_ctx("open"))?;
+    let _inheritable = open_inheritable(&file)?;
+    let _pair = std::os::unix::net::UnixStream::pair().map_err(io_ctx("socketpair"))?;
+    let _pipe = pipe()?;
+    let kept = open_inheritable(&file)?;
+    let k = kept.as_raw_fd();
+    let sandbox = prepare(Sandbox::builder(&shared).keep_fd(&kept))?;
+    // The harness keeps two pipe ends; it has closed the "go" one by the time we look.
+    let report = sandbox.kept_pipes().1;
+    let out = run_inside(sandbox, move |inside| {
+        let handle = inside.proc_self_fd().as_fd().as_raw_fd();
+        // No proc inside the new root: list the table through the handle.
+        let listing = rustix::fs::openat(
+            inside.proc_self_fd(),
+            ".",
+            rustix::fs::OFlags::RDONLY
+                | rustix::fs::OFlags::DIRECTORY
+                | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(|e| failed(format!("open the handle's directory: {e}")))?;
+        let lfd = listing.as_raw_fd();
+        let dir = rustix::fs::Dir::new(listing).map_err(|e| failed(format!("readdir: {e}")))?;
+        let mut open: Vec<i32> = dir
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().ok().and_then(|n| n.parse().ok()))
+            .filter(|&fd| fd != lfd && fd_flags(fd).is_ok())
+            .collect();
+        open.sort_unstable();
+        let mut want = vec![0, 1, 2, k, report, handle];
+        want.sort_unstable();
+        want.dedup();
+        ensure_eq!(
+            open,
+            want,
+            "the descriptors open inside (handle {handle}, kept {k})"
+        );
+        Ok(String::new())
+    })?;
+    drop(out);
     Ok(())
 }
 

@@ -659,6 +659,12 @@ pub fn prepare(builder: sandbox::Builder) -> Result<Prepared, Fail> {
 }
 
 impl Prepared {
+    /// The numbers of the two pipe ends the sandboxed process keeps: the "go" read end
+    /// and the report write end.
+    pub fn kept_pipes(&self) -> (i32, i32) {
+        (self.go.0.as_raw_fd(), self.report.1.as_raw_fd())
+    }
+
     /// Enters the sandbox directly (the harness's pipes are closed inside).
     pub fn enter(self) -> Result<sandbox::Entered, sandbox::Error> {
         let Prepared {
