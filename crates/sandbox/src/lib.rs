@@ -519,6 +519,10 @@ impl Builder {
     /// Where the kernel has no keyrings, or a seccomp filter refuses `keyctl` (Docker's
     /// default profile), there is nothing to protect and nothing is done.
     ///
+    /// The uid's user keyring (`KEY_SPEC_USER_KEYRING`) is not replaced: it belongs to the
+    /// uid in its user namespace, so a root daemon without a user namespace shares host
+    /// root's; the default syscall filter refuses the keyring calls that would reach it.
+    ///
     /// `new_keyring(false)` gives back the caller's session keyring: its keys are read
     /// (as far as their permissions allow the uid), keys are planted in it for the host to
     /// find. Either way `KEYCTL_SESSION_TO_PARENT` could replace the session keyring of the
@@ -588,7 +592,9 @@ impl Builder {
     /// (`NETLINK_KOBJECT_UEVENT`, which a root daemon in a network namespace of the
     /// initial user namespace receives), and setuid or setgid-executable files.
     /// [`Filter::allow`] gives one call back by name; [`Filter::allow_only`] is an
-    /// allowlist; `Filter::none()` installs nothing. Without `CAP_SYS_ADMIN` (always, once
+    /// allowlist; `Filter::none()` installs nothing. `write` and `close` are always allowed:
+    /// after installing, the sandboxed process writes its report to the original process
+    /// and closes that pipe. Without `CAP_SYS_ADMIN` (always, once
     /// the capabilities are dropped) the filter needs `PR_SET_NO_NEW_PRIVS`, which is then
     /// set too. A daemon can install a stricter filter itself later.
     #[doc(alias = "SECCOMP_SET_MODE_FILTER")]
@@ -664,7 +670,11 @@ impl Builder {
         }
         let seccomp = match self.seccomp.is_none() {
             true => None,
-            false => Some(self.seccomp.compile().map_err(Error::Seccomp)?),
+            false => Some(
+                sandbox_filter(self.seccomp)
+                    .and_then(|f| f.compile())
+                    .map_err(Error::Seccomp)?,
+            ),
         };
         let dir = open_shared_dir(&self.path)?;
         let (uid_map, gid_map) = if self.subordinate_ids {
@@ -976,7 +986,7 @@ impl Sandbox {
                     .map_err(|e| Error::setup(Step::CaptureProcFd, &e))?;
                 sandbox_pivot_root::chroot(&self.dir)
                     .map_err(|e| Error::setup(Step::Chroot, &e))?;
-                self.install_seccomp()?;
+                install_seccomp(self.seccomp.as_ref())?;
                 Ok(Entered::Inside(Inside {
                     proc_self_fd,
                     pivoted: true,
@@ -986,7 +996,7 @@ impl Sandbox {
             Mode::None => {
                 let proc_self_fd = sandbox_proc_fd::ProcSelfFd::open_unconfined()
                     .map_err(|e| Error::setup(Step::CaptureProcFd, &e))?;
-                self.install_seccomp()?;
+                install_seccomp(self.seccomp.as_ref())?;
                 Ok(Entered::Inside(Inside {
                     proc_self_fd,
                     pivoted: false,
@@ -1101,7 +1111,17 @@ impl Sandbox {
             Fork::Child => {
                 drop(report_rx);
                 let own = [self.dir.as_raw_fd(), report_tx.as_raw_fd()];
-                match self.set_up_child(watch, switch_ids, &own, &kept_dirs) {
+                let set_up = self.set_up_child(watch, switch_ids, &own, &kept_dirs);
+                // The filter comes last, once the sandbox's own descriptors are gone (the
+                // shared directory's sits on the host's mount): only the report pipe is
+                // left, and the filter lets its write and close through.
+                let seccomp = self.seccomp.take();
+                drop(self);
+                let installed = set_up.and_then(|inside| {
+                    install_seccomp(seccomp.as_ref())?;
+                    Ok(inside)
+                });
+                match installed {
                     Ok(inside) => {
                         report::send_ready(&report_tx);
                         drop(report_tx);
@@ -1218,22 +1238,11 @@ impl Sandbox {
             dir.replace()?;
         }
         harden::after_pivot(&self.hardening)?;
-        self.install_seccomp()?;
         Ok(Inside {
             proc_self_fd,
             pivoted,
             nofile_limit,
         })
-    }
-
-    /// Installs the compiled filter, if any: the last step of every mode.
-    fn install_seccomp(&self) -> Result<(), Error> {
-        match &self.seccomp {
-            Some(program) => program
-                .install()
-                .map_err(|e| Error::setup(Step::Seccomp, &e)),
-            None => Ok(()),
-        }
     }
 
     /// The mount part of the child's sequence, after the fresh proc: binds the shared
@@ -1376,6 +1385,23 @@ impl Sandbox {
         }
         err
     }
+}
+
+/// Installs the compiled filter, if any: the last step of every mode.
+fn install_seccomp(program: Option<&sandbox_seccomp::Program>) -> Result<(), Error> {
+    match program {
+        Some(program) => program
+            .install()
+            .map_err(|e| Error::setup(Step::Seccomp, &e)),
+        None => Ok(()),
+    }
+}
+
+/// The daemon's filter with what the sandbox itself calls after installing it: the
+/// `write` of its report to the original process and the `close` of that pipe. (An
+/// allowlist without them would leave `enter()` waiting in the original process.)
+fn sandbox_filter(filter: Filter) -> Result<Filter, sandbox_seccomp::Error> {
+    filter.allow("write")?.allow("close")
 }
 
 /// The effective uid and gid, as the maps' outside ids.
