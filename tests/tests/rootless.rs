@@ -1112,10 +1112,13 @@ fn probe_reports_every_facility_with_a_reason_for_each_no() -> TestResult {
         ensure!(report.mount_namespace.is_yes(), "{report}");
         Ok(())
     })?;
-    // Without pidfd_open and open_tree (as before 5.2/5.3, or under a container's filter).
+    ensure!(report.seccomp.is_yes(), "{report}");
+    // Without pidfd_open, open_tree and seccomp (as before 5.2/5.3/3.17, or under a
+    // container's filter).
     for (nr, row) in [
         (libc::SYS_pidfd_open, "pidfd"),
         (libc::SYS_open_tree, "new mount API"),
+        (libc::SYS_seccomp, "seccomp"),
     ] {
         tests::in_child(|| {
             fail_syscall(nr, libc::ENOSYS as u32)?;
@@ -1150,6 +1153,6 @@ fn probe_reports_every_facility_with_a_reason_for_each_no() -> TestResult {
         })?;
     }
     let text = report.to_string();
-    ensure_eq!(text.lines().count(), 8, "{text}");
+    ensure_eq!(text.lines().count(), 9, "{text}");
     Ok(())
 }

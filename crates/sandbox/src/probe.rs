@@ -5,6 +5,7 @@ use std::fmt;
 use rustix::io::Errno;
 use sandbox_namespaces::{IdMap, IdMapTool, Namespaces};
 use sandbox_process::Fork;
+use sandbox_seccomp::{Filter, Missing, Program, SeccompMode, SeccompStatus};
 
 use crate::sys;
 use crate::userns::{unshare_cause, user_label};
@@ -52,11 +53,14 @@ pub struct Probe {
     pub new_mount_api: Support,
     /// `pidfd_open(2)` (kernel 5.3).
     pub pidfd: Support,
+    /// Seccomp filters: the mode of this process and the filters it has already (from
+    /// `/proc/self/status`), and whether a forked child can install the default filter.
+    pub seccomp: Support,
 }
 
 impl Probe {
     /// The facilities with their names, in the order of the table.
-    pub fn rows(&self) -> [(&'static str, &Support); 8] {
+    pub fn rows(&self) -> [(&'static str, &Support); 9] {
         [
             ("user namespace", &self.user_namespace),
             ("mount namespace", &self.mount_namespace),
@@ -66,6 +70,7 @@ impl Probe {
             ("subordinate ids", &self.subordinate_ids),
             ("new mount API", &self.new_mount_api),
             ("pidfd", &self.pidfd),
+            ("seccomp", &self.seccomp),
         ]
     }
 }
@@ -82,19 +87,21 @@ impl fmt::Display for Probe {
 }
 
 /// Results of the trial child: an errno per attempt, 0 for success, -1 for not tried.
-const TRIALS: usize = 6;
+const TRIALS: usize = 7;
 const USER: usize = 0;
 const MAPS: usize = 1;
 const MOUNT: usize = 2;
 const PID: usize = 3;
 const NET: usize = 4;
 const OPEN_TREE: usize = 5;
+const SECCOMP: usize = 6;
 
 /// Finds out what this process can do for a sandbox, without changing it: a forked child
 /// tries to create each namespace (inside a new user namespace when not root, as
-/// [`Sandbox::enter`](crate::Sandbox::enter) would), to map its own ids, and to clone a
-/// mount tree with `open_tree(2)`; this process looks for `newuidmap`/`newgidmap` and its
-/// subordinate ids, and opens a pidfd on itself. Each "no" carries the reason found (the
+/// [`Sandbox::enter`](crate::Sandbox::enter) would), to map its own ids, to clone a
+/// mount tree with `open_tree(2)`, and, last, to install the default seccomp filter; this
+/// process looks for `newuidmap`/`newgidmap` and its subordinate ids, opens a pidfd on
+/// itself, and reads its own seccomp state. Each "no" carries the reason found (the
 /// same diagnosis as [`Error::cause`](crate::Error::cause)).
 ///
 /// Needs a single-threaded process for the fork; in a multi-threaded one the namespace
@@ -103,9 +110,12 @@ pub fn probe() -> Probe {
     let root = rustix::process::geteuid().is_root();
     let uid = rustix::process::geteuid().as_raw();
     let gid = rustix::process::getegid().as_raw();
-    let trials = match try_in_child(root, uid, gid) {
+    // Compiled here: the trial child only installs it.
+    let program = Filter::default_deny().compile();
+    let trials = match try_in_child(root, uid, gid, program.as_ref().ok()) {
         Ok(trials) => trials,
         Err(reason) => {
+            let seccomp = seccomp_support(sandbox_seccomp::status(), Err(reason.clone()));
             let no = Support::No(reason);
             return finish(
                 [
@@ -116,6 +126,7 @@ pub fn probe() -> Probe {
                     no.clone(),
                     no,
                 ],
+                seccomp,
                 root,
                 uid,
             );
@@ -173,12 +184,68 @@ pub fn probe() -> Probe {
             open_tree,
             Support::No(String::new()),
         ],
+        seccomp_support(
+            sandbox_seccomp::status(),
+            match &program {
+                Ok(_) => Ok(trials[SECCOMP]),
+                Err(e) => Err(e.to_string()),
+            },
+        ),
         root,
         uid,
     )
 }
 
-fn finish(rows: [Support; 6], root: bool, uid: u32) -> Probe {
+/// The seccomp row: the state of this process (`status`), and what installing the default
+/// filter gave in the trial child (`trial`: 0 or the errno; `Err` says why it was not
+/// tried).
+fn seccomp_support(
+    status: Result<SeccompStatus, sandbox_seccomp::Error>,
+    trial: Result<i32, String>,
+) -> Support {
+    let status = match status {
+        Ok(status) => status,
+        Err(e) => return Support::No(format!("cannot tell the seccomp mode: {e}")),
+    };
+    let now = match (status.mode, status.filters) {
+        (SeccompMode::NotInKernel, _) => {
+            return Support::No(
+                "the kernel has no seccomp (CONFIG_SECCOMP off: no Seccomp: line in \
+                 /proc/self/status); only Filter::none() works"
+                    .into(),
+            )
+        }
+        (SeccompMode::Strict, _) => {
+            return Support::No("this process is in strict mode (Seccomp: 1)".into())
+        }
+        (SeccompMode::Filter, Some(1)) => "1 filter installed already (Seccomp: 2)".to_owned(),
+        (SeccompMode::Filter, Some(n)) => format!("{n} filters installed already (Seccomp: 2)"),
+        (SeccompMode::Filter, None) => "filters installed already (Seccomp: 2)".to_owned(),
+        _ => "no filter yet (Seccomp: 0)".to_owned(),
+    };
+    match trial {
+        Ok(0) => Support::Yes(format!("{now}; the default filter installs")),
+        Ok(errno) if errno < 0 => Support::No(format!("{now}; installing not tried")),
+        Ok(errno) => {
+            let errno = Errno::from_raw_os_error(errno);
+            let why = match errno {
+                Errno::NOSYS => Missing::SeccompSyscall.to_string(),
+                Errno::INVAL => Missing::FilterMode.to_string(),
+                Errno::NOMEM => "the filters would pass the kernel's limit".to_owned(),
+                _ => String::new(),
+            };
+            let why = if why.is_empty() {
+                String::new()
+            } else {
+                format!(": {why}")
+            };
+            Support::No(format!("{now}; installing a filter fails: {errno}{why}"))
+        }
+        Err(reason) => Support::No(format!("{now}; installing not tried: {reason}")),
+    }
+}
+
+fn finish(rows: [Support; 6], seccomp: Support, root: bool, uid: u32) -> Probe {
     let [user, mount, pid, net, new_mount_api, _] = rows;
     let tools = [IdMapTool::NewUidMap, IdMapTool::NewGidMap].map(|t| t.find());
     let id_map_helpers = match tools {
@@ -234,11 +301,17 @@ fn finish(rows: [Support; 6], root: bool, uid: u32) -> Probe {
         subordinate_ids,
         new_mount_api,
         pidfd,
+        seccomp,
     }
 }
 
 /// Forks a child that tries everything in its own namespaces and writes the errnos back.
-fn try_in_child(root: bool, uid: u32, gid: u32) -> Result<[i32; TRIALS], String> {
+fn try_in_child(
+    root: bool,
+    uid: u32,
+    gid: u32,
+    program: Option<&Program>,
+) -> Result<[i32; TRIALS], String> {
     let (rx, tx) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
         .map_err(|e| format!("cannot probe: pipe: {e}"))?;
     let fork = sandbox_process::fork().map_err(|e| match e {
@@ -248,7 +321,16 @@ fn try_in_child(root: bool, uid: u32, gid: u32) -> Result<[i32; TRIALS], String>
     match fork {
         Fork::Child => {
             drop(rx);
-            let trials = trials_here(root, uid, gid);
+            let mut trials = trials_here(root, uid, gid);
+            // Last: the filter stays on the trial child, which only reports and exits.
+            if let Some(program) = program {
+                trials[SECCOMP] = match program.install() {
+                    Ok(()) => 0,
+                    Err(e) => e
+                        .errno()
+                        .map_or(Errno::INVAL.raw_os_error(), |e| e.raw_os_error()),
+                };
+            }
             let bytes: Vec<u8> = trials.iter().flat_map(|t| t.to_le_bytes()).collect();
             let _ = rustix::io::write(&tx, &bytes);
             sys::exit_now(0)
