@@ -1,5 +1,6 @@
-//! `cargo xtask bench`: enter latency against bwrap, and the /proc/self/fd reopen path
-//! against openat. It reports figures; it asserts nothing about them.
+//! `cargo xtask bench`: enter latency against bwrap, the /proc/self/fd reopen path
+//! against openat, and the default seccomp filter's cost on reopen + read. It reports
+//! figures; it asserts nothing about them.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -19,19 +20,21 @@ pub fn run(args: &[String]) -> Result {
     let ws = Workspace::find()?;
     let enter = build_example(&ws, "sandbox", "bench_enter")?;
     let reopen = build_example(&ws, "sandbox-proc-fd", "bench_reopen")?;
+    let filter = build_example(&ws, "sandbox-seccomp", "bench_filter")?;
     println!("    running as uid {}", crate::euid()?);
 
     let mut rows = bench_enter(&enter, rounds)?;
     rows.push(bench_reopen(&ws, &reopen)?);
+    rows.push(bench_filter(&ws, &filter)?);
 
     println!();
     println!(
-        "{:<34} {:>20} {:>28} {:>7}",
+        "{:<38} {:>20} {:>28} {:>7}",
         "benchmark", "ours", "peer", "ratio"
     );
     for r in &rows {
         println!(
-            "{:<34} {:>20} {:>28} {:>7}",
+            "{:<38} {:>20} {:>28} {:>7}",
             r.name, r.ours, r.peer, r.ratio
         );
     }
@@ -259,26 +262,33 @@ fn bench_enter(enter: &Path, rounds: usize) -> Result<Vec<Row>> {
     Ok(vec![row, namespaces_row])
 }
 
-/// Reads `median_ns reopen=<f64> openat=<f64> ratio=<f64>`.
-fn parse_reopen_line(line: &str) -> Option<(f64, f64, f64)> {
+/// Reads `median_ns <k1>=<f64> <k2>=<f64> ...`, the last line of the bench examples: the
+/// values of exactly the `keys`, in that order.
+fn parse_median_line<const N: usize>(line: &str, keys: [&str; N]) -> Option<[f64; N]> {
     let mut words = line.split_whitespace();
     if words.next()? != "median_ns" {
         return None;
     }
-    let mut value = |key: &str| {
-        words
+    let mut values = [0.0; N];
+    for (value, key) in values.iter_mut().zip(keys) {
+        *value = words
             .next()?
             .strip_prefix(key)?
             .strip_prefix('=')?
             .parse::<f64>()
-            .ok()
-    };
-    let parsed = (value("reopen")?, value("openat")?, value("ratio")?);
-    words.next().is_none().then_some(parsed)
+            .ok()?;
+    }
+    words.next().is_none().then_some(values)
 }
 
-fn bench_reopen(ws: &Workspace, reopen: &Path) -> Result<Row> {
-    let mut cmd = Command::new(reopen);
+/// Runs a bench example from the workspace root, streaming its output, and returns the
+/// values of its last line (`median_ns` and the `keys`).
+fn run_median_bench<const N: usize>(
+    ws: &Workspace,
+    exe: &Path,
+    keys: [&str; N],
+) -> Result<[f64; N]> {
+    let mut cmd = Command::new(exe);
     cmd.current_dir(&ws.root)
         .stdin(Stdio::null())
         .stdout(Stdio::piped());
@@ -304,15 +314,35 @@ fn bench_reopen(ws: &Workspace, reopen: &Path) -> Result<Row> {
     if !status.success() {
         return Err(Error::msg(format!("`{shown}` failed ({status})")));
     }
-    let (reopen_ns, openat_ns, ratio) = parse_reopen_line(&last).ok_or_else(|| {
+    parse_median_line(&last, keys).ok_or_else(|| {
+        let want: Vec<String> = keys.iter().map(|k| format!("{k}=<f64>")).collect();
         Error::msg(format!(
-            "bench_reopen's last line is {last:?}, not `median_ns reopen=<f64> openat=<f64> ratio=<f64>`"
+            "the last line of `{shown}` is {last:?}, not `median_ns {}`",
+            want.join(" ")
         ))
-    })?;
+    })
+}
+
+fn bench_reopen(ws: &Workspace, reopen: &Path) -> Result<Row> {
+    let [reopen_ns, openat_ns, ratio] =
+        run_median_bench(ws, reopen, ["reopen", "openat", "ratio"])?;
     Ok(Row {
         name: "reopen via /proc/self/fd, median",
         ours: format!("{reopen_ns:.0} ns"),
         peer: format!("openat {openat_ns:.0} ns"),
+        ratio: format!("{ratio:.2}"),
+    })
+}
+
+/// The default seccomp filter on the hot path: reopen + read 4 KiB + close, filtered
+/// against unfiltered (the ratio is the median of the per-round ratios).
+fn bench_filter(ws: &Workspace, filter: &Path) -> Result<Row> {
+    let [unfiltered_ns, filtered_ns, ratio] =
+        run_median_bench(ws, filter, ["unfiltered", "filtered", "ratio"])?;
+    Ok(Row {
+        name: "seccomp filter on reopen+read, median",
+        ours: format!("{filtered_ns:.0} ns"),
+        peer: format!("unfiltered {unfiltered_ns:.0} ns"),
         ratio: format!("{ratio:.2}"),
     })
 }
@@ -322,13 +352,41 @@ mod unit {
     use super::*;
 
     #[test]
-    fn reads_the_reopen_line() {
+    fn reads_the_median_lines() {
+        let reopen = ["reopen", "openat", "ratio"];
         assert_eq!(
-            parse_reopen_line("median_ns reopen=812.5 openat=640 ratio=1.27"),
-            Some((812.5, 640.0, 1.27))
+            parse_median_line("median_ns reopen=812.5 openat=640 ratio=1.27", reopen),
+            Some([812.5, 640.0, 1.27])
         );
-        assert_eq!(parse_reopen_line("median_ns reopen=1 openat=2"), None);
-        assert_eq!(parse_reopen_line("median reopen=1 openat=2 ratio=3"), None);
+        assert_eq!(
+            parse_median_line("median_ns reopen=1 openat=2", reopen),
+            None
+        );
+        assert_eq!(
+            parse_median_line("median reopen=1 openat=2 ratio=3", reopen),
+            None
+        );
+        let filter = ["unfiltered", "filtered", "ratio"];
+        assert_eq!(
+            parse_median_line(
+                "median_ns unfiltered=2000.5 filtered=2100 ratio=1.0499",
+                filter
+            ),
+            Some([2000.5, 2100.0, 1.0499])
+        );
+        // The keys in their order, no more, no fewer.
+        assert_eq!(
+            parse_median_line("median_ns filtered=1 unfiltered=2 ratio=3", filter),
+            None
+        );
+        assert_eq!(
+            parse_median_line("median_ns unfiltered=1 filtered=2 ratio=3 x=4", filter),
+            None
+        );
+        assert_eq!(
+            parse_median_line("median_ns unfiltered=1 filtered=x ratio=3", filter),
+            None
+        );
     }
 
     #[test]

@@ -1,0 +1,236 @@
+//! Cost of the default filter on a file server's hot path: reopen an `O_PATH` descriptor
+//! through its magic link (`open("/proc/self/fd/<n>", O_RDONLY)`), read 4 KiB, close.
+//!
+//! This process times N iterations of that loop without a filter; a forked child
+//! installs [`Filter::default_deny`] and times the same loop, on the same descriptor
+//! number and file, when this process tells it to. The rounds alternate which goes
+//! first. Prints one line per round and finally exactly one line
+//!
+//! ```text
+//! median_ns unfiltered=<f64> filtered=<f64> ratio=<f64>
+//! ```
+//!
+//! (medians of the per-round ns/iteration, and the median of the per-round ratios
+//! filtered / unfiltered, which a load that drifts between rounds moves less than the
+//! ratio of the medians), which `cargo xtask bench` parses. Needs no privilege: without `CAP_SYS_ADMIN` the child sets
+//! `no_new_privs`, as the filter requires.
+//!
+//! Usage: `cargo run --release -p sandbox-seccomp --example bench_filter -- [--rounds R] [--iters N]`
+
+use std::ffi::CString;
+use std::hint::black_box;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use rustix::fs::{Mode, OFlags};
+use sandbox_seccomp::{Filter, Program};
+
+const USAGE: &str = "usage: bench_filter [--rounds R] [--iters N]";
+/// What each iteration reads.
+const CHUNK: usize = 4096;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench_filter: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_args() -> Result<(usize, usize), String> {
+    let (mut rounds, mut iters) = (21usize, 20_000usize);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let slot = match arg.as_str() {
+            "--rounds" => &mut rounds,
+            "--iters" => &mut iters,
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        };
+        let value = args
+            .next()
+            .ok_or_else(|| format!("{arg} needs a value\n{USAGE}"))?;
+        *slot = value
+            .parse()
+            .map_err(|e| format!("{arg} {value:?}: {e}\n{USAGE}"))?;
+        if *slot == 0 {
+            return Err(format!("{arg} must be at least 1"));
+        }
+    }
+    Ok((rounds, iters))
+}
+
+/// ns per iteration of: open the magic link of `file`, read [`CHUNK`] bytes, close.
+fn time_loop(file: BorrowedFd<'_>, iters: usize) -> Result<f64, String> {
+    let link = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
+        .map_err(|e| format!("the magic link's name: {e}"))?;
+    let mut buf = [0u8; CHUNK];
+    let start = Instant::now();
+    for _ in 0..iters {
+        let fd = rustix::fs::open(
+            black_box(link.as_c_str()),
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| format!("open {link:?}: {e}"))?;
+        let n = rustix::io::read(&fd, &mut buf).map_err(|e| format!("read {link:?}: {e}"))?;
+        if n != CHUNK {
+            return Err(format!("read {link:?}: {n} bytes, not {CHUNK}"));
+        }
+        drop(black_box(fd));
+    }
+    Ok(start.elapsed().as_nanos() as f64 / iters as f64)
+}
+
+/// The filtered side: a forked child under the filter, timing a loop per request.
+struct Filtered {
+    pid: libc::pid_t,
+    go: Option<OwnedFd>,
+    results: OwnedFd,
+}
+
+impl Filtered {
+    /// Forks the child, which installs `program` and then, for each byte read from its
+    /// request pipe, runs the loop and writes the ns/iteration back (NaN on failure, with
+    /// the error on stderr). It exits when the request pipe closes.
+    fn spawn(program: &Program, file: BorrowedFd<'_>, iters: usize) -> Result<Self, String> {
+        let (go_r, go_w) = rustix::pipe::pipe().map_err(|e| format!("pipe: {e}"))?;
+        let (res_r, res_w) = rustix::pipe::pipe().map_err(|e| format!("pipe: {e}"))?;
+        // SAFETY: this process has one thread (main, before any spawn), so the child may
+        // run any code, allocation included.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(format!("fork: {}", std::io::Error::last_os_error()));
+        }
+        if pid == 0 {
+            drop((go_w, res_r));
+            let code = Self::serve(program, file, iters, &go_r, &res_w);
+            // SAFETY: _exit ends the forked child without running the parent's exit
+            // handlers or flushing its buffers.
+            unsafe { libc::_exit(code) }
+        }
+        Ok(Filtered {
+            pid,
+            go: Some(go_w),
+            results: res_r,
+        })
+    }
+
+    fn serve(
+        program: &Program,
+        file: BorrowedFd<'_>,
+        iters: usize,
+        go: &OwnedFd,
+        results: &OwnedFd,
+    ) -> i32 {
+        if let Err(e) = program.install() {
+            eprintln!("bench_filter: {e}");
+            let _ = rustix::io::write(results, &f64::NAN.to_le_bytes());
+            return 1;
+        }
+        let mut byte = [0u8; 1];
+        while let Ok(1) = rustix::io::read(go, &mut byte) {
+            let ns = time_loop(file, iters).unwrap_or_else(|e| {
+                eprintln!("bench_filter: filtered: {e}");
+                f64::NAN
+            });
+            if rustix::io::write(results, &ns.to_le_bytes()) != Ok(8) {
+                return 1;
+            }
+        }
+        0
+    }
+
+    /// One filtered round: ns/iteration.
+    fn time(&self) -> Result<f64, String> {
+        let go = self.go.as_ref().ok_or("the filtered child was stopped")?;
+        rustix::io::write(go, b"g").map_err(|e| format!("ask the filtered child: {e}"))?;
+        let mut bytes = [0u8; 8];
+        let mut got = 0;
+        while got < bytes.len() {
+            match rustix::io::read(&self.results, &mut bytes[got..]) {
+                Ok(0) => return Err("the filtered child ended early".into()),
+                Ok(n) => got += n,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(format!("read from the filtered child: {e}")),
+            }
+        }
+        let ns = f64::from_le_bytes(bytes);
+        if ns.is_nan() {
+            return Err("the filtered child failed (see above)".into());
+        }
+        Ok(ns)
+    }
+}
+
+impl Drop for Filtered {
+    fn drop(&mut self) {
+        // EOF on its request pipe ends the child.
+        drop(self.go.take());
+        // SAFETY: waits for the child forked in spawn; a null status pointer is allowed.
+        unsafe { libc::waitpid(self.pid, std::ptr::null_mut(), 0) };
+    }
+}
+
+fn run() -> Result<(), String> {
+    let (rounds, iters) = parse_args()?;
+
+    let path = std::env::temp_dir().join(format!("bench_filter.{}", std::process::id()));
+    std::fs::write(&path, [b'x'; CHUNK]).map_err(|e| format!("write {}: {e}", path.display()))?;
+    let opened = rustix::fs::open(&path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty());
+    // The O_PATH fd keeps the file reachable; the name is no longer needed.
+    let _ = std::fs::remove_file(&path);
+    let file = opened.map_err(|e| format!("open {} O_PATH: {e}", path.display()))?;
+
+    // Compiled before the fork (this allocates); the child only installs it.
+    let program = Filter::default_deny()
+        .compile()
+        .map_err(|e| e.to_string())?;
+    let filtered = Filtered::spawn(&program, file.as_fd(), iters)?;
+
+    // One untimed round of each: page in the code, fill the dentry cache.
+    time_loop(file.as_fd(), iters.min(1000))?;
+    filtered.time()?;
+
+    let mut unfiltered_ns = Vec::with_capacity(rounds);
+    let mut filtered_ns = Vec::with_capacity(rounds);
+    let mut ratios = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let (u, f) = if round % 2 == 0 {
+            let u = time_loop(file.as_fd(), iters)?;
+            (u, filtered.time()?)
+        } else {
+            let f = filtered.time()?;
+            (time_loop(file.as_fd(), iters)?, f)
+        };
+        println!(
+            "round {:>2}/{rounds}: unfiltered {u:>8.1} ns/iter  filtered {f:>8.1} ns/iter  ratio {:.3}",
+            round + 1,
+            f / u
+        );
+        unfiltered_ns.push(u);
+        filtered_ns.push(f);
+        ratios.push(f / u);
+    }
+    drop(filtered);
+
+    let u = median(&mut unfiltered_ns);
+    let f = median(&mut filtered_ns);
+    let ratio = median(&mut ratios);
+    println!("median_ns unfiltered={u:.1} filtered={f:.1} ratio={ratio:.4}");
+    Ok(())
+}
+
+/// The median (mean of the middle two for an even count).
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
