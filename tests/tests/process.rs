@@ -32,6 +32,7 @@ fn main() {
         sigterm_to_pid_1_from_inside_ends_the_sandbox_under_init,
         orphans_are_reaped_by_the_init_and_stay_zombies_without_it,
         killing_the_original_process_ends_the_daemon_under_init,
+        the_init_runs_filtered_in_a_session_of_its_own,
         // Descriptors.
         inherited_fd_is_closed_inside_unless_kept,
         only_the_standard_kept_and_handle_descriptors_are_open_inside,
@@ -235,6 +236,61 @@ fn in_child_value<T: std::fmt::Debug>(f: impl FnOnce() -> Result<T, Fail>) -> Re
         Ok(())
     })?;
     Ok(receive(r))
+}
+
+/// The `key:` line of `/proc/<pid>/status`.
+fn status_field(pid: i32, key: &str) -> Result<String, Fail> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(io_ctx(format!("read /proc/{pid}/status")))?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(key).map(|v| v.trim().to_string()))
+        .ok_or_else(|| failed(format!("no {key} line for {pid}")))
+}
+
+/// The session id of `pid`, from `/proc/<pid>/stat` (the host's view).
+fn session_of(pid: i32) -> Result<i32, Fail> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map_err(io_ctx(format!("read /proc/{pid}/stat")))?;
+    // After "pid (comm) ": state ppid pgrp session ...
+    s.get(s.rfind(')').map_or(0, |i| i + 2)..)
+        .and_then(|rest| rest.split_whitespace().nth(3))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| failed(format!("no session in /proc/{pid}/stat")))
+}
+
+fn the_init_runs_filtered_in_a_session_of_its_own() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let (mut r, w) = pipe()?;
+    let original = spawn_confined(&shared, keeping(&w, |b| b.init(true)), move || {
+        ready_then_pause(w)
+    })?;
+    let result = (|| {
+        expect(&mut r, "ready")?;
+        let init = wait_for_child_of(original, Duration::from_secs(5))?;
+        let daemon = wait_for_child_of(init, Duration::from_secs(5))?;
+        // Pid 1 could otherwise be used by the daemon (ptrace with a kept CAP_KILL or
+        // more) to reach what the daemon's own filter refuses.
+        ensure_eq!(status_field(init, "Seccomp:")?, "2", "pid 1's seccomp mode");
+        ensure_eq!(
+            status_field(daemon, "Seccomp:")?,
+            "2",
+            "the daemon's seccomp mode"
+        );
+        ensure_eq!(
+            status_field(init, "NoNewPrivs:")?,
+            "1",
+            "pid 1's no_new_privs"
+        );
+        ensure_eq!(session_of(init)?, init, "pid 1 leads a session of its own");
+        ensure_eq!(
+            session_of(daemon)?,
+            init,
+            "the daemon is in pid 1's session"
+        );
+        Ok(())
+    })();
+    kill_and_reap(original);
+    result
 }
 
 fn killing_the_original_process_ends_the_daemon_under_init() -> TestResult {

@@ -102,10 +102,10 @@ pub(crate) fn check_cwd() -> Result<(), Errno> {
     Ok(())
 }
 
-/// The hardening options that act on the process, in the sandboxed process after the
-/// pivot: a new session, a fresh keyring, no_new_privs, and last the capabilities (the
-/// other steps may need some of them).
-pub(crate) fn after_pivot(options: &Options) -> Result<(), Error> {
+/// Cuts the process's ties to the caller, before the minimal init (if any) forks the
+/// daemon, so that both leave them: a new session and process group, and a fresh session
+/// keyring.
+pub(crate) fn detach(options: &Options) -> Result<(), Error> {
     if options.new_session {
         rustix::process::setsid().map_err(|e| Error::setup(Step::Hardening, &e))?;
     }
@@ -117,6 +117,12 @@ pub(crate) fn after_pivot(options: &Options) -> Result<(), Error> {
             Err(e) => return Err(Error::setup(Step::Keyring, &e)),
         }
     }
+    Ok(())
+}
+
+/// The hardening options that act on the process, in the sandboxed process after the
+/// pivot: no_new_privs, and last the capabilities (the other steps may need some of them).
+pub(crate) fn after_pivot(options: &Options) -> Result<(), Error> {
     if options.no_new_privs {
         rustix::thread::set_no_new_privs(true).map_err(|e| Error::setup(Step::Hardening, &e))?;
     }

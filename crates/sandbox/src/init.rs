@@ -43,11 +43,21 @@ pub(crate) fn start(signals: &[i32]) -> Result<(), Error> {
 /// reaped exit with its code, or 128 + the signal that killed it (pid 1 cannot die of a
 /// signal it sends itself).
 ///
-/// It keeps only `CAP_KILL` (to signal a daemon that changed its uid), best effort: a
-/// failure here could no longer be reported.
+/// It keeps only `CAP_KILL` (to signal a daemon that changed its uid) and runs under the
+/// default seccomp filter, whatever filter the daemon gets: it needs only wait, sigwait,
+/// kill and exit. A failure here can no longer be reported: the init exits instead, which
+/// ends the namespace, and the original process sees the sandbox vanish during setup.
 fn run(daemon: Pid, signals: &[i32]) -> ! {
     sys::close_from(0);
-    let _ = crate::harden::drop_capabilities(rustix::thread::CapabilitySet::KILL);
+    if crate::harden::drop_capabilities(rustix::thread::CapabilitySet::KILL).is_err() {
+        sys::exit_now(SETUP_LOST)
+    }
+    let filtered = sandbox_seccomp::Filter::default_deny()
+        .compile()
+        .and_then(|program| program.install());
+    if filtered.is_err() {
+        sys::exit_now(SETUP_LOST)
+    }
     let mut waited = signals.to_vec();
     waited.push(Signal::CHILD.as_raw());
     loop {

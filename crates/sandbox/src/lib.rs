@@ -1221,6 +1221,7 @@ impl Sandbox {
             harden::forbid_user_namespaces(Path::new("/proc"))
                 .map_err(|e| Error::setup(Step::NestedUserNamespaces, &e))?;
         }
+        harden::detach(&self.hardening)?;
         if self.hardening.init {
             // Returns in the daemon (pid 2) only; the init stays pid 1.
             init::start(&self.pid1_signals())?;
