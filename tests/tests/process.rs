@@ -36,6 +36,9 @@ fn main() {
         // Descriptors.
         inherited_fd_is_closed_inside_unless_kept,
         only_the_standard_kept_and_handle_descriptors_are_open_inside,
+        kept_file_inside_a_read_only_sandbox_is_reopened_there_and_cannot_be_written,
+        kept_writable_file_inside_a_read_only_sandbox_is_refused,
+        a_kept_number_that_is_not_open_is_refused_before_anything_changes,
         close_on_exec_policy_keeps_inherited_fds_open_but_marked,
         close_on_exec_policy_and_init_work_without_close_range,
         an_inherited_fd_that_survives_closing_is_reported,
@@ -434,6 +437,110 @@ fn only_the_standard_kept_and_handle_descriptors_are_open_inside() -> TestResult
         Ok(String::new())
     })?;
     drop(out);
+    Ok(())
+}
+
+fn kept_file_inside_a_read_only_sandbox_is_reopened_there_and_cannot_be_written() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let path = shared.join("data");
+    std::fs::write(&path, "0123456789").map_err(io_ctx("write data"))?;
+    let mut file = std::fs::File::open(&path).map_err(io_ctx("open data"))?;
+    // Read part of it: the offset goes along to the reopened file.
+    let mut head = [0u8; 4];
+    file.read_exact(&mut head)
+        .map_err(io_ctx("read the head"))?;
+    let raw = file.as_raw_fd();
+    let sandbox = Sandbox::builder(&shared).read_only(true).keep_fd(&file);
+    let out = run_inside(sandbox, move |inside| {
+        // SAFETY: kept, so open inside at the same number.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(raw) };
+        let mut rest = [0u8; 16];
+        let n = rustix::io::read(fd, &mut rest).map_err(|e| failed(format!("read: {e}")))?;
+        let writable = inside.proc_self_fd().reopen(&fd, sandbox::OFlags::RDWR);
+        Ok(format!(
+            "rest={}\nreopen_rdwr={:?}\n",
+            String::from_utf8_lossy(&rest[..n]),
+            writable.err().and_then(|e| e.errno())
+        ))
+    })?;
+    ensure_eq!(
+        need(&out.report, "rest")?,
+        "456789",
+        "reading on from the kept offset"
+    );
+    ensure_eq!(
+        need(&out.report, "reopen_rdwr")?,
+        format!("{:?}", Some(rustix::io::Errno::ROFS)),
+        "reopening the kept file for writing inside a read-only sandbox"
+    );
+    ensure_eq!(
+        std::fs::read_to_string(&path).map_err(io_ctx("read data"))?,
+        "0123456789"
+    );
+    Ok(())
+}
+
+fn kept_writable_file_inside_a_read_only_sandbox_is_refused() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let path = shared.join("data");
+    std::fs::write(&path, "x").map_err(io_ctx("write data"))?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(io_ctx("open data"))?;
+    let sandbox = prepare(Sandbox::builder(&shared).read_only(true).keep_fd(&file))?;
+    match sandbox.enter() {
+        Err(e) => {
+            ensure_eq!(
+                e.step(),
+                Some(sandbox::Step::KeptDescriptor),
+                "the step of {e}"
+            );
+            ensure_eq!(e.errno(), Some(rustix::io::Errno::ROFS), "the errno of {e}");
+            ensure!(
+                e.to_string().contains("/data"),
+                "the message names the file: {e}"
+            );
+            Ok(())
+        }
+        Ok(Entered::Parent(child)) => {
+            let _ = child.kill(sandbox::Signal::KILL);
+            let _ = child.wait();
+            fail!("a writable descriptor went into a read-only sandbox")
+        }
+        Ok(Entered::Inside(_)) => exit_now(1),
+    }
+}
+
+fn a_kept_number_that_is_not_open_is_refused_before_anything_changes() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let (r, w) = pipe()?;
+    let raw = r.as_raw_fd();
+    let builder = Sandbox::builder(&shared).keep_fd(&r);
+    drop((r, w));
+    let before = own_namespaces()?;
+    match builder.build()?.enter() {
+        Err(e) => {
+            ensure_eq!(e.step(), Some(sandbox::Step::Fds), "the step of {e}");
+            ensure_eq!(e.errno(), Some(rustix::io::Errno::BADF), "the errno of {e}");
+            ensure!(
+                e.to_string().contains(&format!("descriptor {raw}")),
+                "the message names it: {e}"
+            );
+        }
+        Ok(Entered::Parent(child)) => {
+            let _ = child.kill(sandbox::Signal::KILL);
+            let _ = child.wait();
+            fail!("enter accepted a kept number that was closed")
+        }
+        Ok(Entered::Inside(_)) => exit_now(1),
+    }
+    ensure_eq!(
+        own_namespaces()?,
+        before,
+        "nothing was changed before refusing"
+    );
     Ok(())
 }
 

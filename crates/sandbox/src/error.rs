@@ -70,8 +70,9 @@ pub enum Step {
     /// Taking the uid and gid the sandboxed process runs as inside its user namespace
     /// (`setresgid(2)`, `setresuid(2)`).
     SwitchIds,
-    /// Replacing a kept directory descriptor by one on the sandbox's own mounts.
-    KeptDirectory,
+    /// Replacing a kept descriptor of the shared directory's tree by one on the sandbox's
+    /// own mounts.
+    KeptDescriptor,
     /// Installing the seccomp filter, the last step.
     Seccomp,
 }
@@ -104,7 +105,7 @@ impl Step {
         Step::Keyring,
         Step::NestedUserNamespaces,
         Step::SwitchIds,
-        Step::KeptDirectory,
+        Step::KeptDescriptor,
         Step::Seccomp,
     ];
 
@@ -137,7 +138,7 @@ impl Step {
             Step::Keyring => "keyring",
             Step::NestedUserNamespaces => "nested-user-namespaces",
             Step::SwitchIds => "switch-ids",
-            Step::KeptDirectory => "kept-directory",
+            Step::KeptDescriptor => "kept-descriptor",
             Step::Seccomp => "seccomp",
         }
     }

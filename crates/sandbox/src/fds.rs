@@ -10,15 +10,16 @@
 //! can be reopened writable through `/proc/self/fd`.
 //!
 //! Three steps:
-//! - [`check`], in the original process before anything is changed: every directory
-//!   descriptor that will survive into the sandbox (standard input, output and error, the
-//!   kept ones, or all under [`InheritedFds::CloseOnExec`]) must lie inside the shared
-//!   directory, else [`Error::LeakedDirectory`] names it. Those inside are noted, with
-//!   their path below the shared directory, as [`KeptDir`]s.
+//! - [`check`], in the original process before anything is changed: every kept number
+//!   must be open; every directory descriptor that will survive into the sandbox
+//!   (standard input, output and error, the kept ones, or all under
+//!   [`InheritedFds::CloseOnExec`]) must lie inside the shared directory, else
+//!   [`Error::LeakedDirectory`] names it. Those inside, and surviving files whose path
+//!   lies below the shared directory, are noted with that path as [`KeptInside`]s.
 //! - [`seal`], in the sandboxed child: every descriptor above 2 that is not kept and not
 //!   one of the sandbox's own is closed (or, under [`InheritedFds::CloseOnExec`], marked
 //!   close-on-exec).
-//! - [`KeptDir::replace`], in the child after the pivot: each noted directory is opened
+//! - [`KeptInside::replace`], in the child after the pivot: each noted descriptor is opened
 //!   again on the sandbox's own mounts and put in place at the same number.
 
 use std::ffi::OsStr;
@@ -58,17 +59,22 @@ pub enum InheritedFds {
     CloseOnExec,
 }
 
-/// A directory descriptor that survives into the sandbox and lies inside the shared
-/// directory: to be opened again, at the same number, on the sandbox's own mounts.
+/// A descriptor that survives into the sandbox and lies in the shared directory's tree (a
+/// directory, or a file whose path is below it): to be opened again, at the same number,
+/// on the sandbox's own mounts, where `..` stops at the new root and the read-only and
+/// `nodev` attributes apply.
 #[derive(Debug, Clone)]
-pub(crate) struct KeptDir {
+pub(crate) struct KeptInside {
     fd: RawFd,
     /// Its path below the shared directory (empty for the shared directory itself).
     below: PathBuf,
     /// Device and inode, checked after the reopen.
     id: (u64, u64),
-    /// `O_PATH` or not (directories open for reading otherwise).
-    path_only: bool,
+    /// The flags to open it again with: its access mode (or `O_PATH`) and status flags,
+    /// plus `O_DIRECTORY` for a directory.
+    flags: OFlags,
+    /// Its file offset (carried over to the new open file); `None` for `O_PATH`.
+    offset: Option<u64>,
     cloexec: bool,
 }
 
@@ -113,20 +119,37 @@ fn fd_link(fd: RawFd) -> Option<Vec<u8>> {
         .map(|p| p.into_bytes())
 }
 
-/// Looks at every directory descriptor that would survive into the sandbox, except the
-/// sandbox's own (`own`): one outside the shared directory `dir` is refused
-/// ([`Error::LeakedDirectory`]); those inside are returned, to be replaced in the child.
+/// Looks at every descriptor that would survive into the sandbox, except the sandbox's own
+/// (`own`): a kept number that is not open is refused (whatever takes that number later
+/// would be spared); a directory outside the shared directory `dir` is refused
+/// ([`Error::LeakedDirectory`]); directories inside, and files whose path lies below
+/// `dir`, are returned, to be replaced in the child. Other files, sockets, pipes and the
+/// like stay as they are: what they reach is the daemon's choice.
 ///
-/// Inside or outside is decided by walking `..` from the descriptor, as the kernel resolves
-/// it (across mount points) up to the root: it is inside when the walk meets `dir` (same
-/// device and inode). The path below `dir` comes from `/proc/self/fd` and is checked again
-/// when the child opens it.
+/// Inside or outside is decided, for a directory, by walking `..` from the descriptor, as
+/// the kernel resolves it (across mount points) up to the root: it is inside when the walk
+/// meets `dir` (same device and inode). The path below `dir` comes from `/proc/self/fd`
+/// and is checked again (device and inode) when the child opens it.
 pub(crate) fn check(
     dir: &OwnedFd,
     keep: &[RawFd],
     own: &[RawFd],
     policy: InheritedFds,
-) -> Result<Vec<KeptDir>, Error> {
+) -> Result<Vec<KeptInside>, Error> {
+    // A number closed since keep_fd may have been taken by the sandbox's own descriptor.
+    let gone = |fd: &&RawFd| own.contains(fd) || fd_flags(**fd).is_none();
+    if let Some(&fd) = keep.iter().find(gone) {
+        return Err(Error::Setup {
+            step: Step::Fds,
+            path: None,
+            message: format!(
+                "descriptor {fd}, kept with keep_fd, was closed since (the number is free or \
+                 the sandbox's own now)"
+            ),
+            errno: Some(Errno::BADF),
+            in_child: false,
+        });
+    }
     let stat = rustix::fs::fstat(dir).map_err(|e| Error::setup(Step::Fds, &e))?;
     let shared = (stat.st_dev, stat.st_ino);
     let shared_path = fd_link(rustix::fd::AsRawFd::as_raw_fd(dir));
@@ -135,33 +158,59 @@ pub(crate) fn check(
         if own.contains(&fd) || !survives(fd, keep, policy) {
             continue;
         }
+        let below = |link: &[u8]| shared_path.as_deref().and_then(|top| below_path(top, link));
         // A descriptor of our own on the same directory (O_PATH), or ENOTDIR when it is no
         // directory. A directory we may not even look at (EACCES) counts as outside.
-        let held = match sys::reopen_directory(fd) {
-            Ok(held) => held,
-            Err(Errno::NOTDIR) => continue,
+        let (held, is_dir) = match sys::reopen_directory(fd) {
+            Ok(held) => (held, true),
+            Err(Errno::NOTDIR) => {
+                // A file: replaced when its path is below the shared directory. A deleted
+                // one (" (deleted)") has no path to open again, and no name to reach.
+                let Some(link) = fd_link(fd) else { continue };
+                if below(&link).is_none() || link.ends_with(b" (deleted)") {
+                    continue;
+                }
+                (
+                    sys::reopen_file(fd).map_err(|e| Error::setup(Step::Fds, &e))?,
+                    false,
+                )
+            }
             Err(_) => return Err(leaked(fd)),
         };
-        if !is_below(held.as_fd(), shared).unwrap_or(false) {
+        if is_dir && !is_below(held.as_fd(), shared).unwrap_or(false) {
             return Err(leaked(fd));
         }
         let stat = rustix::fs::fstat(&held).map_err(|e| Error::setup(Step::Fds, &e))?;
         // The path below the shared directory, from the two links. A directory reached
         // through another path (a second bind mount of the same tree) has no such prefix:
         // it cannot be found again inside, so it is refused too.
-        let below = match (&shared_path, fd_link(fd)) {
-            (Some(top), Some(link)) => below_path(top, &link),
-            _ => None,
-        };
-        let Some(below) = below else {
+        let Some(below) = fd_link(fd).and_then(|link| below(&link)) else {
             return Err(leaked(fd));
         };
         let status = sys::fd_status_flags(fd).map_err(|e| Error::setup(Step::Fds, &e))?;
-        kept.push(KeptDir {
+        let path_only = status.contains(OFlags::PATH);
+        let carried = OFlags::ACCMODE
+            | OFlags::PATH
+            | OFlags::APPEND
+            | OFlags::NONBLOCK
+            | OFlags::DSYNC
+            | OFlags::SYNC
+            | OFlags::NOATIME
+            | OFlags::DIRECT;
+        let mut flags = status & carried;
+        if is_dir {
+            flags |= OFlags::DIRECTORY;
+        }
+        let offset = match path_only {
+            true => None,
+            false => Some(sys::fd_offset(fd).map_err(|e| Error::setup(Step::Fds, &e))?),
+        };
+        kept.push(KeptInside {
             fd,
             below,
             id: (stat.st_dev, stat.st_ino),
-            path_only: status.contains(OFlags::PATH),
+            flags,
+            offset,
             cloexec: fd_flags(fd).is_some_and(|f| f.contains(FdFlags::CLOEXEC)),
         });
     }
@@ -216,33 +265,30 @@ fn is_below(fd: BorrowedFd<'_>, shared: (u64, u64)) -> Result<bool, Errno> {
     Ok(false)
 }
 
-impl KeptDir {
-    /// In the sandboxed process, after the pivot: opens the same directory again through
-    /// the new root (`/` is the shared directory now), checks it is the same one (device
-    /// and inode), and puts it in place of the old descriptor, keeping its number, its
-    /// `O_PATH` and its close-on-exec flag. `..` from it then stops at the new root, and
-    /// the sandbox's read-only and `nodev` mounts apply to it.
+impl KeptInside {
+    /// In the sandboxed process, after the pivot: opens the same directory or file again
+    /// through the new root (`/` is the shared directory now) with the same flags, checks
+    /// it is the same one (device and inode), carries the file offset over, and puts it in
+    /// place of the old descriptor, keeping its number and its close-on-exec flag. Opened
+    /// on the sandbox's mounts, it obeys their read-only and `nodev` attributes: a
+    /// writable descriptor of a read-only sandbox fails here with `EROFS`.
     pub(crate) fn replace(&self) -> Result<(), Error> {
+        let path = PathBuf::from("/").join(&self.below);
         let fail = |errno: Errno| Error::Setup {
-            step: Step::KeptDirectory,
-            path: Some(PathBuf::from("/").join(&self.below)),
+            step: Step::KeptDescriptor,
+            path: Some(path.clone()),
             message: format!(
-                "reopen descriptor {} as /{} inside: {errno}",
+                "reopen kept descriptor {} as {} inside: {errno}",
                 self.fd,
-                self.below.display()
+                path.display()
             ),
             errno: Some(errno),
             in_child: false,
         };
-        let mode = match self.path_only {
-            true => OFlags::PATH,
-            false => OFlags::RDONLY,
-        };
-        let path = PathBuf::from("/").join(&self.below);
         let new = rustix::fs::openat(
             CWD,
             &path,
-            mode | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            self.flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             FileMode::empty(),
         )
         .map_err(fail)?;
@@ -250,6 +296,9 @@ impl KeptDir {
         if (stat.st_dev, stat.st_ino) != self.id {
             // Renamed, or replaced, since the check.
             return Err(fail(Errno::STALE));
+        }
+        if let Some(offset) = self.offset {
+            rustix::fs::seek(&new, rustix::fs::SeekFrom::Start(offset)).map_err(fail)?;
         }
         sys::dup_onto(new.as_fd(), self.fd, self.cloexec).map_err(fail)
     }

@@ -1043,7 +1043,7 @@ impl Sandbox {
 
     fn enter_namespaces(mut self) -> Result<Entered, Error> {
         sandbox_namespaces::ensure_single_threaded().map_err(threads_error)?;
-        let kept_dirs = fds::check(
+        let kept_inside = fds::check(
             &self.dir,
             &self.hardening.keep_fds,
             &[self.dir.as_raw_fd()],
@@ -1111,7 +1111,7 @@ impl Sandbox {
             Fork::Child => {
                 drop(report_rx);
                 let own = [self.dir.as_raw_fd(), report_tx.as_raw_fd()];
-                let set_up = self.set_up_child(watch, switch_ids, &own, &kept_dirs);
+                let set_up = self.set_up_child(watch, switch_ids, &own, &kept_inside);
                 // The filter comes last, once the sandbox's own descriptors are gone (the
                 // shared directory's sits on the host's mount): only the report pipe is
                 // left, and the filter lets its write and close through.
@@ -1182,14 +1182,14 @@ impl Sandbox {
     /// The child's part of the sequence. Any error is sent to the parent by the caller.
     ///
     /// `own` are the sandbox's descriptors that the child still needs for a while (the
-    /// shared directory, the report pipe); `kept_dirs` the kept directories to reopen
-    /// inside.
+    /// shared directory, the report pipe); `kept_inside` the kept descriptors of the shared
+    /// directory's tree to reopen inside.
     fn set_up_child(
         &self,
         watch: ParentWatch,
         switch_ids: Option<(u32, u32)>,
         own: &[RawFd],
-        kept_dirs: &[fds::KeptDir],
+        kept_inside: &[fds::KeptInside],
     ) -> Result<Inside, Error> {
         if self.namespaces.contains(Namespaces::PID) {
             // As pid 1 the child would ignore these (and the die-with-parent signal)
@@ -1235,8 +1235,8 @@ impl Sandbox {
 
         let pivoted = self.mount_shared_dir()?;
         harden::check_cwd().map_err(|e| Error::setup(Step::CheckCwd, &e))?;
-        for dir in kept_dirs {
-            dir.replace()?;
+        for kept in kept_inside {
+            kept.replace()?;
         }
         harden::after_pivot(&self.hardening)?;
         Ok(Inside {

@@ -71,27 +71,38 @@ fn last_errno() -> rustix::io::Errno {
         .unwrap_or(rustix::io::Errno::INVAL)
 }
 
+/// `fcntl(fd, cmd, arg)` on a descriptor known only by number, which may not be open
+/// (EBADF then). Raw: a `BorrowedFd` must name an open descriptor, which is what the
+/// callers are finding out.
+fn fcntl_raw(
+    fd: RawFd,
+    cmd: libc::c_int,
+    arg: libc::c_int,
+) -> Result<libc::c_int, rustix::io::Errno> {
+    // SAFETY: F_GETFD, F_SETFD and F_GETFL take and return integers only; on a number that
+    // is not open the kernel answers EBADF. Nothing is closed or borrowed.
+    let rc = unsafe { libc::fcntl(fd, cmd, arg) };
+    if rc >= 0 {
+        Ok(rc)
+    } else {
+        Err(last_errno())
+    }
+}
+
 /// `fcntl(fd, F_GETFD)` on a descriptor known only by number (EBADF when it is not open).
 pub(crate) fn fd_flags(fd: RawFd) -> Result<FdFlags, rustix::io::Errno> {
-    // SAFETY: the borrow lives only for this F_GETFD, which reads the descriptor table
-    // entry; on a number that is not open the kernel answers EBADF. Nothing is closed.
-    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-    rustix::io::fcntl_getfd(fd)
+    fcntl_raw(fd, libc::F_GETFD, 0).map(|f| FdFlags::from_bits_retain(f as u32))
 }
 
 /// `fcntl(fd, F_SETFD, flags)` on a descriptor known only by number.
 pub(crate) fn set_fd_flags(fd: RawFd, flags: FdFlags) -> Result<(), rustix::io::Errno> {
-    // SAFETY: as in `fd_flags`: a borrow for one fcntl, EBADF on a number not open.
-    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-    rustix::io::fcntl_setfd(fd, flags)
+    fcntl_raw(fd, libc::F_SETFD, flags.bits() as libc::c_int).map(drop)
 }
 
 /// `fcntl(fd, F_GETFL)` on a descriptor known only by number: its access mode and
 /// status flags (`O_PATH` among them).
 pub(crate) fn fd_status_flags(fd: RawFd) -> Result<rustix::fs::OFlags, rustix::io::Errno> {
-    // SAFETY: as in `fd_flags`: a borrow for one fcntl, EBADF on a number not open.
-    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-    rustix::fs::fcntl_getfl(fd)
+    fcntl_raw(fd, libc::F_GETFL, 0).map(|f| rustix::fs::OFlags::from_bits_retain(f as u32))
 }
 
 /// Puts a copy of `src` at the number `target` (`dup3(2)`), closing whatever `target`
@@ -151,22 +162,54 @@ pub(crate) fn join_new_session_keyring() -> Result<(), rustix::io::Errno> {
 /// Opens `fd` again as an `O_PATH` directory descriptor of our own (`openat(fd, ".")`):
 /// ENOTDIR when it is not a directory, EBADF when it is not open.
 pub(crate) fn reopen_directory(fd: RawFd) -> Result<OwnedFd, rustix::io::Errno> {
-    // SAFETY: as in `fd_flags`: a borrow for one openat relative to it; nothing is closed.
-    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    use std::os::fd::FromRawFd;
+    // SAFETY: openat with a descriptor number (EBADF when it is not open), a NUL-terminated
+    // literal path and integer flags; it only reads the path.
+    let rc = unsafe {
+        libc::openat(
+            fd,
+            c".".as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    if rc < 0 {
+        return Err(last_errno());
+    }
+    // SAFETY: openat returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(rc) })
+}
+
+/// Opens the file `fd` names again as an `O_PATH` descriptor of our own, through its
+/// `/proc/self/fd` link (which works for any file, also one opened `O_PATH`).
+pub(crate) fn reopen_file(fd: RawFd) -> Result<OwnedFd, rustix::io::Errno> {
     rustix::fs::openat(
-        fd,
-        ".",
-        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::CWD,
+        format!("/proc/self/fd/{fd}"),
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
         rustix::fs::Mode::empty(),
     )
+}
+
+/// The file offset of `fd` (`lseek(fd, 0, SEEK_CUR)`); 0 for what has none (a pipe).
+pub(crate) fn fd_offset(fd: RawFd) -> Result<u64, rustix::io::Errno> {
+    // SAFETY: lseek takes integers; on a number that is not open the kernel answers EBADF.
+    let off = unsafe { libc::lseek(fd, 0, libc::SEEK_CUR) };
+    match off {
+        -1 => match last_errno() {
+            rustix::io::Errno::SPIPE => Ok(0),
+            e => Err(e),
+        },
+        off => Ok(off as u64),
+    }
 }
 
 /// Closes a descriptor inherited from the caller, known only by number. Errors are
 /// ignored: after close(2) the number is free whatever it says.
 pub(crate) fn close_fd(fd: RawFd) {
-    // SAFETY: close(2) on a number; the callers pass only descriptors they found open
-    // that no Rust object of this crate owns (they lack close-on-exec, which every
-    // descriptor this crate opens has), so no OwnedFd is left dangling by us.
+    // SAFETY: close(2) on a number. The callers pass only numbers that no Rust object of
+    // this crate still uses (they leave out the sandbox's own descriptors and the kept
+    // ones); owners in the daemon's code must not use or drop them inside, as the docs of
+    // `InheritedFds::Close` say.
     unsafe { libc::close(fd) };
 }
 
