@@ -428,6 +428,31 @@ fn listed_calls(s: &Scratch, fd: u64) -> Vec<Case> {
                 0,
             ],
         ),
+        call(
+            "socket AF_VSOCK",
+            libc::SYS_socket,
+            [
+                libc::AF_VSOCK as u64,
+                (libc::SOCK_STREAM | libc::SOCK_CLOEXEC) as u64,
+                0,
+                0,
+                0,
+                0,
+            ],
+        ),
+        call(
+            "socket AF_ALG",
+            libc::SYS_socket,
+            [
+                libc::AF_ALG as u64,
+                (libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC) as u64,
+                0,
+                0,
+                0,
+                0,
+            ],
+        ),
+        call("setns", libc::SYS_setns, [BAD_FD, 0, 0, 0, 0, 0]),
         call("fchmod 04755", libc::SYS_fchmod, [fd, 0o4755, 0, 0, 0, 0]),
         call(
             "fchmodat 04755",

@@ -131,12 +131,11 @@ fn default_list_refuses_the_plain_calls_with_eperm() {
         "mount",
         "pivot_root",
         "syslog",
+        "setns",
     ] {
         assert_eq!(call(&p, name, &[]), eperm(), "{name}");
     }
-    for name in [
-        "read", "write", "openat", "fchmodat", "futex", "mkdirat", "setns",
-    ] {
+    for name in ["read", "write", "openat", "fchmodat", "futex", "mkdirat"] {
         assert_eq!(call(&p, name, &[]), RET_ALLOW, "{name}");
     }
 }
@@ -214,6 +213,24 @@ fn only_the_uevent_netlink_socket_is_refused() {
         call(&p, "socket", &[libc::AF_INET as u64, raw, uevent]),
         RET_ALLOW
     );
+    let stream = libc::SOCK_STREAM as u64;
+    assert_eq!(
+        call(&p, "socket", &[libc::AF_VSOCK as u64, stream, 0]),
+        eperm()
+    );
+    assert_eq!(
+        call(
+            &p,
+            "socket",
+            &[libc::AF_ALG as u64, libc::SOCK_SEQPACKET as u64, 0]
+        ),
+        eperm()
+    );
+    assert_eq!(
+        call(&p, "socket", &[libc::AF_UNIX as u64, stream, 0]),
+        RET_ALLOW
+    );
+    assert_eq!(call(&p, "setns", &[3, 0]), eperm());
 }
 
 #[test]

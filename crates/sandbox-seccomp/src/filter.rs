@@ -122,12 +122,14 @@ impl Filter {
     /// | `init_module`, `finit_module`, `delete_module`, `kexec_load`, `kexec_file_load` | Kernel code, a new kernel. (Docker) |
     /// | `bpf`, `perf_event_open`, `userfaultfd`, `io_uring_setup`, `io_uring_enter`, `io_uring_register` | Large kernel attack surfaces with a history of exploits, which a file server never needs (none is in virtiofsd's allowlist; Docker refuses the first three). |
     /// | `open_by_handle_at` | Opens any file of a file system by handle, around the directory tree (the "shocker" container escape). |
+    /// | `setns` | Joins a namespace by descriptor: real root without capabilities still owns the user namespaces host root made, with every capability in them. (Docker) |
     /// | `mount`, `umount2`, `open_tree`, `move_mount`, `fsopen`, `fsconfig`, `fsmount`, `fspick`, `mount_setattr`, `pivot_root`, `chroot` | Would change the mounts and root the sandbox set up. |
     /// | `swapon`, `swapoff`, `reboot`, `acct`, `quotactl` | Host-wide state. (Docker) |
     /// | `settimeofday`, `clock_settime`, `clock_adjtime`, `adjtimex` | The host's clock (whole calls: a filter cannot read `timex.modes`, so the read-only form is refused too). (Docker) |
     /// | `syslog` | The kernel log: kernel addresses, host events. (Docker) |
     /// | `ioctl` with `TIOCSTI` or `TIOCLINUX` | Fake keystrokes into a terminal a host shell reads. |
     /// | `socket(AF_NETLINK, *, NETLINK_KOBJECT_UEVENT)` | The host's device events; forging them to udev. |
+    /// | `socket(AF_VSOCK, ..)`, `socket(AF_ALG, ..)` | vsock is not isolated by network namespaces (the host's and guests' listeners); the kernel crypto API is a large surface. (Docker) |
     /// | `chmod`, `fchmod`, `fchmodat`, `fchmodat2`, `creat`, `mknod`, `mknodat` with `S_ISUID`, or `S_ISGID` with `S_IXGRP`, in the mode | A setuid file or setgid executable left in the shared directory runs with the daemon's ids for whoever executes it on the host. |
     /// | `open`, `openat` with `O_CREAT` or `O_TMPFILE` and such a mode | The same, when the call creates a file. |
     /// | `openat2` → `ENOSYS` | Its mode is in a struct a filter cannot read; callers fall back to `openat`. |

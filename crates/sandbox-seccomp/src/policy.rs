@@ -152,6 +152,11 @@ pub(crate) const DEFAULT: &[Entry] = &[
     // Opens any file of a file system by a handle, bypassing the directory tree (the
     // "shocker" escape from Docker; needs CAP_DAC_READ_SEARCH).
     always("open_by_handle_at"),
+    // Joins another namespace by descriptor. A real-root daemon without capabilities is
+    // still the owner of user namespaces that host root made, and so has every capability
+    // in them: one such descriptor, received on a kept socket, would be a way into them
+    // (Docker: CAP_SYS_ADMIN).
+    always("setns"),
     // Changing the mount table or the root would undo the sandbox's own mounts.
     always("mount"),
     always("umount2"),
@@ -192,13 +197,20 @@ pub(crate) const DEFAULT: &[Entry] = &[
     ),
     // The uevent netlink socket hears the host's device events and, with privilege, can
     // forge them to udev. Other netlink sockets (routing in the sandbox's own network
-    // namespace) stay allowed.
+    // namespace) stay allowed. AF_VSOCK is not isolated by network namespaces: it reaches
+    // the host's and the guests' vsock listeners from any namespace (Docker refuses it).
+    // AF_ALG is the kernel's crypto API, a large surface with a history of exploits that
+    // a daemon does not need (Docker refuses it).
     when(
         "socket",
-        &[&[
-            equals(0, libc::AF_NETLINK as u32),
-            equals(2, libc::NETLINK_KOBJECT_UEVENT as u32),
-        ]],
+        &[
+            &[
+                equals(0, libc::AF_NETLINK as u32),
+                equals(2, libc::NETLINK_KOBJECT_UEVENT as u32),
+            ],
+            &[equals(0, libc::AF_VSOCK as u32)],
+            &[equals(0, libc::AF_ALG as u32)],
+        ],
     ),
     // A setuid file, or a setgid executable, left in the shared directory runs with the
     // daemon's ids for whoever on the host executes it. chmod-style calls are refused on
