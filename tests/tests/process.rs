@@ -456,7 +456,7 @@ fn kept_file_inside_a_read_only_sandbox_is_reopened_there_and_cannot_be_written(
         let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(raw) };
         let mut rest = [0u8; 16];
         let n = rustix::io::read(fd, &mut rest).map_err(|e| failed(format!("read: {e}")))?;
-        let writable = inside.proc_self_fd().reopen(&fd, sandbox::OFlags::RDWR);
+        let writable = inside.proc_self_fd().reopen(fd, sandbox::OFlags::RDWR);
         Ok(format!(
             "rest={}\nreopen_rdwr={:?}\n",
             String::from_utf8_lossy(&rest[..n]),

@@ -296,7 +296,7 @@ pub enum Error {
     /// CVE-2024-21626) the sandboxed process would reach the host's file system. Refused
     /// before anything changes. Do not keep it, or open the directory inside the shared
     /// directory instead.
-    #[error("descriptor {fd} is a directory outside the shared directory ({}): it would lead out of the sandbox; do not keep it", path.display())]
+    #[error("descriptor {fd} is a directory outside the shared directory, or not reachable by its path there ({}): it would lead out of the sandbox; close it, or open the directory inside the shared directory", path.display())]
     LeakedDirectory {
         /// The descriptor number.
         fd: i32,
@@ -555,7 +555,8 @@ mod tests {
         assert_eq!(e.step(), Some(Step::Fds));
         assert_eq!(e.path(), Some(Path::new("/etc")));
         let msg = e.to_string();
-        assert!(msg.starts_with("descriptor 7 is a directory outside the shared directory (/etc)"));
+        assert!(msg.starts_with("descriptor 7 is a directory outside the shared directory"));
+        assert!(msg.contains("(/etc)"));
         assert!(!msg.contains('\n'));
     }
 

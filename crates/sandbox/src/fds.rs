@@ -14,7 +14,7 @@
 //!   must be open; every directory descriptor that will survive into the sandbox
 //!   (standard input, output and error, the kept ones, or all under
 //!   [`InheritedFds::CloseOnExec`]) must lie inside the shared directory, else
-//!   [`Error::LeakedDirectory`] names it. Those inside, and surviving files whose path
+//!   [`Error::LeakedDirectory`] names it. Those inside, and kept regular files whose path
 //!   lies below the shared directory, are noted with that path as [`KeptInside`]s.
 //! - [`seal`], in the sandboxed child: every descriptor above 2 that is not kept and not
 //!   one of the sandbox's own is closed (or, under [`InheritedFds::CloseOnExec`], marked
@@ -122,9 +122,10 @@ fn fd_link(fd: RawFd) -> Option<Vec<u8>> {
 /// Looks at every descriptor that would survive into the sandbox, except the sandbox's own
 /// (`own`): a kept number that is not open is refused (whatever takes that number later
 /// would be spared); a directory outside the shared directory `dir` is refused
-/// ([`Error::LeakedDirectory`]); directories inside, and files whose path lies below
-/// `dir`, are returned, to be replaced in the child. Other files, sockets, pipes and the
-/// like stay as they are: what they reach is the daemon's choice.
+/// ([`Error::LeakedDirectory`]); directories inside, and kept regular files (above 2)
+/// whose path lies below `dir`, are returned, to be replaced in the child. Other files,
+/// devices, sockets, pipes and the like stay as they are: what they reach is the daemon's
+/// choice.
 ///
 /// Inside or outside is decided, for a directory, by walking `..` from the descriptor, as
 /// the kernel resolves it (across mount points) up to the root: it is inside when the walk
@@ -164,16 +165,26 @@ pub(crate) fn check(
         let (held, is_dir) = match sys::reopen_directory(fd) {
             Ok(held) => (held, true),
             Err(Errno::NOTDIR) => {
-                // A file: replaced when its path is below the shared directory. A deleted
-                // one (" (deleted)") has no path to open again, and no name to reach.
+                // A kept regular file (above 2: standard input, output and error are the
+                // caller's plumbing) is replaced when its path is below the shared
+                // directory. A deleted one (" (deleted)") has no path to open again, and
+                // no name to reach. Devices, fifos and sockets are what they are: nodev
+                // and read-only act at open time only.
+                if fd <= 2 {
+                    continue;
+                }
                 let Some(link) = fd_link(fd) else { continue };
                 if below(&link).is_none() || link.ends_with(b" (deleted)") {
                     continue;
                 }
-                (
-                    sys::reopen_file(fd).map_err(|e| Error::setup(Step::Fds, &e))?,
-                    false,
-                )
+                let held = sys::reopen_file(fd).map_err(|e| Error::setup(Step::Fds, &e))?;
+                let kind = rustix::fs::fstat(&held).map_err(|e| Error::setup(Step::Fds, &e))?;
+                if rustix::fs::FileType::from_raw_mode(kind.st_mode)
+                    != rustix::fs::FileType::RegularFile
+                {
+                    continue;
+                }
+                (held, false)
             }
             Err(_) => return Err(leaked(fd)),
         };

@@ -50,6 +50,9 @@
 //!   (`user.max_user_namespaces` > 0, no AppArmor or seccomp rule against them).
 //!   [`Error::hint`] says which of these stopped it.
 //! - A process with exactly one thread: enter before starting any thread.
+//! - For the default seccomp filter: x86_64 or aarch64 (elsewhere [`Builder::build`]
+//!   refuses with [`Error::Seccomp`]; `Filter::none()` is the way around) and Linux 3.17
+//!   (`seccomp(2)` with `SECCOMP_FILTER_FLAG_TSYNC`).
 //! - For id maps beyond the own uid and gid without root: `newuidmap`/`newgidmap` and
 //!   lines in `/etc/subuid` and `/etc/subgid`. [`probe`] reports what this process can
 //!   do, with the reason for each "no".
@@ -104,15 +107,19 @@
 //! the [`ProcSelfFd`] handle and nothing else. Rust values that own a closed descriptor
 //! must not be used or dropped inside (`std::mem::forget` them, or keep them).
 //!
-//! Before anything changes, [`Sandbox::enter`] looks at every directory descriptor that
-//! will survive (standard input, output and error, and the kept ones): one outside the
-//! shared directory, a way out through `openat(fd, "..")` (runc's CVE-2024-21626), is
-//! refused with [`Error::LeakedDirectory`] naming it. One inside the shared directory still
-//! sits on the host's mount, where `..` climbs past the sandbox's root and the sandbox's
+//! Before anything changes, [`Sandbox::enter`] looks at every descriptor that will
+//! survive (standard input, output and error, the kept ones, and under
+//! [`InheritedFds::CloseOnExec`] all): a kept number that is not open any more is refused,
+//! and so is a directory outside the shared directory, a way out through
+//! `openat(fd, "..")` (runc's CVE-2024-21626), with [`Error::LeakedDirectory`] naming it. A
+//! directory inside the shared directory, or a kept regular file (above 2) whose path
+//! lies below it, still sits on the host's mount, where `..` climbs past the sandbox's root and the sandbox's
 //! read-only mounts do not apply: after the pivot it is replaced, at the same number, by
-//! the same directory opened on the sandbox's own mounts. [`InheritedFds::CloseOnExec`]
-//! leaves every descriptor open instead (marked close-on-exec); the original process
-//! keeps all of its descriptors. After the pivot the cwd is checked to be the new root.
+//! the same directory or file opened on the sandbox's own mounts (same access mode, file
+//! offset carried over; locks held through the old descriptor are not). Other kept files,
+//! sockets and pipes stay as they are. [`InheritedFds::CloseOnExec`] leaves every
+//! descriptor open instead (marked close-on-exec); the original process keeps all of its
+//! descriptors. After the pivot the cwd is checked to be the new root.
 //!
 //! # Capabilities
 //!
@@ -139,7 +146,8 @@
 //!
 //! # The process's own ties to the host
 //!
-//! On by default, each with an opt-out by name that says what it gives back:
+//! On by default in [`Mode::Namespace`] (the other modes only take the seccomp filter),
+//! each with an opt-out by name that says what it gives back:
 //!
 //! - [`Builder::new_session`]: `setsid(2)`: no controlling terminal (no input pushed into
 //!   the caller's shell with `TIOCSTI`), and a process group of its own (`kill(0, ..)` and
@@ -291,7 +299,8 @@ impl Builder {
 
     /// The namespaces to create besides the mount namespace, which [`Mode::Namespace`]
     /// always creates. Default: [`DEFAULT_NAMESPACES`], `PID | NET | IPC | UTS | CGROUP`.
-    /// `USER` is added when the process does not run as root or an id map is given; `PID`
+    /// `USER` is added when the process does not run as root, an id map is given, or
+    /// setgroups is allowed (not when one is joined); `PID`
     /// should stay: without it the fresh proc cannot be mounted in a user namespace, and
     /// the sandboxed process is not pid 1.
     ///
@@ -446,7 +455,10 @@ impl Builder {
     /// number, by the same directory opened on the sandbox's own mounts, so that `..` from
     /// it stops at the new root and the read-only and `nodev` mounts apply to it. A kept
     /// directory outside is refused with [`Error::LeakedDirectory`] before anything
-    /// changes.
+    /// changes. A kept regular file whose path lies below the shared directory is replaced
+    /// the same way (same access mode, offset carried over, locks not): a writable one in
+    /// a read-only sandbox fails with `EROFS` ([`Step::KeptDescriptor`]). A number closed
+    /// between `keep_fd` and entering is refused ([`Step::Fds`], `EBADF`).
     ///
     /// What else a kept descriptor reaches is the daemon's choice: a socket receives the
     /// descriptors its peer sends (`SCM_RIGHTS`), including any already queued; a file
@@ -491,6 +503,11 @@ impl Builder {
     /// Sets `PR_SET_NO_NEW_PRIVS` in the sandboxed process (default: false): programs it
     /// executes gain no privilege from setuid bits or file capabilities. Costs: a daemon
     /// that runs `sudo`, `ping` with file capabilities, or other setuid helpers breaks.
+    ///
+    /// Any seccomp filter ([`Builder::seccomp`], on by default) sets it anyway when the
+    /// process lacks `CAP_SYS_ADMIN` at that point, which is the case unless that
+    /// capability is kept: the kernel requires it. This option matters with
+    /// `Filter::none()` or a kept `CAP_SYS_ADMIN`.
     #[doc(alias = "PR_SET_NO_NEW_PRIVS")]
     pub fn no_new_privs(mut self, on: bool) -> Self {
         self.hardening.no_new_privs = on;
@@ -594,9 +611,11 @@ impl Builder {
     /// [`Filter::allow`] gives one call back by name; [`Filter::allow_only`] is an
     /// allowlist; `Filter::none()` installs nothing. `write` and `close` are always allowed:
     /// after installing, the sandboxed process writes its report to the original process
-    /// and closes that pipe. Without `CAP_SYS_ADMIN` (always, once
-    /// the capabilities are dropped) the filter needs `PR_SET_NO_NEW_PRIVS`, which is then
-    /// set too. A daemon can install a stricter filter itself later.
+    /// and closes that pipe. Without `CAP_SYS_ADMIN` (in [`Mode::Namespace`] unless it is
+    /// kept; in the other modes unless the process has it) the filter needs
+    /// `PR_SET_NO_NEW_PRIVS`, which is then set too. Under [`Builder::init`], pid 1 runs
+    /// under `Filter::default_deny()` whatever the daemon's filter. A daemon can install a
+    /// stricter filter itself later.
     #[doc(alias = "SECCOMP_SET_MODE_FILTER")]
     pub fn seccomp(mut self, filter: Filter) -> Self {
         self.seccomp = filter;
