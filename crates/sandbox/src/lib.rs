@@ -259,13 +259,15 @@ pub enum Mode {
     /// the shared directory. Needs `CAP_SYS_CHROOT`. Does not protect against: a root
     /// process (it can leave a chroot), descriptors opened before entering, other
     /// processes (same pid namespace: signals, ptrace by the same uid), the network, and
-    /// mounts (shared with the host). [`Sandbox::enter`] returns [`Entered::Inside`]
-    /// only: no process is forked.
+    /// mounts (shared with the host). The seccomp filter ([`Builder::seccomp`]) is
+    /// installed after the chroot. [`Sandbox::enter`] returns [`Entered::Inside`] only: no
+    /// process is forked.
     Chroot,
     /// No confinement at all: only the [`ProcSelfFd`] handle, captured from the host's
-    /// proc (where `..` from the handle still reaches `/proc`). For environments where
-    /// neither namespaces nor chroot are allowed and the daemon still wants one code path.
-    /// [`Sandbox::enter`] returns [`Entered::Inside`] only.
+    /// proc (where `..` from the handle still reaches `/proc`), and the seccomp filter
+    /// ([`Builder::seccomp`], with `no_new_privs` unless the process has `CAP_SYS_ADMIN`).
+    /// For environments where neither namespaces nor chroot are allowed and the daemon
+    /// still wants one code path. [`Sandbox::enter`] returns [`Entered::Inside`] only.
     None,
 }
 
