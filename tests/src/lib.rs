@@ -36,6 +36,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod daemon;
+pub mod syscalls;
+
 /// Exit code of a scenario process that skipped.
 pub const SKIP_EXIT: i32 = 77;
 

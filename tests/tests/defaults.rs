@@ -33,16 +33,18 @@ mod common;
 
 use std::ffi::{CStr, CString};
 use std::io::{PipeReader, Read, Write};
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use common::*;
+use rustix::io::Errno;
 use sandbox::{
     Entered, Error, Filter, IdMap, Inside, Namespaces, OFlags, Propagation, Sandbox, Signal, Step,
 };
+use tests::daemon::{recv_fd, send_fd};
 use tests::{ensure, ensure_eq, fail, skip, Fail, TestResult};
 
 fn main() {
@@ -430,72 +432,6 @@ fn kept_directory_outside_the_shared_dir_or_at_fd_0_is_refused_and_nothing_chang
     Ok(())
 }
 
-/// Sends `fd` over the socket `sock` (SCM_RIGHTS, with one byte of data).
-fn send_fd(sock: i32, fd: i32) -> TestResult {
-    let mut byte = [b'f'];
-    let mut iov = libc::iovec {
-        iov_base: byte.as_mut_ptr().cast(),
-        iov_len: 1,
-    };
-    // SAFETY: CMSG_SPACE computes a size from an integer.
-    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<i32>() as u32) } as usize;
-    // u64 words: aligned for cmsghdr.
-    let mut control = vec![0u64; space.div_ceil(8)];
-    // SAFETY: a zeroed msghdr is valid; the pointers set below outlive the sendmsg call.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = space as _;
-    // SAFETY: the control buffer holds CMSG_SPACE(4) bytes, so CMSG_FIRSTHDR is non-null
-    // and its header and 4 data bytes lie inside it; sendmsg reads only what msg names.
-    let r = unsafe {
-        let c = libc::CMSG_FIRSTHDR(&msg);
-        (*c).cmsg_level = libc::SOL_SOCKET;
-        (*c).cmsg_type = libc::SCM_RIGHTS;
-        (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<i32>() as u32) as _;
-        std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<i32>(), fd);
-        libc::sendmsg(sock, &msg, 0)
-    };
-    if r != 1 {
-        fail!("sendmsg SCM_RIGHTS: {}", std::io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// Receives one message from `sock` without blocking: the descriptor it carried, if any.
-fn recv_fd(sock: i32) -> Sys<Option<OwnedFd>> {
-    let mut byte = [0u8; 1];
-    let mut iov = libc::iovec {
-        iov_base: byte.as_mut_ptr().cast(),
-        iov_len: 1,
-    };
-    // SAFETY: CMSG_SPACE computes a size from an integer.
-    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<i32>() as u32) } as usize;
-    let mut control = vec![0u64; space.div_ceil(8)];
-    // SAFETY: a zeroed msghdr is valid; the pointers set below outlive the recvmsg call.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = space as _;
-    // SAFETY: recvmsg writes into the buffers msg names, all alive and of the sizes given.
-    let r = unsafe { libc::recvmsg(sock, &mut msg, libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC) };
-    if r < 0 {
-        return Err(errno());
-    }
-    // SAFETY: the kernel filled the control buffer; CMSG_FIRSTHDR checks msg_controllen
-    // and returns null when there is no header.
-    unsafe {
-        let c = libc::CMSG_FIRSTHDR(&msg);
-        if c.is_null() || (*c).cmsg_type != libc::SCM_RIGHTS {
-            return Ok(None);
-        }
-        let fd = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<i32>());
-        Ok(Some(OwnedFd::from_raw_fd(fd)))
-    }
-}
-
 fn descriptors_queued_on_an_unkept_socket_never_arrive_inside() -> TestResult {
     let (top, shared) = shared_dir()?;
     let (a, b) = UnixStream::pair().map_err(io_ctx("socketpair"))?;
@@ -504,18 +440,18 @@ fn descriptors_queued_on_an_unkept_socket_never_arrive_inside() -> TestResult {
     {
         // Two copies of a host directory outside the shared dir wait on `b`; ours go.
         let host_dir = std::fs::File::open(top.path()).map_err(io_ctx("open the temp dir"))?;
-        send_fd(a.as_raw_fd(), host_dir.as_raw_fd())?;
-        send_fd(a.as_raw_fd(), host_dir.as_raw_fd())?;
+        send_fd(a.as_fd(), host_dir.as_fd())?;
+        send_fd(a.as_fd(), host_dir.as_fd())?;
     }
     let (ra, rb) = (a.as_raw_fd(), b.as_raw_fd());
     // Each enter in a child of its own: a process enters once.
     tests::in_child(|| {
         run_inside(Sandbox::builder(&shared), move |inside| {
             for fd in [ra, rb] {
-                let got = recv_fd(fd);
+                let got = recv_fd(fd, libc::MSG_DONTWAIT);
                 ensure_eq!(
                     got.as_ref().err(),
-                    Some(&libc::EBADF),
+                    Some(&Errno::BADF),
                     "recvmsg on the unkept socket number {fd} inside (got {got:?})"
                 );
             }
@@ -533,8 +469,8 @@ fn descriptors_queued_on_an_unkept_socket_never_arrive_inside() -> TestResult {
     tests::in_child(|| {
         let sandbox = prepare(Sandbox::builder(&shared).keep_fd(&b))?;
         run_inside(sandbox, move |_| {
-            let got = recv_fd(rb)
-                .map_err(|e| failed(format!("recvmsg on the kept socket: errno {e}")))?
+            let got = recv_fd(rb, libc::MSG_DONTWAIT)
+                .map_err(|e| failed(format!("recvmsg on the kept socket: {e}")))?
                 .ok_or_else(|| failed("no descriptor came with the message"))?;
             ensure_eq!(
                 fstat_ids(got.as_raw_fd()),
@@ -1626,25 +1562,17 @@ fn kill_the_original_of_a_child_ignoring_sigterm(
             return Err(e);
         }
     };
-    send_signal(original, libc::SIGKILL)?;
-    ensure_eq!(waitpid(original)?, Ended::Signal(libc::SIGKILL));
+    kill_original(original)?;
     Ok(sandboxed)
 }
 
 fn sandboxed_process_ignoring_sigterm_dies_with_the_original_process() -> TestResult {
     let sandboxed = kill_the_original_of_a_child_ignoring_sigterm(|b| b)?;
-    match waitpid_timeout(sandboxed, Duration::from_secs(5))? {
-        Some(ended) => ensure_eq!(
-            ended,
-            Ended::Signal(libc::SIGKILL),
-            "how the sandboxed process ended"
-        ),
-        None => {
-            let state = stat_of(sandboxed);
-            kill_and_reap(sandboxed);
-            fail!("the sandboxed process {sandboxed} outlived its original process by 5 s (state, ppid: {state:?})");
-        }
-    }
+    ensure_eq!(
+        wait_for_orphan(sandboxed)?,
+        Ended::Signal(libc::SIGKILL),
+        "how the sandboxed process ended"
+    );
     Ok(())
 }
 

@@ -405,19 +405,9 @@ fn original_dies_child_follows(
         .parse()
         .map_err(|e| failed(format!("the original process sent no pid: {e}")))?;
     ensure_eq!(receive(ready_r), "ready");
-    send_signal(original, libc::SIGKILL)?;
-    ensure_eq!(waitpid(original)?, Ended::Signal(libc::SIGKILL));
+    kill_original(original)?;
     // We are the subreaper: the orphan is ours to reap once it is gone.
-    match waitpid_timeout(sandboxed, Duration::from_secs(5))? {
-        Some(ended) => Ok(ended),
-        None => {
-            let state = stat_of(sandboxed);
-            kill_and_reap(sandboxed);
-            fail!(
-                "the sandboxed process {sandboxed} outlived its original process by 5 s (state, ppid: {state:?})"
-            )
-        }
-    }
+    wait_for_orphan(sandboxed)
 }
 
 fn killing_the_original_process_kills_the_sandboxed_one() -> TestResult {

@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 use sandbox::{Child, Entered, ExitStatus, Inside, Sandbox};
 use tests::{Fail, TestResult};
 
+// Forking and waiting live with the raw system calls of the seccomp tests.
+pub use tests::syscalls::{exit_now, fork_process, waitpid, Ended};
+
 /// Formats anything displayable as a failure (for `map_err`).
 pub fn failed(what: impl Display) -> Fail {
     Fail::Failed(what.to_string())
@@ -140,32 +143,6 @@ pub fn kill(pid: i32, sig: i32) -> Result<(), i32> {
     }
 }
 
-/// How a process ended, from a raw wait status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ended {
-    /// `exit(code)`.
-    Code(i32),
-    /// Killed by a signal.
-    Signal(i32),
-}
-
-/// Waits for a child of this process.
-pub fn waitpid(pid: i32) -> Result<Ended, Fail> {
-    let mut status = 0;
-    loop {
-        // SAFETY: waits for our own child; status is a valid out-pointer.
-        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-        if r == pid {
-            break;
-        }
-        if r < 0 && errno() == libc::EINTR {
-            continue;
-        }
-        tests::fail!("waitpid({pid}): {}", std::io::Error::last_os_error());
-    }
-    Ok(decode_status(status))
-}
-
 /// Waits at most `timeout` for a child of this process; `None` if it did not end.
 pub fn waitpid_timeout(pid: i32, timeout: Duration) -> Result<Option<Ended>, Fail> {
     let deadline = Instant::now() + timeout;
@@ -174,7 +151,7 @@ pub fn waitpid_timeout(pid: i32, timeout: Duration) -> Result<Option<Ended>, Fai
         // SAFETY: as in `waitpid`, with WNOHANG.
         let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
         if r == pid {
-            return Ok(Some(decode_status(status)));
+            return Ok(Some(Ended::from_wait_status(status)));
         }
         if r < 0 && errno() != libc::EINTR {
             tests::fail!("waitpid({pid}): {}", std::io::Error::last_os_error());
@@ -184,36 +161,6 @@ pub fn waitpid_timeout(pid: i32, timeout: Duration) -> Result<Option<Ended>, Fai
         }
         std::thread::sleep(Duration::from_millis(2));
     }
-}
-
-fn decode_status(status: i32) -> Ended {
-    if libc::WIFSIGNALED(status) {
-        Ended::Signal(libc::WTERMSIG(status))
-    } else {
-        Ended::Code(libc::WEXITSTATUS(status))
-    }
-}
-
-/// Ends this process at once, without unwinding or flushing anything of the parent's.
-pub fn exit_now(code: i32) -> ! {
-    let _ = std::io::stdout().flush();
-    let _ = std::io::stderr().flush();
-    // SAFETY: _exit(2) takes an integer and does not return.
-    unsafe { libc::_exit(code) }
-}
-
-/// Forks a process that runs `f` and `_exit`s with what it returns. Returns its pid.
-pub fn fork_process(f: impl FnOnce() -> i32) -> Result<i32, Fail> {
-    // SAFETY: scenario processes are single-threaded, so the child may run any code.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        tests::fail!("fork: {}", std::io::Error::last_os_error());
-    }
-    if pid == 0 {
-        let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(101);
-        exit_now(code)
-    }
-    Ok(pid)
 }
 
 /// Makes this process the reaper of its orphaned descendants, so that a sandboxed
@@ -434,6 +381,30 @@ pub fn send_signal(pid: i32, sig: i32) -> TestResult {
 pub fn kill_and_reap(pid: i32) {
     let _ = kill(pid, libc::SIGKILL);
     let _ = waitpid(pid);
+}
+
+/// Kills the original process `original` (a child of ours) with SIGKILL and checks it
+/// died of it.
+pub fn kill_original(original: i32) -> TestResult {
+    send_signal(original, libc::SIGKILL)?;
+    tests::ensure_eq!(waitpid(original)?, Ended::Signal(libc::SIGKILL));
+    Ok(())
+}
+
+/// Waits at most 5 s for `sandboxed`, a sandboxed process whose original process died and
+/// that this process (a subreaper) adopted: how it ended. Fails, killing and reaping it,
+/// if it outlived its original process.
+pub fn wait_for_orphan(sandboxed: i32) -> Result<Ended, Fail> {
+    match waitpid_timeout(sandboxed, Duration::from_secs(5))? {
+        Some(ended) => Ok(ended),
+        None => {
+            let state = stat_of(sandboxed);
+            kill_and_reap(sandboxed);
+            tests::fail!(
+                "the sandboxed process {sandboxed} outlived its original process by 5 s (state, ppid: {state:?})"
+            )
+        }
+    }
 }
 
 /// Sends `sig` to `pid` (a child of ours) and waits at most `timeout` for it to end;
