@@ -42,6 +42,13 @@ impl IdMap {
         IdMap::new(id, id, 1)
     }
 
+    /// Whether this line maps the parent namespace's id `id` (it lies in
+    /// `outside..outside + count`). An id no line maps reads as the overflow id inside.
+    pub fn contains_outside(&self, id: u32) -> bool {
+        let (first, end) = self.range(IdSide::Outside);
+        (first..end).contains(&u64::from(id))
+    }
+
     fn range(&self, side: IdSide) -> (u64, u64) {
         let first = match side {
             IdSide::Inside => self.inside,
@@ -282,6 +289,16 @@ mod tests {
             }
             other => panic!("expected InvalidIdMap, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn contains_outside_covers_exactly_the_range() {
+        let m = IdMap::new(0, 100_000, 65536);
+        assert!(!m.contains_outside(99_999));
+        assert!(m.contains_outside(100_000));
+        assert!(m.contains_outside(165_535));
+        assert!(!m.contains_outside(165_536));
+        assert!(IdMap::new(0, u32::MAX, 1).contains_outside(u32::MAX));
     }
 
     #[test]

@@ -1191,9 +1191,7 @@ impl Sandbox {
             return self.inside_ids;
         }
         let mapped = |map: Option<Vec<IdMap>>, id: u32| {
-            map.unwrap_or_default().iter().any(|m| {
-                id >= m.outside && u64::from(id) < u64::from(m.outside) + u64::from(m.count)
-            })
+            map.unwrap_or_default().iter().any(|m| m.contains_outside(id))
         };
         let uid_mapped = mapped(self.uid_map(), uid);
         let gid_mapped = mapped(self.gid_map(), gid);
