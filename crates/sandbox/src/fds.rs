@@ -154,52 +154,48 @@ pub(crate) fn check(
     let stat = rustix::fs::fstat(dir).map_err(|e| Error::setup(Step::Fds, &e))?;
     let shared = (stat.st_dev, stat.st_ino);
     let shared_path = fd_link(rustix::fd::AsRawFd::as_raw_fd(dir));
+    let fds_error = |e: Errno| Error::setup(Step::Fds, &e);
     let mut kept = Vec::new();
     for fd in open_fds() {
         if own.contains(&fd) || !survives(fd, keep, policy) {
             continue;
         }
-        let below = |link: &[u8]| shared_path.as_deref().and_then(|top| below_path(top, link));
+        // The path below the shared directory, from the two links; none for a descriptor
+        // reached by another path (a second bind mount of the same tree: it could not be
+        // found again inside), a socket or a pipe.
+        let link = fd_link(fd);
+        let below = match (&shared_path, &link) {
+            (Some(top), Some(link)) => below_path(top, link),
+            _ => None,
+        };
         // A descriptor of our own on the same directory (O_PATH), or ENOTDIR when it is no
         // directory. A directory we may not even look at (EACCES) counts as outside.
         let (held, is_dir) = match sys::reopen_directory(fd) {
-            Ok(held) => (held, true),
+            Ok(held) if below.is_some() && is_below(held.as_fd(), shared).unwrap_or(false) => {
+                (held, true)
+            }
+            Ok(_) => return Err(leaked(fd)),
+            // A kept regular file (above 2: standard input, output and error are the
+            // caller's plumbing) is replaced when its path is below the shared directory.
+            // A deleted one (" (deleted)") has no path to open again, and no name to
+            // reach. Devices, fifos and sockets are what they are: nodev and read-only
+            // act at open time only.
             Err(Errno::NOTDIR) => {
-                // A kept regular file (above 2: standard input, output and error are the
-                // caller's plumbing) is replaced when its path is below the shared
-                // directory. A deleted one (" (deleted)") has no path to open again, and
-                // no name to reach. Devices, fifos and sockets are what they are: nodev
-                // and read-only act at open time only.
-                if fd <= 2 {
+                let deleted = link.as_ref().is_some_and(|l| l.ends_with(b" (deleted)"));
+                if fd <= 2 || below.is_none() || deleted {
                     continue;
                 }
-                let Some(link) = fd_link(fd) else { continue };
-                if below(&link).is_none() || link.ends_with(b" (deleted)") {
-                    continue;
-                }
-                let held = sys::reopen_file(fd).map_err(|e| Error::setup(Step::Fds, &e))?;
-                let kind = rustix::fs::fstat(&held).map_err(|e| Error::setup(Step::Fds, &e))?;
-                if rustix::fs::FileType::from_raw_mode(kind.st_mode)
-                    != rustix::fs::FileType::RegularFile
-                {
-                    continue;
-                }
-                (held, false)
+                (sys::reopen_file(fd).map_err(fds_error)?, false)
             }
             Err(_) => return Err(leaked(fd)),
         };
-        if is_dir && !is_below(held.as_fd(), shared).unwrap_or(false) {
-            return Err(leaked(fd));
-        }
-        let stat = rustix::fs::fstat(&held).map_err(|e| Error::setup(Step::Fds, &e))?;
-        // The path below the shared directory, from the two links. A directory reached
-        // through another path (a second bind mount of the same tree) has no such prefix:
-        // it cannot be found again inside, so it is refused too.
-        let Some(below) = fd_link(fd).and_then(|link| below(&link)) else {
-            return Err(leaked(fd));
+        let stat = rustix::fs::fstat(&held).map_err(fds_error)?;
+        let regular =
+            rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::RegularFile;
+        let (Some(below), true) = (below, is_dir || regular) else {
+            continue;
         };
-        let status = sys::fd_status_flags(fd).map_err(|e| Error::setup(Step::Fds, &e))?;
-        let path_only = status.contains(OFlags::PATH);
+        let status = sys::fd_status_flags(fd).map_err(fds_error)?;
         let carried = OFlags::ACCMODE
             | OFlags::PATH
             | OFlags::APPEND
@@ -212,9 +208,9 @@ pub(crate) fn check(
         if is_dir {
             flags |= OFlags::DIRECTORY;
         }
-        let offset = match path_only {
+        let offset = match status.contains(OFlags::PATH) {
             true => None,
-            false => Some(sys::fd_offset(fd).map_err(|e| Error::setup(Step::Fds, &e))?),
+            false => Some(sys::fd_offset(fd).map_err(fds_error)?),
         };
         kept.push(KeptInside {
             fd,
