@@ -237,10 +237,9 @@ pub(crate) fn close_range_cloexec(first: u32, last: u32) -> Result<(), rustix::i
 /// one by one below the soft `RLIMIT_NOFILE`. For a process that owns nothing any more
 /// (the minimal init after forking the daemon).
 pub(crate) fn close_from(first: u32) {
-    // SAFETY: close_range takes three integers. The only caller is the init process, which
-    // holds no Rust object owning a descriptor from `first` up that it uses afterwards.
-    let rc = unsafe { libc::syscall(libc::SYS_close_range, first, libc::c_uint::MAX, 0) };
-    if rc != 0 {
+    // The only caller is the init process, which holds no Rust object owning a descriptor
+    // from `first` up that it uses afterwards.
+    if close_range(first, u32::MAX).is_err() {
         let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
             .current
             .unwrap_or(1024)
