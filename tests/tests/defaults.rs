@@ -1666,45 +1666,30 @@ fn later_host_mount(
     })
 }
 
+/// What the sandbox saw of the late host mount below `/sub`: its file there (`late`),
+/// `/sub` on the device of `/` (`same_dev`), and writing into `/sub` (`write`).
+fn expect_late_mount(report: &str, late: &str, same_dev: &str, write: &str) -> TestResult {
+    ensure_eq!(need(report, "late")?, late, "the late mount's file inside");
+    ensure_eq!(
+        need(report, "same_dev")?,
+        same_dev,
+        "/sub inside on the device of /"
+    );
+    ensure_eq!(need(report, "write")?, write, "writing into /sub inside");
+    Ok(())
+}
+
 fn host_mounts_made_later_stay_out_of_a_read_only_sandbox() -> TestResult {
+    // No mount arrived, and the sandbox's /sub is read-only.
     later_host_mount(Propagation::Private, |report| {
-        ensure_eq!(
-            need(report, "late")?,
-            "false",
-            "the late mount's file inside"
-        );
-        ensure_eq!(
-            need(report, "same_dev")?,
-            "true",
-            "/sub inside is on the device of / (no mount arrived)"
-        );
-        ensure_eq!(
-            need(report, "write")?,
-            libc::EROFS.to_string(),
-            "writing into /sub inside the read-only sandbox"
-        );
-        Ok(())
+        expect_late_mount(report, "false", "true", &libc::EROFS.to_string())
     })
 }
 
 fn slave_propagation_brings_later_host_mounts_in_writable_despite_read_only() -> TestResult {
+    // The late mount keeps its own flags: read_only does not cover it.
     later_host_mount(Propagation::Slave, |report| {
-        ensure_eq!(
-            need(report, "late")?,
-            "true",
-            "the late mount's file inside"
-        );
-        ensure_eq!(
-            need(report, "same_dev")?,
-            "false",
-            "/sub inside is another mount"
-        );
-        ensure_eq!(
-            need(report, "write")?,
-            "ok",
-            "writing into the late mount inside (it keeps its own flags: read_only does not cover it)"
-        );
-        Ok(())
+        expect_late_mount(report, "true", "false", "ok")
     })
 }
 
