@@ -36,6 +36,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod bench;
 pub mod daemon;
 pub mod syscalls;
 

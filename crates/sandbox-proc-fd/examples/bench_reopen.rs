@@ -35,31 +35,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn parse_args() -> Result<(usize, usize), String> {
-    let (mut rounds, mut iters) = (21usize, 100_000usize);
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let slot = match arg.as_str() {
-            "--rounds" => &mut rounds,
-            "--iters" => &mut iters,
-            "-h" | "--help" => return Err(USAGE.into()),
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
-        };
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{arg} needs a value\n{USAGE}"))?;
-        *slot = value
-            .parse()
-            .map_err(|e| format!("{arg} {value:?}: {e}\n{USAGE}"))?;
-        if *slot == 0 {
-            return Err(format!("{arg} must be at least 1"));
-        }
-    }
-    Ok((rounds, iters))
-}
-
 fn run() -> Result<(), String> {
-    let (rounds, iters) = parse_args()?;
+    let (rounds, iters) = tests::bench::parse_args(USAGE, 100_000)?;
 
     let path = std::env::temp_dir().join(format!("bench_reopen.{}", std::process::id()));
     std::fs::write(&path, b"a small file\n")
@@ -71,7 +48,7 @@ fn run() -> Result<(), String> {
 
     let handle = ProcSelfFd::open_unconfined().map_err(|e| e.to_string())?;
 
-    let time_reopen = || -> Result<f64, String> {
+    let mut time_reopen = || -> Result<f64, String> {
         let start = Instant::now();
         for _ in 0..iters {
             let fd = handle
@@ -81,7 +58,7 @@ fn run() -> Result<(), String> {
         }
         Ok(start.elapsed().as_nanos() as f64 / iters as f64)
     };
-    let time_openat = || -> Result<f64, String> {
+    let mut time_openat = || -> Result<f64, String> {
         let start = Instant::now();
         for _ in 0..iters {
             let name = DecInt::from_fd(black_box(file.as_fd()));
@@ -107,38 +84,14 @@ fn run() -> Result<(), String> {
         );
     }
 
-    let mut reopen_ns = Vec::with_capacity(rounds);
-    let mut openat_ns = Vec::with_capacity(rounds);
-    for round in 0..rounds {
-        let (r, o) = if round % 2 == 0 {
-            let r = time_reopen()?;
-            (r, time_openat()?)
-        } else {
-            let o = time_openat()?;
-            (time_reopen()?, o)
-        };
-        println!(
-            "round {:>2}/{rounds}: reopen {r:>8.1} ns/op  openat {o:>8.1} ns/op  ratio {:.3}",
-            round + 1,
-            r / o
-        );
-        reopen_ns.push(r);
-        openat_ns.push(o);
-    }
-
-    let r = median(&mut reopen_ns);
-    let o = median(&mut openat_ns);
+    let (mut reopen_ns, mut openat_ns) = tests::bench::alternate(
+        rounds,
+        "ns/op",
+        ("reopen", &mut time_reopen),
+        ("openat", &mut time_openat),
+    )?;
+    let r = tests::bench::median(&mut reopen_ns);
+    let o = tests::bench::median(&mut openat_ns);
     println!("median_ns reopen={r:.1} openat={o:.1} ratio={:.4}", r / o);
     Ok(())
-}
-
-/// The median (mean of the middle two for an even count).
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
 }

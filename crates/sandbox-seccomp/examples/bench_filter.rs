@@ -40,29 +40,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn parse_args() -> Result<(usize, usize), String> {
-    let (mut rounds, mut iters) = (21usize, 20_000usize);
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let slot = match arg.as_str() {
-            "--rounds" => &mut rounds,
-            "--iters" => &mut iters,
-            "-h" | "--help" => return Err(USAGE.into()),
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
-        };
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{arg} needs a value\n{USAGE}"))?;
-        *slot = value
-            .parse()
-            .map_err(|e| format!("{arg} {value:?}: {e}\n{USAGE}"))?;
-        if *slot == 0 {
-            return Err(format!("{arg} must be at least 1"));
-        }
-    }
-    Ok((rounds, iters))
-}
-
 /// ns per iteration of: open the magic link of `file`, read [`CHUNK`] bytes, close.
 fn time_loop(file: BorrowedFd<'_>, iters: usize) -> Result<f64, String> {
     let link = CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
@@ -176,7 +153,7 @@ impl Drop for Filtered {
 }
 
 fn run() -> Result<(), String> {
-    let (rounds, iters) = parse_args()?;
+    let (rounds, iters) = tests::bench::parse_args(USAGE, 20_000)?;
 
     let path = std::env::temp_dir().join(format!("bench_filter.{}", std::process::id()));
     std::fs::write(&path, [b'x'; CHUNK]).map_err(|e| format!("write {}: {e}", path.display()))?;
@@ -195,42 +172,22 @@ fn run() -> Result<(), String> {
     time_loop(file.as_fd(), iters.min(1000))?;
     filtered.time()?;
 
-    let mut unfiltered_ns = Vec::with_capacity(rounds);
-    let mut filtered_ns = Vec::with_capacity(rounds);
-    let mut ratios = Vec::with_capacity(rounds);
-    for round in 0..rounds {
-        let (u, f) = if round % 2 == 0 {
-            let u = time_loop(file.as_fd(), iters)?;
-            (u, filtered.time()?)
-        } else {
-            let f = filtered.time()?;
-            (time_loop(file.as_fd(), iters)?, f)
-        };
-        println!(
-            "round {:>2}/{rounds}: unfiltered {u:>8.1} ns/iter  filtered {f:>8.1} ns/iter  ratio {:.3}",
-            round + 1,
-            f / u
-        );
-        unfiltered_ns.push(u);
-        filtered_ns.push(f);
-        ratios.push(f / u);
-    }
+    let (mut filtered_ns, mut unfiltered_ns) = tests::bench::alternate(
+        rounds,
+        "ns/iter",
+        ("filtered", &mut || filtered.time()),
+        ("unfiltered", &mut || time_loop(file.as_fd(), iters)),
+    )?;
+    let mut ratios: Vec<f64> = filtered_ns
+        .iter()
+        .zip(&unfiltered_ns)
+        .map(|(f, u)| f / u)
+        .collect();
     drop(filtered);
 
-    let u = median(&mut unfiltered_ns);
-    let f = median(&mut filtered_ns);
-    let ratio = median(&mut ratios);
+    let u = tests::bench::median(&mut unfiltered_ns);
+    let f = tests::bench::median(&mut filtered_ns);
+    let ratio = tests::bench::median(&mut ratios);
     println!("median_ns unfiltered={u:.1} filtered={f:.1} ratio={ratio:.4}");
     Ok(())
-}
-
-/// The median (mean of the middle two for an even count).
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
 }
