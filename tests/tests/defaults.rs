@@ -378,17 +378,12 @@ fn kept_directory_fd_writes_fail_with_erofs_under_read_only() -> TestResult {
 
 /// Enters `builder` and expects [`Error::LeakedDirectory`] naming `fd`.
 fn expect_leaked(builder: sandbox::Builder, fd: i32) -> TestResult {
-    match builder.build()?.enter() {
-        Err(Error::LeakedDirectory { fd: named, path }) => {
+    let what = format!("the directory descriptor {fd} outside the shared dir");
+    match expect_refused(builder.build()?.enter(), &what)? {
+        Error::LeakedDirectory { fd: named, path } => {
             ensure_eq!(named, fd, "the descriptor LeakedDirectory names ({path:?})");
         }
-        Err(e) => fail!("expected LeakedDirectory for descriptor {fd}, got {e:?}"),
-        Ok(Entered::Parent(child)) => {
-            let _ = child.kill(Signal::KILL);
-            let _ = child.wait();
-            fail!("enter accepted the directory descriptor {fd} outside the shared dir");
-        }
-        Ok(Entered::Inside(_)) => exit_now(1),
+        e => fail!("expected LeakedDirectory for descriptor {fd}, got {e:?}"),
     }
     Ok(())
 }
@@ -1905,21 +1900,15 @@ fn inside_ids_outside_the_maps_fail_at_the_switch_ids_step() -> TestResult {
     let (_top, shared) = shared_dir_owned_by(NOBODY)?;
     tests::in_child(|| {
         let builder = nobody_as_root(Sandbox::builder(&shared)).inside_ids(1000, 1000);
-        match builder.build()?.enter() {
-            Err(e) => {
-                ensure!(
-                    matches!(e, Error::Setup { .. }),
-                    "expected Error::Setup, got {e:?}"
-                );
-                ensure_eq!(e.step(), Some(Step::SwitchIds), "the step of {e}");
-            }
-            Ok(Entered::Parent(child)) => {
-                let _ = child.kill(Signal::KILL);
-                let _ = child.wait();
-                fail!("enter took inside ids 1000 that the maps leave out");
-            }
-            Ok(Entered::Inside(_)) => exit_now(1),
-        }
+        let e = expect_refused(
+            builder.build()?.enter(),
+            "it took inside ids 1000 that the maps leave out",
+        )?;
+        ensure!(
+            matches!(e, Error::Setup { .. }),
+            "expected Error::Setup, got {e:?}"
+        );
+        ensure_eq!(e.step(), Some(Step::SwitchIds), "the step of {e}");
         Ok(())
     })
 }

@@ -490,27 +490,21 @@ fn kept_writable_file_inside_a_read_only_sandbox_is_refused() -> TestResult {
         .open(&path)
         .map_err(io_ctx("open data"))?;
     let sandbox = prepare(Sandbox::builder(&shared).read_only(true).keep_fd(&file))?;
-    match sandbox.enter() {
-        Err(e) => {
-            ensure_eq!(
-                e.step(),
-                Some(sandbox::Step::KeptDescriptor),
-                "the step of {e}"
-            );
-            ensure_eq!(e.errno(), Some(rustix::io::Errno::ROFS), "the errno of {e}");
-            ensure!(
-                e.to_string().contains("/data"),
-                "the message names the file: {e}"
-            );
-            Ok(())
-        }
-        Ok(Entered::Parent(child)) => {
-            let _ = child.kill(sandbox::Signal::KILL);
-            let _ = child.wait();
-            fail!("a writable descriptor went into a read-only sandbox")
-        }
-        Ok(Entered::Inside(_)) => exit_now(1),
-    }
+    let e = expect_refused(
+        sandbox.enter(),
+        "a writable descriptor went into a read-only sandbox",
+    )?;
+    ensure_eq!(
+        e.step(),
+        Some(sandbox::Step::KeptDescriptor),
+        "the step of {e}"
+    );
+    ensure_eq!(e.errno(), Some(rustix::io::Errno::ROFS), "the errno of {e}");
+    ensure!(
+        e.to_string().contains("/data"),
+        "the message names the file: {e}"
+    );
+    Ok(())
 }
 
 fn a_kept_number_that_is_not_open_is_refused_before_anything_changes() -> TestResult {
@@ -520,22 +514,13 @@ fn a_kept_number_that_is_not_open_is_refused_before_anything_changes() -> TestRe
     let builder = Sandbox::builder(&shared).keep_fd(&r);
     drop((r, w));
     let before = own_namespaces()?;
-    match builder.build()?.enter() {
-        Err(e) => {
-            ensure_eq!(e.step(), Some(sandbox::Step::Fds), "the step of {e}");
-            ensure_eq!(e.errno(), Some(rustix::io::Errno::BADF), "the errno of {e}");
-            ensure!(
-                e.to_string().contains(&format!("descriptor {raw}")),
-                "the message names it: {e}"
-            );
-        }
-        Ok(Entered::Parent(child)) => {
-            let _ = child.kill(sandbox::Signal::KILL);
-            let _ = child.wait();
-            fail!("enter accepted a kept number that was closed")
-        }
-        Ok(Entered::Inside(_)) => exit_now(1),
-    }
+    let e = expect_refused(builder.build()?.enter(), "a kept number that was closed")?;
+    ensure_eq!(e.step(), Some(sandbox::Step::Fds), "the step of {e}");
+    ensure_eq!(e.errno(), Some(rustix::io::Errno::BADF), "the errno of {e}");
+    ensure!(
+        e.to_string().contains(&format!("descriptor {raw}")),
+        "the message names it: {e}"
+    );
     ensure_eq!(
         own_namespaces()?,
         before,
@@ -688,15 +673,10 @@ fn leaked_directory_fd_to_the_host_root_is_closed_inside_and_refused_when_kept()
 
     // Kept, it is refused before anything changes.
     let before = own_namespaces()?;
-    let err = match Sandbox::builder(&shared).keep_fd(&root).build()?.enter() {
-        Err(e) => e,
-        Ok(Entered::Parent(child)) => {
-            let _ = child.kill(sandbox::Signal::KILL);
-            let _ = child.wait();
-            fail!("enter accepted a kept directory descriptor on the host's /");
-        }
-        Ok(Entered::Inside(_)) => exit_now(1),
-    };
+    let err = expect_refused(
+        Sandbox::builder(&shared).keep_fd(&root).build()?.enter(),
+        "a kept directory descriptor on the host's /",
+    )?;
     match &err {
         Error::LeakedDirectory { fd, path } => {
             ensure_eq!(*fd, raw, "the descriptor named");
@@ -732,15 +712,9 @@ fn inheritable_directory_fd_is_closed_not_refused_unless_the_policy_keeps_it() -
         .inherited_fds(InheritedFds::CloseOnExec)
         .build()?
         .enter();
-    match refused {
-        Err(Error::LeakedDirectory { fd, .. }) => ensure_eq!(fd, raw, "the descriptor named"),
-        Err(e) => fail!("expected LeakedDirectory, got {e:?}"),
-        Ok(Entered::Parent(child)) => {
-            let _ = child.kill(sandbox::Signal::KILL);
-            let _ = child.wait();
-            fail!("enter accepted the host's / under CloseOnExec");
-        }
-        Ok(Entered::Inside(_)) => exit_now(1),
+    match expect_refused(refused, "the host's / under CloseOnExec")? {
+        Error::LeakedDirectory { fd, .. } => ensure_eq!(fd, raw, "the descriptor named"),
+        e => fail!("expected LeakedDirectory, got {e:?}"),
     }
     // Closed (the default), it is no way out.
     host_root_unreachable_through(&shared, raw, host_root)?;

@@ -315,6 +315,24 @@ pub fn spawn_confined(
     })
 }
 
+/// The error of an `enter()` that must be refused. A sandbox that entered after all is
+/// killed and reaped (in the original process) and the scenario fails with `what`; the
+/// sandboxed side exits at once.
+pub fn expect_refused(
+    entered: Result<Entered, sandbox::Error>,
+    what: &str,
+) -> Result<sandbox::Error, Fail> {
+    match entered {
+        Err(e) => Ok(e),
+        Ok(Entered::Parent(child)) => {
+            let _ = child.kill(sandbox::Signal::KILL);
+            let _ = child.wait();
+            Err(failed(format!("enter() was not refused: {what}")))
+        }
+        Ok(Entered::Inside(_)) => exit_now(1),
+    }
+}
+
 /// A `configure` for [`spawn_confined`] that keeps `fd` open inside (every other
 /// descriptor above 2 is closed there), after `then`.
 pub fn keeping(
