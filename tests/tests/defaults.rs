@@ -1535,34 +1535,8 @@ fn new_keyring_false_gives_back_the_callers_session_keys() -> TestResult {
 // =======================================================================================
 // Dying with the original process.
 
-/// Starts an original process that confines itself (`configure`d) and whose sandboxed
-/// child ignores SIGTERM; SIGKILLs the original process once the child is ready. Returns
-/// the sandboxed child's host pid, reparented to this process (a subreaper).
-fn kill_the_original_of_a_child_ignoring_sigterm(
-    configure: impl FnOnce(sandbox::Builder) -> sandbox::Builder,
-) -> Result<i32, Fail> {
-    let (_top, shared) = shared_dir()?;
-    become_subreaper()?;
-    let (mut r, w) = pipe()?;
-    let original = spawn_confined(&shared, keeping(&w, configure), move || {
-        ignore_signal(libc::SIGTERM);
-        ready_then_pause(w)
-    })?;
-    let sandboxed =
-        expect(&mut r, "ready").and_then(|()| wait_for_child_of(original, Duration::from_secs(5)));
-    let sandboxed = match sandboxed {
-        Ok(pid) => pid,
-        Err(e) => {
-            kill_and_reap(original);
-            return Err(e);
-        }
-    };
-    kill_original(original)?;
-    Ok(sandboxed)
-}
-
 fn sandboxed_process_ignoring_sigterm_dies_with_the_original_process() -> TestResult {
-    let sandboxed = kill_the_original_of_a_child_ignoring_sigterm(|b| b)?;
+    let sandboxed = kill_the_original_of(|b| b, || ignore_signal(libc::SIGTERM))?;
     ensure_eq!(
         wait_for_orphan(sandboxed)?,
         Ended::Signal(libc::SIGKILL),
@@ -1572,8 +1546,10 @@ fn sandboxed_process_ignoring_sigterm_dies_with_the_original_process() -> TestRe
 }
 
 fn die_with_parent_sigterm_lets_a_process_ignoring_it_survive() -> TestResult {
-    let sandboxed =
-        kill_the_original_of_a_child_ignoring_sigterm(|b| b.die_with_parent(Signal::TERM))?;
+    let sandboxed = kill_the_original_of(
+        |b| b.die_with_parent(Signal::TERM),
+        || ignore_signal(libc::SIGTERM),
+    )?;
     let ended = waitpid_timeout(sandboxed, Duration::from_secs(1))?;
     if ended.is_none() {
         kill_and_reap(sandboxed);

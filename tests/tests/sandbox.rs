@@ -363,56 +363,9 @@ fn confine_passes_on_a_sigterm_the_child_sends_itself() -> TestResult {
     Ok(())
 }
 
-/// The original process enters (with `configure` applied to the builder) and tells us the
-/// child's pid; we SIGKILL the original process and expect the sandboxed one to end.
-fn original_dies_child_follows(
-    configure: impl FnOnce(sandbox::Builder) -> sandbox::Builder,
-) -> Result<Ended, Fail> {
-    let (_top, shared) = shared_dir_with_marker()?;
-    become_subreaper()?;
-    let (r, w) = pipe()?;
-    let (ready_r, ready_w) = pipe()?;
-    // The closure (holding the write ends) is dropped unrun in this process.
-    let original = fork_process(move || {
-        let sandbox = match configure(Sandbox::builder(&shared))
-            .keep_fd(&ready_w)
-            .build()
-        {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("build: {e}");
-                return 90;
-            }
-        };
-        match sandbox.enter() {
-            Ok(Entered::Inside(_)) => {
-                // Not kept: closed by the sandbox.
-                std::mem::forget(w);
-                exit_now(ready_then_pause(ready_w))
-            }
-            Ok(Entered::Parent(child)) => {
-                drop(ready_w);
-                send(w, &child.pid().as_raw_nonzero().get().to_string());
-                pause_forever()
-            }
-            Err(e) => {
-                eprintln!("enter: {e}");
-                91
-            }
-        }
-    })?;
-    let sandboxed: i32 = receive(r)
-        .parse()
-        .map_err(|e| failed(format!("the original process sent no pid: {e}")))?;
-    ensure_eq!(receive(ready_r), "ready");
-    kill_original(original)?;
-    // We are the subreaper: the orphan is ours to reap once it is gone.
-    wait_for_orphan(sandboxed)
-}
-
 fn killing_the_original_process_kills_the_sandboxed_one() -> TestResult {
     // Default death signal: SIGKILL, which nothing inside can catch or ignore.
-    let ended = original_dies_child_follows(|b| b)?;
+    let ended = wait_for_orphan(kill_the_original_of(|b| b, || {})?)?;
     ensure_eq!(ended, Ended::Signal(libc::SIGKILL));
     Ok(())
 }
@@ -421,7 +374,10 @@ fn killing_the_original_process_ends_the_sandboxed_one_with_sigterm_when_asked()
     // The opt-out: SIGTERM. The sandboxed code installs no handler: a daemon must not need
     // one to die with its parent. (A pid namespace's init ignores SIGTERM without a
     // handler, so the sandbox catches it and exits 128 + 15.)
-    let ended = original_dies_child_follows(|b| b.die_with_parent(Signal::TERM))?;
+    let ended = wait_for_orphan(kill_the_original_of(
+        |b| b.die_with_parent(Signal::TERM),
+        || {},
+    )?)?;
     ensure!(
         ended == Ended::Signal(libc::SIGTERM) || ended == Ended::Code(128 + libc::SIGTERM),
         "the sandboxed process ended with {ended:?}, not of SIGTERM"

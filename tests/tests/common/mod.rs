@@ -409,6 +409,34 @@ pub fn kill_original(original: i32) -> TestResult {
     Ok(())
 }
 
+/// Starts an original process that confines itself (`configure`d) and whose sandboxed
+/// child runs `set_up` and says it is ready; SIGKILLs the original process then. Returns
+/// the sandboxed child's host pid, which this process adopts (it becomes a subreaper):
+/// [`wait_for_orphan`] tells how it ended.
+pub fn kill_the_original_of(
+    configure: impl FnOnce(sandbox::Builder) -> sandbox::Builder,
+    set_up: impl FnOnce(),
+) -> Result<i32, Fail> {
+    let (_top, shared) = shared_dir()?;
+    become_subreaper()?;
+    let (mut r, w) = pipe()?;
+    let original = spawn_confined(&shared, keeping(&w, configure), move || {
+        set_up();
+        ready_then_pause(w)
+    })?;
+    let sandboxed =
+        expect(&mut r, "ready").and_then(|()| wait_for_child_of(original, Duration::from_secs(5)));
+    let sandboxed = match sandboxed {
+        Ok(pid) => pid,
+        Err(e) => {
+            kill_and_reap(original);
+            return Err(e);
+        }
+    };
+    kill_original(original)?;
+    Ok(sandboxed)
+}
+
 /// Waits at most 5 s for `sandboxed`, a sandboxed process whose original process died and
 /// that this process (a subreaper) adopted: how it ended. Fails, killing and reaping it,
 /// if it outlived its original process.
