@@ -1191,7 +1191,9 @@ impl Sandbox {
             return self.inside_ids;
         }
         let mapped = |map: Option<Vec<IdMap>>, id: u32| {
-            map.unwrap_or_default().iter().any(|m| m.contains_outside(id))
+            map.unwrap_or_default()
+                .iter()
+                .any(|m| m.contains_outside(id))
         };
         let uid_mapped = mapped(self.uid_map(), uid);
         let gid_mapped = mapped(self.gid_map(), gid);
