@@ -501,7 +501,7 @@ impl Joins {
             return Ok(None);
         };
         join(fd, Namespaces::MOUNT)?;
-        crate::open_shared_dir(shared).map(Some)
+        crate::builder::open_shared_dir(shared).map(Some)
     }
 }
 

@@ -1,0 +1,162 @@
+//! The original process's side of entering in [`Mode::Namespace`](crate::Mode::Namespace):
+//! the checks before anything changes, joining namespaces, the id maps and their helper,
+//! the unshare, the fork, and the ready-or-failed handshake with the sandboxed child.
+
+use std::os::fd::AsRawFd;
+
+use sandbox_process::{Fork, ParentWatch};
+
+use crate::builder::own_ids;
+use crate::child::install_seccomp;
+use crate::report::{self, Report};
+use crate::{
+    fds, sys, userns, Child, Entered, Error, IdMap, Namespaces, Sandbox, Setgroups, Signal, Step,
+};
+
+/// Exit code of a sandboxed child that failed during setup (after reporting why).
+const SETUP_FAILED: i32 = 125;
+
+impl Sandbox {
+    pub(crate) fn enter_namespaces(mut self) -> Result<Entered, Error> {
+        sandbox_namespaces::ensure_single_threaded().map_err(threads_error)?;
+        let kept_inside = fds::check(
+            &self.dir,
+            &self.hardening.keep_fds,
+            &[self.dir.as_raw_fd()],
+            self.hardening.inherited_fds,
+        )?;
+        // After unshare(CLONE_NEWUSER) the ids read back as the overflow id until mapped:
+        // take them now.
+        let (uid, gid) = own_ids();
+        let switch_ids = self.ids_to_take(uid, gid);
+        let root = rustix::process::geteuid().is_root();
+
+        // Our references to the joined namespaces go once joined: the sandboxed process
+        // must not hold a way back into them.
+        let joins = std::mem::take(&mut self.joins);
+        if let Some(dir) = joins.enter(&self.path)? {
+            self.dir = dir;
+        }
+        drop(joins);
+        let before_fork = self.namespaces & (Namespaces::USER | Namespaces::PID | Namespaces::TIME);
+        let maps = match (self.uid_map(), self.gid_map()) {
+            (Some(uid_map), Some(gid_map)) => {
+                let writer = userns::choose_writer(uid, gid, &uid_map, &gid_map, self.setgroups)?;
+                Some((uid_map, gid_map, writer))
+            }
+            _ => None,
+        };
+        // A helper that writes ranges must stay outside: fork it before the unshare.
+        let helper = match &maps {
+            Some((uid_map, gid_map, writer @ userns::Writer::Helper { .. })) => Some(
+                userns::IdMapHelper::spawn(writer, uid_map, gid_map, self.setgroups, uid)?,
+            ),
+            _ => None,
+        };
+        if !before_fork.is_empty() {
+            sandbox_namespaces::unshare(before_fork).map_err(|e| match e {
+                sandbox_namespaces::Error::MultiThreaded { .. } => threads_error(e),
+                e => Error::setup(Step::UnshareParent, &e),
+            })?;
+        }
+        match (maps, helper) {
+            (Some((_, _, _)), Some(helper)) => {
+                if self.setgroups == Setgroups::Deny && !root {
+                    // newgidmap leaves setgroups alone for a map of subordinate gids (root's
+                    // helper writes setgroups itself).
+                    sandbox_namespaces::deny_setgroups()
+                        .map_err(|e| Error::setup(Step::WriteIdMaps, &e))?;
+                }
+                helper.write_maps()?;
+            }
+            (Some((uid_map, gid_map, _)), None) => {
+                sandbox_namespaces::write_own_id_maps(&uid_map, &gid_map)
+                    .map_err(|e| Error::setup(Step::WriteIdMaps, &e))?;
+            }
+            (None, _) => {}
+        }
+
+        let (report_rx, report_tx) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+            .map_err(|e| Error::setup(Step::PrepareFork, &e))?;
+        let watch = ParentWatch::new().map_err(|e| Error::setup(Step::PrepareFork, &e))?;
+
+        match sandbox_process::fork().map_err(|e| match e {
+            sandbox_process::Error::SingleThreaded(inner) => threads_error(inner),
+            e => Error::setup(Step::Fork, &e),
+        })? {
+            Fork::Child => {
+                drop(report_rx);
+                let own = [self.dir.as_raw_fd(), report_tx.as_raw_fd()];
+                let set_up = self.set_up_child(watch, switch_ids, &own, &kept_inside);
+                // The filter comes last, once the sandbox's own descriptors are gone (the
+                // shared directory's sits on the host's mount): only the report pipe is
+                // left, and the filter lets its write and close through.
+                let seccomp = self.seccomp.take();
+                drop(self);
+                let installed = set_up.and_then(|inside| {
+                    install_seccomp(seccomp.as_ref())?;
+                    Ok(inside)
+                });
+                match installed {
+                    Ok(inside) => {
+                        report::send_ready(&report_tx);
+                        drop(report_tx);
+                        Ok(Entered::Inside(inside))
+                    }
+                    Err(e) => {
+                        report::send_error(&report_tx, &e);
+                        sys::exit_now(SETUP_FAILED)
+                    }
+                }
+            }
+            Fork::Parent(child) => {
+                watch.parent_keep();
+                drop(report_tx);
+                let child = Child::new(child);
+                match report::receive(&report_rx) {
+                    Ok(Report::Ready) => Ok(Entered::Parent(child)),
+                    Ok(Report::Failed(e)) => {
+                        let _ = child.wait();
+                        Err(e)
+                    }
+                    Ok(Report::Nothing) => {
+                        let status = child.wait()?;
+                        Err(Error::ChildVanished { status })
+                    }
+                    Err(errno) => {
+                        let _ = child.kill(Signal::KILL);
+                        let _ = child.wait();
+                        Err(Error::setup(Step::Report, &errno))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The inside uid and gid the sandboxed process must take, if any: the ones named with
+    /// [`Builder::inside_ids`], else 0 for an own id (`uid`, `gid` outside) that the maps
+    /// of the sandbox's user namespace leave out.
+    fn ids_to_take(&self, uid: u32, gid: u32) -> Option<(u32, u32)> {
+        if !self.namespaces.contains(Namespaces::USER) {
+            return None;
+        }
+        if self.inside_ids.is_some() {
+            return self.inside_ids;
+        }
+        let mapped = |map: Option<Vec<IdMap>>, id: u32| {
+            map.unwrap_or_default()
+                .iter()
+                .any(|m| m.contains_outside(id))
+        };
+        let uid_mapped = mapped(self.uid_map(), uid);
+        let gid_mapped = mapped(self.gid_map(), gid);
+        (!uid_mapped || !gid_mapped).then_some((0, 0))
+    }
+}
+
+fn threads_error(e: sandbox_namespaces::Error) -> Error {
+    match e {
+        sandbox_namespaces::Error::MultiThreaded { threads } => Error::MultiThreaded { threads },
+        e => Error::setup(Step::CheckThreads, &e),
+    }
+}

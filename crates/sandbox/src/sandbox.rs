@@ -1,0 +1,185 @@
+//! The validated configuration, and entering it: [`Sandbox::enter`] in each mode and
+//! [`Sandbox::confine`].
+
+use std::io::Write as _;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+use crate::builder::own_ids;
+use crate::child::install_seccomp;
+use crate::{
+    harden, sys, userns, Builder, Entered, Error, IdMap, Inside, Mode, MountApi, Namespaces,
+    Propagation, Setgroups, Signal, Step, FORWARDED_SIGNALS,
+};
+
+/// A validated sandbox configuration holding the shared directory open; made by
+/// [`Builder::build`], used up by [`Sandbox::enter`] or [`Sandbox::confine`].
+#[derive(Debug)]
+pub struct Sandbox {
+    pub(crate) dir: OwnedFd,
+    pub(crate) path: PathBuf,
+    pub(crate) mode: Mode,
+    pub(crate) namespaces: Namespaces,
+    pub(crate) uid_map: Option<Vec<IdMap>>,
+    pub(crate) gid_map: Option<Vec<IdMap>>,
+    pub(crate) setgroups: Setgroups,
+    pub(crate) joins: userns::Joins,
+    pub(crate) read_only: bool,
+    pub(crate) propagation: Propagation,
+    pub(crate) die_signal: Signal,
+    pub(crate) mount_api: MountApi,
+    pub(crate) inside_ids: Option<(u32, u32)>,
+    pub(crate) seccomp: Option<sandbox_seccomp::Program>,
+    pub(crate) hardening: harden::Options,
+}
+
+impl Sandbox {
+    /// Starts the configuration of a sandbox over `shared_dir`. Nothing is checked until
+    /// [`Builder::build`].
+    pub fn builder(shared_dir: impl AsRef<Path>) -> Builder {
+        Builder::new(shared_dir.as_ref())
+    }
+
+    /// The shared directory, as an absolute path (for messages: the sandbox uses the
+    /// descriptor opened by [`Builder::build`]).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The namespaces [`Sandbox::enter`] creates in [`Mode::Namespace`] (joined ones are
+    /// not in it).
+    pub fn namespaces(&self) -> Namespaces {
+        self.namespaces
+    }
+
+    /// The uid map the new user namespace gets, when one is made: the one given, the
+    /// subordinate one, or the euid mapped to itself.
+    pub fn uid_map(&self) -> Option<Vec<IdMap>> {
+        self.namespaces.contains(Namespaces::USER).then(|| {
+            let (uid, _) = own_ids();
+            self.uid_map
+                .clone()
+                .unwrap_or_else(|| vec![IdMap::identity(uid)])
+        })
+    }
+
+    /// The gid map the new user namespace gets, when one is made.
+    pub fn gid_map(&self) -> Option<Vec<IdMap>> {
+        self.namespaces.contains(Namespaces::USER).then(|| {
+            let (_, gid) = own_ids();
+            self.gid_map
+                .clone()
+                .unwrap_or_else(|| vec![IdMap::identity(gid)])
+        })
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Enters the sandbox.
+    ///
+    /// In [`Mode::Namespace`] this forks: the original process gets [`Entered::Parent`]
+    /// once the child is fully set up, and the child, confined, gets [`Entered::Inside`].
+    /// The sequence: check that the process has one thread; join the namespaces given by
+    /// fd; fork the id-map helper if the maps need one; unshare the user (when not root),
+    /// pid and time namespaces here and write the id maps (or let the helper write them);
+    /// fork; in the child, take the
+    /// inside ids if the maps leave its own out, die with the parent, close every
+    /// descriptor not kept, unshare the mount, network, IPC, UTS, cgroup and other
+    /// namespaces, make `/` private (or slave), mount a fresh proc, forbid new user
+    /// namespaces, capture `/proc/self/fd`, bind the shared directory onto itself with its
+    /// submounts, make that tree read-only if asked and `nodev`, `pivot_root` into it and
+    /// detach the old root, check the cwd, reopen the kept directories inside, start a new
+    /// session, join a fresh keyring, drop the capabilities not kept, install the seccomp
+    /// filter; then report to the parent.
+    ///
+    /// The descriptors are checked before anything changes; the minimal init, when asked,
+    /// forks the daemon right after proc is mounted.
+    ///
+    /// On failure nothing half-built goes on: a child that fails reports its error and
+    /// exits, the parent reaps it and returns that error. Nothing is left on the host (no
+    /// mount in the original namespace, no temp dir). The original process may, however,
+    /// already be in the new user and pid namespaces then (there is no way back); it should
+    /// exit.
+    ///
+    /// In [`Mode::Chroot`] and [`Mode::None`] nothing is forked: the result is always
+    /// [`Entered::Inside`].
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::MultiThreaded`] when the process has more than one thread.
+    /// - [`Error::LeakedDirectory`] when a kept directory descriptor (or one at 0, 1 or 2)
+    ///   lies outside the shared directory (see the crate docs on descriptors).
+    /// - [`Error::Setup`] with the [`Step`] that failed, its path and errno, whether it
+    ///   happened here or in the child. [`Error::cause`] and [`Error::hint`] explain the
+    ///   usual environmental causes.
+    /// - [`Error::IdMaps`] when the helper could not write the maps: `newuidmap` missing or
+    ///   refusing, no subordinate ids ([`Error::cause`] says which), or the kernel refusing
+    ///   root's write.
+    /// - [`Error::SharedDir`] when a joined mount namespace has no such directory.
+    /// - [`Error::ChildVanished`] when the child died during setup without a report.
+    pub fn enter(self) -> Result<Entered, Error> {
+        match self.mode {
+            Mode::Namespace => self.enter_namespaces(),
+            Mode::Chroot => {
+                let proc_self_fd = sandbox_proc_fd::ProcSelfFd::open_unconfined()
+                    .map_err(|e| Error::setup(Step::CaptureProcFd, &e))?;
+                sandbox_pivot_root::chroot(&self.dir)
+                    .map_err(|e| Error::setup(Step::Chroot, &e))?;
+                install_seccomp(self.seccomp.as_ref())?;
+                Ok(Entered::Inside(Inside {
+                    proc_self_fd,
+                    pivoted: true,
+                    nofile_limit: None,
+                }))
+            }
+            Mode::None => {
+                let proc_self_fd = sandbox_proc_fd::ProcSelfFd::open_unconfined()
+                    .map_err(|e| Error::setup(Step::CaptureProcFd, &e))?;
+                install_seccomp(self.seccomp.as_ref())?;
+                Ok(Entered::Inside(Inside {
+                    proc_self_fd,
+                    pivoted: false,
+                    nofile_limit: None,
+                }))
+            }
+        }
+    }
+
+    /// Enters the sandbox and, in the original process, stays there: waits for the
+    /// sandboxed process, passes the [`FORWARDED_SIGNALS`] on to it, and exits with its
+    /// exit code, or dies of the same signal it died of. Only the sandboxed process returns.
+    ///
+    /// As pid 1 of its namespace, the sandboxed process would ignore signals it has no
+    /// handler for; so it starts with handlers that make the forwarded signals and the
+    /// die-with-parent signal end it with exit code 128 + the signal (the shell's
+    /// convention), which the original process then exits with. A daemon that installs its
+    /// own handlers replaces them.
+    ///
+    /// # Errors
+    ///
+    /// As [`Sandbox::enter`]; and [`Error::Supervise`] when waiting fails, after the child
+    /// was killed and reaped. The caller should exit on any error.
+    pub fn confine(self) -> Result<Inside, Error> {
+        match self.enter()? {
+            Entered::Inside(inside) => Ok(inside),
+            Entered::Parent(child) => match child.wait_forwarding(&FORWARDED_SIGNALS) {
+                Ok(status) => {
+                    let _ = std::io::stdout().flush();
+                    let _ = std::io::stderr().flush();
+                    match status.signal() {
+                        Some(signal) => sys::exit_like_signal(signal),
+                        None => sys::exit_now(status.code()),
+                    }
+                }
+                Err(e) => {
+                    let _ = child.kill(Signal::KILL);
+                    let _ = child.wait();
+                    Err(e)
+                }
+            },
+        }
+    }
+}
