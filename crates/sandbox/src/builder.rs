@@ -10,7 +10,7 @@ use rustix::fs::{Mode as FileMode, OFlags as OpenFlags, CWD};
 use rustix::io::Errno;
 
 use crate::{
-    harden, userns, CapabilitySet, Error, Filter, IdMap, InheritedFds, Mode, MountApi, Namespaces,
+    harden, joins, CapabilitySet, Error, Filter, IdMap, InheritedFds, Mode, MountApi, Namespaces,
     PathProblem, Propagation, Sandbox, Setgroups, Signal, DEFAULT_NAMESPACES,
 };
 
@@ -25,7 +25,7 @@ pub struct Builder {
     gid_map: Option<Vec<IdMap>>,
     subordinate_ids: bool,
     setgroups: Setgroups,
-    joins: userns::Joins,
+    joins: joins::Joins,
     read_only: bool,
     propagation: Propagation,
     die_signal: Signal,
@@ -46,7 +46,7 @@ impl Builder {
             gid_map: None,
             subordinate_ids: false,
             setgroups: Setgroups::Deny,
-            joins: userns::Joins::default(),
+            joins: joins::Joins::default(),
             read_only: false,
             propagation: Propagation::Private,
             die_signal: Signal::KILL,

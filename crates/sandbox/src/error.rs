@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rustix::io::Errno;
 
-use crate::userns::Cause;
+use crate::cause::Cause;
 use crate::ExitStatus;
 
 /// The setup steps of [`Sandbox::enter`](crate::Sandbox::enter), in order.
@@ -451,7 +451,7 @@ impl Error {
                 step: Step::UnshareParent | Step::UnshareChild | Step::JoinNamespace,
                 errno: Some(errno),
                 ..
-            } => crate::userns::unshare_cause(*errno),
+            } => crate::cause::unshare_cause(*errno),
             Error::Setup {
                 step: Step::WriteIdMaps,
                 errno: Some(Errno::PERM),

@@ -210,20 +210,23 @@
 //! their docs for what they do not protect against.
 
 mod builder;
+mod cause;
 mod child;
 mod error;
 mod fds;
 mod handles;
 mod harden;
+mod idmap_helper;
 mod init;
+mod joins;
 mod parent;
 mod probe;
 mod report;
 mod sandbox;
 mod sys;
-mod userns;
 
 pub use builder::Builder;
+pub use cause::Cause;
 pub use error::{Error, ErrorKind, PathProblem, Step};
 pub use fds::InheritedFds;
 pub use handles::{Child, Entered, Inside};
@@ -238,7 +241,6 @@ pub use sandbox_namespaces::{Setgroups, SubordinateRange};
 pub use sandbox_proc_fd::ProcSelfFd;
 pub use sandbox_process::ExitStatus;
 pub use sandbox_seccomp::{Action as SeccompAction, Filter};
-pub use userns::Cause;
 
 /// How much confinement [`Sandbox::enter`] sets up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -10,7 +10,8 @@ use crate::builder::own_ids;
 use crate::child::install_seccomp;
 use crate::report::{self, Report};
 use crate::{
-    fds, sys, userns, Child, Entered, Error, IdMap, Namespaces, Sandbox, Setgroups, Signal, Step,
+    fds, idmap_helper, sys, Child, Entered, Error, IdMap, Namespaces, Sandbox, Setgroups, Signal,
+    Step,
 };
 
 /// Exit code of a sandboxed child that failed during setup (after reporting why).
@@ -41,15 +42,16 @@ impl Sandbox {
         let before_fork = self.namespaces & (Namespaces::USER | Namespaces::PID | Namespaces::TIME);
         let maps = match (self.uid_map(), self.gid_map()) {
             (Some(uid_map), Some(gid_map)) => {
-                let writer = userns::choose_writer(uid, gid, &uid_map, &gid_map, self.setgroups)?;
+                let writer =
+                    idmap_helper::choose_writer(uid, gid, &uid_map, &gid_map, self.setgroups)?;
                 Some((uid_map, gid_map, writer))
             }
             _ => None,
         };
         // A helper that writes ranges must stay outside: fork it before the unshare.
         let helper = match &maps {
-            Some((uid_map, gid_map, writer @ userns::Writer::Helper { .. })) => Some(
-                userns::IdMapHelper::spawn(writer, uid_map, gid_map, self.setgroups, uid)?,
+            Some((uid_map, gid_map, writer @ idmap_helper::Writer::Helper { .. })) => Some(
+                idmap_helper::IdMapHelper::spawn(writer, uid_map, gid_map, self.setgroups, uid)?,
             ),
             _ => None,
         };

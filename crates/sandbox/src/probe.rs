@@ -7,8 +7,8 @@ use sandbox_namespaces::{IdMap, IdMapTool, Namespaces};
 use sandbox_process::Fork;
 use sandbox_seccomp::{Filter, Missing, Program, SeccompMode, SeccompStatus};
 
+use crate::cause::{unshare_cause, user_label};
 use crate::sys;
-use crate::userns::{unshare_cause, user_label};
 
 /// Whether one facility is available, and why not.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::builder::own_ids;
 use crate::child::install_seccomp;
 use crate::{
-    harden, sys, userns, Builder, Entered, Error, IdMap, Inside, Mode, MountApi, Namespaces,
+    harden, joins, sys, Builder, Entered, Error, IdMap, Inside, Mode, MountApi, Namespaces,
     Propagation, Setgroups, Signal, Step, FORWARDED_SIGNALS,
 };
 
@@ -23,7 +23,7 @@ pub struct Sandbox {
     pub(crate) uid_map: Option<Vec<IdMap>>,
     pub(crate) gid_map: Option<Vec<IdMap>>,
     pub(crate) setgroups: Setgroups,
-    pub(crate) joins: userns::Joins,
+    pub(crate) joins: joins::Joins,
     pub(crate) read_only: bool,
     pub(crate) propagation: Propagation,
     pub(crate) die_signal: Signal,

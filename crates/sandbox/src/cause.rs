@@ -1,0 +1,299 @@
+//! Why user namespaces, or the maps of one, are not available: the [`Cause`] that
+//! [`Error::cause`](crate::Error::cause) and [`probe`](crate::probe) report, found from the
+//! sysctls and the process status read when asked.
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::path::PathBuf;
+
+use rustix::io::Errno;
+
+/// Why user namespaces (or the maps of one) are not available: what
+/// [`Error::cause`](crate::Error::cause) and [`probe`](crate::probe) found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Cause {
+    /// `user.max_user_namespaces` is 0 in the calling process's user namespace (`ENOSPC`
+    /// from `unshare`).
+    UserNamespacesDisabled,
+    /// `unshare` answered `ENOSPC` or `EUSERS` while `user.max_user_namespaces` is not 0: a
+    /// limit in `/proc/sys/user` or the nesting depth (32) was reached.
+    NamespaceLimitReached,
+    /// AppArmor restricts unprivileged user namespaces
+    /// (`kernel.apparmor_restrict_unprivileged_userns` is 1; Ubuntu 23.10 and later).
+    AppArmorRestricted,
+    /// `kernel.unprivileged_userns_clone` is 0 (a Debian patch, older kernels).
+    UnprivilegedUsernsCloneDisabled,
+    /// A seccomp filter is active (`Seccomp: 2` in `/proc/self/status`) and `unshare`
+    /// returned `EPERM`: a container runtime's profile, most likely.
+    SeccompRefused,
+    /// `unshare` returned `EPERM` and none of the above was found: no `CAP_SYS_ADMIN` for a
+    /// namespace other than USER, a chroot, or an LSM.
+    UnshareRefused,
+    /// The map needs `newuidmap` or `newgidmap`, and it is not installed (not in `PATH`).
+    IdMapToolMissing {
+        /// `newuidmap` or `newgidmap`.
+        program: String,
+    },
+    /// The map needs subordinate ids and the user has none in the file.
+    NoSubordinateIds {
+        /// The user, by name when it has one, else by uid.
+        user: String,
+        /// `/etc/subuid` or `/etc/subgid`.
+        file: PathBuf,
+    },
+    /// `newuidmap` or `newgidmap` refused the map; its message is carried.
+    IdMapToolRefused {
+        /// The program.
+        program: PathBuf,
+        /// What it printed.
+        message: String,
+    },
+    /// The process wrote its own maps and the kernel refused (`EPERM`): without a helper
+    /// it may map only its own uid and gid, one line each.
+    OwnIdsOnly,
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cause::UserNamespacesDisabled => f.write_str(
+                "user namespaces are disabled: user.max_user_namespaces is 0 in this namespace",
+            ),
+            Cause::NamespaceLimitReached => f.write_str(
+                "a namespace limit was reached (user.max_user_namespaces and its siblings in \
+                 /proc/sys/user, or 32 nested user namespaces)",
+            ),
+            Cause::AppArmorRestricted => f.write_str(
+                "AppArmor restricts unprivileged user namespaces \
+                 (kernel.apparmor_restrict_unprivileged_userns = 1): give the daemon an AppArmor \
+                 profile that allows userns, or run it as root",
+            ),
+            Cause::UnprivilegedUsernsCloneDisabled => f.write_str(
+                "unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0)",
+            ),
+            Cause::SeccompRefused => f.write_str(
+                "a seccomp filter refuses unshare (EPERM with Seccomp: 2 in /proc/self/status): \
+                 a container's profile forbids namespaces; Mode::Chroot or Mode::None work \
+                 without them",
+            ),
+            Cause::UnshareRefused => f.write_str(
+                "unshare was refused (EPERM): missing CAP_SYS_ADMIN, a chroot or an LSM; inside \
+                 a container Mode::Chroot or Mode::None work without namespaces",
+            ),
+            Cause::IdMapToolMissing { program } => write!(
+                f,
+                "{program} is not installed (package uidmap on Debian and Ubuntu, shadow-utils \
+                 elsewhere); it is needed to map more than the process's own ids"
+            ),
+            Cause::NoSubordinateIds { user, file } => write!(
+                f,
+                "user {user} has no subordinate ids in {}: add a line such as \
+                 \"{user}:100000:65536\" (usermod --add-subuids / --add-subgids)",
+                file.display()
+            ),
+            Cause::IdMapToolRefused { program, message } => {
+                write!(f, "{} refused the map: {message}", program.display())
+            }
+            Cause::OwnIdsOnly => f.write_str(
+                "this process may map only its own uid and gid, one line each; other ids, \
+                 ranges and setgroups allow need newuidmap/newgidmap or root",
+            ),
+        }
+    }
+}
+
+fn read_trimmed(path: &str) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+/// What the diagnosis of an `unshare` failure looks at.
+#[derive(Debug, Default)]
+struct Facts {
+    root: bool,
+    max_user_namespaces: Option<String>,
+    apparmor_restrict: Option<String>,
+    userns_clone: Option<String>,
+    seccomp: bool,
+}
+
+/// Why `unshare` (or `setns`) returned `errno`, from the sysctls and the process status
+/// read now.
+pub(crate) fn unshare_cause(errno: Errno) -> Option<Cause> {
+    let facts = Facts {
+        root: rustix::process::geteuid().is_root(),
+        max_user_namespaces: read_trimmed("/proc/sys/user/max_user_namespaces"),
+        apparmor_restrict: read_trimmed("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"),
+        userns_clone: read_trimmed("/proc/sys/kernel/unprivileged_userns_clone"),
+        seccomp: seccomp_filtered(),
+    };
+    classify(errno, &facts)
+}
+
+fn classify(errno: Errno, facts: &Facts) -> Option<Cause> {
+    match errno {
+        Errno::NOSPC | Errno::USERS => Some(match facts.max_user_namespaces.as_deref() {
+            Some("0") => Cause::UserNamespacesDisabled,
+            _ => Cause::NamespaceLimitReached,
+        }),
+        Errno::PERM => Some(
+            if !facts.root && facts.apparmor_restrict.as_deref() == Some("1") {
+                Cause::AppArmorRestricted
+            } else if !facts.root && facts.userns_clone.as_deref() == Some("0") {
+                Cause::UnprivilegedUsernsCloneDisabled
+            } else if facts.seccomp {
+                Cause::SeccompRefused
+            } else {
+                Cause::UnshareRefused
+            },
+        ),
+        _ => None,
+    }
+}
+
+/// Whether a seccomp filter is installed on this process: `Seccomp: 2`.
+fn seccomp_filtered() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .any(|l| l.strip_prefix("Seccomp:").map(str::trim) == Some("2"))
+    })
+}
+
+/// The user as newuidmap names it: by name from `/etc/passwd`, else by uid.
+pub(crate) fn user_label(uid: u32) -> String {
+    sandbox_namespaces::user_name(uid)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| uid.to_string())
+}
+
+/// The cause of a helper failure: a missing tool, no subordinate ids at all, or the
+/// tool's own refusal.
+pub(crate) fn helper_cause(e: &sandbox_namespaces::Error, uid: u32) -> Option<Cause> {
+    match e {
+        sandbox_namespaces::Error::IdMapToolNotFound { program } => Some(Cause::IdMapToolMissing {
+            program: program.display().to_string(),
+        }),
+        sandbox_namespaces::Error::IdMapToolFailed {
+            program, message, ..
+        } => {
+            let file = if program.file_name() == Some(OsStr::new("newgidmap")) {
+                sandbox_namespaces::SUBGID_FILE
+            } else {
+                sandbox_namespaces::SUBUID_FILE
+            };
+            let name = sandbox_namespaces::user_name(uid).ok().flatten();
+            match sandbox_namespaces::subordinate_ranges(file, name.as_deref(), uid) {
+                Ok(ranges) if ranges.is_empty() => Some(Cause::NoSubordinateIds {
+                    user: name.unwrap_or_else(|| uid.to_string()),
+                    file: PathBuf::from(file),
+                }),
+                _ => Some(Cause::IdMapToolRefused {
+                    program: program.clone(),
+                    message: message.clone(),
+                }),
+            }
+        }
+        // The helper's own writes (as root) name the file and errno; no cause beyond that.
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_environment_gives_its_own_cause() {
+        let some = |s: &str| Some(s.to_string());
+        let facts = |f: fn(&mut Facts)| {
+            let mut facts = Facts {
+                max_user_namespaces: some("1000"),
+                apparmor_restrict: None,
+                userns_clone: None,
+                ..Facts::default()
+            };
+            f(&mut facts);
+            facts
+        };
+        let zero = facts(|f| f.max_user_namespaces = Some("0".into()));
+        assert_eq!(
+            classify(Errno::NOSPC, &zero),
+            Some(Cause::UserNamespacesDisabled)
+        );
+        assert_eq!(
+            classify(Errno::NOSPC, &facts(|_| {})),
+            Some(Cause::NamespaceLimitReached)
+        );
+        assert_eq!(
+            classify(Errno::USERS, &facts(|_| {})),
+            Some(Cause::NamespaceLimitReached)
+        );
+        let apparmor = facts(|f| f.apparmor_restrict = Some("1".into()));
+        assert_eq!(
+            classify(Errno::PERM, &apparmor),
+            Some(Cause::AppArmorRestricted)
+        );
+        let clone = facts(|f| f.userns_clone = Some("0".into()));
+        assert_eq!(
+            classify(Errno::PERM, &clone),
+            Some(Cause::UnprivilegedUsernsCloneDisabled)
+        );
+        let seccomp = facts(|f| f.seccomp = true);
+        assert_eq!(classify(Errno::PERM, &seccomp), Some(Cause::SeccompRefused));
+        assert_eq!(
+            classify(Errno::PERM, &facts(|_| {})),
+            Some(Cause::UnshareRefused)
+        );
+        // Root is not restricted by the unprivileged-userns switches.
+        let root_apparmor = facts(|f| {
+            f.root = true;
+            f.apparmor_restrict = Some("1".into());
+        });
+        assert_eq!(
+            classify(Errno::PERM, &root_apparmor),
+            Some(Cause::UnshareRefused)
+        );
+        assert_eq!(classify(Errno::INVAL, &facts(|_| {})), None);
+        // Each cause has its own message.
+        let all = [
+            Cause::UserNamespacesDisabled,
+            Cause::NamespaceLimitReached,
+            Cause::AppArmorRestricted,
+            Cause::UnprivilegedUsernsCloneDisabled,
+            Cause::SeccompRefused,
+            Cause::UnshareRefused,
+            Cause::IdMapToolMissing {
+                program: "newuidmap".into(),
+            },
+            Cause::NoSubordinateIds {
+                user: "u".into(),
+                file: "/etc/subuid".into(),
+            },
+            Cause::IdMapToolRefused {
+                program: "/usr/bin/newuidmap".into(),
+                message: "m".into(),
+            },
+            Cause::OwnIdsOnly,
+        ];
+        let texts: std::collections::BTreeSet<String> =
+            all.iter().map(ToString::to_string).collect();
+        assert_eq!(texts.len(), all.len());
+        assert!(Cause::AppArmorRestricted.to_string().contains("apparmor"));
+    }
+
+    #[test]
+    fn causes_read_as_sentences() {
+        let c = Cause::NoSubordinateIds {
+            user: "nobody".into(),
+            file: "/etc/subuid".into(),
+        };
+        assert!(c.to_string().contains("nobody:100000:65536"));
+        assert!(Cause::UserNamespacesDisabled
+            .to_string()
+            .contains("max_user_namespaces is 0"));
+    }
+}
