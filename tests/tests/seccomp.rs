@@ -20,14 +20,14 @@ use common::*;
 use rustix::io::Errno;
 use sandbox::{Entered, Filter, Inside, Mode, Sandbox, SeccompAction};
 use sandbox_seccomp::SeccompMode;
-use tests::daemon::daemon_workload;
-use tests::syscalls::{
+use test_support::daemon::daemon_workload;
+use test_support::syscalls::{
     call_in_fork, code_of, cstring, fork_and_wait, listed_calls, ptr, syscall, Scratch, AT_FDCWD,
 };
-use tests::{ensure, ensure_eq, fail, skip, Fail, TestResult};
+use test_support::{ensure, ensure_eq, fail, skip, Fail, TestResult};
 
 fn main() {
-    tests::main(tests::scenarios![
+    test_support::main(test_support::scenarios![
         default_sandbox_refuses_every_listed_call_that_works_without_the_filter,
         i386_call_from_a_default_sandbox_kills_the_caller_with_sigsys,
         default_sandbox_allows_chmod_755_and_setgid_mkdir_but_refuses_chmod_4755,
@@ -73,7 +73,7 @@ fn report_from_inside(
     f: impl FnOnce(&Inside) -> Result<String, Fail>,
 ) -> Result<String, Fail> {
     let (r, w) = pipe()?;
-    tests::in_child(move || {
+    test_support::in_child(move || {
         let out = run_inside(builder, f)?;
         send(w, &out.report);
         Ok(())
@@ -396,7 +396,7 @@ fn own_status(_: &Inside) -> Result<String, Fail> {
 /// has no `/proc` of its own.
 fn status_seen_from_the_host(builder: sandbox::Builder) -> Result<String, Fail> {
     let (r, w) = pipe()?;
-    tests::in_child(move || {
+    test_support::in_child(move || {
         let mut seen = String::new();
         let read = |child: &sandbox::Child| {
             let pid = child.pid().as_raw_nonzero().get();
@@ -479,7 +479,7 @@ fn mode_none_installs_the_default_filter_refusing_new_user_namespaces() -> TestR
         );
     }
     let (_top, shared) = shared_dir()?;
-    tests::in_child(|| {
+    test_support::in_child(|| {
         let sandbox = Sandbox::builder(&shared).mode(Mode::None).build()?;
         let _inside = match sandbox.enter()? {
             Entered::Inside(inside) => inside,

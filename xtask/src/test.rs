@@ -188,7 +188,7 @@ struct Binary {
 }
 
 /// Builds every test target once and picks the kernel ones: targets named `kernel`
-/// and the test targets of the `tests` package.
+/// and the test targets of the `tests` package (the integration tests).
 fn build_kernel_tests(ws: &Workspace) -> Result<Vec<Binary>> {
     let artifacts = ws.build_artifacts(&["test", "--workspace", "--no-run"])?;
     let mut binaries: Vec<Binary> = artifacts

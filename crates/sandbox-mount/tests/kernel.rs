@@ -17,10 +17,12 @@ use rustix::process::{Gid, Uid};
 use rustix::thread::{LinkNameSpaceType, UnshareFlags};
 use sandbox_mount::mountinfo::{self, MountInfo};
 use sandbox_mount::{Error, MountApi, MountAttr, Propagation};
-use tests::{ensure, ensure_eq, fail, failed, in_child, is_root, temp_dir, Fail, TestResult};
+use test_support::{
+    ensure, ensure_eq, fail, failed, in_child, is_root, temp_dir, Fail, TestResult,
+};
 
 fn main() {
-    tests::main(tests::scenarios![
+    test_support::main(test_support::scenarios![
         private_propagation_keeps_a_childs_new_mount_out_of_the_parent,
         slave_propagation_lets_the_parents_new_mounts_in_and_none_out,
         read_only_remount_refuses_writes_with_erofs,
@@ -367,7 +369,7 @@ fn mountinfo_lists_exactly_the_new_tmpfs_with_its_escaped_path_decoded() -> Test
     let before = mountinfo::read_self()?;
     sandbox_mount::mount_tmpfs(&target, Some(1 << 20))?;
     let _guard = DetachOnDrop(target.clone());
-    let raw = tests::mountinfo()?;
+    let raw = test_support::mountinfo()?;
     let after = mountinfo::read_self()?;
 
     ensure!(
@@ -899,7 +901,7 @@ fn legacy_walk_fails_with_the_operation_and_errno_of_each_failed_call() -> TestR
         .output()
         .is_ok_and(|o| o.status.success());
     if !have_strace {
-        tests::skip!("strace is not installed");
+        test_support::skip!("strace is not installed");
     }
     let exe = std::env::current_exe().map_err(failed)?;
     let dir = temp_dir()?;

@@ -17,12 +17,12 @@ use sandbox_namespaces::{
 use sandbox_namespaces::{
     in_initial_user_namespace, run_id_map_tool, write_id_maps_of, IdMapTool, Setgroups,
 };
-use tests::{ensure, ensure_eq, fail, in_child, skip, Fail, TestResult};
+use test_support::{ensure, ensure_eq, fail, in_child, skip, Fail, TestResult};
 
 const TMPFS_MAGIC: i64 = 0x0102_1994;
 
 fn main() {
-    tests::main(tests::scenarios![
+    test_support::main(test_support::scenarios![
         a_fresh_process_has_one_thread,
         unshare_gives_new_namespace_inodes,
         namespace_id_of_sees_a_child_in_other_namespaces,
@@ -92,7 +92,7 @@ fn enter_own_user_namespace(extra: Namespaces) -> TestResult {
 /// In a forked child of a root scenario: become uid/gid 65534 with no groups, so the child
 /// takes the unprivileged path. Keeps the process dumpable, or /proc/self would belong to root.
 fn become_unprivileged() -> TestResult {
-    if !tests::is_root() {
+    if !test_support::is_root() {
         return Ok(());
     }
     let nobody_gid = rustix::process::Gid::from_raw(65534);
@@ -114,7 +114,7 @@ fn a_fresh_process_has_one_thread() -> TestResult {
 fn unshare_gives_new_namespace_inodes() -> TestResult {
     // As root, every type but USER alone (the privileged path); unprivileged, all of them in
     // one call, USER first granting the capabilities for the rest.
-    let wanted = if tests::is_root() {
+    let wanted = if test_support::is_root() {
         Namespaces::all() - Namespaces::USER
     } else {
         Namespaces::all()
@@ -190,7 +190,7 @@ impl Drop for Held {
 }
 
 fn hold_child(setup: impl FnOnce() -> TestResult) -> Result<Held, Fail> {
-    let (mut report_r, mut report_w) = std::io::pipe().map_err(tests::failed)?;
+    let (mut report_r, mut report_w) = std::io::pipe().map_err(test_support::failed)?;
     let (release_r, release_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
     // SAFETY: scenarios are single-threaded processes, so the child may run any code.
     let pid = unsafe { libc::fork() };
@@ -218,13 +218,13 @@ fn hold_child(setup: impl FnOnce() -> TestResult) -> Result<Held, Fail> {
     drop(report_w);
     drop(release_r);
     let held = Held {
-        pid: Pid::from_raw(pid).ok_or_else(|| tests::failed("fork returned pid 0"))?,
+        pid: Pid::from_raw(pid).ok_or_else(|| test_support::failed("fork returned pid 0"))?,
         release: Some(release_w),
     };
     let mut report = String::new();
     report_r
         .read_to_string(&mut report)
-        .map_err(tests::failed)?;
+        .map_err(test_support::failed)?;
     ensure_eq!(report, "ok", "the held child's setup");
     Ok(held)
 }
@@ -250,14 +250,15 @@ fn namespace_id_is_the_inode_readlink_shows() -> TestResult {
     for ns in Namespaces::all().iter() {
         let name = ns
             .proc_name()
-            .ok_or_else(|| tests::failed("no proc name"))?;
-        let link = std::fs::read_link(format!("/proc/self/ns/{name}")).map_err(tests::failed)?;
+            .ok_or_else(|| test_support::failed("no proc name"))?;
+        let link =
+            std::fs::read_link(format!("/proc/self/ns/{name}")).map_err(test_support::failed)?;
         let id = namespace_id(ns)?;
         ensure_eq!(link.to_string_lossy(), format!("{name}:[{}]", id.ino));
         ensure_eq!(namespace_id_of(getpid(), ns)?, id);
     }
     // A pid above the largest possible pid_max (2^22) does not exist.
-    let nobody = Pid::from_raw(i32::MAX).ok_or_else(|| tests::failed("pid"))?;
+    let nobody = Pid::from_raw(i32::MAX).ok_or_else(|| test_support::failed("pid"))?;
     match namespace_id_of(nobody, Namespaces::NET) {
         Err(e @ Error::StatNamespace { .. }) => {
             ensure_eq!(e.errno(), Some(Errno::NOENT));
@@ -333,8 +334,8 @@ fn setgroups_is_denied_after_writing_the_maps() -> TestResult {
 }
 
 fn mapped_user_namespace_can_mount_tmpfs() -> TestResult {
-    let dir = tests::temp_dir()?;
-    let host_mounts = tests::mountinfo()?;
+    let dir = test_support::temp_dir()?;
+    let host_mounts = test_support::mountinfo()?;
     in_child(|| {
         enter_own_user_namespace(Namespaces::MOUNT)?;
         rustix::mount::mount_change(
@@ -344,7 +345,7 @@ fn mapped_user_namespace_can_mount_tmpfs() -> TestResult {
         rustix::mount::mount("tmpfs", dir.path(), "tmpfs", MountFlags::empty(), None)?;
         let st = rustix::fs::statfs(dir.path())?;
         ensure_eq!(st.f_type as i64, TMPFS_MAGIC, "the mount is a tmpfs");
-        std::fs::write(dir.path().join("inside"), b"x").map_err(tests::failed)?;
+        std::fs::write(dir.path().join("inside"), b"x").map_err(test_support::failed)?;
         Ok(())
     })?;
     // The mount lived in the child's mount namespace only.
@@ -352,7 +353,7 @@ fn mapped_user_namespace_can_mount_tmpfs() -> TestResult {
         !dir.path().join("inside").exists(),
         "a file written in the child's tmpfs is visible to the parent"
     );
-    ensure_eq!(tests::mountinfo()?, host_mounts);
+    ensure_eq!(test_support::mountinfo()?, host_mounts);
     Ok(())
 }
 
@@ -385,7 +386,7 @@ fn unshare_with_two_threads_is_refused() -> TestResult {
 }
 
 fn setns_returns_to_a_saved_namespace() -> TestResult {
-    if !tests::is_root() {
+    if !test_support::is_root() {
         // An unprivileged process can only enter namespaces its own user namespace owns:
         // save one such network namespace, leave it, come back.
         enter_own_user_namespace(Namespaces::NET)?;
@@ -586,7 +587,7 @@ fn write_id_maps_of_maps_a_range_for_another_process_only_as_root() -> TestResul
     let map = [IdMap::new(0, me, 1), IdMap::new(1, 200_000, 65536)];
     let result = write_id_maps_of(pid, &map, &map, Some(Setgroups::Allow));
     let file = |name: &str| format!("/proc/{}/{name}", pid.as_raw_nonzero());
-    if tests::is_root() {
+    if test_support::is_root() {
         result?;
         let want = vec![[0, 0, 1], [1, 200_000, 65536]];
         ensure_eq!(read_map(&file("uid_map"))?, want);

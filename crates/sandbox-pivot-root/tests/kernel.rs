@@ -16,14 +16,16 @@ use rustix::process::{Gid, Uid};
 use rustix::thread::UnshareFlags;
 use sandbox_mount::mountinfo;
 use sandbox_pivot_root::{chroot, is_current_root, pivot_root, Error, Outcome};
-use tests::{ensure, ensure_eq, fail, failed, in_child, is_root, skip, temp_dir, Fail, TestResult};
+use test_support::{
+    ensure, ensure_eq, fail, failed, in_child, is_root, skip, temp_dir, Fail, TestResult,
+};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--fault") {
         fault_inner(&args[2..])
     }
-    tests::main(tests::scenarios![
+    test_support::main(test_support::scenarios![
         old_root_is_unreachable_after_pivot,
         a_directory_that_is_not_a_mount_point_is_bound_and_becomes_the_root,
         pivot_to_the_current_root_changes_nothing,
@@ -259,12 +261,16 @@ fn a_directory_that_is_not_a_mount_point_is_bound_and_becomes_the_root() -> Test
 fn pivot_to_the_current_root_changes_nothing() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
     let cwd = std::env::current_dir().map_err(failed)?;
-    let before = tests::mountinfo()?;
+    let before = test_support::mountinfo()?;
     let root = open_dir("/")?;
     ensure!(is_current_root(&root)?, "/ is the current root");
     ensure_eq!(pivot_root(&root)?, Outcome::AlreadyRoot);
     ensure_eq!(chroot(&root)?, Outcome::AlreadyRoot);
-    ensure_eq!(tests::mountinfo()?, before, "the mount table is unchanged");
+    ensure_eq!(
+        test_support::mountinfo()?,
+        before,
+        "the mount table is unchanged"
+    );
     ensure_eq!(std::env::current_dir().map_err(failed)?, cwd, "the cwd too");
     Ok(())
 }
@@ -297,7 +303,7 @@ fn a_bind_of_root_elsewhere_is_not_the_current_root() -> TestResult {
 fn chroot_fallback_hides_the_outside() -> TestResult {
     let dir = temp_dir()?;
     touch(dir.path().join("marker"))?;
-    let before = tests::mountinfo()?;
+    let before = test_support::mountinfo()?;
     in_child(|| {
         if !is_root() {
             enter_user_ns(UnshareFlags::empty())?;
@@ -311,7 +317,7 @@ fn chroot_fallback_hides_the_outside() -> TestResult {
     })?;
     ensure!(dir.path().join("created-inside").exists(), "same directory");
     ensure_eq!(
-        tests::mountinfo()?,
+        test_support::mountinfo()?,
         before,
         "chroot changed no mount anywhere"
     );

@@ -15,10 +15,10 @@ use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
 use rustix::path::DecInt;
 use rustix::thread::UnshareFlags;
 use sandbox_proc_fd::{Error, ProcSelfFd};
-use tests::{ensure, ensure_eq, fail, failed, in_child, skip, Fail, TestResult};
+use test_support::{ensure, ensure_eq, fail, failed, in_child, skip, Fail, TestResult};
 
 fn main() {
-    tests::main(tests::scenarios![
+    test_support::main(test_support::scenarios![
         capture_gives_procfs_handle_whose_parent_is_unreachable,
         capture_leaves_the_proc_mount_as_it_was,
         captured_handle_reopens_after_proc_is_unmounted,
@@ -43,7 +43,7 @@ fn main() {
 /// user namespace with the uid and gid mapped to themselves. Skips when the kernel
 /// refuses user namespaces.
 fn unshare_namespaces(pid: bool) -> TestResult {
-    let root = tests::is_root();
+    let root = test_support::is_root();
     let uid = rustix::process::getuid().as_raw();
     let gid = rustix::process::getgid().as_raw();
     let mut flags = UnshareFlags::NEWNS;
@@ -126,7 +126,7 @@ fn read_all(fd: OwnedFd) -> Result<String, Fail> {
 
 /// A temp dir with a file `data` holding `text`; the file's mode is `mode`.
 fn temp_file(text: &str, mode: u32) -> Result<(tempfile::TempDir, std::path::PathBuf), Fail> {
-    let dir = tests::temp_dir()?;
+    let dir = test_support::temp_dir()?;
     let path = dir.path().join("data");
     std::fs::write(&path, text).map_err(|e| failed(format!("write {}: {e}", path.display())))?;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
@@ -136,7 +136,7 @@ fn temp_file(text: &str, mode: u32) -> Result<(tempfile::TempDir, std::path::Pat
 
 /// Drops to uid/gid 65534 with no capabilities, if root.
 fn become_nobody() -> TestResult {
-    if !tests::is_root() {
+    if !test_support::is_root() {
         return Ok(());
     }
     let nobody = rustix::process::Gid::from_raw(65534);
@@ -220,10 +220,10 @@ fn capture_gives_procfs_handle_whose_parent_is_unreachable() -> TestResult {
 
 fn capture_leaves_the_proc_mount_as_it_was() -> TestResult {
     in_fresh_proc(|| {
-        let before = tests::mountinfo()?;
+        let before = test_support::mountinfo()?;
         let proc_before = id_of_path("/proc")?;
         let handle = ProcSelfFd::capture("/proc")?;
-        let after = tests::mountinfo()?;
+        let after = test_support::mountinfo()?;
         ensure_eq!(before, after, "mountinfo before and after capture");
         ensure_eq!(
             id_of_path("/proc")?,
@@ -265,7 +265,7 @@ fn capture_without_privilege_is_eperm_and_changes_nothing() -> TestResult {
     // table is never at risk.
     in_child(|| {
         become_nobody()?;
-        let before = tests::mountinfo()?;
+        let before = test_support::mountinfo()?;
         match ProcSelfFd::capture("/proc") {
             Err(e @ Error::BindOverProc { .. }) => {
                 ensure_eq!(e.errno(), Some(Errno::PERM));
@@ -279,7 +279,7 @@ fn capture_without_privilege_is_eperm_and_changes_nothing() -> TestResult {
                 "capture as uid 65534 without namespaces: want BindOverProc EPERM, got {other:?}"
             ),
         }
-        ensure_eq!(tests::mountinfo()?, before, "mountinfo unchanged");
+        ensure_eq!(test_support::mountinfo()?, before, "mountinfo unchanged");
         Ok(())
     })
 }
@@ -288,7 +288,7 @@ fn capture_without_privilege_is_eperm_and_changes_nothing() -> TestResult {
 // from_fd
 
 fn from_fd_refuses_a_tmpfs_posing_as_proc_fd() -> TestResult {
-    let dir = tests::temp_dir()?;
+    let dir = test_support::temp_dir()?;
     unshare_namespaces(false)?;
     rustix::mount::mount("tmpfs", dir.path(), "tmpfs", MountFlags::empty(), None)
         .map_err(|e| failed(format!("mount tmpfs on {}: {e}", dir.path().display())))?;
@@ -317,7 +317,7 @@ fn from_fd_refuses_a_tmpfs_posing_as_proc_fd() -> TestResult {
         other => fail!("from_fd(tmpfs): want NotProcfs, got {other:?}"),
     }
     // A plain directory of whatever /tmp is refuses the same way.
-    let plain = tests::temp_dir()?;
+    let plain = test_support::temp_dir()?;
     match ProcSelfFd::from_fd(open_path(plain.path(), OFlags::PATH | OFlags::DIRECTORY)?) {
         Err(Error::NotProcfs { .. }) => Ok(()),
         other => fail!("from_fd(plain dir): want NotProcfs, got {other:?}"),

@@ -13,7 +13,7 @@
 //! scenario failed.
 //!
 //! ```no_run
-//! use tests::{ensure, scenarios, TestResult};
+//! use test_support::{ensure, scenarios, TestResult};
 //!
 //! fn two_is_two() -> TestResult {
 //!     ensure!(1 + 1 == 2, "arithmetic is broken");
@@ -21,7 +21,7 @@
 //! }
 //!
 //! fn main() {
-//!     tests::main(scenarios![two_is_two])
+//!     test_support::main(scenarios![two_is_two])
 //! }
 //! ```
 //!
