@@ -1,16 +1,16 @@
-//! Scenario harness for tests that need the real kernel.
+//! Scenario harness for tests that need the real kernel, and the helpers those tests
+//! share.
 //!
 //! `cargo test` runs tests as threads of one process, but `unshare(CLONE_NEWUSER)`,
 //! `unshare(CLONE_NEWPID)` + `fork` and most mount-namespace work need a process with a
 //! single thread, and a failed scenario must not leave its namespaces or mounts to the
 //! next one. So each kernel test target is a `harness = false` binary whose `main` calls
 //! [`main`] with its list of scenarios; the runner re-executes the binary once per
-//! scenario (`--scenario NAME`), in a fresh process and process group, with a timeout.
+//! scenario ([`SCENARIO_ENV`] names it), in a fresh process and process group, with a
+//! private `TMPDIR` and a timeout.
 //!
 //! A scenario returns [`TestResult`]: `Ok(())` passes, [`Fail::Skip`] (through
-//! [`skip!`]) counts as skipped and prints its reason, anything else fails. The runner
-//! ends with the line `result: N passed, N failed, N skipped` and exits non-zero when a
-//! scenario failed.
+//! [`skip!`]) is reported as ignored with its reason, anything else fails.
 //!
 //! ```no_run
 //! use test_support::{ensure, scenarios, TestResult};
@@ -25,23 +25,19 @@
 //! }
 //! ```
 //!
-//! Arguments: `--list` prints the scenario names; any other argument not starting with
-//! `-` is a filter (a scenario runs when its name contains one of the filters).
-//! `SANDBOX_TEST_TIMEOUT` sets the per-scenario timeout in seconds (default 120).
+//! The binary speaks libtest's command line and prints libtest's report (through
+//! `libtest-mimic`), so `cargo test`, `cargo test -- NAME --exact`, `--list` and
+//! cargo-nextest work on it; see [`main`]. [`TIMEOUT_ENV`] sets the per-scenario timeout.
 
 use std::fmt::Display;
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::{Read, Write};
 
 pub mod bench;
 pub mod daemon;
+mod runner;
 pub mod syscalls;
 
-/// Exit code of a scenario process that skipped.
-pub const SKIP_EXIT: i32 = 77;
+pub use runner::{main, main_with_helpers, SCENARIO_ENV, SKIP_EXIT, TIMEOUT_ENV};
 
 /// Why a scenario did not pass.
 #[derive(Debug)]
@@ -132,157 +128,6 @@ macro_rules! fail {
     ($($fmt:tt)+) => {
         return Err($crate::Fail::Failed(format!("{}:{}: {}", file!(), line!(), format!($($fmt)+))))
     };
-}
-
-/// Runs the scenarios (or, with `--scenario NAME`, the one scenario in this process) and
-/// exits.
-pub fn main(scenarios: &[Scenario]) -> ! {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Some(i) = args.iter().position(|a| a == "--scenario") {
-        let name = args.get(i + 1).map(String::as_str).unwrap_or("");
-        run_one(scenarios, name)
-    }
-    if args.iter().any(|a| a == "--list") {
-        for s in scenarios {
-            println!("{}", s.name);
-        }
-        std::process::exit(0);
-    }
-    let filters: Vec<&str> = args
-        .iter()
-        .filter(|a| !a.starts_with('-'))
-        .map(String::as_str)
-        .collect();
-    let selected: Vec<&Scenario> = scenarios
-        .iter()
-        .filter(|s| filters.is_empty() || filters.iter().any(|f| s.name.contains(f)))
-        .collect();
-    let timeout = std::env::var("SANDBOX_TEST_TIMEOUT")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(120u64);
-    let exe = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());
-    let who = rustix::process::geteuid().as_raw();
-    println!(
-        "running {} scenarios as uid {who} ({})",
-        selected.len(),
-        exe.display()
-    );
-    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
-    for s in selected {
-        let started = Instant::now();
-        match spawn_scenario(&exe, s.name, Duration::from_secs(timeout)) {
-            Verdict::Pass => {
-                passed += 1;
-                println!("test {} ... ok ({:.2?})", s.name, started.elapsed());
-            }
-            Verdict::Skip(reason) => {
-                skipped += 1;
-                println!("test {} ... skipped: {reason}", s.name);
-            }
-            Verdict::Fail(output) => {
-                failed += 1;
-                println!("test {} ... FAILED", s.name);
-                for line in output.lines() {
-                    println!("    | {line}");
-                }
-            }
-        }
-    }
-    println!("result: {passed} passed, {failed} failed, {skipped} skipped");
-    std::process::exit(if failed == 0 { 0 } else { 1 })
-}
-
-fn run_one(scenarios: &[Scenario], name: &str) -> ! {
-    let Some(s) = scenarios.iter().find(|s| s.name == name) else {
-        eprintln!("no scenario named {name:?}");
-        std::process::exit(2);
-    };
-    let code = match (s.run)() {
-        Ok(()) => 0,
-        Err(Fail::Skip(reason)) => {
-            eprintln!("skipped: {reason}");
-            SKIP_EXIT
-        }
-        Err(Fail::Failed(msg)) => {
-            eprintln!("failed: {msg}");
-            1
-        }
-    };
-    let _ = std::io::stdout().flush();
-    std::process::exit(code)
-}
-
-enum Verdict {
-    Pass,
-    Skip(String),
-    Fail(String),
-}
-
-fn spawn_scenario(exe: &Path, name: &str, timeout: Duration) -> Verdict {
-    // Output goes to an unlinked file, not a pipe: a scenario's stray grandchild that
-    // keeps the descriptor open must not hang the runner.
-    let out = match tempfile::tempfile() {
-        Ok(f) => f,
-        Err(e) => return Verdict::Fail(format!("cannot make an output file: {e}")),
-    };
-    let (Ok(o1), Ok(o2)) = (out.try_clone(), out.try_clone()) else {
-        return Verdict::Fail("cannot duplicate the output file".into());
-    };
-    let child = Command::new(exe)
-        .arg("--scenario")
-        .arg(name)
-        .stdin(Stdio::null())
-        .stdout(o1)
-        .stderr(o2)
-        .process_group(0)
-        .spawn();
-    let mut child = match child {
-        Ok(c) => c,
-        Err(e) => return Verdict::Fail(format!("cannot run {}: {e}", exe.display())),
-    };
-    let pgid = child.id() as i32;
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
-            Ok(None) | Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-        }
-    };
-    // Whatever the scenario left behind in its process group goes with it.
-    // SAFETY: kill(2) with a negative pid signals the scenario's own process group,
-    // which we created with process_group(0) above; no memory is involved.
-    unsafe { libc::kill(-pgid, libc::SIGKILL) };
-    let mut output = String::new();
-    let mut out = out;
-    let _ = out.seek(SeekFrom::Start(0));
-    let _ = out.read_to_string(&mut output);
-    match status {
-        None => Verdict::Fail(format!("timed out after {timeout:?}\n{output}")),
-        Some(s) if s.success() => Verdict::Pass,
-        Some(s) if s.code() == Some(SKIP_EXIT) => {
-            let reason = output
-                .lines()
-                .rev()
-                .find_map(|l| l.strip_prefix("skipped: "))
-                .unwrap_or("no reason given")
-                .to_string();
-            Verdict::Skip(reason)
-        }
-        Some(s) => {
-            let how = match (s.code(), s.signal()) {
-                (Some(c), _) => format!("exit code {c}"),
-                (None, Some(sig)) => format!("killed by signal {sig}"),
-                _ => "unknown status".into(),
-            };
-            Verdict::Fail(format!("{how}\n{output}"))
-        }
-    }
 }
 
 /// Whether this process runs with euid 0.

@@ -574,7 +574,7 @@ fn without_close_range(scenario: &str) -> TestResult {
         .arg("-o")
         .arg(&log)
         .arg(&exe)
-        .args(["--scenario", scenario])
+        .env(test_support::SCENARIO_ENV, scenario)
         .output()
         .map_err(io_ctx("run strace"))?;
     ensure!(

@@ -596,7 +596,7 @@ fn run_under_unshare_root(name: &str) -> TestResult {
     let out = Command::new("unshare")
         .args(["--user", "--map-root-user"])
         .arg(&exe)
-        .args(["--scenario", name])
+        .env(test_support::SCENARIO_ENV, name)
         .env(ENV_UNDER_UNSHARE, "1")
         .stdin(Stdio::null())
         .output()

@@ -706,7 +706,7 @@ fn trace_enter(syscalls: &str, env: &[(&str, &str)]) -> Result<Trace, Fail> {
         .arg("-o")
         .arg(&prefix)
         .arg(exe()?)
-        .args(["--scenario", "enter_and_report"])
+        .env(test_support::SCENARIO_ENV, "enter_and_report")
         .envs(env.iter().copied())
         .output()
         .map_err(io_ctx("run strace"))?;
@@ -809,7 +809,7 @@ fn run_faulted(inject: Option<&str>, env: &[(&str, &str)]) -> Result<FaultRun, F
     }
     let out = cmd
         .arg(exe()?)
-        .args(["--scenario", "enter_and_report"])
+        .env(test_support::SCENARIO_ENV, "enter_and_report")
         .env("TMPDIR", tmp.path())
         .envs(env.iter().copied())
         .output()

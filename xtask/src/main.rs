@@ -17,7 +17,7 @@ const HELP: &str = "\
 usage: cargo xtask <task> [options]
 
 tasks:
-  test [--root-only | --unprivileged-only] [--skip-checks] [-- FILTER...]
+  test [--root-only | --unprivileged-only] [--skip-checks] [-- TEST-ARGS...]
       Checks, then the kernel tests. The checks: cargo fmt --check, clippy -D warnings,
       rustdoc -D warnings, unit and doc tests. The kernel tests: every
       crates/*/tests/kernel.rs binary and every test target of the `tests` package,
@@ -28,8 +28,9 @@ tasks:
         --root-only          run the kernel tests as root only
         --unprivileged-only  run the kernel tests unprivileged only
         --skip-checks        skip fmt, clippy, docs and unit tests
-        FILTER...            passed to each binary: it runs the scenarios whose
-                             name contains one of the filters
+        TEST-ARGS...         passed to each test binary, which reads libtest's
+                             command line: a name filter, --exact, --skip NAME,
+                             --test-threads N (default 1)
   bench [--rounds R]
       Times entering a sandbox (examples/bench_enter of `sandbox`) against bwrap, R
       rounds each (default 200), and reopening through /proc/self/fd against openat

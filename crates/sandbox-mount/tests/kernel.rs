@@ -921,7 +921,7 @@ fn legacy_walk_fails_with_the_operation_and_errno_of_each_failed_call() -> TestR
         .arg("-o")
         .arg(&trace_file)
         .arg(&exe)
-        .args(["--scenario", "legacy_walk_and_report"])
+        .env(test_support::SCENARIO_ENV, "legacy_walk_and_report")
         .output()
         .map_err(failed)?;
     let stdout = String::from_utf8_lossy(&traced.stdout);
@@ -952,7 +952,7 @@ fn legacy_walk_fails_with_the_operation_and_errno_of_each_failed_call() -> TestR
             .args(["-qq", "-o", "/dev/null", "-e"])
             .arg(format!("inject={name}:error=EDOM:when={nth}"))
             .arg(&exe)
-            .args(["--scenario", "legacy_walk_and_report"])
+            .env(test_support::SCENARIO_ENV, "legacy_walk_and_report")
             .output()
             .map_err(failed)?;
         let stdout = String::from_utf8_lossy(&out.stdout);

@@ -14,26 +14,22 @@ use sandbox_process::{fork, Child, Error, ExitStatus, Fork, ParentWatch};
 use test_support::{ensure, ensure_eq, fail, in_child, skip, Fail, TestResult};
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let injected = args
-        .windows(2)
-        .any(|w| w[0] == "--scenario" && w[1].starts_with("injected_"));
-    if injected {
-        test_support::main(test_support::scenarios![
-            injected_no_pidfd_kill_and_wait_use_the_pid,
-            injected_no_pidfd_child_dies_with_its_parent,
-            injected_no_pidfd_child_of_a_dead_parent_gets_parent_gone,
-            injected_wait_retries_eintr,
-            injected_signal_mask_failure_is_reported,
-            injected_signal_mask_restore_failure_keeps_the_status,
-            injected_sigwaitinfo_failure_is_reported,
-            injected_sigwaitinfo_eintr_is_retried,
-            injected_death_signal_failure_is_reported,
-            injected_watch_pipe_failure_is_reported,
-            injected_watch_poll_failure_is_reported,
-        ])
-    }
-    test_support::main(test_support::scenarios![
+    // The injected_ scenarios run only under strace (see `under_strace`): on their own,
+    // without the injected failure, they fail.
+    let injected = test_support::scenarios![
+        injected_no_pidfd_kill_and_wait_use_the_pid,
+        injected_no_pidfd_child_dies_with_its_parent,
+        injected_no_pidfd_child_of_a_dead_parent_gets_parent_gone,
+        injected_wait_retries_eintr,
+        injected_signal_mask_failure_is_reported,
+        injected_signal_mask_restore_failure_keeps_the_status,
+        injected_sigwaitinfo_failure_is_reported,
+        injected_sigwaitinfo_eintr_is_retried,
+        injected_death_signal_failure_is_reported,
+        injected_watch_pipe_failure_is_reported,
+        injected_watch_poll_failure_is_reported,
+    ];
+    let scenarios = test_support::scenarios![
         fork_with_two_threads_is_refused,
         exit_code_is_reported,
         death_by_sigkill_is_reported,
@@ -63,7 +59,8 @@ fn main() {
         death_signal_failure_is_reported_under_strace,
         watch_pipe_failure_is_reported_under_strace,
         watch_poll_failure_is_reported_under_strace,
-    ])
+    ];
+    test_support::main_with_helpers(scenarios, injected)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -182,7 +179,7 @@ fn under_strace(injections: &[&str], scenario: &str) -> TestResult {
         cmd.arg("-e").arg(format!("inject={injection}"));
     }
     cmd.arg(&exe)
-        .args(["--scenario", scenario])
+        .env(test_support::SCENARIO_ENV, scenario)
         .stdin(Stdio::null());
     let out = match cmd.output() {
         Ok(out) => out,
