@@ -154,7 +154,8 @@ pub fn require_unprivileged() -> TestResult {
     Ok(())
 }
 
-/// A fresh temporary directory under `$TMPDIR` (or `/tmp`), removed when dropped.
+/// A fresh temporary directory under `$TMPDIR` (or `/tmp`), removed when dropped. Under
+/// the runner, `$TMPDIR` is the scenario's own (see [`main`]).
 pub fn temp_dir() -> Result<tempfile::TempDir, Fail> {
     tempfile::Builder::new()
         .prefix("sandbox-test-")
