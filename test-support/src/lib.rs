@@ -28,15 +28,27 @@
 //! The binary speaks libtest's command line and prints libtest's report (through
 //! `libtest-mimic`), so `cargo test`, `cargo test -- NAME --exact`, `--list` and
 //! cargo-nextest work on it; see [`main`]. [`TIMEOUT_ENV`] sets the per-scenario timeout.
+//!
+//! What the scenarios of several crates need lives here once, made with plain system
+//! calls and never with the crates under test (this crate depends on none of them):
+//! who runs the scenario ([`is_root`], [`require_root`], [`become_nobody`]), namespaces
+//! of its own ([`namespaces`]), files and a tmpfs to mount below ([`files`]), forks and
+//! raw system calls ([`syscalls`]), a small daemon's workload ([`daemon`]) and the
+//! benchmark examples' loop ([`mod@bench`]).
 
 use std::fmt::Display;
 use std::io::{Read, Write};
+use std::path::PathBuf;
 
 pub mod bench;
 pub mod daemon;
+pub mod files;
+pub mod namespaces;
+mod privilege;
 mod runner;
 pub mod syscalls;
 
+pub use privilege::{become_nobody, is_root, require_root, require_unprivileged, NOBODY};
 pub use runner::{main, main_with_helpers, SCENARIO_ENV, SKIP_EXIT, TIMEOUT_ENV};
 
 /// Why a scenario did not pass.
@@ -130,30 +142,6 @@ macro_rules! fail {
     };
 }
 
-/// Whether this process runs with euid 0.
-pub fn is_root() -> bool {
-    rustix::process::geteuid().is_root()
-}
-
-/// Skips unless the process runs as root.
-pub fn require_root() -> TestResult {
-    if !is_root() {
-        skip!(
-            "needs root (running as uid {})",
-            rustix::process::geteuid().as_raw()
-        );
-    }
-    Ok(())
-}
-
-/// Skips when the process runs as root: for scenarios about the unprivileged path.
-pub fn require_unprivileged() -> TestResult {
-    if is_root() {
-        skip!("covers the unprivileged path; the unprivileged run of `cargo xtask test` runs it");
-    }
-    Ok(())
-}
-
 /// A fresh temporary directory under `$TMPDIR` (or `/tmp`), removed when dropped. Under
 /// the runner, `$TMPDIR` is the scenario's own (see [`main`]).
 pub fn temp_dir() -> Result<tempfile::TempDir, Fail> {
@@ -228,4 +216,26 @@ pub fn in_child(f: impl FnOnce() -> TestResult) -> TestResult {
 /// Formats any displayable error as a failure, for `map_err`.
 pub fn failed(what: impl Display) -> Fail {
     Fail::Failed(what.to_string())
+}
+
+/// A failure that says what was being done, for `map_err` on an `io::Error`:
+/// `.map_err(io_ctx("read trace"))` fails with `read trace: <the error>`.
+pub fn io_ctx(what: impl Display) -> impl FnOnce(std::io::Error) -> Fail {
+    move |e| Fail::Failed(format!("{what}: {e}"))
+}
+
+/// This test binary, to run it again: one of its scenarios with [`SCENARIO_ENV`] (under
+/// strace or `unshare`, say), or a mode of its own.
+pub fn this_binary() -> Result<PathBuf, Fail> {
+    std::env::current_exe().map_err(io_ctx("the path of this test binary"))
+}
+
+/// Whether `strace -V` works, for the scenarios that inject faults with strace (they
+/// skip without it).
+pub fn strace_available() -> bool {
+    std::process::Command::new("strace")
+        .arg("-V")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success())
 }

@@ -159,7 +159,10 @@ fn fstat_ids(fd: i32) -> Sys<(u64, u64)> {
 
 /// (dev, ino) of a path, or the errno.
 fn path_ids(path: impl AsRef<Path>) -> Sys<(u64, u64)> {
-    dev_ino(path).map_err(|e| e.raw_os_error().unwrap_or(-1))
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .map(|m| (m.dev(), m.ino()))
+        .map_err(|e| e.raw_os_error().unwrap_or(-1))
 }
 
 /// [`path_ids`] as a failure for set-up steps.

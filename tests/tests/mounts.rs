@@ -239,12 +239,12 @@ fn sharing_root_works_without_a_pivot(api: MountApi) -> TestResult {
     let marker = shared.join(MARKER);
     let new_file = shared.join("new").to_string_lossy().into_owned();
     let host_pid = getpid();
-    let host_root = dev_ino("/").map_err(io_ctx("stat /"))?;
+    let host_root = dev_ino("/")?;
     let before = test_support::mountinfo()?;
     let sandbox = prepare(Sandbox::builder("/").mount_api(api))?;
     let out = run_inside(sandbox, move |inside| {
         ensure!(!inside.root_changed(), "root_changed() when sharing /");
-        ensure_eq!(dev_ino("/").map_err(io_ctx("stat /"))?, host_root, "/");
+        ensure_eq!(dev_ino("/")?, host_root, "/");
         ensure!(marker.exists(), "{} visible", marker.display());
         ensure!(
             !Path::new(&format!("/proc/{host_pid}")).exists(),
@@ -435,8 +435,8 @@ fn symlinks_inside_resolve_inside_the_new_root(api: MountApi) -> TestResult {
                 "{p} resolves inside"
             );
         }
-        let root = dev_ino("/").map_err(io_ctx("stat /"))?;
-        ensure_eq!(dev_ino("/up").map_err(io_ctx("/up"))?, root, "/up is /");
+        let root = dev_ino("/")?;
+        ensure_eq!(dev_ino("/up")?, root, "/up is /");
         ensure!(Path::new("/up/up/marker").exists(), "/up/up/marker");
         Ok(String::new())
     })?;

@@ -358,7 +358,7 @@ fn inherited_fd_is_closed_inside_unless_kept() -> TestResult {
     let (top, shared) = shared_dir()?;
     let file = top.path().join("host-file");
     std::fs::write(&file, "host data").map_err(io_ctx("write host file"))?;
-    let host_file = dev_ino(&file).map_err(io_ctx("stat host file"))?;
+    let host_file = dev_ino(&file)?;
     let dropped = open_inheritable(&file)?;
     let kept = open_inheritable(&file)?;
     let (d, k) = (dropped.as_raw_fd(), kept.as_raw_fd());
@@ -665,7 +665,7 @@ fn host_root_unreachable_through(shared: &Path, raw: i32, host_root: (u64, u64))
 
 fn leaked_directory_fd_to_the_host_root_is_closed_inside_and_refused_when_kept() -> TestResult {
     let (_top, shared) = shared_dir()?;
-    let host_root = dev_ino("/").map_err(io_ctx("stat /"))?;
+    let host_root = dev_ino("/")?;
     // std opens with close-on-exec, which protects nothing: no exec follows.
     let root = std::fs::File::open("/").map_err(io_ctx("open /"))?;
     let raw = root.as_raw_fd();
@@ -698,7 +698,7 @@ fn leaked_directory_fd_to_the_host_root_is_closed_inside_and_refused_when_kept()
 
 fn inheritable_directory_fd_is_closed_not_refused_unless_the_policy_keeps_it() -> TestResult {
     let (_top, shared) = shared_dir()?;
-    let host_root = dev_ino("/").map_err(io_ctx("stat /"))?;
+    let host_root = dev_ino("/")?;
     // Without close-on-exec, as a careless parent leaves it.
     let root = rustix::fs::open(
         "/",

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use sandbox::{Cause, Error, IdMap, Namespaces, Sandbox, Step};
 use sandbox_namespaces::IdMapError;
+use test_support::namespaces::read_id_map;
 use test_support::{ensure, ensure_eq, fail, skip, Fail, TestResult};
 
 fn main() {
@@ -143,25 +144,6 @@ fn as_plain_user(grant: bool, f: impl FnOnce() -> TestResult) -> TestResult {
     }
 }
 
-/// Reads an id map file as `[inside, outside, count]` lines.
-fn read_map(path: &str) -> Result<Vec<[u32; 3]>, Fail> {
-    let text = std::fs::read_to_string(path).map_err(io_ctx(format!("read {path}")))?;
-    parse_map(path, &text)
-}
-
-fn parse_map(path: &str, text: &str) -> Result<Vec<[u32; 3]>, Fail> {
-    text.lines()
-        .map(|line| {
-            let n: Vec<u32> = line
-                .split_whitespace()
-                .map(str::parse)
-                .collect::<Result<_, _>>()
-                .map_err(|e| failed(format!("{path}: {line:?}: {e}")))?;
-            <[u32; 3]>::try_from(n).map_err(|n| failed(format!("{path}: {n:?}")))
-        })
-        .collect()
-}
-
 /// What the original process sees of the sandboxed child through the host's `/proc`
 /// (inside, `/proc` is not mounted under the new root): its maps and namespaces.
 #[derive(Debug, Default, Clone)]
@@ -184,8 +166,8 @@ fn run_and_look(
         |child| {
             let pid = child.pid().as_raw_nonzero().get();
             *seen.borrow_mut() = Seen {
-                uid_map: read_map(&format!("/proc/{pid}/uid_map"))?,
-                gid_map: read_map(&format!("/proc/{pid}/gid_map"))?,
+                uid_map: read_id_map(&format!("/proc/{pid}/uid_map"))?,
+                gid_map: read_id_map(&format!("/proc/{pid}/gid_map"))?,
                 user_ns: ns(Some(pid), "user")?,
                 net_ns: ns(Some(pid), "net")?,
             };
@@ -565,7 +547,7 @@ fn already_root_of_a_user_namespace_maps_nothing_twice() -> TestResult {
     }
     let (_top, shared) = shared_dir_owned_by(0)?;
     let user_ns = ns(None, "user")?;
-    let uid_map = read_map("/proc/self/uid_map")?;
+    let uid_map = read_id_map("/proc/self/uid_map")?;
     let sandbox = prepare(Sandbox::builder(&shared))?;
     ensure!(
         !sandbox.namespaces().contains(Namespaces::USER),
@@ -690,7 +672,7 @@ fn joining_a_user_namespace_made_by_unshare_maps_nothing_twice() -> TestResult {
         target_ns != ns(None, "user")?,
         "unshare made no user namespace"
     );
-    let target_map = read_map(&format!("/proc/{}/uid_map", holder.pid()))?;
+    let target_map = read_id_map(&format!("/proc/{}/uid_map", holder.pid()))?;
     ensure_eq!(target_map, vec![[0, me, 1]], "the map unshare wrote");
     let sandbox = prepare(Sandbox::builder(&shared).join_user_namespace(holder.open_ns("user")?))?;
     ensure!(

@@ -1294,9 +1294,9 @@ fn dotdot_from_root_is_root() -> TestResult {
     let (_top, shared) = shared_dir_with_marker()?;
     let sandbox = prepare(Sandbox::builder(&shared))?;
     run_inside(sandbox, |_| {
-        let root = dev_ino("/").map_err(io_ctx("stat /"))?;
+        let root = dev_ino("/")?;
         for p in ["/..", "/../..", "/../../../..", "/./../."] {
-            ensure_eq!(dev_ino(p).map_err(io_ctx(p))?, root, "{p} is /");
+            ensure_eq!(dev_ino(p)?, root, "{p} is /");
         }
         ensure!(
             Path::new("/../marker").exists(),
@@ -1304,11 +1304,7 @@ fn dotdot_from_root_is_root() -> TestResult {
         );
         // chdir("..") from "/" stays at "/".
         std::env::set_current_dir("..").map_err(io_ctx("chdir .."))?;
-        ensure_eq!(
-            dev_ino(".").map_err(io_ctx("stat ."))?,
-            root,
-            "cwd after chdir .."
-        );
+        ensure_eq!(dev_ino(".")?, root, "cwd after chdir ..");
         Ok(String::new())
     })?;
     Ok(())
@@ -1387,17 +1383,9 @@ fn proc_root_links_are_unreachable() -> TestResult {
         if r != 0 {
             return Ok(format!("mounted=no errno={}\n", errno()));
         }
-        let root = dev_ino("/").map_err(io_ctx("stat /"))?;
-        ensure_eq!(
-            dev_ino("/p/1/root").map_err(io_ctx("/p/1/root"))?,
-            root,
-            "/p/1/root"
-        );
-        ensure_eq!(
-            dev_ino("/p/self/root").map_err(io_ctx("/p/self/root"))?,
-            root,
-            "/p/self/root"
-        );
+        let root = dev_ino("/")?;
+        ensure_eq!(dev_ino("/p/1/root")?, root, "/p/1/root");
+        ensure_eq!(dev_ino("/p/self/root")?, root, "/p/self/root");
         let pids: Vec<String> = listing("/p")?
             .into_iter()
             .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
@@ -1460,17 +1448,9 @@ fn symlinks_in_the_shared_dir_resolve_inside() -> TestResult {
                 "{p} resolves inside"
             );
         }
-        let root = dev_ino("/").map_err(io_ctx("stat /"))?;
-        ensure_eq!(
-            dev_ino("/up").map_err(io_ctx("/up"))?,
-            root,
-            "/up -> ../../.. is /"
-        );
-        ensure_eq!(
-            dev_ino("/root").map_err(io_ctx("/root"))?,
-            root,
-            "/root -> / is /"
-        );
+        let root = dev_ino("/")?;
+        ensure_eq!(dev_ino("/up")?, root, "/up -> ../../.. is /");
+        ensure_eq!(dev_ino("/root")?, root, "/root -> / is /");
         ensure!(
             Path::new("/up/marker").exists(),
             "/up/marker is the shared marker"
@@ -1538,10 +1518,7 @@ fn cwd_is_the_new_root() -> TestResult {
             std::env::current_dir().map_err(io_ctx("getcwd"))?,
             PathBuf::from("/")
         );
-        ensure_eq!(
-            dev_ino(".").map_err(io_ctx("stat ."))?,
-            dev_ino("/").map_err(io_ctx("stat /"))?
-        );
+        ensure_eq!(dev_ino(".")?, dev_ino("/")?);
         ensure!(
             Path::new("marker").exists(),
             "relative paths resolve in the shared dir"
@@ -1561,7 +1538,7 @@ fn proc_self_fd_dotdot_does_not_reach_the_host_proc() -> TestResult {
     let sandbox = prepare(Sandbox::builder(&shared))?;
     run_inside(sandbox, move |inside| {
         let handle = inside.proc_self_fd();
-        let root = dev_ino("/").map_err(io_ctx("stat /"))?;
+        let root = dev_ino("/")?;
         let mut up = String::from("..");
         for _ in 0..5 {
             // The host's proc would have our scenario process in it.
@@ -1806,10 +1783,7 @@ fn chroot_mode_checks(shared: &Path) -> TestResult {
         errno_of(std::fs::metadata("/etc/passwd")),
         Some(libc::ENOENT)
     );
-    ensure_eq!(
-        dev_ino("/..").map_err(io_ctx("/.."))?,
-        dev_ino("/").map_err(io_ctx("/"))?
-    );
+    ensure_eq!(dev_ino("/..")?, dev_ino("/")?);
     let handle = inside.proc_self_fd();
     for (name, was) in &before {
         if name == "pid_for_children" {
@@ -1839,7 +1813,7 @@ fn chroot_mode_without_privilege_fails_at_the_chroot_step() -> TestResult {
         skip!("root may chroot; the unprivileged run covers the refusal");
     }
     let (_top, shared) = shared_dir_with_marker()?;
-    let root = dev_ino("/").map_err(io_ctx("stat /"))?;
+    let root = dev_ino("/")?;
     let sandbox = prepare(Sandbox::builder(&shared).mode(Mode::Chroot))?;
     match sandbox.enter() {
         Err(e) => {
@@ -1853,11 +1827,7 @@ fn chroot_mode_without_privilege_fails_at_the_chroot_step() -> TestResult {
         }
         Ok(_) => fail!("chroot worked without CAP_SYS_CHROOT"),
     }
-    ensure_eq!(
-        dev_ino("/").map_err(io_ctx("stat /"))?,
-        root,
-        "the root did not change"
-    );
+    ensure_eq!(dev_ino("/")?, root, "the root did not change");
     Ok(())
 }
 
@@ -1865,7 +1835,7 @@ fn none_mode_changes_nothing_but_gives_a_proc_fd() -> TestResult {
     let (_top, shared) = shared_dir_with_marker()?;
     let me = getpid();
     let before = own_namespaces()?;
-    let root = dev_ino("/").map_err(io_ctx("stat /"))?;
+    let root = dev_ino("/")?;
     let cwd = std::env::current_dir().map_err(io_ctx("getcwd"))?;
     let sandbox = prepare(Sandbox::builder(&shared).mode(Mode::None))?;
     let inside = match sandbox.enter()? {
@@ -1874,7 +1844,7 @@ fn none_mode_changes_nothing_but_gives_a_proc_fd() -> TestResult {
     };
     ensure_eq!(getpid(), me);
     ensure!(!inside.root_changed(), "root_changed()");
-    ensure_eq!(dev_ino("/").map_err(io_ctx("stat /"))?, root, "same root");
+    ensure_eq!(dev_ino("/")?, root, "same root");
     ensure_eq!(
         std::env::current_dir().map_err(io_ctx("getcwd"))?,
         cwd,

@@ -1,4 +1,4 @@
-//! Kernel tests of `sandbox-namespaces`, each scenario in a fresh process (see the `tests` harness).
+//! Kernel tests of `sandbox-namespaces`, each scenario in a fresh process (see `test-support`).
 //!
 //! Run as root and as an unprivileged uid; scenarios that need the other mode say why they skip.
 
@@ -9,6 +9,7 @@ use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use rustix::mount::{MountFlags, MountPropagationFlags};
 use rustix::process::{getgid, getpid, getuid, Pid};
+use rustix::thread::UnshareFlags;
 use sandbox_namespaces::{
     ensure_single_threaded, namespace_id, namespace_id_for_children, namespace_id_of,
     open_namespace, setns, thread_count, unshare, write_own_id_maps, Error, IdMap, IdMapError,
@@ -17,7 +18,8 @@ use sandbox_namespaces::{
 use sandbox_namespaces::{
     in_initial_user_namespace, run_id_map_tool, write_id_maps_of, IdMapTool, Setgroups,
 };
-use test_support::{ensure, ensure_eq, fail, in_child, skip, Fail, TestResult};
+use test_support::namespaces::{enter_user_ns, read_id_map};
+use test_support::{become_nobody, ensure, ensure_eq, fail, in_child, skip, Fail, TestResult};
 
 const TMPFS_MAGIC: i64 = 0x0102_1994;
 
@@ -64,45 +66,6 @@ fn overflow_ids() -> Result<(u32, u32), Fail> {
 
 fn read_file(path: &str) -> Result<String, Fail> {
     std::fs::read_to_string(path).map_err(|e| Fail::Failed(format!("read {path}: {e}")))
-}
-
-/// The numbers of an id map file, one `[inside, outside, count]` per line.
-fn read_map(path: &str) -> Result<Vec<[u32; 3]>, Fail> {
-    read_file(path)?
-        .lines()
-        .map(|line| {
-            let n: Vec<u32> = line
-                .split_whitespace()
-                .map(str::parse)
-                .collect::<Result<_, _>>()
-                .map_err(|e| Fail::Failed(format!("{path}: {line:?}: {e}")))?;
-            <[u32; 3]>::try_from(n).map_err(|n| Fail::Failed(format!("{path}: {n:?}")))
-        })
-        .collect()
-}
-
-/// Unshares a user namespace (plus `extra`) and maps the current uid and gid to themselves.
-fn enter_own_user_namespace(extra: Namespaces) -> TestResult {
-    let (uid, gid) = (getuid().as_raw(), getgid().as_raw());
-    unshare(Namespaces::USER | extra)?;
-    write_own_id_maps(&[IdMap::identity(uid)], &[IdMap::identity(gid)])?;
-    Ok(())
-}
-
-/// In a forked child of a root scenario: become uid/gid 65534 with no groups, so the child
-/// takes the unprivileged path. Keeps the process dumpable, or /proc/self would belong to root.
-fn become_unprivileged() -> TestResult {
-    if !test_support::is_root() {
-        return Ok(());
-    }
-    let nobody_gid = rustix::process::Gid::from_raw(65534);
-    let nobody_uid = rustix::process::Uid::from_raw(65534);
-    rustix::thread::set_thread_groups(&[])?;
-    rustix::thread::set_thread_res_gid(nobody_gid, nobody_gid, nobody_gid)?;
-    rustix::thread::set_thread_res_uid(nobody_uid, nobody_uid, nobody_uid)?;
-    rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::Dumpable)?;
-    ensure_eq!(getuid().as_raw(), 65534);
-    Ok(())
 }
 
 fn a_fresh_process_has_one_thread() -> TestResult {
@@ -291,8 +254,8 @@ fn write_own_id_maps_maps_the_captured_ids() -> TestResult {
         write_own_id_maps(&[IdMap::identity(uid)], &[IdMap::identity(gid)])?;
         ensure_eq!(getuid().as_raw(), uid);
         ensure_eq!(getgid().as_raw(), gid);
-        ensure_eq!(read_map("/proc/self/uid_map")?, vec![[uid, uid, 1]]);
-        ensure_eq!(read_map("/proc/self/gid_map")?, vec![[gid, gid, 1]]);
+        ensure_eq!(read_id_map("/proc/self/uid_map")?, vec![[uid, uid, 1]]);
+        ensure_eq!(read_id_map("/proc/self/gid_map")?, vec![[gid, gid, 1]]);
         Ok(())
     })?;
     // The one id may be any id inside: here the captured ids become root inside.
@@ -301,7 +264,7 @@ fn write_own_id_maps_maps_the_captured_ids() -> TestResult {
         write_own_id_maps(&[IdMap::new(0, uid, 1)], &[IdMap::new(0, gid, 1)])?;
         ensure_eq!(getuid().as_raw(), 0);
         ensure_eq!(getgid().as_raw(), 0);
-        ensure_eq!(read_map("/proc/self/uid_map")?, vec![[0, uid, 1]]);
+        ensure_eq!(read_id_map("/proc/self/uid_map")?, vec![[0, uid, 1]]);
         Ok(())
     })?;
     // After unshare(USER) the process has no capability in the parent namespace, so even
@@ -337,7 +300,7 @@ fn mapped_user_namespace_can_mount_tmpfs() -> TestResult {
     let dir = test_support::temp_dir()?;
     let host_mounts = test_support::mountinfo()?;
     in_child(|| {
-        enter_own_user_namespace(Namespaces::MOUNT)?;
+        enter_user_ns(UnshareFlags::NEWNS)?;
         rustix::mount::mount_change(
             "/",
             MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
@@ -389,7 +352,7 @@ fn setns_returns_to_a_saved_namespace() -> TestResult {
     if !test_support::is_root() {
         // An unprivileged process can only enter namespaces its own user namespace owns:
         // save one such network namespace, leave it, come back.
-        enter_own_user_namespace(Namespaces::NET)?;
+        enter_user_ns(UnshareFlags::NEWNET)?;
     }
     let saved = open_namespace(Namespaces::NET)?;
     let before = namespace_id(Namespaces::NET)?;
@@ -424,7 +387,7 @@ fn setns_into_the_wrong_type_is_refused() -> TestResult {
 fn setns_back_into_the_parent_user_namespace_is_refused() -> TestResult {
     let parent = open_namespace(Namespaces::USER)?;
     let parent_id = namespace_id(Namespaces::USER)?;
-    enter_own_user_namespace(Namespaces::empty())?;
+    enter_user_ns(UnshareFlags::empty())?;
     let own = namespace_id(Namespaces::USER)?;
     match setns(&parent, Namespaces::USER) {
         Err(e @ Error::Setns { .. }) => ensure_eq!(e.errno(), Some(Errno::PERM)),
@@ -437,7 +400,7 @@ fn setns_back_into_the_parent_user_namespace_is_refused() -> TestResult {
 
 fn unshare_without_privilege_reports_eperm() -> TestResult {
     in_child(|| {
-        become_unprivileged()?;
+        become_nobody()?;
         let net = namespace_id(Namespaces::NET)?;
         match unshare(Namespaces::NET) {
             Err(e @ Error::Unshare { .. }) => {
@@ -453,7 +416,7 @@ fn unshare_without_privilege_reports_eperm() -> TestResult {
 
 fn mapping_an_outside_uid_not_owned_fails_on_uid_map() -> TestResult {
     in_child(|| {
-        become_unprivileged()?;
+        become_nobody()?;
         let gid = getgid().as_raw();
         let (overflow_uid, _) = overflow_ids()?;
         unshare(Namespaces::USER)?;
@@ -465,8 +428,8 @@ fn mapping_an_outside_uid_not_owned_fails_on_uid_map() -> TestResult {
             other => fail!("expected WriteIdMap on uid_map, got {other:?}"),
         }
         // gid_map went first and took; uid_map stayed unwritten.
-        ensure_eq!(read_map("/proc/self/gid_map")?, vec![[gid, gid, 1]]);
-        ensure_eq!(read_map("/proc/self/uid_map")?, Vec::<[u32; 3]>::new());
+        ensure_eq!(read_id_map("/proc/self/gid_map")?, vec![[gid, gid, 1]]);
+        ensure_eq!(read_id_map("/proc/self/uid_map")?, Vec::<[u32; 3]>::new());
         ensure_eq!(getuid().as_raw(), overflow_uid);
         Ok(())
     })
@@ -474,7 +437,7 @@ fn mapping_an_outside_uid_not_owned_fails_on_uid_map() -> TestResult {
 
 fn mapping_an_outside_gid_not_owned_fails_on_gid_map() -> TestResult {
     in_child(|| {
-        become_unprivileged()?;
+        become_nobody()?;
         let uid = getuid().as_raw();
         unshare(Namespaces::USER)?;
         match write_own_id_maps(&[IdMap::identity(uid)], &[IdMap::new(0, 0, 1)]) {
@@ -484,8 +447,8 @@ fn mapping_an_outside_gid_not_owned_fails_on_gid_map() -> TestResult {
             }
             other => fail!("expected WriteIdMap on gid_map, got {other:?}"),
         }
-        ensure_eq!(read_map("/proc/self/gid_map")?, Vec::<[u32; 3]>::new());
-        ensure_eq!(read_map("/proc/self/uid_map")?, Vec::<[u32; 3]>::new());
+        ensure_eq!(read_id_map("/proc/self/gid_map")?, Vec::<[u32; 3]>::new());
+        ensure_eq!(read_id_map("/proc/self/uid_map")?, Vec::<[u32; 3]>::new());
         Ok(())
     })
 }
@@ -502,7 +465,7 @@ fn writing_the_maps_twice_fails_on_setgroups() -> TestResult {
             }
             other => fail!("expected WriteIdMap on setgroups, got {other:?}"),
         }
-        ensure_eq!(read_map("/proc/self/uid_map")?, vec![[uid, uid, 1]]);
+        ensure_eq!(read_id_map("/proc/self/uid_map")?, vec![[uid, uid, 1]]);
         Ok(())
     })
 }
@@ -522,7 +485,7 @@ fn invalid_id_map_writes_nothing() -> TestResult {
         // Nothing reached the kernel: setgroups still allowed, no map, and a valid write
         // still works (each file can be written only once).
         ensure_eq!(read_file("/proc/self/setgroups")?.trim(), "allow");
-        ensure_eq!(read_map("/proc/self/gid_map")?, Vec::<[u32; 3]>::new());
+        ensure_eq!(read_id_map("/proc/self/gid_map")?, Vec::<[u32; 3]>::new());
         write_own_id_maps(&[IdMap::identity(uid)], &[IdMap::identity(gid)])?;
         ensure_eq!(getuid().as_raw(), uid);
         Ok(())
@@ -531,7 +494,7 @@ fn invalid_id_map_writes_nothing() -> TestResult {
 
 fn without_proc_errors_name_the_file() -> TestResult {
     in_child(|| {
-        enter_own_user_namespace(Namespaces::MOUNT)?;
+        enter_user_ns(UnshareFlags::NEWNS)?;
         rustix::mount::mount_change(
             "/",
             MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
@@ -590,8 +553,8 @@ fn write_id_maps_of_maps_a_range_for_another_process_only_as_root() -> TestResul
     if test_support::is_root() {
         result?;
         let want = vec![[0, 0, 1], [1, 200_000, 65536]];
-        ensure_eq!(read_map(&file("uid_map"))?, want);
-        ensure_eq!(read_map(&file("gid_map"))?, want);
+        ensure_eq!(read_id_map(&file("uid_map"))?, want);
+        ensure_eq!(read_id_map(&file("gid_map"))?, want);
         ensure_eq!(read_file(&file("setgroups"))?.trim(), "allow");
     } else {
         // Without CAP_SETGID the kernel accepts no range, whoever writes it.
@@ -614,7 +577,7 @@ fn write_id_maps_of_maps_a_range_for_another_process_only_as_root() -> TestResul
 fn in_initial_user_namespace_is_false_after_unshare() -> TestResult {
     ensure!(in_initial_user_namespace()?, "a fresh scenario process");
     in_child(|| {
-        enter_own_user_namespace(Namespaces::empty())?;
+        enter_user_ns(UnshareFlags::empty())?;
         ensure!(!in_initial_user_namespace()?, "after unshare(USER)");
         Ok(())
     })
@@ -643,7 +606,7 @@ fn newuidmap_maps_the_own_id_and_refuses_a_range_not_granted() -> TestResult {
     }
     run_id_map_tool(&newuidmap, pid, &[IdMap::new(0, me, 1)])?;
     ensure_eq!(
-        read_map(&format!("/proc/{}/uid_map", pid.as_raw_nonzero()))?,
+        read_id_map(&format!("/proc/{}/uid_map", pid.as_raw_nonzero()))?,
         vec![[0, me, 1]]
     );
     drop(child);

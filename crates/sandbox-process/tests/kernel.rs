@@ -1,4 +1,4 @@
-//! Kernel tests of `sandbox-process`, each scenario in a fresh process (see the `tests` harness).
+//! Kernel tests of `sandbox-process`, each scenario in a fresh process (see `test-support`).
 //!
 //! Scenarios named `injected_*` are not listed: the `*_under_strace` scenarios run them
 //! under `strace -f -e inject=...` to drive the failure paths the kernel does not produce
@@ -11,7 +11,11 @@ use std::time::{Duration, Instant};
 use rustix::io::Errno;
 use rustix::process::{getpid, getppid, Pid, Signal, WaitOptions};
 use sandbox_process::{fork, Child, Error, ExitStatus, Fork, ParentWatch};
-use test_support::{ensure, ensure_eq, fail, in_child, skip, Fail, TestResult};
+use test_support::syscalls::{exit_now, pause_forever};
+use test_support::{
+    become_nobody, ensure, ensure_eq, fail, in_child, io_ctx, skip, strace_available, this_binary,
+    Fail, TestResult,
+};
 
 fn main() {
     // The injected_ scenarios run only under strace (see `under_strace`): on their own,
@@ -66,12 +70,6 @@ fn main() {
 // ---------------------------------------------------------------------------------------
 // Helpers.
 
-/// Ends a forked child at once, without the parent's exit handlers or buffered output.
-fn exit_now(code: i32) -> ! {
-    // SAFETY: _exit ends the process; it takes no pointers.
-    unsafe { libc::_exit(code) }
-}
-
 /// Runs `body` in a forked child and exits with its code (or 100 and a message on stderr).
 fn child_main(body: impl FnOnce() -> Result<i32, Fail>) -> ! {
     match body() {
@@ -80,12 +78,6 @@ fn child_main(body: impl FnOnce() -> Result<i32, Fail>) -> ! {
             eprintln!("child {}: {m}", getpid().as_raw_nonzero());
             exit_now(100)
         }
-    }
-}
-
-fn pause_forever() -> ! {
-    loop {
-        rustix::event::pause();
     }
 }
 
@@ -143,19 +135,6 @@ fn in_sigtimedwait(pid: Pid) -> Result<bool, Fail> {
     Ok(wchan.contains("sigtimedwait"))
 }
 
-/// In a forked child of a root scenario: become uid/gid 65534 with no groups.
-fn become_unprivileged() -> TestResult {
-    if !test_support::is_root() {
-        return Ok(());
-    }
-    let gid = rustix::process::Gid::from_raw(65534);
-    let uid = rustix::process::Uid::from_raw(65534);
-    rustix::thread::set_thread_groups(&[])?;
-    rustix::thread::set_thread_res_gid(gid, gid, gid)?;
-    rustix::thread::set_thread_res_uid(uid, uid, uid)?;
-    Ok(())
-}
-
 fn fork_paused() -> Result<Child, Fail> {
     match fork()? {
         Fork::Child => pause_forever(),
@@ -172,7 +151,10 @@ fn signaled(signal: Signal) -> ExitStatus {
 
 /// Runs the hidden scenario `scenario` under `strace -f` with the given injections.
 fn under_strace(injections: &[&str], scenario: &str) -> TestResult {
-    let exe = std::env::current_exe().map_err(test_support::failed)?;
+    if !strace_available() {
+        skip!("strace is not installed");
+    }
+    let exe = this_binary()?;
     let mut cmd = Command::new("strace");
     cmd.args(["-f", "-qq", "-o", "/dev/null"]);
     for injection in injections {
@@ -181,11 +163,7 @@ fn under_strace(injections: &[&str], scenario: &str) -> TestResult {
     cmd.arg(&exe)
         .env(test_support::SCENARIO_ENV, scenario)
         .stdin(Stdio::null());
-    let out = match cmd.output() {
-        Ok(out) => out,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => skip!("strace is not installed"),
-        Err(e) => fail!("run strace: {e}"),
-    };
+    let out = cmd.output().map_err(io_ctx("run strace"))?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     match out.status.code() {
         Some(0) => Ok(()),
@@ -381,7 +359,7 @@ fn child_reaped_by_the_kernel_gives_echild_and_esrch() -> TestResult {
 
 fn fork_at_the_process_limit_reports_eagain() -> TestResult {
     in_child(|| {
-        become_unprivileged()?;
+        become_nobody()?;
         let zero = rustix::process::Rlimit {
             current: Some(0),
             maximum: Some(0),

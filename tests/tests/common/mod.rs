@@ -9,7 +9,6 @@
 
 use std::collections::BTreeSet;
 use std::ffi::CStr;
-use std::fmt::Display;
 use std::io::{PipeReader, PipeWriter, Read, Write};
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::path::{Path, PathBuf};
@@ -19,17 +18,11 @@ use sandbox::{Child, Entered, ExitStatus, Inside, Sandbox};
 use test_support::{Fail, TestResult};
 
 // Forking and waiting live with the raw system calls of the seccomp tests.
-pub use test_support::syscalls::{exit_now, fork_process, waitpid, Ended};
-
-/// Formats anything displayable as a failure (for `map_err`).
-pub fn failed(what: impl Display) -> Fail {
-    Fail::Failed(what.to_string())
-}
-
-/// Adds context to an io::Error.
-pub fn io_ctx(what: impl Display) -> impl FnOnce(std::io::Error) -> Fail {
-    move |e| Fail::Failed(format!("{what}: {e}"))
-}
+pub use test_support::syscalls::{exit_now, fork_process, pause_forever, waitpid, Ended};
+pub use test_support::{failed, io_ctx};
+// Not every test binary that includes this module uses each of these.
+#[allow(unused_imports)]
+pub use test_support::{become_nobody, files::dev_ino, strace_available, NOBODY};
 
 /// The namespace link of a process (`net:[4026531840]`); `None` means this process.
 pub fn ns(pid: Option<i32>, name: &str) -> Result<String, Fail> {
@@ -256,37 +249,6 @@ pub fn shared_dir_owned_by(uid: u32) -> Result<(tempfile::TempDir, PathBuf), Fai
     Ok((top, shared))
 }
 
-/// uid and gid of `nobody`.
-pub const NOBODY: u32 = 65534;
-
-/// Drops this (forked, root) process to uid and gid 65534 with no supplementary groups,
-/// and keeps it dumpable: a change of ids clears that, and newuidmap (and the user
-/// namespace's id maps) need the process's /proc entry to belong to the caller.
-pub fn become_nobody() -> TestResult {
-    // SAFETY: these calls take integers (and a null list of length 0); the forked
-    // process is single-threaded.
-    let failed_call = unsafe {
-        if libc::setgroups(0, std::ptr::null()) != 0 {
-            Some("setgroups")
-        } else if libc::setresgid(NOBODY, NOBODY, NOBODY) != 0 {
-            Some("setresgid")
-        } else if libc::setresuid(NOBODY, NOBODY, NOBODY) != 0 {
-            Some("setresuid")
-        } else if libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) != 0 {
-            Some("PR_SET_DUMPABLE")
-        } else {
-            None
-        }
-    };
-    if let Some(call) = failed_call {
-        test_support::fail!(
-            "drop to uid {NOBODY}: {call}: {}",
-            std::io::Error::last_os_error()
-        );
-    }
-    Ok(())
-}
-
 /// Forks an "original process" that confines itself (the builder over `shared`
 /// configured by `configure`) and runs `inside` in the sandbox, exiting with what it
 /// returns (90 if the build failed, 91 if confine did). Returns its pid.
@@ -357,14 +319,6 @@ pub fn default_filter_allowing(names: &[&str]) -> sandbox::Filter {
             f.allow(name)
                 .unwrap_or_else(|e| panic!("{name} is a system call the filter knows: {e}"))
         })
-}
-
-/// Waits for signals forever.
-pub fn pause_forever() -> ! {
-    loop {
-        // SAFETY: pause(2) takes no arguments.
-        unsafe { libc::pause() };
-    }
 }
 
 /// A sandboxed process that says it is ready over `w`, then waits forever.
@@ -471,33 +425,13 @@ pub fn signal_and_wait(pid: i32, sig: i32, timeout: Duration) -> Result<Option<E
 /// its ids to themselves when not root), so that it may mount. Its mounts keep the
 /// propagation they had: see [`own_private_mount_namespace`].
 pub fn own_mount_namespace() -> TestResult {
-    let root = test_support::is_root();
-    // SAFETY: geteuid/getegid take no arguments.
-    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
-    let flags = if root {
-        libc::CLONE_NEWNS
-    } else {
-        libc::CLONE_NEWNS | libc::CLONE_NEWUSER
-    };
-    // SAFETY: unshare(2) with flags only; scenario processes are single-threaded.
-    if unsafe { libc::unshare(flags) } != 0 {
-        test_support::fail!("unshare: {}", std::io::Error::last_os_error());
-    }
-    if !root {
-        std::fs::write("/proc/self/setgroups", "deny").map_err(io_ctx("setgroups"))?;
-        std::fs::write("/proc/self/uid_map", format!("{uid} {uid} 1"))
-            .map_err(io_ctx("uid_map"))?;
-        std::fs::write("/proc/self/gid_map", format!("{gid} {gid} 1"))
-            .map_err(io_ctx("gid_map"))?;
-    }
-    Ok(())
+    test_support::namespaces::enter_mount_ns(rustix::thread::UnshareFlags::empty())
 }
 
 /// [`own_mount_namespace`], with all its mounts then made private: what this process
 /// mounts stays here, and the real host's mounts never change.
 pub fn own_private_mount_namespace() -> TestResult {
-    own_mount_namespace()?;
-    mount(None, Path::new("/"), None, libc::MS_REC | libc::MS_PRIVATE)
+    test_support::namespaces::own_mount_ns(rustix::thread::UnshareFlags::empty())
 }
 
 /// mount(2) with no data; `src` and `fstype` may be NULL.
@@ -558,17 +492,9 @@ pub fn umount(target: &Path) -> TestResult {
 // ---------------------------------------------------------------------------------------
 // Running this binary again under strace.
 
-/// Whether `strace -V` works.
-pub fn strace_available() -> bool {
-    std::process::Command::new("strace")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// This test binary.
 pub fn exe() -> Result<PathBuf, Fail> {
-    std::env::current_exe().map_err(io_ctx("current_exe"))
+    test_support::this_binary()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -930,13 +856,6 @@ pub fn interface_names() -> Result<Vec<String>, Fail> {
         libc::if_freenameindex(head);
         Ok(names)
     }
-}
-
-/// (dev, ino) of a path, following symlinks.
-pub fn dev_ino(path: impl AsRef<Path>) -> std::io::Result<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    let m = std::fs::metadata(path)?;
-    Ok((m.dev(), m.ino()))
 }
 
 /// Runs a confined child that handles `sig` by exiting with 100 + `sig`, sends `sig` to
