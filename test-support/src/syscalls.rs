@@ -66,7 +66,10 @@ impl Ended {
     }
 }
 
-/// Ends this process at once, without unwinding or flushing anything of the parent's.
+/// Ends this process at once with `_exit(2)`: no unwinding, no exit handlers. Flushes
+/// std's stdout buffer first, so that what a forked child printed is not lost; a fork
+/// copies whatever the parent had not flushed yet too, so fork with nothing pending
+/// (std's stdout flushes at each newline).
 pub fn exit_now(code: i32) -> ! {
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
