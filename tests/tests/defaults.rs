@@ -44,11 +44,11 @@ use rustix::io::Errno;
 use sandbox::{
     Entered, Error, Filter, IdMap, Inside, Namespaces, OFlags, Propagation, Sandbox, Signal, Step,
 };
-use tests::daemon::{recv_fd, send_fd};
-use tests::{ensure, ensure_eq, fail, skip, Fail, TestResult};
+use test_support::daemon::{recv_fd, send_fd};
+use test_support::{ensure, ensure_eq, fail, skip, Fail, TestResult};
 
 fn main() {
-    tests::main(tests::scenarios![
+    test_support::main(test_support::scenarios![
         // Descriptors held before entering.
         unkept_directory_fd_in_the_shared_dir_is_closed_and_leads_nowhere,
         kept_directory_fd_in_the_shared_dir_stops_dotdot_at_the_new_root,
@@ -159,7 +159,10 @@ fn fstat_ids(fd: i32) -> Sys<(u64, u64)> {
 
 /// (dev, ino) of a path, or the errno.
 fn path_ids(path: impl AsRef<Path>) -> Sys<(u64, u64)> {
-    dev_ino(path).map_err(|e| e.raw_os_error().unwrap_or(-1))
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .map(|m| (m.dev(), m.ino()))
+        .map_err(|e| e.raw_os_error().unwrap_or(-1))
 }
 
 /// [`path_ids`] as a failure for set-up steps.
@@ -392,7 +395,7 @@ fn kept_directory_outside_the_shared_dir_or_at_fd_0_is_refused_and_nothing_chang
     let (top, shared) = shared_dir()?;
     let parent = std::fs::File::open(top.path()).map_err(io_ctx("open the shared dir's parent"))?;
     let namespaces = own_namespaces()?;
-    let mounts = tests::mountinfo()?;
+    let mounts = test_support::mountinfo()?;
     expect_leaked(
         Sandbox::builder(&shared).keep_fd(&parent),
         parent.as_raw_fd(),
@@ -403,7 +406,7 @@ fn kept_directory_outside_the_shared_dir_or_at_fd_0_is_refused_and_nothing_chang
         "our namespaces after the refusal"
     );
     ensure_eq!(
-        tests::mountinfo()?,
+        test_support::mountinfo()?,
         mounts,
         "our mount table after the refusal"
     );
@@ -420,7 +423,7 @@ fn kept_directory_outside_the_shared_dir_or_at_fd_0_is_refused_and_nothing_chang
         "our namespaces after the refusal"
     );
     ensure_eq!(
-        tests::mountinfo()?,
+        test_support::mountinfo()?,
         mounts,
         "our mount table after the refusal"
     );
@@ -440,7 +443,7 @@ fn descriptors_queued_on_an_unkept_socket_never_arrive_inside() -> TestResult {
     }
     let (ra, rb) = (a.as_raw_fd(), b.as_raw_fd());
     // Each enter in a child of its own: a process enters once.
-    tests::in_child(|| {
+    test_support::in_child(|| {
         run_inside(Sandbox::builder(&shared), move |inside| {
             for fd in [ra, rb] {
                 let got = recv_fd(fd, libc::MSG_DONTWAIT);
@@ -461,7 +464,7 @@ fn descriptors_queued_on_an_unkept_socket_never_arrive_inside() -> TestResult {
     })?;
     // Kept on purpose, the socket hands the host's directory in, as keep_fd's docs say:
     // the queued descriptors were there all along (so the test above can tell).
-    tests::in_child(|| {
+    test_support::in_child(|| {
         let sandbox = prepare(Sandbox::builder(&shared).keep_fd(&b))?;
         run_inside(sandbox, move |_| {
             let got = recv_fd(rb, libc::MSG_DONTWAIT)
@@ -733,7 +736,7 @@ fn tiocsti_refused(
     errno: Option<i32>,
 ) -> TestResult {
     let (_top, shared) = shared_dir()?;
-    tests::in_child(|| {
+    test_support::in_child(|| {
         let terminal = controlling_terminal()?;
         let sandbox = prepare(configure(Sandbox::builder(&shared)))?;
         let out = run_inside(sandbox, terminal_report)?;
@@ -790,7 +793,7 @@ fn new_session_false_gives_back_tiocsti_into_the_starting_terminal() -> TestResu
         );
     }
     let (_top, shared) = shared_dir()?;
-    tests::in_child(|| {
+    test_support::in_child(|| {
         let terminal = controlling_terminal()?;
         // Without the seccomp filter, which refuses TIOCSTI too: only the session decides.
         let sandbox = prepare(
@@ -1577,7 +1580,7 @@ fn later_host_mount(
     let (_top, shared) = shared_dir_with_marker()?;
     let sub = shared.join("sub");
     std::fs::create_dir(&sub).map_err(io_ctx("mkdir sub"))?;
-    tests::in_child(|| {
+    test_support::in_child(|| {
         // Private first: nothing below reaches the real host's mount table.
         own_private_mount_namespace()?;
         mount(Some(&shared), &shared, None, libc::MS_BIND)?;
@@ -1671,7 +1674,7 @@ fn slave_propagation_brings_later_host_mounts_in_writable_despite_read_only() ->
 /// identity map of root.
 fn with_user_namespace(shared: &Path) -> sandbox::Builder {
     let b = Sandbox::builder(shared);
-    if tests::is_root() {
+    if test_support::is_root() {
         b.uid_map([IdMap::new(0, 0, 1)])
             .gid_map([IdMap::new(0, 0, 1)])
     } else {
@@ -1718,7 +1721,7 @@ fn nested_user_namespaces(
 ) -> TestResult {
     let (_top, shared) = shared_dir()?;
     let host_limit = user_namespace_limit()?;
-    tests::in_child(|| {
+    test_support::in_child(|| {
         let sandbox = prepare(configure(with_user_namespace(&shared)))?;
         let mut limit = String::new();
         let out = run_inside_with(
@@ -1835,11 +1838,11 @@ fn enter_reporting(builder: sandbox::Builder, f: impl FnOnce() -> String) -> Res
 }
 
 fn root_with_id_maps_leaving_root_out_runs_as_the_mapped_uid() -> TestResult {
-    tests::require_root()?;
+    test_support::require_root()?;
     let (_top, shared) = shared_dir_owned_by(NOBODY)?;
     // In a child: the original process stays in the new user namespace, where host root is
     // unmapped.
-    tests::in_child(|| {
+    test_support::in_child(|| {
         let report = enter_reporting(nobody_as_root(Sandbox::builder(&shared)), || {
             // SAFETY: these take no arguments.
             let ids = unsafe {
@@ -1872,9 +1875,9 @@ fn root_with_id_maps_leaving_root_out_runs_as_the_mapped_uid() -> TestResult {
 }
 
 fn inside_ids_outside_the_maps_fail_at_the_switch_ids_step() -> TestResult {
-    tests::require_root()?;
+    test_support::require_root()?;
     let (_top, shared) = shared_dir_owned_by(NOBODY)?;
-    tests::in_child(|| {
+    test_support::in_child(|| {
         let builder = nobody_as_root(Sandbox::builder(&shared)).inside_ids(1000, 1000);
         let e = expect_refused(
             builder.build()?.enter(),
@@ -1890,7 +1893,7 @@ fn inside_ids_outside_the_maps_fail_at_the_switch_ids_step() -> TestResult {
 }
 
 fn inside_ids_without_a_user_namespace_are_refused_at_build() -> TestResult {
-    if !tests::is_root() {
+    if !test_support::is_root() {
         skip!("needs root: without it the sandbox always makes a user namespace");
     }
     let (_top, shared) = shared_dir()?;
@@ -1993,7 +1996,7 @@ fn trigger_uevent(uuid: &str) -> std::io::Result<()> {
 fn uevents_inside(
     configure: impl FnOnce(sandbox::Builder) -> sandbox::Builder,
 ) -> Result<(String, String), Fail> {
-    if !tests::is_root() {
+    if !test_support::is_root() {
         skip!("needs root: only root can trigger a uevent (write to {UEVENT_TRIGGER})");
     }
     let (_top, shared) = shared_dir()?;

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use common::*;
 use sandbox::{Entered, Error, MountApi, Namespaces, Propagation, Sandbox, Step};
-use tests::{ensure, ensure_eq, fail, Fail, TestResult};
+use test_support::{ensure, ensure_eq, fail, Fail, TestResult};
 
 /// Defines one scenario per mount path for a function taking the [`MountApi`].
 macro_rules! on_both_paths {
@@ -72,7 +72,7 @@ on_both_paths! {
 }
 
 fn main() {
-    tests::main(tests::scenarios![
+    test_support::main(test_support::scenarios![
         // Read-only, and the host's mount table.
         read_only_covers_submounts_and_the_host_stays_writable_new_api,
         read_only_covers_submounts_and_the_host_stays_writable_legacy,
@@ -134,7 +134,7 @@ fn mount_points() -> Result<Vec<PathBuf>, Fail> {
 /// mount table is the same before, during and after.
 fn read_only_covers_submounts_and_the_host_stays_writable(api: MountApi) -> TestResult {
     let (_top, shared) = shared_dir_with_marker()?;
-    tests::in_child(|| {
+    test_support::in_child(|| {
         own_private_mount_namespace()?;
         let (sub, deeper) = (shared.join("sub"), shared.join("sub/deeper"));
         mkdir(&sub)?;
@@ -142,7 +142,7 @@ fn read_only_covers_submounts_and_the_host_stays_writable(api: MountApi) -> Test
         mkdir(&deeper)?;
         mount_tmpfs(&deeper)?;
         std::fs::write(deeper.join("old"), "old").map_err(io_ctx("write old"))?;
-        let before = tests::mountinfo()?;
+        let before = test_support::mountinfo()?;
         let sandbox = prepare(Sandbox::builder(&shared).read_only(true).mount_api(api))?;
         let (result, during) = run_inside_noting_mountinfo(sandbox, |_| {
             for p in ["/new", "/sub/new", "/sub/deeper/new"] {
@@ -165,7 +165,7 @@ fn read_only_covers_submounts_and_the_host_stays_writable(api: MountApi) -> Test
             Ok(String::new())
         });
         result?;
-        ensure_eq!(tests::mountinfo()?, before, "our mount table after");
+        ensure_eq!(test_support::mountinfo()?, before, "our mount table after");
         ensure_eq!(during, before, "our mount table during");
         for p in [shared.join("new"), sub.join("new"), deeper.join("new")] {
             std::fs::write(&p, "x").map_err(io_ctx(format!("write {} outside", p.display())))?;
@@ -178,7 +178,7 @@ fn read_only_covers_submounts_and_the_host_stays_writable(api: MountApi) -> Test
 /// mountinfo, during or after.
 fn read_only_leaves_the_hosts_mountinfo_identical(api: MountApi) -> TestResult {
     let (_top, shared) = shared_dir_with_marker()?;
-    let before = tests::mountinfo()?;
+    let before = test_support::mountinfo()?;
     let sandbox = prepare(Sandbox::builder(&shared).read_only(true).mount_api(api))?;
     let (result, during) = run_inside_noting_mountinfo(sandbox, |_| {
         ensure_eq!(write_errno("/new"), libc::EROFS, "create /new");
@@ -186,7 +186,11 @@ fn read_only_leaves_the_hosts_mountinfo_identical(api: MountApi) -> TestResult {
     });
     result?;
     ensure_eq!(during, before, "the host's mountinfo during");
-    ensure_eq!(tests::mountinfo()?, before, "the host's mountinfo after");
+    ensure_eq!(
+        test_support::mountinfo()?,
+        before,
+        "the host's mountinfo after"
+    );
     std::fs::write(shared.join("new"), "x").map_err(io_ctx("write on the host"))?;
     Ok(())
 }
@@ -195,7 +199,7 @@ fn read_only_leaves_the_hosts_mountinfo_identical(api: MountApi) -> TestResult {
 /// directory it covers does not.
 fn submounts_of_the_shared_dir_show_inside(api: MountApi) -> TestResult {
     let (_top, shared) = shared_dir_with_marker()?;
-    tests::in_child(|| {
+    test_support::in_child(|| {
         own_private_mount_namespace()?;
         let sub = shared.join("sub");
         mkdir(&sub)?;
@@ -235,12 +239,12 @@ fn sharing_root_works_without_a_pivot(api: MountApi) -> TestResult {
     let marker = shared.join(MARKER);
     let new_file = shared.join("new").to_string_lossy().into_owned();
     let host_pid = getpid();
-    let host_root = dev_ino("/").map_err(io_ctx("stat /"))?;
-    let before = tests::mountinfo()?;
+    let host_root = dev_ino("/")?;
+    let before = test_support::mountinfo()?;
     let sandbox = prepare(Sandbox::builder("/").mount_api(api))?;
     let out = run_inside(sandbox, move |inside| {
         ensure!(!inside.root_changed(), "root_changed() when sharing /");
-        ensure_eq!(dev_ino("/").map_err(io_ctx("stat /"))?, host_root, "/");
+        ensure_eq!(dev_ino("/")?, host_root, "/");
         ensure!(marker.exists(), "{} visible", marker.display());
         ensure!(
             !Path::new(&format!("/proc/{host_pid}")).exists(),
@@ -257,7 +261,11 @@ fn sharing_root_works_without_a_pivot(api: MountApi) -> TestResult {
         "0",
         "a write into the shared dir"
     );
-    ensure_eq!(tests::mountinfo()?, before, "the host's mountinfo after");
+    ensure_eq!(
+        test_support::mountinfo()?,
+        before,
+        "the host's mountinfo after"
+    );
     Ok(())
 }
 
@@ -265,7 +273,7 @@ fn sharing_root_works_without_a_pivot(api: MountApi) -> TestResult {
 /// mounts below it (`/dev/shm`, a tmpfs), and the host stays writable.
 fn sharing_root_read_only_makes_every_mount_read_only(api: MountApi) -> TestResult {
     let (_top, shared) = shared_dir_with_marker()?;
-    let before = tests::mountinfo()?;
+    let before = test_support::mountinfo()?;
     let in_shared = shared.join("new").to_string_lossy().into_owned();
     let sandbox = prepare(Sandbox::builder("/").read_only(true).mount_api(api))?;
     let shm = Path::new("/dev/shm").is_dir() && write_errno("/dev/shm/.sandbox-probe") == 0;
@@ -281,7 +289,11 @@ fn sharing_root_read_only_makes_every_mount_read_only(api: MountApi) -> TestResu
             "a write to the /dev/shm submount"
         );
     }
-    ensure_eq!(tests::mountinfo()?, before, "the host's mountinfo after");
+    ensure_eq!(
+        test_support::mountinfo()?,
+        before,
+        "the host's mountinfo after"
+    );
     std::fs::write(shared.join("new"), "x").map_err(io_ctx("write on the host"))?;
     Ok(())
 }
@@ -289,7 +301,7 @@ fn sharing_root_read_only_makes_every_mount_read_only(api: MountApi) -> TestResu
 /// The path is a symlink to `a`; after build it is swapped to point to `b`. The sandbox
 /// shows `a`.
 fn symlinked_path_is_resolved_once_at_build(api: MountApi) -> TestResult {
-    let top = tests::temp_dir()?;
+    let top = test_support::temp_dir()?;
     let (a, b) = (top.path().join("a"), top.path().join("b"));
     for (d, m) in [(&a, "marker-a"), (&b, "marker-b")] {
         mkdir(d)?;
@@ -316,7 +328,7 @@ fn symlinked_path_is_resolved_once_at_build(api: MountApi) -> TestResult {
 /// from descriptors and enters; the legacy path must look the new mount up by path once:
 /// where the kernel refuses that lookup it fails with a clear EACCES error at the bind.
 fn parent_the_sandboxed_uid_cannot_search(api: MountApi) -> TestResult {
-    let top = tests::temp_dir()?;
+    let top = test_support::temp_dir()?;
     let parent = top.path().join("parent");
     let shared = parent.join("shared");
     mkdir(&shared)?;
@@ -328,8 +340,8 @@ fn parent_the_sandboxed_uid_cannot_search(api: MountApi) -> TestResult {
     chmod(&shared, 0o755)?;
     chmod(top.path(), 0o755)?;
     chmod(&parent, 0o700)?;
-    let root = tests::is_root();
-    let result = tests::in_child(|| {
+    let root = test_support::is_root();
+    let result = test_support::in_child(|| {
         let sandbox = prepare(
             Sandbox::builder(&shared)
                 .namespaces(Namespaces::USER | Namespaces::PID | Namespaces::NET)
@@ -423,8 +435,8 @@ fn symlinks_inside_resolve_inside_the_new_root(api: MountApi) -> TestResult {
                 "{p} resolves inside"
             );
         }
-        let root = dev_ino("/").map_err(io_ctx("stat /"))?;
-        ensure_eq!(dev_ino("/up").map_err(io_ctx("/up"))?, root, "/up is /");
+        let root = dev_ino("/")?;
+        ensure_eq!(dev_ino("/up")?, root, "/up is /");
         ensure!(Path::new("/up/up/marker").exists(), "/up/up/marker");
         Ok(String::new())
     })?;
@@ -440,7 +452,7 @@ fn parent_swapped_for_a_symlink_while_entering_never_redirects_the_mount(
     api: MountApi,
 ) -> TestResult {
     const ENTERS: usize = 40;
-    let top = tests::temp_dir()?;
+    let top = test_support::temp_dir()?;
     let (p, q) = (top.path().join("p"), top.path().join("q"));
     for (d, m) in [(&p, "marker-a"), (&q, "marker-b")] {
         mkdir(&d.join("shared"))?;
@@ -473,7 +485,7 @@ fn parent_swapped_for_a_symlink_while_entering_never_redirects_the_mount(
     let mut result = Ok(());
     for sandbox in sandboxes {
         // A process enters once: each sandbox in a process of its own.
-        let run = tests::in_child(move || {
+        let run = test_support::in_child(move || {
             let out = run_inside(sandbox, |_| Ok(format!("root={:?}\n", listing("/")?)))?;
             let root = need(&out.report, "root")?;
             ensure_eq!(root, "{\"marker-a\"}", "the root inside");
@@ -528,7 +540,7 @@ fn propagation_seen_inside(api: MountApi, propagation: Propagation) -> Result<(b
         shared.join("mine"),
     );
     let (seen_r, seen_w) = pipe()?;
-    tests::in_child(|| {
+    test_support::in_child(|| {
         own_private_mount_namespace()?;
         mount(Some(&shared), &shared, None, libc::MS_BIND)?;
         mount(None, &shared, None, libc::MS_SHARED)?;
@@ -713,7 +725,7 @@ fn new_path_does_not_fall_back_and_auto_does() -> TestResult {
     let (_top, shared) = shared_dir_with_marker()?;
     let sandbox = prepare(Sandbox::builder(&shared).mount_api(MountApi::New))?;
     // A process enters once: this attempt in a process of its own.
-    tests::in_child(|| {
+    test_support::in_child(|| {
         match sandbox.enter() {
             Err(e @ Error::Setup { .. }) => {
                 ensure_eq!(e.step(), Some(Step::BindSharedDir), "{e}");
@@ -737,7 +749,7 @@ fn new_path_does_not_fall_back_and_auto_does() -> TestResult {
 fn auto_falls_back_to_a_remount_walk_without_mount_setattr() -> TestResult {
     for errno in [libc::ENOSYS, libc::EPERM] {
         // A filter stays for good: each in a process of its own.
-        tests::in_child(|| {
+        test_support::in_child(|| {
             refuse_syscalls(&[libc::SYS_mount_setattr], errno)?;
             enter_read_only(MountApi::Auto)
         })?;

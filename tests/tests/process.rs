@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use sandbox::{CapabilitySet, Entered, Error, InheritedFds, Sandbox};
-use tests::{ensure, ensure_eq, fail, skip, Fail, TestResult};
+use test_support::{ensure, ensure_eq, fail, skip, Fail, TestResult};
 
 fn main() {
-    tests::main(tests::scenarios![
+    test_support::main(test_support::scenarios![
         // Signals and pid 1.
         confine_forwards_sigusr1_and_sigusr2_to_the_child,
         confine_forwarded_sigusr1_ends_a_child_without_handlers,
@@ -233,7 +233,7 @@ fn orphans_are_reaped_by_the_init_and_stay_zombies_without_it() -> TestResult {
 /// text.
 fn in_child_value<T: std::fmt::Debug>(f: impl FnOnce() -> Result<T, Fail>) -> Result<String, Fail> {
     let (r, w) = pipe()?;
-    tests::in_child(move || {
+    test_support::in_child(move || {
         let v = f()?;
         send(w, &format!("{v:?}"));
         Ok(())
@@ -358,7 +358,7 @@ fn inherited_fd_is_closed_inside_unless_kept() -> TestResult {
     let (top, shared) = shared_dir()?;
     let file = top.path().join("host-file");
     std::fs::write(&file, "host data").map_err(io_ctx("write host file"))?;
-    let host_file = dev_ino(&file).map_err(io_ctx("stat host file"))?;
+    let host_file = dev_ino(&file)?;
     let dropped = open_inheritable(&file)?;
     let kept = open_inheritable(&file)?;
     let (d, k) = (dropped.as_raw_fd(), kept.as_raw_fd());
@@ -565,7 +565,7 @@ fn without_close_range(scenario: &str) -> TestResult {
     if !strace_available() {
         skip!("strace is not installed");
     }
-    let dir = tests::temp_dir()?;
+    let dir = test_support::temp_dir()?;
     let log = dir.path().join("trace");
     let exe = exe()?;
     let out = std::process::Command::new("strace")
@@ -574,7 +574,7 @@ fn without_close_range(scenario: &str) -> TestResult {
         .arg("-o")
         .arg(&log)
         .arg(&exe)
-        .args(["--scenario", scenario])
+        .env(test_support::SCENARIO_ENV, scenario)
         .output()
         .map_err(io_ctx("run strace"))?;
     ensure!(
@@ -665,7 +665,7 @@ fn host_root_unreachable_through(shared: &Path, raw: i32, host_root: (u64, u64))
 
 fn leaked_directory_fd_to_the_host_root_is_closed_inside_and_refused_when_kept() -> TestResult {
     let (_top, shared) = shared_dir()?;
-    let host_root = dev_ino("/").map_err(io_ctx("stat /"))?;
+    let host_root = dev_ino("/")?;
     // std opens with close-on-exec, which protects nothing: no exec follows.
     let root = std::fs::File::open("/").map_err(io_ctx("open /"))?;
     let raw = root.as_raw_fd();
@@ -698,7 +698,7 @@ fn leaked_directory_fd_to_the_host_root_is_closed_inside_and_refused_when_kept()
 
 fn inheritable_directory_fd_is_closed_not_refused_unless_the_policy_keeps_it() -> TestResult {
     let (_top, shared) = shared_dir()?;
-    let host_root = dev_ino("/").map_err(io_ctx("stat /"))?;
+    let host_root = dev_ino("/")?;
     // Without close-on-exec, as a careless parent leaves it.
     let root = rustix::fs::open(
         "/",
@@ -882,7 +882,7 @@ fn inside_with(
 ) -> Result<String, Fail> {
     let (r, w) = pipe()?;
     let shared = shared.to_path_buf();
-    tests::in_child(move || {
+    test_support::in_child(move || {
         let sandbox = configure(Sandbox::builder(&shared));
         let out = run_inside(sandbox, move |_| f())?;
         send(w, &out.report);
@@ -904,7 +904,7 @@ fn shocker_open_by_handle_at_is_refused_by_default() -> TestResult {
     // The "shocker" escape: a file handle names an inode of a file system, not a path;
     // open_by_handle_at with CAP_DAC_READ_SEARCH opens it from any descriptor on the same
     // file system, bind mount or not: here a file next to the shared dir, outside it.
-    tests::require_root()?;
+    test_support::require_root()?;
     let (top, shared) = shared_dir()?;
     let secret = top.path().join("secret");
     std::fs::write(&secret, "host secret").map_err(io_ctx("write secret"))?;
@@ -974,7 +974,7 @@ fn shocker_open_by_handle_at_is_refused_by_default() -> TestResult {
 }
 
 fn mknod_of_a_device_is_refused_by_default_and_nodev_blocks_opening_it() -> TestResult {
-    tests::require_root()?;
+    test_support::require_root()?;
     let (_top, shared) = shared_dir()?;
     let host_nodev = rustix::fs::statvfs(&shared)
         .map_err(|e| failed(format!("statvfs: {e}")))?
@@ -1092,7 +1092,7 @@ fn remounting_read_write_is_refused_by_default() -> TestResult {
 fn loading_a_kernel_module_is_refused_by_default() -> TestResult {
     // init_module checks CAP_SYS_MODULE before it looks at the image: garbage gets EPERM
     // without it, and an error about the image (ENOEXEC, EINVAL, ...) with it.
-    tests::require_root()?;
+    test_support::require_root()?;
     let (_top, shared) = shared_dir()?;
     let attempt = || -> Result<String, Fail> {
         let image = [0u8; 64];
@@ -1159,7 +1159,7 @@ fn optional_hardening_is_off_and_a_new_session_is_on_by_default() -> TestResult 
     let nnp_before = rustix::thread::no_new_privs().map_err(|e| failed(format!("prctl: {e}")))?;
     let before = rustix::process::getrlimit(rustix::process::Resource::Nofile);
     // A process enters once: each sandbox from a child of the scenario.
-    tests::in_child(|| {
+    test_support::in_child(|| {
         let out = run_inside(Sandbox::builder(&shared), |inside| {
             ensure_eq!(inside.nofile_limit(), None);
             hardening_report()
@@ -1179,7 +1179,7 @@ fn optional_hardening_is_off_and_a_new_session_is_on_by_default() -> TestResult 
         );
         Ok(())
     })?;
-    tests::in_child(|| {
+    test_support::in_child(|| {
         let sandbox = Sandbox::builder(&shared).seccomp(sandbox::Filter::none());
         let out = run_inside(sandbox, |_| hardening_report())?;
         ensure_eq!(
@@ -1235,7 +1235,7 @@ fn nofile_limit_is_raised_and_reported() -> TestResult {
     })?;
     let soft = need(&out.report, "soft")?;
     ensure_eq!(need(&out.report, "reported")?, soft, "Inside::nofile_limit");
-    let may_raise = tests::is_root()
+    let may_raise = test_support::is_root()
         && rustix::thread::capabilities(None)
             .map_err(|e| failed(format!("capget: {e}")))?
             .effective

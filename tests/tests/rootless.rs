@@ -17,10 +17,11 @@ use std::time::{Duration, Instant};
 use common::*;
 use sandbox::{Cause, Error, IdMap, Namespaces, Sandbox, Step};
 use sandbox_namespaces::IdMapError;
-use tests::{ensure, ensure_eq, fail, skip, Fail, TestResult};
+use test_support::namespaces::read_id_map;
+use test_support::{ensure, ensure_eq, fail, skip, Fail, TestResult};
 
 fn main() {
-    tests::main(tests::scenarios![
+    test_support::main(test_support::scenarios![
         range_map_lets_the_sandbox_chown_to_another_uid_and_the_host_sees_the_outside_uid,
         plain_user_with_subordinate_ids_gets_inside_ids_mapped_to_them,
         plain_user_without_subordinate_ids_gets_an_error_naming_that,
@@ -113,14 +114,14 @@ fn nobody_name() -> String {
 /// child dropped to 65534 after writing the files; unprivileged as itself when the files
 /// already fit, else skips.
 fn as_plain_user(grant: bool, f: impl FnOnce() -> TestResult) -> TestResult {
-    if tests::is_root() {
+    if test_support::is_root() {
         let lines = if grant {
             format!("{}:{SUB_START}:{SUB_COUNT}\n", nobody_name())
         } else {
             "somebody-else:500000:65536\n".to_string()
         };
         let _files = SubidFiles::write(&lines)?;
-        return tests::in_child(|| {
+        return test_support::in_child(|| {
             become_nobody()?;
             f()
         });
@@ -139,27 +140,8 @@ fn as_plain_user(grant: bool, f: impl FnOnce() -> TestResult) -> TestResult {
         ),
         // In a child too: entering moves the original process into the new user
         // namespace, and the scenario process looks at the host's view afterwards.
-        _ => tests::in_child(f),
+        _ => test_support::in_child(f),
     }
-}
-
-/// Reads an id map file as `[inside, outside, count]` lines.
-fn read_map(path: &str) -> Result<Vec<[u32; 3]>, Fail> {
-    let text = std::fs::read_to_string(path).map_err(io_ctx(format!("read {path}")))?;
-    parse_map(path, &text)
-}
-
-fn parse_map(path: &str, text: &str) -> Result<Vec<[u32; 3]>, Fail> {
-    text.lines()
-        .map(|line| {
-            let n: Vec<u32> = line
-                .split_whitespace()
-                .map(str::parse)
-                .collect::<Result<_, _>>()
-                .map_err(|e| failed(format!("{path}: {line:?}: {e}")))?;
-            <[u32; 3]>::try_from(n).map_err(|n| failed(format!("{path}: {n:?}")))
-        })
-        .collect()
 }
 
 /// What the original process sees of the sandboxed child through the host's `/proc`
@@ -184,8 +166,8 @@ fn run_and_look(
         |child| {
             let pid = child.pid().as_raw_nonzero().get();
             *seen.borrow_mut() = Seen {
-                uid_map: read_map(&format!("/proc/{pid}/uid_map"))?,
-                gid_map: read_map(&format!("/proc/{pid}/gid_map"))?,
+                uid_map: read_id_map(&format!("/proc/{pid}/uid_map"))?,
+                gid_map: read_id_map(&format!("/proc/{pid}/gid_map"))?,
                 user_ns: ns(Some(pid), "user")?,
                 net_ns: ns(Some(pid), "net")?,
             };
@@ -217,7 +199,7 @@ fn chown_inside(_: &sandbox::Inside) -> Result<String, Fail> {
 
 fn range_map_lets_the_sandbox_chown_to_another_uid_and_the_host_sees_the_outside_uid() -> TestResult
 {
-    if !tests::is_root() {
+    if !test_support::is_root() {
         skip!("root writes ranges itself; the plain-user scenario covers newuidmap as uid 65534");
     }
     let (_top, shared) = shared_dir_owned_by(0)?;
@@ -235,7 +217,7 @@ fn range_map_lets_the_sandbox_chown_to_another_uid_and_the_host_sees_the_outside
     );
     // Entering moves the original process into the new user namespace: enter from a
     // child, and look at the file from here, the host's view.
-    tests::in_child(|| {
+    test_support::in_child(|| {
         let (out, seen) = run_and_look(sandbox, chown_inside)?;
         ensure_eq!(need(&out.report, "inside_owner")?, "1000:1000");
         let want = vec![[0, 0, 1], [1, 200_000, 65536]];
@@ -277,7 +259,7 @@ fn plain_user_with_subordinate_ids_gets_inside_ids_mapped_to_them() -> TestResul
         Ok(())
     })?;
     // The first subordinate id granted: the one the root run wrote, or the file's.
-    let start = if tests::is_root() {
+    let start = if test_support::is_root() {
         SUB_START
     } else {
         let name = sandbox_namespaces::user_name(NOBODY).ok().flatten();
@@ -370,7 +352,7 @@ fn newuidmap_refusing_a_range_not_granted_has_its_message_carried() -> TestResul
 
 fn newuidmap_not_installed_is_named() -> TestResult {
     let (_top, shared) = shared_dir_owned_by(NOBODY)?;
-    let empty = tests::temp_dir()?;
+    let empty = test_support::temp_dir()?;
     let run = || {
         // This scenario process is single-threaded: changing PATH is sound.
         std::env::set_var("PATH", empty.path());
@@ -401,10 +383,10 @@ fn newuidmap_not_installed_is_named() -> TestResult {
             Ok(_) => fail!("enter() worked without newuidmap"),
         }
     };
-    if tests::is_root() {
+    if test_support::is_root() {
         std::os::unix::fs::chown(empty.path(), Some(NOBODY), Some(NOBODY))
             .map_err(io_ctx("chown"))?;
-        tests::in_child(|| {
+        test_support::in_child(|| {
             become_nobody()?;
             run()
         })
@@ -483,7 +465,7 @@ fn each_invalid_map_is_refused_at_build_with_its_reason() -> TestResult {
 /// user namespace.
 fn user_namespaces_disabled_by_max_user_namespaces_are_named() -> TestResult {
     let (_top, shared) = shared_dir_owned_by(NOBODY)?;
-    tests::in_child(|| {
+    test_support::in_child(|| {
         let (uid, gid) = (
             rustix::process::geteuid().as_raw(),
             rustix::process::getegid().as_raw(),
@@ -521,7 +503,7 @@ fn user_namespaces_disabled_by_max_user_namespaces_are_named() -> TestResult {
 
 fn seccomp_refusing_unshare_is_named() -> TestResult {
     let (_top, shared) = shared_dir_owned_by(NOBODY)?;
-    tests::in_child(|| {
+    test_support::in_child(|| {
         fail_unshare_with_flags(libc::CLONE_NEWUSER as u32, libc::EPERM as u32)?;
         let sandbox = prepare(
             Sandbox::builder(&shared)
@@ -553,7 +535,7 @@ const ENV_UNDER_UNSHARE: &str = "SANDBOX_TEST_UNDER_UNSHARE";
 /// Run by the scenario below under `unshare --user --map-root-user`; passes on its own
 /// as root (nothing to map either way) and skips otherwise.
 fn already_root_of_a_user_namespace_maps_nothing_twice() -> TestResult {
-    if !tests::is_root() {
+    if !test_support::is_root() {
         skip!("runs as root of a user namespace (under_unshare_map_root_user_... runs it so)");
     }
     let in_initial = sandbox_namespaces::in_initial_user_namespace()?;
@@ -565,7 +547,7 @@ fn already_root_of_a_user_namespace_maps_nothing_twice() -> TestResult {
     }
     let (_top, shared) = shared_dir_owned_by(0)?;
     let user_ns = ns(None, "user")?;
-    let uid_map = read_map("/proc/self/uid_map")?;
+    let uid_map = read_id_map("/proc/self/uid_map")?;
     let sandbox = prepare(Sandbox::builder(&shared))?;
     ensure!(
         !sandbox.namespaces().contains(Namespaces::USER),
@@ -596,7 +578,7 @@ fn run_under_unshare_root(name: &str) -> TestResult {
     let out = Command::new("unshare")
         .args(["--user", "--map-root-user"])
         .arg(&exe)
-        .args(["--scenario", name])
+        .env(test_support::SCENARIO_ENV, name)
         .env(ENV_UNDER_UNSHARE, "1")
         .stdin(Stdio::null())
         .output()
@@ -608,7 +590,7 @@ fn run_under_unshare_root(name: &str) -> TestResult {
     );
     match out.status.code() {
         Some(0) => Ok(()),
-        Some(tests::SKIP_EXIT) => skip!("{}", text.trim()),
+        Some(test_support::SKIP_EXIT) => skip!("{}", text.trim()),
         _ => fail!("under unshare -r: {:?}\n{text}", out.status),
     }
 }
@@ -639,7 +621,7 @@ impl Holder {
     /// `exec sleep 600`.
     fn in_own_mount_namespace(script: &str) -> Result<Holder, Fail> {
         let mut args = vec!["--mount", "--propagation", "private"];
-        if !tests::is_root() {
+        if !test_support::is_root() {
             args.splice(0..0, ["--user", "--map-root-user"]);
         }
         Holder::run(&args, &["sh", "-c", script])
@@ -690,7 +672,7 @@ fn joining_a_user_namespace_made_by_unshare_maps_nothing_twice() -> TestResult {
         target_ns != ns(None, "user")?,
         "unshare made no user namespace"
     );
-    let target_map = read_map(&format!("/proc/{}/uid_map", holder.pid()))?;
+    let target_map = read_id_map(&format!("/proc/{}/uid_map", holder.pid()))?;
     ensure_eq!(target_map, vec![[0, me, 1]], "the map unshare wrote");
     let sandbox = prepare(Sandbox::builder(&shared).join_user_namespace(holder.open_ns("user")?))?;
     ensure!(
@@ -740,7 +722,7 @@ fn joining_a_net_namespace_puts_the_sandbox_in_it() -> TestResult {
     let holder = Holder::start(&["--user", "--map-root-user", "--net"])?;
     let target_net = ns(Some(holder.pid()), "net")?;
     let mut builder = Sandbox::builder(&shared).join_net_namespace(holder.open_ns("net")?);
-    if !tests::is_root() {
+    if !test_support::is_root() {
         // setns(CLONE_NEWNET) needs CAP_SYS_ADMIN in the caller's own user namespace too:
         // without root, join the one that owns the net namespace.
         builder = builder.join_user_namespace(holder.open_ns("user")?);
@@ -773,12 +755,12 @@ fn joining_a_mount_namespace_starts_from_it_and_leaves_it_unchanged() -> TestRes
     let mountinfo = format!("/proc/{}/mountinfo", holder.pid());
     let holder_mounts = std::fs::read_to_string(&mountinfo).map_err(io_ctx("read mountinfo"))?;
     let mut builder = Sandbox::builder(&shared).join_mount_namespace(holder.open_ns("mnt")?);
-    if !tests::is_root() {
+    if !test_support::is_root() {
         // setns(CLONE_NEWNS) needs CAP_SYS_ADMIN in the caller's user namespace too.
         builder = builder.join_user_namespace(holder.open_ns("user")?);
     }
     let sandbox = prepare(builder)?;
-    tests::in_child(|| {
+    test_support::in_child(|| {
         let (out, _) = run_and_look(sandbox, |_| {
             Ok(format!(
                 "tmpfs_file={}\nhost_file={}\n",
@@ -819,7 +801,7 @@ fn setgroups_allowed_through_the_helper_works_inside_and_denied_fails() -> TestR
     let check = |builder: sandbox::Builder, want: bool| -> TestResult {
         // setgroups(2) needs CAP_SETGID, which the sandbox drops unless kept.
         let builder = builder.keep_capabilities(sandbox::CapabilitySet::SETGID);
-        tests::in_child(|| {
+        test_support::in_child(|| {
             let (out, _) = run_and_look(builder, |_| {
                 Ok(format!("setgroups={}\n", setgroups_works()))
             })?;
@@ -827,7 +809,7 @@ fn setgroups_allowed_through_the_helper_works_inside_and_denied_fails() -> TestR
             Ok(())
         })
     };
-    if tests::is_root() {
+    if test_support::is_root() {
         let map = [IdMap::new(0, 0, 1), IdMap::new(1, 200_000, 65536)];
         let with = |s| {
             Sandbox::builder(&shared)
@@ -913,7 +895,7 @@ fn fail_syscall(nr: libc::c_long, errno: u32) -> TestResult {
 /// error and that this process is still in its own user namespace with no child.
 fn helper_setup_fails(nr: libc::c_long, errno: i32) -> TestResult {
     let (_top, shared) = shared_dir_owned_by(NOBODY)?;
-    tests::in_child(|| {
+    test_support::in_child(|| {
         let me = rustix::process::geteuid().as_raw();
         let map = [IdMap::new(0, me, 1), IdMap::new(1, 4_000_000_000, 10)];
         let sandbox = prepare(Sandbox::builder(&shared).uid_map(map).gid_map(map))?;
@@ -982,11 +964,11 @@ fn open_nr() -> u32 {
 /// process opening a file for writing kills the helper (the original process opens none
 /// before the helper reports), which then reports nothing.
 fn helper_dying_without_a_report_is_an_error_and_nothing_is_entered() -> TestResult {
-    if !tests::is_root() {
+    if !test_support::is_root() {
         skip!("only root's helper writes /proc/<pid>/*_map itself; unprivileged it runs newuidmap");
     }
     let (_top, shared) = shared_dir_owned_by(0)?;
-    tests::in_child(|| {
+    test_support::in_child(|| {
         let map = [IdMap::new(0, 0, 1), IdMap::new(1, 200_000, 10)];
         let sandbox = prepare(Sandbox::builder(&shared).uid_map(map).gid_map(map))?;
         refuse_open_for_writing(libc::SECCOMP_RET_KILL_PROCESS)?;
@@ -1032,8 +1014,8 @@ fn setgroups_deny_failing_before_the_helper_writes_is_reported() -> TestResult {
             Ok(_) => fail!("enter() worked although setgroups could not be denied"),
         }
     };
-    tests::in_child(|| {
-        if tests::is_root() {
+    test_support::in_child(|| {
+        if test_support::is_root() {
             become_nobody()?;
         }
         run()
@@ -1045,7 +1027,7 @@ fn joining_a_namespace_of_the_wrong_type_fails_at_join() -> TestResult {
     let holder = Holder::start(&["--user", "--map-root-user"])?;
     // A user namespace handed over as a net namespace: the kernel checks the type.
     let sandbox = prepare(Sandbox::builder(&shared).join_net_namespace(holder.open_ns("user")?))?;
-    tests::in_child(|| match sandbox.enter() {
+    test_support::in_child(|| match sandbox.enter() {
         Err(e) => {
             ensure_eq!(e.step(), Some(Step::JoinNamespace), "({e})");
             ensure_eq!(e.errno(), Some(rustix::io::Errno::INVAL), "({e})");
@@ -1065,11 +1047,11 @@ fn shared_dir_missing_in_the_joined_mount_namespace_is_named() -> TestResult {
     );
     let holder = Holder::in_own_mount_namespace(&script)?;
     let mut builder = Sandbox::builder(&shared).join_mount_namespace(holder.open_ns("mnt")?);
-    if !tests::is_root() {
+    if !test_support::is_root() {
         builder = builder.join_user_namespace(holder.open_ns("user")?);
     }
     let sandbox = prepare(builder)?;
-    tests::in_child(|| match sandbox.enter() {
+    test_support::in_child(|| match sandbox.enter() {
         Err(Error::SharedDir { path, problem, .. }) => {
             ensure_eq!(problem, sandbox::PathProblem::NotFound);
             ensure_eq!(path, shared);
@@ -1101,7 +1083,7 @@ fn probe_reports_every_facility_with_a_reason_for_each_no() -> TestResult {
     .is_ok();
     ensure_eq!(report.pidfd.is_yes(), pidfd, "{report}");
     // Under a filter refusing CLONE_NEWNET, only the net row says no, with the cause.
-    tests::in_child(|| {
+    test_support::in_child(|| {
         fail_unshare_with_flags(libc::CLONE_NEWNET as u32, libc::EPERM as u32)?;
         let report = sandbox::probe();
         ensure!(!report.net_namespace.is_yes(), "{report}");
@@ -1120,7 +1102,7 @@ fn probe_reports_every_facility_with_a_reason_for_each_no() -> TestResult {
         (libc::SYS_open_tree, "new mount API"),
         (libc::SYS_seccomp, "seccomp"),
     ] {
-        tests::in_child(|| {
+        test_support::in_child(|| {
             fail_syscall(nr, libc::ENOSYS as u32)?;
             let report = sandbox::probe();
             let (_, support) = report
@@ -1138,9 +1120,9 @@ fn probe_reports_every_facility_with_a_reason_for_each_no() -> TestResult {
             Ok(())
         })?;
     }
-    if !tests::is_root() {
+    if !test_support::is_root() {
         // Unprivileged, everything hangs on the user namespace.
-        tests::in_child(|| {
+        test_support::in_child(|| {
             fail_unshare_with_flags(libc::CLONE_NEWUSER as u32, libc::EPERM as u32)?;
             let report = sandbox::probe();
             ensure!(!report.user_namespace.is_yes(), "{report}");

@@ -20,14 +20,17 @@ use common::*;
 use rustix::io::Errno;
 use sandbox::{Entered, Filter, Inside, Mode, Sandbox, SeccompAction};
 use sandbox_seccomp::SeccompMode;
-use tests::daemon::daemon_workload;
-use tests::syscalls::{
+use test_support::daemon::daemon_workload;
+use test_support::files::mode_of;
+use test_support::syscalls::{
     call_in_fork, code_of, cstring, fork_and_wait, listed_calls, ptr, syscall, Scratch, AT_FDCWD,
 };
-use tests::{ensure, ensure_eq, fail, skip, Fail, TestResult};
+#[cfg(target_arch = "x86_64")]
+use test_support::syscalls::{int80, I386_GETPID, I386_UNSHARE};
+use test_support::{ensure, ensure_eq, fail, skip, Fail, TestResult};
 
 fn main() {
-    tests::main(tests::scenarios![
+    test_support::main(test_support::scenarios![
         default_sandbox_refuses_every_listed_call_that_works_without_the_filter,
         i386_call_from_a_default_sandbox_kills_the_caller_with_sigsys,
         default_sandbox_allows_chmod_755_and_setgid_mkdir_but_refuses_chmod_4755,
@@ -57,15 +60,6 @@ fn refused_text(errno: i32) -> String {
     errno.to_string()
 }
 
-fn mode_of(path: &Path) -> Result<u32, Fail> {
-    use std::os::unix::fs::PermissionsExt;
-    Ok(std::fs::metadata(path)
-        .map_err(io_ctx(format!("stat {}", path.display())))?
-        .permissions()
-        .mode()
-        & 0o7777)
-}
-
 /// Builds and enters `builder` in a forked process (a process enters only once), runs `f`
 /// inside and returns its report.
 fn report_from_inside(
@@ -73,7 +67,7 @@ fn report_from_inside(
     f: impl FnOnce(&Inside) -> Result<String, Fail>,
 ) -> Result<String, Fail> {
     let (r, w) = pipe()?;
-    tests::in_child(move || {
+    test_support::in_child(move || {
         let out = run_inside(builder, f)?;
         send(w, &out.report);
         Ok(())
@@ -151,37 +145,6 @@ fn default_sandbox_refuses_every_listed_call_that_works_without_the_filter() -> 
 
 // =======================================================================================
 // An i386 call.
-
-/// i386 `getpid` and `unshare`.
-#[cfg(target_arch = "x86_64")]
-const I386_GETPID: u32 = 20;
-#[cfg(target_arch = "x86_64")]
-const I386_UNSHARE: u32 = 310;
-
-/// A system call through the i386 entry (`int 0x80`) with one argument: the kernel's
-/// return value (a negative errno on failure).
-#[cfg(target_arch = "x86_64")]
-fn int80(nr: u32, arg1: u32) -> i32 {
-    let ret: u32;
-    // SAFETY: `int 0x80` enters the kernel's i386 compat path, which reads eax and ebx
-    // (the other argument registers are ignored by these calls), returns in eax and
-    // clears r8-r11; rbx, which LLVM reserves, is swapped in and back around the call.
-    // No memory of ours is touched.
-    unsafe {
-        std::arch::asm!(
-            "xchg {arg:r}, rbx",
-            "int 0x80",
-            "xchg {arg:r}, rbx",
-            arg = inout(reg) u64::from(arg1) => _,
-            inlateout("eax") nr => ret,
-            lateout("r8") _,
-            lateout("r9") _,
-            lateout("r10") _,
-            lateout("r11") _,
-        );
-    }
-    ret as i32
-}
 
 #[cfg(target_arch = "x86_64")]
 fn i386_call_from_a_default_sandbox_kills_the_caller_with_sigsys() -> TestResult {
@@ -267,7 +230,7 @@ fn default_sandbox_allows_chmod_755_and_setgid_mkdir_but_refuses_chmod_4755() ->
     ensure_eq!(need(report, "chmod_755")?, "0", "chmod 755");
     ensure_eq!(need(report, "mkdir_2775")?, "0", "mkdir 02775");
     ensure_eq!(
-        mode_of(&shared.join("f"))?,
+        mode_of(shared.join("f"))?,
         0o755,
         "the file's mode on the host"
     );
@@ -396,7 +359,7 @@ fn own_status(_: &Inside) -> Result<String, Fail> {
 /// has no `/proc` of its own.
 fn status_seen_from_the_host(builder: sandbox::Builder) -> Result<String, Fail> {
     let (r, w) = pipe()?;
-    tests::in_child(move || {
+    test_support::in_child(move || {
         let mut seen = String::new();
         let read = |child: &sandbox::Child| {
             let pid = child.pid().as_raw_nonzero().get();
@@ -479,7 +442,7 @@ fn mode_none_installs_the_default_filter_refusing_new_user_namespaces() -> TestR
         );
     }
     let (_top, shared) = shared_dir()?;
-    tests::in_child(|| {
+    test_support::in_child(|| {
         let sandbox = Sandbox::builder(&shared).mode(Mode::None).build()?;
         let _inside = match sandbox.enter()? {
             Entered::Inside(inside) => inside,

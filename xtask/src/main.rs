@@ -1,11 +1,11 @@
 //! `cargo xtask`: the project's build, test and benchmark tasks.
 //!
-//! std only, in the manner of matklad's cargo-xtask: the workspace root is the parent of
-//! `CARGO_MANIFEST_DIR`, cargo is the one in `CARGO`, every step is printed (`==> ...`)
-//! before it runs, and a failed step ends the task with a non-zero exit status.
+//! In the manner of matklad's cargo-xtask, with std and serde_json (for cargo's JSON
+//! messages) only: the workspace root is the parent of `CARGO_MANIFEST_DIR`, cargo is the
+//! one in `CARGO`, every step is printed (`==> ...`) before it runs, and a failed step ends
+//! the task with a non-zero exit status.
 
 mod bench;
-mod json;
 mod test;
 
 use std::ffi::OsString;
@@ -13,11 +13,13 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
+use serde_json::Value;
+
 const HELP: &str = "\
 usage: cargo xtask <task> [options]
 
 tasks:
-  test [--root-only | --unprivileged-only] [--skip-checks] [-- FILTER...]
+  test [--root-only | --unprivileged-only] [--skip-checks] [-- TEST-ARGS...]
       Checks, then the kernel tests. The checks: cargo fmt --check, clippy -D warnings,
       rustdoc -D warnings, unit and doc tests. The kernel tests: every
       crates/*/tests/kernel.rs binary and every test target of the `tests` package,
@@ -28,8 +30,9 @@ tasks:
         --root-only          run the kernel tests as root only
         --unprivileged-only  run the kernel tests unprivileged only
         --skip-checks        skip fmt, clippy, docs and unit tests
-        FILTER...            passed to each binary: it runs the scenarios whose
-                             name contains one of the filters
+        TEST-ARGS...         passed to each test binary, which reads libtest's
+                             command line: a name filter, --exact, --skip NAME,
+                             --test-threads N (default 1)
   bench [--rounds R]
       Times entering a sandbox (examples/bench_enter of `sandbox`) against bwrap, R
       rounds each (default 200), and reopening through /proc/self/fd against openat
@@ -133,9 +136,9 @@ impl Workspace {
         let stdout = capture(&mut cmd)?;
         let mut artifacts = Vec::new();
         for line in stdout.lines().filter(|l| l.starts_with('{')) {
-            let msg = json::parse(line)
+            let msg: Value = serde_json::from_str(line)
                 .map_err(|e| Error::msg(format!("cannot read cargo's message {line:?}: {e}")))?;
-            if msg.get("reason").and_then(json::Value::as_str) != Some("compiler-artifact") {
+            if msg.get("reason").and_then(Value::as_str) != Some("compiler-artifact") {
                 continue;
             }
             artifacts.push(Artifact::from_message(&msg)?);
@@ -158,9 +161,9 @@ pub struct Artifact {
 }
 
 impl Artifact {
-    fn from_message(msg: &json::Value) -> Result<Self> {
-        let field = |v: Option<&json::Value>, what: &str| {
-            v.and_then(json::Value::as_str)
+    fn from_message(msg: &Value) -> Result<Self> {
+        let field = |v: Option<&Value>, what: &str| {
+            v.and_then(Value::as_str)
                 .map(str::to_owned)
                 .ok_or_else(|| Error::msg(format!("a compiler-artifact message has no {what}")))
         };
@@ -170,15 +173,15 @@ impl Artifact {
             target: field(target.and_then(|t| t.get("name")), "target name")?,
             kind: target
                 .and_then(|t| t.get("kind"))
-                .and_then(json::Value::as_array)
-                .unwrap_or(&[])
+                .and_then(Value::as_array)
+                .map_or(&[][..], Vec::as_slice)
                 .iter()
-                .filter_map(json::Value::as_str)
+                .filter_map(Value::as_str)
                 .map(str::to_owned)
                 .collect(),
             executable: msg
                 .get("executable")
-                .and_then(json::Value::as_str)
+                .and_then(Value::as_str)
                 .map(PathBuf::from),
         })
     }
@@ -360,6 +363,26 @@ mod unit {
         ] {
             assert_eq!(package_name(id), name, "{id}");
         }
+    }
+
+    #[test]
+    fn artifacts_from_cargo_messages() {
+        let line = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/crates/sandbox-mount#0.1.0","manifest_path":"/w/crates/sandbox-mount/Cargo.toml","target":{"kind":["test"],"crate_types":["bin"],"name":"kernel","src_path":"/w/crates/sandbox-mount/tests/kernel.rs","edition":"2021","doc":false,"doctest":false,"test":true},"profile":{"test":true},"features":[],"filenames":["/w/target/debug/deps/kernel-0123"],"executable":"/w/target/debug/deps/kernel-0123","fresh":true}"#;
+        let msg: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(
+            Artifact::from_message(&msg).unwrap(),
+            Artifact {
+                package: "sandbox-mount".into(),
+                target: "kernel".into(),
+                kind: vec!["test".into()],
+                executable: Some("/w/target/debug/deps/kernel-0123".into()),
+            }
+        );
+        let lib = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/test-support#0.1.0","target":{"kind":["lib"],"name":"test_support"},"executable":null}"#;
+        let msg: Value = serde_json::from_str(lib).unwrap();
+        assert_eq!(Artifact::from_message(&msg).unwrap().executable, None);
+        let broken: Value = serde_json::from_str(r#"{"reason":"compiler-artifact"}"#).unwrap();
+        assert!(Artifact::from_message(&broken).is_err());
     }
 
     #[test]

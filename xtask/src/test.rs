@@ -40,23 +40,24 @@ enum Launch {
 struct Options {
     modes: Vec<Mode>,
     skip_checks: bool,
-    filters: Vec<String>,
+    /// What follows `--`: passed to each test binary (libtest's command line).
+    test_args: Vec<String>,
 }
 
 fn parse_args(args: &[String]) -> Result<Options> {
     let (mut root_only, mut unprivileged_only, mut skip_checks) = (false, false, false);
-    let mut filters = Vec::new();
+    let mut test_args = Vec::new();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         match arg.as_str() {
             "--root-only" => root_only = true,
             "--unprivileged-only" => unprivileged_only = true,
             "--skip-checks" => skip_checks = true,
-            "--" => filters.extend(iter.by_ref().cloned()),
+            "--" => test_args.extend(iter.by_ref().cloned()),
             other => {
                 return Err(Error::msg(format!(
-                    "`cargo xtask test`: unknown argument {other:?} (filters go after `--`; \
-                     see `cargo xtask help`)"
+                    "`cargo xtask test`: unknown argument {other:?} (the test binaries' \
+                     arguments go after `--`; see `cargo xtask help`)"
                 )))
             }
         }
@@ -74,7 +75,7 @@ fn parse_args(args: &[String]) -> Result<Options> {
     Ok(Options {
         modes,
         skip_checks,
-        filters,
+        test_args,
     })
 }
 
@@ -112,7 +113,7 @@ pub fn run(args: &[String]) -> Result {
     let mut runs = Vec::new();
     for &(mode, launch) in &plan {
         for (label, path) in &copies {
-            let outcome = run_binary(mode, launch, path, dir.path(), &opts.filters);
+            let outcome = run_binary(mode, launch, path, dir.path(), &opts.test_args);
             runs.push(Run {
                 mode,
                 label: label.clone(),
@@ -188,7 +189,7 @@ struct Binary {
 }
 
 /// Builds every test target once and picks the kernel ones: targets named `kernel`
-/// and the test targets of the `tests` package.
+/// and the test targets of the `tests` package (the integration tests).
 fn build_kernel_tests(ws: &Workspace) -> Result<Vec<Binary>> {
     let artifacts = ws.build_artifacts(&["test", "--workspace", "--no-run"])?;
     let mut binaries: Vec<Binary> = artifacts
@@ -216,11 +217,12 @@ fn build_kernel_tests(ws: &Workspace) -> Result<Vec<Binary>> {
     Ok(binaries)
 }
 
-/// The counts a binary reports on its `result:` line.
+/// The counts a binary reports on libtest's summary line.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Counts {
     passed: u64,
     failed: u64,
+    /// libtest's `ignored`: the scenarios that skipped, each with its reason.
     skipped: u64,
 }
 
@@ -232,24 +234,28 @@ impl std::ops::AddAssign for Counts {
     }
 }
 
-/// Reads `result: N passed, N failed, N skipped`.
-fn parse_result_line(line: &str) -> Option<Counts> {
-    let rest = line.trim_end().strip_prefix("result: ")?;
+/// Reads libtest's summary line, as libtest-mimic prints it too: `test result: ok. 3
+/// passed; 1 failed; 2 ignored; 0 measured; 0 filtered out; finished in 0.52s` (the
+/// outcome word may be coloured).
+fn parse_summary_line(line: &str) -> Option<Counts> {
+    let rest = line.trim_end().strip_prefix("test result: ")?;
+    let (_outcome, figures) = rest.split_once(". ")?;
     let mut counts = Counts::default();
     let mut seen = [false; 3];
-    for part in rest.split(", ") {
-        let (n, what) = part.split_once(' ')?;
-        let n: u64 = n.parse().ok()?;
+    for part in figures.split("; ") {
+        let Some((n, what)) = part.split_once(' ') else {
+            continue;
+        };
         let (slot, i) = match what {
             "passed" => (&mut counts.passed, 0),
             "failed" => (&mut counts.failed, 1),
-            "skipped" => (&mut counts.skipped, 2),
-            _ => return None,
+            "ignored" => (&mut counts.skipped, 2),
+            _ => continue,
         };
         if std::mem::replace(&mut seen[i], true) {
             return None;
         }
-        *slot = n;
+        *slot = n.parse().ok()?;
     }
     seen.iter().all(|s| *s).then_some(counts)
 }
@@ -268,7 +274,7 @@ struct Run {
     outcome: Outcome,
 }
 
-fn run_binary(mode: Mode, launch: Launch, bin: &Path, dir: &Path, filters: &[String]) -> Outcome {
+fn run_binary(mode: Mode, launch: Launch, bin: &Path, dir: &Path, test_args: &[String]) -> Outcome {
     let mut cmd = match launch {
         Launch::Direct => Command::new(bin),
         Launch::Sudo => {
@@ -287,7 +293,7 @@ fn run_binary(mode: Mode, launch: Launch, bin: &Path, dir: &Path, filters: &[Str
             c
         }
     };
-    cmd.args(filters)
+    cmd.args(test_args)
         .current_dir(dir)
         .env("TMPDIR", "/tmp")
         .stdin(Stdio::null())
@@ -304,7 +310,7 @@ fn run_binary(mode: Mode, launch: Launch, bin: &Path, dir: &Path, filters: &[Str
             }
         }
     };
-    // Stream stdout line by line from a thread, and keep the last `result:` line. The
+    // Stream stdout line by line from a thread, and keep the last summary line. The
     // thread reports when it reaches EOF; if a stray grandchild keeps the pipe open
     // after the binary exits, stop waiting for it after a few seconds.
     let (done_tx, done_rx) = mpsc::channel();
@@ -314,7 +320,7 @@ fn run_binary(mode: Mode, launch: Launch, bin: &Path, dir: &Path, filters: &[Str
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 println!("{line}");
-                if let Some(counts) = parse_result_line(&line) {
+                if let Some(counts) = parse_summary_line(&line) {
                     result = Some(counts);
                 }
             }
@@ -334,11 +340,11 @@ fn run_binary(mode: Mode, launch: Launch, bin: &Path, dir: &Path, filters: &[Str
     };
     let problem = match counts {
         None if status.success() => {
-            Some("exited successfully but printed no `result:` line".to_owned())
+            Some("exited successfully but printed no `test result:` line".to_owned())
         }
-        None => Some(format!("crashed: {status}, with no `result:` line")),
+        None => Some(format!("crashed: {status}, with no `test result:` line")),
         Some(c) if !status.success() && c.failed == 0 => Some(format!(
-            "{status} although its `result:` line reports no failure"
+            "{status} although its `test result:` line reports no failure"
         )),
         Some(_) => None,
     };
@@ -431,33 +437,48 @@ mod unit {
     use super::*;
 
     #[test]
-    fn reads_result_lines() {
+    fn reads_libtest_summary_lines() {
         assert_eq!(
-            parse_result_line("result: 3 passed, 1 failed, 2 skipped"),
+            parse_summary_line(
+                "test result: FAILED. 3 passed; 1 failed; 2 ignored; 0 measured; \
+                 5 filtered out; finished in 1.25s"
+            ),
             Some(Counts {
                 passed: 3,
                 failed: 1,
                 skipped: 2
             })
         );
+        assert_eq!(
+            parse_summary_line(
+                "test result: \x1b[32mok\x1b[0m. 7 passed; 0 failed; 0 ignored; 0 measured; \
+                 0 filtered out; finished in 0.00s"
+            ),
+            Some(Counts {
+                passed: 7,
+                failed: 0,
+                skipped: 0
+            })
+        );
         for bad in [
-            "result: 3 passed, 1 failed",
-            "result: x passed, 1 failed, 2 skipped",
-            "result: 1 passed, 1 passed, 2 skipped",
-            "    | result: 3 passed, 1 failed, 2 skipped",
+            "test result: ok. 3 passed; 1 failed",
+            "test result: ok. x passed; 1 failed; 2 ignored",
+            "test result: ok. 1 passed; 1 passed; 2 ignored",
+            "    test result: ok. 3 passed; 1 failed; 2 ignored",
+            "result: 3 passed, 1 failed, 2 skipped",
             "test foo ... ok",
         ] {
-            assert_eq!(parse_result_line(bad), None, "{bad:?}");
+            assert_eq!(parse_summary_line(bad), None, "{bad:?}");
         }
     }
 
     #[test]
     fn reads_arguments() {
         let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let o = parse_args(&args(&["--skip-checks", "--", "pivot", "--list"])).unwrap();
+        let o = parse_args(&args(&["--skip-checks", "--", "pivot", "--exact"])).unwrap();
         assert!(o.skip_checks);
         assert_eq!(o.modes, [Mode::Root, Mode::Unprivileged]);
-        assert_eq!(o.filters, ["pivot", "--list"]);
+        assert_eq!(o.test_args, ["pivot", "--exact"]);
         assert_eq!(
             parse_args(&args(&["--root-only"])).unwrap().modes,
             [Mode::Root]

@@ -1,4 +1,4 @@
-//! Kernel tests of `sandbox-mount`, each scenario in a fresh process (see the `tests` harness).
+//! Kernel tests of `sandbox-mount`, each scenario in a fresh process (see `test-support`).
 //!
 //! Every scenario that mounts first enters a mount namespace of its own: as root a new
 //! mount namespace, otherwise a new user namespace (its uid and gid mapped to themselves)
@@ -10,17 +10,21 @@ use std::os::fd::AsFd;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{AtFlags, OFlags, StatVfsMountFlags, StatxFlags};
+use rustix::fs::{AtFlags, StatVfsMountFlags, StatxFlags};
 use rustix::io::Errno;
 use rustix::mount::MountFlags;
-use rustix::process::{Gid, Uid};
 use rustix::thread::{LinkNameSpaceType, UnshareFlags};
 use sandbox_mount::mountinfo::{self, MountInfo};
 use sandbox_mount::{Error, MountApi, MountAttr, Propagation};
-use tests::{ensure, ensure_eq, fail, failed, in_child, is_root, temp_dir, Fail, TestResult};
+use test_support::files::{open_dir, write_file, TmpfsDir};
+use test_support::namespaces::{enter_user_ns, own_mount_ns, unshare};
+use test_support::{
+    become_nobody, ensure, ensure_eq, fail, failed, in_child, is_root, strace_available, temp_dir,
+    this_binary, Fail, TestResult,
+};
 
 fn main() {
-    tests::main(tests::scenarios![
+    test_support::main(test_support::scenarios![
         private_propagation_keeps_a_childs_new_mount_out_of_the_parent,
         slave_propagation_lets_the_parents_new_mounts_in_and_none_out,
         read_only_remount_refuses_writes_with_erofs,
@@ -48,75 +52,6 @@ fn main() {
 // ---------------------------------------------------------------------------------------
 // Helpers
 
-fn unshare(flags: UnshareFlags) -> TestResult {
-    // SAFETY: the flags never include UnshareFlags::FILES, and scenario processes (and the
-    // children in_child forks) are single-threaded, so no thread can see a changed fd table.
-    unsafe { rustix::thread::unshare_unsafe(flags) }
-        .map_err(|e| failed(format!("unshare({flags:?}): {e}")))
-}
-
-/// Writes `setgroups` deny, `gid_map` and `uid_map` of the caller's new user namespace,
-/// mapping the ids it had before to themselves.
-fn map_self(uid: u32, gid: u32) -> TestResult {
-    let write = |file: &str, text: String| {
-        std::fs::write(file, &text).map_err(|e| failed(format!("write {text:?} to {file}: {e}")))
-    };
-    write("/proc/self/setgroups", "deny".into())?;
-    write("/proc/self/gid_map", format!("{gid} {gid} 1"))?;
-    write("/proc/self/uid_map", format!("{uid} {uid} 1"))
-}
-
-/// New user namespace (ids mapped to themselves) with `extra` namespaces it owns.
-fn enter_user_ns(extra: UnshareFlags) -> TestResult {
-    let uid = rustix::process::getuid().as_raw();
-    let gid = rustix::process::getgid().as_raw();
-    unshare(UnshareFlags::NEWUSER | extra)?;
-    map_self(uid, gid)
-}
-
-/// A mount namespace of our own (plus `extra` namespaces): as root a plain new mount
-/// namespace; unprivileged a new user namespace that owns it. Everything in it is made
-/// private, so nothing mounted here reaches the namespace we came from.
-fn own_mount_ns(extra: UnshareFlags) -> TestResult {
-    if is_root() {
-        unshare(UnshareFlags::NEWNS | extra)?;
-    } else {
-        enter_user_ns(UnshareFlags::NEWNS | extra)?;
-    }
-    sandbox_mount::set_propagation("/", Propagation::Private, true)?;
-    Ok(())
-}
-
-/// A temp dir with a tmpfs of its own on it: every mount a scenario makes goes below, and
-/// dropping it detaches them all before the (then empty) host directory is removed.
-struct Scratch {
-    dir: tempfile::TempDir,
-}
-
-impl Scratch {
-    fn new() -> Result<Scratch, Fail> {
-        let dir = temp_dir()?;
-        sandbox_mount::mount_tmpfs(dir.path(), None)?;
-        Ok(Scratch { dir })
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn mkdir(&self, name: &str) -> Result<PathBuf, Fail> {
-        let p = self.dir.path().join(name);
-        std::fs::create_dir_all(&p).map_err(|e| failed(format!("mkdir {}: {e}", p.display())))?;
-        Ok(p)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = sandbox_mount::unmount(self.dir.path(), true);
-    }
-}
-
 /// Detaches the mount at the path when dropped, so that a failed check does not leave a
 /// mount point (and so a directory) behind in the host's /tmp.
 struct DetachOnDrop(PathBuf);
@@ -125,15 +60,6 @@ impl Drop for DetachOnDrop {
     fn drop(&mut self) {
         let _ = sandbox_mount::unmount(&self.0, true);
     }
-}
-
-fn open_dir(path: &Path) -> Result<std::os::fd::OwnedFd, Fail> {
-    rustix::fs::open(
-        path,
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        rustix::fs::Mode::empty(),
-    )
-    .map_err(|e| failed(format!("open {}: {e}", path.display())))
 }
 
 fn mount_id(fd: impl AsFd) -> Result<u64, Fail> {
@@ -149,10 +75,6 @@ fn mount_id(fd: impl AsFd) -> Result<u64, Fail> {
 fn mount_at<'a>(mounts: &'a [MountInfo], path: &Path) -> Option<&'a MountInfo> {
     // The last one wins: it is the mount on top.
     mounts.iter().rev().find(|m| m.mount_point == path)
-}
-
-fn write_file(path: &Path) -> std::io::Result<()> {
-    std::fs::write(path, b"data")
 }
 
 fn errno_of(e: &std::io::Error) -> Option<Errno> {
@@ -174,7 +96,7 @@ fn statvfs_flags(path: &Path) -> Result<StatVfsMountFlags, Fail> {
 /// propagated one would live on in the parent's namespace.
 fn private_propagation_keeps_a_childs_new_mount_out_of_the_parent() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     let t = scratch.mkdir("t")?;
     sandbox_mount::mount_tmpfs(&t, None)?;
     sandbox_mount::set_propagation(&t, Propagation::Shared, false)?;
@@ -222,7 +144,7 @@ fn private_propagation_keeps_a_childs_new_mount_out_of_the_parent() -> TestResul
 /// afterwards appears in the child; one the child makes does not go back.
 fn slave_propagation_lets_the_parents_new_mounts_in_and_none_out() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     let t = scratch.mkdir("t")?;
     sandbox_mount::mount_tmpfs(&t, None)?;
     sandbox_mount::set_propagation(&t, Propagation::Shared, false)?;
@@ -274,15 +196,15 @@ fn slave_propagation_lets_the_parents_new_mounts_in_and_none_out() -> TestResult
 
 fn read_only_remount_refuses_writes_with_erofs() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     let data = scratch.mkdir("data")?;
     let ro = scratch.mkdir("ro")?;
-    write_file(&data.join("old")).map_err(failed)?;
+    write_file(data.join("old"), "data")?;
     sandbox_mount::bind(&data, &ro, false)?;
     sandbox_mount::remount_read_only(&ro)?;
 
     for path in [ro.join("new"), ro.join("old")] {
-        match write_file(&path) {
+        match std::fs::write(&path, "data") {
             Err(e) if errno_of(&e) == Some(Errno::ROFS) => {}
             other => fail!("write {}: expected EROFS, got {other:?}", path.display()),
         }
@@ -295,7 +217,8 @@ fn read_only_remount_refuses_writes_with_erofs() -> TestResult {
         std::fs::read(ro.join("old")).is_ok(),
         "reads still work through the read-only mount"
     );
-    write_file(&data.join("new")).map_err(|e| failed(format!("the source stays writable: {e}")))?;
+    std::fs::write(data.join("new"), "data")
+        .map_err(|e| failed(format!("the source stays writable: {e}")))?;
     ensure!(
         ro.join("new").exists(),
         "the bind shows the source's new file"
@@ -318,9 +241,9 @@ fn read_only_remount_refuses_writes_with_erofs() -> TestResult {
 /// and keeps them.
 fn read_only_remount_keeps_flags_a_user_namespace_locked() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     let file = scratch.path().join("file");
-    write_file(&file).map_err(failed)?;
+    write_file(&file, "data")?;
     let before = statvfs_flags(scratch.path())?;
     ensure!(
         before.contains(StatVfsMountFlags::NOSUID | StatVfsMountFlags::NODEV),
@@ -337,7 +260,7 @@ fn read_only_remount_keeps_flags_a_user_namespace_locked() -> TestResult {
             ),
         }
         sandbox_mount::remount_read_only(dir)?;
-        match write_file(&file) {
+        match std::fs::write(&file, "data") {
             Err(e) if errno_of(&e) == Some(Errno::ROFS) => {}
             other => fail!("write after remount: expected EROFS, got {other:?}"),
         }
@@ -367,7 +290,7 @@ fn mountinfo_lists_exactly_the_new_tmpfs_with_its_escaped_path_decoded() -> Test
     let before = mountinfo::read_self()?;
     sandbox_mount::mount_tmpfs(&target, Some(1 << 20))?;
     let _guard = DetachOnDrop(target.clone());
-    let raw = tests::mountinfo()?;
+    let raw = test_support::mountinfo()?;
     let after = mountinfo::read_self()?;
 
     ensure!(
@@ -428,7 +351,7 @@ fn mountinfo_lists_exactly_the_new_tmpfs_with_its_escaped_path_decoded() -> Test
 
 fn tmpfs_gets_its_size_mode_and_nosuid_nodev() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     let t = scratch.mkdir("t")?;
     sandbox_mount::mount_tmpfs(&t, Some(2 << 20))?;
     let st = rustix::fs::statvfs(&t).map_err(failed)?;
@@ -455,10 +378,10 @@ fn tmpfs_gets_its_size_mode_and_nosuid_nodev() -> TestResult {
 
 fn attach_tree_binds_a_directory_and_the_tree_fd_lands_on_the_new_mount() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     let src = scratch.mkdir("src")?;
     let dst = scratch.mkdir("dst")?;
-    write_file(&src.join("marker")).map_err(failed)?;
+    write_file(src.join("marker"), "data")?;
 
     let src_fd = open_dir(&src)?;
     let dst_before = open_dir(&dst)?;
@@ -531,10 +454,10 @@ fn clone_tree_of_an_fd_opened_before_unshare_is_einval() -> TestResult {
 
 fn unmount_detach_removes_a_busy_mount_that_plain_unmount_refuses() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     let m = scratch.mkdir("m")?;
     sandbox_mount::mount_tmpfs(&m, Some(4096))?;
-    write_file(&m.join("f")).map_err(failed)?;
+    write_file(m.join("f"), "data")?;
     let busy = File::open(m.join("f")).map_err(failed)?;
 
     match sandbox_mount::unmount(&m, false) {
@@ -566,7 +489,7 @@ fn unmount_detach_removes_a_busy_mount_that_plain_unmount_refuses() -> TestResul
 
 fn bind_of_a_missing_source_fails_with_enoent_naming_it() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     let missing = scratch.path().join("missing");
     let target = scratch.mkdir("target")?;
     match sandbox_mount::bind(&missing, &target, true) {
@@ -586,11 +509,11 @@ fn bind_of_a_missing_source_fails_with_enoent_naming_it() -> TestResult {
 
 fn recursive_bind_brings_submounts_and_plain_bind_does_not() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     let src = scratch.mkdir("src")?;
     let sub = scratch.mkdir("src/sub")?;
     sandbox_mount::mount_tmpfs(&sub, Some(4096))?;
-    write_file(&sub.join("in-submount")).map_err(failed)?;
+    write_file(sub.join("in-submount"), "data")?;
     let (flat, deep) = (scratch.mkdir("flat")?, scratch.mkdir("deep")?);
     sandbox_mount::bind(&src, &flat, false)?;
     sandbox_mount::bind(&src, &deep, true)?;
@@ -610,7 +533,7 @@ fn recursive_bind_brings_submounts_and_plain_bind_does_not() -> TestResult {
 
 fn mount_proc_in_a_new_pid_namespace_shows_that_namespace() -> TestResult {
     own_mount_ns(UnshareFlags::NEWPID)?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     let proc_dir = scratch.mkdir("proc")?;
     // The first child is pid 1 of the new pid namespace.
     in_child(|| {
@@ -645,10 +568,7 @@ fn mount_proc_without_privilege_is_eperm() -> TestResult {
             // A mount namespace of its own, in case the kernel let it through.
             unshare(UnshareFlags::NEWNS)?;
             // setresgid/setresuid away from 0 clear every capability of this child.
-            let (gid, uid) = (Gid::from_raw(65534), Uid::from_raw(65534));
-            rustix::thread::set_thread_groups(&[]).map_err(failed)?;
-            rustix::thread::set_thread_res_gid(gid, gid, gid).map_err(failed)?;
-            rustix::thread::set_thread_res_uid(uid, uid, uid).map_err(failed)?;
+            become_nobody()?;
         }
         match sandbox_mount::mount_proc(&target) {
             Err(e @ Error::MountProc { .. }) => {
@@ -669,7 +589,7 @@ fn mount_proc_without_privilege_is_eperm() -> TestResult {
 
 fn propagation_of_a_non_mount_point_is_einval() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     let plain = scratch.mkdir("plain")?;
     match sandbox_mount::set_propagation(&plain, Propagation::Slave, true) {
         Err(e @ Error::Propagation { .. }) => {
@@ -693,7 +613,7 @@ fn propagation_of_a_non_mount_point_is_einval() -> TestResult {
 const PATHS: [MountApi; 2] = [MountApi::New, MountApi::Legacy];
 
 fn expect_erofs(path: &Path) -> TestResult {
-    match write_file(path) {
+    match std::fs::write(path, "data") {
         Err(e) if errno_of(&e) == Some(Errno::ROFS) => Ok(()),
         other => fail!("write {}: expected EROFS, got {other:?}", path.display()),
     }
@@ -704,7 +624,7 @@ fn expect_erofs(path: &Path) -> TestResult {
 /// the view, and `src` stays writable.
 fn make_read_only_covers_every_submount_on_both_paths() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     let src = scratch.mkdir("src")?;
     let sub = scratch.mkdir("src/sub")?;
     sandbox_mount::mount_tmpfs(&sub, Some(1 << 20))?;
@@ -716,7 +636,7 @@ fn make_read_only_covers_every_submount_on_both_paths() -> TestResult {
         sandbox_mount::make_read_only(open_dir(&view)?, true, api)?;
         for rel in ["new", "sub/new", "sub/deeper/new"] {
             expect_erofs(&view.join(rel))?;
-            write_file(&src.join(rel))
+            std::fs::write(src.join(rel), "data")
                 .map_err(|e| failed(format!("{api}: the source stays writable: {rel}: {e}")))?;
         }
         let mounts = mountinfo::read_self()?;
@@ -741,7 +661,7 @@ fn make_read_only_covers_every_submount_on_both_paths() -> TestResult {
 
 fn make_read_only_without_recursive_leaves_submounts_writable_on_both_paths() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     let src = scratch.mkdir("src")?;
     let sub = scratch.mkdir("src/sub")?;
     sandbox_mount::mount_tmpfs(&sub, Some(1 << 20))?;
@@ -750,7 +670,7 @@ fn make_read_only_without_recursive_leaves_submounts_writable_on_both_paths() ->
         sandbox_mount::bind(&src, &view, true)?;
         sandbox_mount::make_read_only(open_dir(&view)?, false, api)?;
         expect_erofs(&view.join("new"))?;
-        write_file(&view.join("sub/new"))
+        std::fs::write(view.join("sub/new"), "data")
             .map_err(|e| failed(format!("{api}: the submount stays writable: {e}")))?;
     }
     Ok(())
@@ -761,7 +681,7 @@ fn make_read_only_without_recursive_leaves_submounts_writable_on_both_paths() ->
 /// asking to clear nosuid is EPERM on both paths, with nosuid still set afterwards.
 fn clearing_a_flag_a_user_namespace_locked_is_eperm_on_both_paths() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     in_child(|| {
         enter_user_ns(UnshareFlags::NEWNS)?;
         let dir = scratch.path();
@@ -804,7 +724,7 @@ fn clearing_a_flag_a_user_namespace_locked_is_eperm_on_both_paths() -> TestResul
 /// no path reaches, are left alone. `mount_setattr` changes all three.
 fn legacy_walk_skips_covered_mounts_and_reaches_the_top_of_a_stack() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     for api in PATHS {
         let base = scratch.mkdir(&format!("base-{api}"))?;
         sandbox_mount::mount_tmpfs(&base, Some(1 << 20))?;
@@ -841,7 +761,7 @@ fn legacy_walk_skips_covered_mounts_and_reaches_the_top_of_a_stack() -> TestResu
 
 fn set_attributes_on_a_directory_that_is_no_mount_root_is_einval_on_both_paths() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     let plain = scratch.mkdir("plain")?;
     for api in PATHS {
         match sandbox_mount::make_read_only(open_dir(&plain)?, true, api) {
@@ -850,7 +770,7 @@ fn set_attributes_on_a_directory_that_is_no_mount_root_is_einval_on_both_paths()
             }
             other => fail!("{api}: expected EINVAL, got {other:?}"),
         }
-        write_file(&plain.join(format!("still-{api}")))
+        std::fs::write(plain.join(format!("still-{api}")), "data")
             .map_err(|e| failed(format!("{api}: the scratch mount stays writable: {e}")))?;
     }
     Ok(())
@@ -861,7 +781,7 @@ fn set_attributes_on_a_directory_that_is_no_mount_root_is_einval_on_both_paths()
 /// walk's system calls in a trace, and prints the outcome.
 fn legacy_walk_and_report() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     let src = scratch.mkdir("src")?;
     let sub = scratch.mkdir("src/sub")?;
     sandbox_mount::mount_tmpfs(&sub, Some(1 << 20))?;
@@ -873,9 +793,9 @@ fn legacy_walk_and_report() -> TestResult {
     println!("WALK end");
     match result {
         Ok(()) => {
-            let erofs = [view.join("x"), view.join("sub/x")]
-                .iter()
-                .all(|p| write_file(p).is_err_and(|e| errno_of(&e) == Some(Errno::ROFS)));
+            let erofs = [view.join("x"), view.join("sub/x")].iter().all(|p| {
+                std::fs::write(p, "data").is_err_and(|e| errno_of(&e) == Some(Errno::ROFS))
+            });
             println!("WALK ok erofs={erofs}");
         }
         Err(e) => {
@@ -894,14 +814,10 @@ fn legacy_walk_and_report() -> TestResult {
 /// returns the error of that operation with the injected errno, or, for a call it does
 /// without (a size hint), still makes every mount read-only.
 fn legacy_walk_fails_with_the_operation_and_errno_of_each_failed_call() -> TestResult {
-    let have_strace = std::process::Command::new("strace")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have_strace {
-        tests::skip!("strace is not installed");
+    if !strace_available() {
+        test_support::skip!("strace is not installed");
     }
-    let exe = std::env::current_exe().map_err(failed)?;
+    let exe = this_binary()?;
     let dir = temp_dir()?;
     let trace_file = dir.path().join("trace");
     let syscalls = [
@@ -919,7 +835,7 @@ fn legacy_walk_fails_with_the_operation_and_errno_of_each_failed_call() -> TestR
         .arg("-o")
         .arg(&trace_file)
         .arg(&exe)
-        .args(["--scenario", "legacy_walk_and_report"])
+        .env(test_support::SCENARIO_ENV, "legacy_walk_and_report")
         .output()
         .map_err(failed)?;
     let stdout = String::from_utf8_lossy(&traced.stdout);
@@ -950,7 +866,7 @@ fn legacy_walk_fails_with_the_operation_and_errno_of_each_failed_call() -> TestR
             .args(["-qq", "-o", "/dev/null", "-e"])
             .arg(format!("inject={name}:error=EDOM:when={nth}"))
             .arg(&exe)
-            .args(["--scenario", "legacy_walk_and_report"])
+            .env(test_support::SCENARIO_ENV, "legacy_walk_and_report")
             .output()
             .map_err(failed)?;
         let stdout = String::from_utf8_lossy(&out.stdout);

@@ -1,4 +1,4 @@
-//! Kernel tests of `sandbox-namespaces`, each scenario in a fresh process (see the `tests` harness).
+//! Kernel tests of `sandbox-namespaces`, each scenario in a fresh process (see `test-support`).
 //!
 //! Run as root and as an unprivileged uid; scenarios that need the other mode say why they skip.
 
@@ -9,6 +9,7 @@ use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use rustix::mount::{MountFlags, MountPropagationFlags};
 use rustix::process::{getgid, getpid, getuid, Pid};
+use rustix::thread::UnshareFlags;
 use sandbox_namespaces::{
     ensure_single_threaded, namespace_id, namespace_id_for_children, namespace_id_of,
     open_namespace, setns, thread_count, unshare, write_own_id_maps, Error, IdMap, IdMapError,
@@ -17,12 +18,13 @@ use sandbox_namespaces::{
 use sandbox_namespaces::{
     in_initial_user_namespace, run_id_map_tool, write_id_maps_of, IdMapTool, Setgroups,
 };
-use tests::{ensure, ensure_eq, fail, in_child, skip, Fail, TestResult};
+use test_support::namespaces::{enter_user_ns, read_id_map};
+use test_support::{become_nobody, ensure, ensure_eq, fail, in_child, skip, Fail, TestResult};
 
 const TMPFS_MAGIC: i64 = 0x0102_1994;
 
 fn main() {
-    tests::main(tests::scenarios![
+    test_support::main(test_support::scenarios![
         a_fresh_process_has_one_thread,
         unshare_gives_new_namespace_inodes,
         namespace_id_of_sees_a_child_in_other_namespaces,
@@ -66,45 +68,6 @@ fn read_file(path: &str) -> Result<String, Fail> {
     std::fs::read_to_string(path).map_err(|e| Fail::Failed(format!("read {path}: {e}")))
 }
 
-/// The numbers of an id map file, one `[inside, outside, count]` per line.
-fn read_map(path: &str) -> Result<Vec<[u32; 3]>, Fail> {
-    read_file(path)?
-        .lines()
-        .map(|line| {
-            let n: Vec<u32> = line
-                .split_whitespace()
-                .map(str::parse)
-                .collect::<Result<_, _>>()
-                .map_err(|e| Fail::Failed(format!("{path}: {line:?}: {e}")))?;
-            <[u32; 3]>::try_from(n).map_err(|n| Fail::Failed(format!("{path}: {n:?}")))
-        })
-        .collect()
-}
-
-/// Unshares a user namespace (plus `extra`) and maps the current uid and gid to themselves.
-fn enter_own_user_namespace(extra: Namespaces) -> TestResult {
-    let (uid, gid) = (getuid().as_raw(), getgid().as_raw());
-    unshare(Namespaces::USER | extra)?;
-    write_own_id_maps(&[IdMap::identity(uid)], &[IdMap::identity(gid)])?;
-    Ok(())
-}
-
-/// In a forked child of a root scenario: become uid/gid 65534 with no groups, so the child
-/// takes the unprivileged path. Keeps the process dumpable, or /proc/self would belong to root.
-fn become_unprivileged() -> TestResult {
-    if !tests::is_root() {
-        return Ok(());
-    }
-    let nobody_gid = rustix::process::Gid::from_raw(65534);
-    let nobody_uid = rustix::process::Uid::from_raw(65534);
-    rustix::thread::set_thread_groups(&[])?;
-    rustix::thread::set_thread_res_gid(nobody_gid, nobody_gid, nobody_gid)?;
-    rustix::thread::set_thread_res_uid(nobody_uid, nobody_uid, nobody_uid)?;
-    rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::Dumpable)?;
-    ensure_eq!(getuid().as_raw(), 65534);
-    Ok(())
-}
-
 fn a_fresh_process_has_one_thread() -> TestResult {
     ensure_eq!(thread_count()?, 1);
     ensure_single_threaded()?;
@@ -114,7 +77,7 @@ fn a_fresh_process_has_one_thread() -> TestResult {
 fn unshare_gives_new_namespace_inodes() -> TestResult {
     // As root, every type but USER alone (the privileged path); unprivileged, all of them in
     // one call, USER first granting the capabilities for the rest.
-    let wanted = if tests::is_root() {
+    let wanted = if test_support::is_root() {
         Namespaces::all() - Namespaces::USER
     } else {
         Namespaces::all()
@@ -190,7 +153,7 @@ impl Drop for Held {
 }
 
 fn hold_child(setup: impl FnOnce() -> TestResult) -> Result<Held, Fail> {
-    let (mut report_r, mut report_w) = std::io::pipe().map_err(tests::failed)?;
+    let (mut report_r, mut report_w) = std::io::pipe().map_err(test_support::failed)?;
     let (release_r, release_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
     // SAFETY: scenarios are single-threaded processes, so the child may run any code.
     let pid = unsafe { libc::fork() };
@@ -218,13 +181,13 @@ fn hold_child(setup: impl FnOnce() -> TestResult) -> Result<Held, Fail> {
     drop(report_w);
     drop(release_r);
     let held = Held {
-        pid: Pid::from_raw(pid).ok_or_else(|| tests::failed("fork returned pid 0"))?,
+        pid: Pid::from_raw(pid).ok_or_else(|| test_support::failed("fork returned pid 0"))?,
         release: Some(release_w),
     };
     let mut report = String::new();
     report_r
         .read_to_string(&mut report)
-        .map_err(tests::failed)?;
+        .map_err(test_support::failed)?;
     ensure_eq!(report, "ok", "the held child's setup");
     Ok(held)
 }
@@ -250,14 +213,15 @@ fn namespace_id_is_the_inode_readlink_shows() -> TestResult {
     for ns in Namespaces::all().iter() {
         let name = ns
             .proc_name()
-            .ok_or_else(|| tests::failed("no proc name"))?;
-        let link = std::fs::read_link(format!("/proc/self/ns/{name}")).map_err(tests::failed)?;
+            .ok_or_else(|| test_support::failed("no proc name"))?;
+        let link =
+            std::fs::read_link(format!("/proc/self/ns/{name}")).map_err(test_support::failed)?;
         let id = namespace_id(ns)?;
         ensure_eq!(link.to_string_lossy(), format!("{name}:[{}]", id.ino));
         ensure_eq!(namespace_id_of(getpid(), ns)?, id);
     }
     // A pid above the largest possible pid_max (2^22) does not exist.
-    let nobody = Pid::from_raw(i32::MAX).ok_or_else(|| tests::failed("pid"))?;
+    let nobody = Pid::from_raw(i32::MAX).ok_or_else(|| test_support::failed("pid"))?;
     match namespace_id_of(nobody, Namespaces::NET) {
         Err(e @ Error::StatNamespace { .. }) => {
             ensure_eq!(e.errno(), Some(Errno::NOENT));
@@ -290,8 +254,8 @@ fn write_own_id_maps_maps_the_captured_ids() -> TestResult {
         write_own_id_maps(&[IdMap::identity(uid)], &[IdMap::identity(gid)])?;
         ensure_eq!(getuid().as_raw(), uid);
         ensure_eq!(getgid().as_raw(), gid);
-        ensure_eq!(read_map("/proc/self/uid_map")?, vec![[uid, uid, 1]]);
-        ensure_eq!(read_map("/proc/self/gid_map")?, vec![[gid, gid, 1]]);
+        ensure_eq!(read_id_map("/proc/self/uid_map")?, vec![[uid, uid, 1]]);
+        ensure_eq!(read_id_map("/proc/self/gid_map")?, vec![[gid, gid, 1]]);
         Ok(())
     })?;
     // The one id may be any id inside: here the captured ids become root inside.
@@ -300,7 +264,7 @@ fn write_own_id_maps_maps_the_captured_ids() -> TestResult {
         write_own_id_maps(&[IdMap::new(0, uid, 1)], &[IdMap::new(0, gid, 1)])?;
         ensure_eq!(getuid().as_raw(), 0);
         ensure_eq!(getgid().as_raw(), 0);
-        ensure_eq!(read_map("/proc/self/uid_map")?, vec![[0, uid, 1]]);
+        ensure_eq!(read_id_map("/proc/self/uid_map")?, vec![[0, uid, 1]]);
         Ok(())
     })?;
     // After unshare(USER) the process has no capability in the parent namespace, so even
@@ -333,10 +297,10 @@ fn setgroups_is_denied_after_writing_the_maps() -> TestResult {
 }
 
 fn mapped_user_namespace_can_mount_tmpfs() -> TestResult {
-    let dir = tests::temp_dir()?;
-    let host_mounts = tests::mountinfo()?;
+    let dir = test_support::temp_dir()?;
+    let host_mounts = test_support::mountinfo()?;
     in_child(|| {
-        enter_own_user_namespace(Namespaces::MOUNT)?;
+        enter_user_ns(UnshareFlags::NEWNS)?;
         rustix::mount::mount_change(
             "/",
             MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
@@ -344,7 +308,7 @@ fn mapped_user_namespace_can_mount_tmpfs() -> TestResult {
         rustix::mount::mount("tmpfs", dir.path(), "tmpfs", MountFlags::empty(), None)?;
         let st = rustix::fs::statfs(dir.path())?;
         ensure_eq!(st.f_type as i64, TMPFS_MAGIC, "the mount is a tmpfs");
-        std::fs::write(dir.path().join("inside"), b"x").map_err(tests::failed)?;
+        std::fs::write(dir.path().join("inside"), b"x").map_err(test_support::failed)?;
         Ok(())
     })?;
     // The mount lived in the child's mount namespace only.
@@ -352,7 +316,7 @@ fn mapped_user_namespace_can_mount_tmpfs() -> TestResult {
         !dir.path().join("inside").exists(),
         "a file written in the child's tmpfs is visible to the parent"
     );
-    ensure_eq!(tests::mountinfo()?, host_mounts);
+    ensure_eq!(test_support::mountinfo()?, host_mounts);
     Ok(())
 }
 
@@ -385,10 +349,10 @@ fn unshare_with_two_threads_is_refused() -> TestResult {
 }
 
 fn setns_returns_to_a_saved_namespace() -> TestResult {
-    if !tests::is_root() {
+    if !test_support::is_root() {
         // An unprivileged process can only enter namespaces its own user namespace owns:
         // save one such network namespace, leave it, come back.
-        enter_own_user_namespace(Namespaces::NET)?;
+        enter_user_ns(UnshareFlags::NEWNET)?;
     }
     let saved = open_namespace(Namespaces::NET)?;
     let before = namespace_id(Namespaces::NET)?;
@@ -423,7 +387,7 @@ fn setns_into_the_wrong_type_is_refused() -> TestResult {
 fn setns_back_into_the_parent_user_namespace_is_refused() -> TestResult {
     let parent = open_namespace(Namespaces::USER)?;
     let parent_id = namespace_id(Namespaces::USER)?;
-    enter_own_user_namespace(Namespaces::empty())?;
+    enter_user_ns(UnshareFlags::empty())?;
     let own = namespace_id(Namespaces::USER)?;
     match setns(&parent, Namespaces::USER) {
         Err(e @ Error::Setns { .. }) => ensure_eq!(e.errno(), Some(Errno::PERM)),
@@ -436,7 +400,7 @@ fn setns_back_into_the_parent_user_namespace_is_refused() -> TestResult {
 
 fn unshare_without_privilege_reports_eperm() -> TestResult {
     in_child(|| {
-        become_unprivileged()?;
+        become_nobody()?;
         let net = namespace_id(Namespaces::NET)?;
         match unshare(Namespaces::NET) {
             Err(e @ Error::Unshare { .. }) => {
@@ -452,7 +416,7 @@ fn unshare_without_privilege_reports_eperm() -> TestResult {
 
 fn mapping_an_outside_uid_not_owned_fails_on_uid_map() -> TestResult {
     in_child(|| {
-        become_unprivileged()?;
+        become_nobody()?;
         let gid = getgid().as_raw();
         let (overflow_uid, _) = overflow_ids()?;
         unshare(Namespaces::USER)?;
@@ -464,8 +428,8 @@ fn mapping_an_outside_uid_not_owned_fails_on_uid_map() -> TestResult {
             other => fail!("expected WriteIdMap on uid_map, got {other:?}"),
         }
         // gid_map went first and took; uid_map stayed unwritten.
-        ensure_eq!(read_map("/proc/self/gid_map")?, vec![[gid, gid, 1]]);
-        ensure_eq!(read_map("/proc/self/uid_map")?, Vec::<[u32; 3]>::new());
+        ensure_eq!(read_id_map("/proc/self/gid_map")?, vec![[gid, gid, 1]]);
+        ensure_eq!(read_id_map("/proc/self/uid_map")?, Vec::<[u32; 3]>::new());
         ensure_eq!(getuid().as_raw(), overflow_uid);
         Ok(())
     })
@@ -473,7 +437,7 @@ fn mapping_an_outside_uid_not_owned_fails_on_uid_map() -> TestResult {
 
 fn mapping_an_outside_gid_not_owned_fails_on_gid_map() -> TestResult {
     in_child(|| {
-        become_unprivileged()?;
+        become_nobody()?;
         let uid = getuid().as_raw();
         unshare(Namespaces::USER)?;
         match write_own_id_maps(&[IdMap::identity(uid)], &[IdMap::new(0, 0, 1)]) {
@@ -483,8 +447,8 @@ fn mapping_an_outside_gid_not_owned_fails_on_gid_map() -> TestResult {
             }
             other => fail!("expected WriteIdMap on gid_map, got {other:?}"),
         }
-        ensure_eq!(read_map("/proc/self/gid_map")?, Vec::<[u32; 3]>::new());
-        ensure_eq!(read_map("/proc/self/uid_map")?, Vec::<[u32; 3]>::new());
+        ensure_eq!(read_id_map("/proc/self/gid_map")?, Vec::<[u32; 3]>::new());
+        ensure_eq!(read_id_map("/proc/self/uid_map")?, Vec::<[u32; 3]>::new());
         Ok(())
     })
 }
@@ -501,7 +465,7 @@ fn writing_the_maps_twice_fails_on_setgroups() -> TestResult {
             }
             other => fail!("expected WriteIdMap on setgroups, got {other:?}"),
         }
-        ensure_eq!(read_map("/proc/self/uid_map")?, vec![[uid, uid, 1]]);
+        ensure_eq!(read_id_map("/proc/self/uid_map")?, vec![[uid, uid, 1]]);
         Ok(())
     })
 }
@@ -521,7 +485,7 @@ fn invalid_id_map_writes_nothing() -> TestResult {
         // Nothing reached the kernel: setgroups still allowed, no map, and a valid write
         // still works (each file can be written only once).
         ensure_eq!(read_file("/proc/self/setgroups")?.trim(), "allow");
-        ensure_eq!(read_map("/proc/self/gid_map")?, Vec::<[u32; 3]>::new());
+        ensure_eq!(read_id_map("/proc/self/gid_map")?, Vec::<[u32; 3]>::new());
         write_own_id_maps(&[IdMap::identity(uid)], &[IdMap::identity(gid)])?;
         ensure_eq!(getuid().as_raw(), uid);
         Ok(())
@@ -530,7 +494,7 @@ fn invalid_id_map_writes_nothing() -> TestResult {
 
 fn without_proc_errors_name_the_file() -> TestResult {
     in_child(|| {
-        enter_own_user_namespace(Namespaces::MOUNT)?;
+        enter_user_ns(UnshareFlags::NEWNS)?;
         rustix::mount::mount_change(
             "/",
             MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
@@ -586,11 +550,11 @@ fn write_id_maps_of_maps_a_range_for_another_process_only_as_root() -> TestResul
     let map = [IdMap::new(0, me, 1), IdMap::new(1, 200_000, 65536)];
     let result = write_id_maps_of(pid, &map, &map, Some(Setgroups::Allow));
     let file = |name: &str| format!("/proc/{}/{name}", pid.as_raw_nonzero());
-    if tests::is_root() {
+    if test_support::is_root() {
         result?;
         let want = vec![[0, 0, 1], [1, 200_000, 65536]];
-        ensure_eq!(read_map(&file("uid_map"))?, want);
-        ensure_eq!(read_map(&file("gid_map"))?, want);
+        ensure_eq!(read_id_map(&file("uid_map"))?, want);
+        ensure_eq!(read_id_map(&file("gid_map"))?, want);
         ensure_eq!(read_file(&file("setgroups"))?.trim(), "allow");
     } else {
         // Without CAP_SETGID the kernel accepts no range, whoever writes it.
@@ -613,7 +577,7 @@ fn write_id_maps_of_maps_a_range_for_another_process_only_as_root() -> TestResul
 fn in_initial_user_namespace_is_false_after_unshare() -> TestResult {
     ensure!(in_initial_user_namespace()?, "a fresh scenario process");
     in_child(|| {
-        enter_own_user_namespace(Namespaces::empty())?;
+        enter_user_ns(UnshareFlags::empty())?;
         ensure!(!in_initial_user_namespace()?, "after unshare(USER)");
         Ok(())
     })
@@ -642,7 +606,7 @@ fn newuidmap_maps_the_own_id_and_refuses_a_range_not_granted() -> TestResult {
     }
     run_id_map_tool(&newuidmap, pid, &[IdMap::new(0, me, 1)])?;
     ensure_eq!(
-        read_map(&format!("/proc/{}/uid_map", pid.as_raw_nonzero()))?,
+        read_id_map(&format!("/proc/{}/uid_map", pid.as_raw_nonzero()))?,
         vec![[0, me, 1]]
     );
     drop(child);

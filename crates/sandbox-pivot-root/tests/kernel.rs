@@ -1,29 +1,31 @@
-//! Kernel tests of `sandbox-pivot-root`, each scenario in a fresh process (see the `tests` harness).
+//! Kernel tests of `sandbox-pivot-root`, each scenario in a fresh process (see `test-support`).
 //!
 //! Every scenario that pivots does so in a mount namespace of its own: as root a new mount
 //! namespace, otherwise a new user namespace (uid and gid mapped to themselves) that owns
 //! one. The fault scenario re-executes this binary under `strace -e inject=...` with
 //! `--fault SYSCALL ERRNO VARIANT DIR` to make one system call of `pivot_root` fail.
 
-use std::os::fd::OwnedFd;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Command;
 
-use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::fs::AtFlags;
 use rustix::io::Errno;
-use rustix::process::{Gid, Uid};
 use rustix::thread::UnshareFlags;
 use sandbox_mount::mountinfo;
 use sandbox_pivot_root::{chroot, is_current_root, pivot_root, Error, Outcome};
-use tests::{ensure, ensure_eq, fail, failed, in_child, is_root, skip, temp_dir, Fail, TestResult};
+use test_support::files::{dev_ino, open_dir, write_file, TmpfsDir};
+use test_support::namespaces::{enter_user_ns, own_mount_ns, unshare};
+use test_support::{
+    become_nobody, ensure, ensure_eq, fail, failed, in_child, is_root, skip, strace_available,
+    temp_dir, this_binary, Fail, TestResult,
+};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--fault") {
         fault_inner(&args[2..])
     }
-    tests::main(tests::scenarios![
+    test_support::main(test_support::scenarios![
         old_root_is_unreachable_after_pivot,
         a_directory_that_is_not_a_mount_point_is_bound_and_becomes_the_root,
         pivot_to_the_current_root_changes_nothing,
@@ -38,69 +40,6 @@ fn main() {
 
 // ---------------------------------------------------------------------------------------
 // Helpers
-
-fn unshare(flags: UnshareFlags) -> TestResult {
-    // SAFETY: the flags never include UnshareFlags::FILES, and scenario processes (and the
-    // children in_child forks) are single-threaded, so no thread can see a changed fd table.
-    unsafe { rustix::thread::unshare_unsafe(flags) }
-        .map_err(|e| failed(format!("unshare({flags:?}): {e}")))
-}
-
-/// New user namespace with the caller's uid and gid mapped to themselves, owning `extra`.
-fn enter_user_ns(extra: UnshareFlags) -> TestResult {
-    let uid = rustix::process::getuid().as_raw();
-    let gid = rustix::process::getgid().as_raw();
-    unshare(UnshareFlags::NEWUSER | extra)?;
-    let write = |file: &str, text: String| {
-        std::fs::write(file, &text).map_err(|e| failed(format!("write {text:?} to {file}: {e}")))
-    };
-    write("/proc/self/setgroups", "deny".into())?;
-    write("/proc/self/gid_map", format!("{gid} {gid} 1"))?;
-    write("/proc/self/uid_map", format!("{uid} {uid} 1"))
-}
-
-/// A mount namespace of our own (plus `extra`), in a new user namespace when not root,
-/// with every mount made private so nothing leaks to the namespace we came from.
-fn own_mount_ns(extra: UnshareFlags) -> TestResult {
-    if is_root() {
-        unshare(UnshareFlags::NEWNS | extra)?;
-    } else {
-        enter_user_ns(UnshareFlags::NEWNS | extra)?;
-    }
-    sandbox_mount::set_propagation("/", sandbox_mount::Propagation::Private, true)?;
-    Ok(())
-}
-
-/// Drops to uid/gid 65534 and so every capability (root only; a no-op otherwise).
-fn drop_to_nobody() -> TestResult {
-    if is_root() {
-        let (gid, uid) = (Gid::from_raw(65534), Uid::from_raw(65534));
-        rustix::thread::set_thread_groups(&[]).map_err(failed)?;
-        rustix::thread::set_thread_res_gid(gid, gid, gid).map_err(failed)?;
-        rustix::thread::set_thread_res_uid(uid, uid, uid).map_err(failed)?;
-    }
-    Ok(())
-}
-
-fn open_dir(path: impl AsRef<Path>) -> Result<OwnedFd, Fail> {
-    let path = path.as_ref();
-    rustix::fs::open(
-        path,
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| failed(format!("open {}: {e}", path.display())))
-}
-
-fn dev_ino(path: &str) -> Result<(u64, u64), Fail> {
-    let m = std::fs::metadata(path).map_err(|e| failed(format!("stat {path}: {e}")))?;
-    Ok((m.dev(), m.ino()))
-}
-
-fn touch(path: impl AsRef<Path>) -> TestResult {
-    let path = path.as_ref();
-    std::fs::write(path, b"x").map_err(|e| failed(format!("write {}: {e}", path.display())))
-}
 
 /// What every pivoted (or chrooted) process must see: `/` is the new root, `..` of `/`
 /// is `/`, the host's /etc/passwd is gone, the marker of the new root is there, the cwd
@@ -123,28 +62,6 @@ fn check_confined() -> TestResult {
     Ok(())
 }
 
-/// A temp dir with a tmpfs on it, detached when dropped (before the dir is removed).
-struct MountedTemp {
-    dir: tempfile::TempDir,
-}
-
-impl MountedTemp {
-    fn new() -> Result<MountedTemp, Fail> {
-        let dir = temp_dir()?;
-        sandbox_mount::mount_tmpfs(dir.path(), None)?;
-        Ok(MountedTemp { dir })
-    }
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-impl Drop for MountedTemp {
-    fn drop(&mut self) {
-        let _ = sandbox_mount::unmount(self.dir.path(), true);
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Scenarios
 
@@ -158,10 +75,10 @@ fn old_root_is_unreachable_after_pivot() -> TestResult {
         "control: the host has /etc/passwd"
     );
     own_mount_ns(UnshareFlags::NEWPID)?;
-    let new_root = MountedTemp::new()?;
-    touch(new_root.path().join("marker"))?;
+    let new_root = TmpfsDir::new()?;
+    write_file(new_root.path().join("marker"), "x")?;
     std::fs::create_dir(new_root.path().join("proc")).map_err(failed)?;
-    let before = dev_ino(&new_root.path().to_string_lossy())?;
+    let before = dev_ino(new_root.path())?;
 
     in_child(|| {
         ensure_eq!(rustix::process::getpid().as_raw_nonzero().get(), 1, "pid 1");
@@ -207,7 +124,7 @@ fn old_root_is_unreachable_after_pivot() -> TestResult {
 fn a_directory_that_is_not_a_mount_point_is_bound_and_becomes_the_root() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
     let dir = temp_dir()?;
-    touch(dir.path().join("marker"))?;
+    write_file(dir.path().join("marker"), "x")?;
     let not_a_mount = rustix::fs::statx(
         open_dir(dir.path())?,
         "",
@@ -240,7 +157,7 @@ fn a_directory_that_is_not_a_mount_point_is_bound_and_becomes_the_root() -> Test
                 .contains(rustix::fs::StatxAttributes::MOUNT_ROOT),
             "the new / is a mount (the bind)"
         );
-        touch("/created-inside")?;
+        write_file("/created-inside", "x")?;
         Ok(())
     })?;
 
@@ -259,12 +176,16 @@ fn a_directory_that_is_not_a_mount_point_is_bound_and_becomes_the_root() -> Test
 fn pivot_to_the_current_root_changes_nothing() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
     let cwd = std::env::current_dir().map_err(failed)?;
-    let before = tests::mountinfo()?;
+    let before = test_support::mountinfo()?;
     let root = open_dir("/")?;
     ensure!(is_current_root(&root)?, "/ is the current root");
     ensure_eq!(pivot_root(&root)?, Outcome::AlreadyRoot);
     ensure_eq!(chroot(&root)?, Outcome::AlreadyRoot);
-    ensure_eq!(tests::mountinfo()?, before, "the mount table is unchanged");
+    ensure_eq!(
+        test_support::mountinfo()?,
+        before,
+        "the mount table is unchanged"
+    );
     ensure_eq!(std::env::current_dir().map_err(failed)?, cwd, "the cwd too");
     Ok(())
 }
@@ -278,7 +199,7 @@ fn a_bind_of_root_elsewhere_is_not_the_current_root() -> TestResult {
     sandbox_mount::bind("/", dir.path(), true)?;
     let result = (|| {
         ensure_eq!(
-            dev_ino(&dir.path().to_string_lossy())?,
+            dev_ino(dir.path())?,
             dev_ino("/")?,
             "control: same device and inode"
         );
@@ -296,8 +217,8 @@ fn a_bind_of_root_elsewhere_is_not_the_current_root() -> TestResult {
 /// namespace of its own gives.
 fn chroot_fallback_hides_the_outside() -> TestResult {
     let dir = temp_dir()?;
-    touch(dir.path().join("marker"))?;
-    let before = tests::mountinfo()?;
+    write_file(dir.path().join("marker"), "x")?;
+    let before = test_support::mountinfo()?;
     in_child(|| {
         if !is_root() {
             enter_user_ns(UnshareFlags::empty())?;
@@ -306,12 +227,12 @@ fn chroot_fallback_hides_the_outside() -> TestResult {
         ensure_eq!(chroot(&fd)?, Outcome::Chrooted);
         check_confined()?;
         ensure!(is_current_root(&fd)?, "the directory is the root now");
-        touch("/created-inside")?;
+        write_file("/created-inside", "x")?;
         Ok(())
     })?;
     ensure!(dir.path().join("created-inside").exists(), "same directory");
     ensure_eq!(
-        tests::mountinfo()?,
+        test_support::mountinfo()?,
         before,
         "chroot changed no mount anywhere"
     );
@@ -321,7 +242,7 @@ fn chroot_fallback_hides_the_outside() -> TestResult {
 fn chroot_without_privilege_is_eperm() -> TestResult {
     let dir = temp_dir()?;
     in_child(|| {
-        drop_to_nobody()?;
+        become_nobody()?;
         match chroot(open_dir(dir.path())?) {
             Err(e @ Error::Chroot { .. }) => {
                 ensure_eq!(e.errno(), Some(Errno::PERM), "{e}");
@@ -346,7 +267,7 @@ fn pivot_root_without_privilege_is_eperm() -> TestResult {
             unshare(UnshareFlags::NEWNS)?;
             sandbox_mount::set_propagation("/", sandbox_mount::Propagation::Private, true)?;
         }
-        drop_to_nobody()?;
+        become_nobody()?;
         let cwd = std::env::current_dir().map_err(failed)?;
         match pivot_root(open_dir("/proc")?) {
             Err(e @ Error::PivotRoot { .. }) => ensure_eq!(e.errno(), Some(Errno::PERM), "{e}"),
@@ -369,7 +290,7 @@ fn pivot_root_without_privilege_is_eperm() -> TestResult {
 /// slave or private first.
 fn pivot_root_into_a_shared_mount_fails_with_einval() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let new_root = MountedTemp::new()?;
+    let new_root = TmpfsDir::new()?;
     sandbox_mount::set_propagation(new_root.path(), sandbox_mount::Propagation::Shared, false)?;
     in_child(|| {
         unshare(UnshareFlags::NEWNS)?;
@@ -412,10 +333,10 @@ const FAULTS: &[(&str, u32, &str, &str)] = &[
 /// Fails each system call of `pivot_root` in turn with strace's fault injection and
 /// checks the typed error and its errno (the inner process does the checking).
 fn each_failing_step_gives_its_typed_error_and_errno() -> TestResult {
-    if Command::new("strace").arg("-V").output().is_err() {
+    if !strace_available() {
         skip!("strace is not installed");
     }
-    let exe = std::env::current_exe().map_err(failed)?;
+    let exe = this_binary()?;
     for (syscall, when, errno, variant) in FAULTS {
         // Made (and removed) here: the inner process may end up pivoted into it.
         let dir = temp_dir()?;
@@ -464,7 +385,7 @@ fn fault_inner(args: &[String]) -> ! {
         };
         own_mount_ns(UnshareFlags::empty())?;
         let dir = Path::new(dir);
-        touch(dir.join("marker"))?;
+        write_file(dir.join("marker"), "x")?;
         let fd = open_dir(dir)?;
         let e = match pivot_root(&fd) {
             Err(e) => e,

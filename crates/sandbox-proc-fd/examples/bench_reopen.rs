@@ -36,7 +36,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    let (rounds, iters) = tests::bench::parse_args(USAGE, 100_000)?;
+    let (rounds, iters) = test_support::bench::parse_args(USAGE, 100_000)?;
 
     let path = std::env::temp_dir().join(format!("bench_reopen.{}", std::process::id()));
     std::fs::write(&path, b"a small file\n")
@@ -84,14 +84,14 @@ fn run() -> Result<(), String> {
         );
     }
 
-    let (mut reopen_ns, mut openat_ns) = tests::bench::alternate(
+    let (mut reopen_ns, mut openat_ns) = test_support::bench::alternate(
         rounds,
         "ns/op",
         ("reopen", &mut time_reopen),
         ("openat", &mut time_openat),
     )?;
-    let r = tests::bench::median(&mut reopen_ns);
-    let o = tests::bench::median(&mut openat_ns);
+    let r = test_support::bench::median(&mut reopen_ns);
+    let o = test_support::bench::median(&mut openat_ns);
     println!("median_ns reopen={r:.1} openat={o:.1} ratio={:.4}", r / o);
     Ok(())
 }

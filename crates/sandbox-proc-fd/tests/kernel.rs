@@ -1,4 +1,4 @@
-//! Kernel tests of `sandbox-proc-fd`, each scenario in a fresh process (see the `tests` harness).
+//! Kernel tests of `sandbox-proc-fd`, each scenario in a fresh process (see `test-support`).
 //!
 //! Scenarios that mount run in namespaces of their own: as root a new mount (and pid)
 //! namespace, as any other uid a new user namespace too, with the uid and gid mapped to
@@ -11,14 +11,16 @@ use std::os::unix::fs::PermissionsExt;
 
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
-use rustix::mount::{MountFlags, MountPropagationFlags, UnmountFlags};
+use rustix::mount::{MountFlags, UnmountFlags};
 use rustix::path::DecInt;
 use rustix::thread::UnshareFlags;
 use sandbox_proc_fd::{Error, ProcSelfFd};
-use tests::{ensure, ensure_eq, fail, failed, in_child, skip, Fail, TestResult};
+use test_support::files::dev_ino;
+use test_support::namespaces::own_mount_ns;
+use test_support::{become_nobody, ensure, ensure_eq, fail, failed, in_child, Fail, TestResult};
 
 fn main() {
-    tests::main(tests::scenarios![
+    test_support::main(test_support::scenarios![
         capture_gives_procfs_handle_whose_parent_is_unreachable,
         capture_leaves_the_proc_mount_as_it_was,
         captured_handle_reopens_after_proc_is_unmounted,
@@ -39,51 +41,10 @@ fn main() {
 // ---------------------------------------------------------------------------------------
 // Helpers
 
-/// Unshares a mount namespace (and a pid namespace when `pid`), plus, when not root, a
-/// user namespace with the uid and gid mapped to themselves. Skips when the kernel
-/// refuses user namespaces.
-fn unshare_namespaces(pid: bool) -> TestResult {
-    let root = tests::is_root();
-    let uid = rustix::process::getuid().as_raw();
-    let gid = rustix::process::getgid().as_raw();
-    let mut flags = UnshareFlags::NEWNS;
-    if pid {
-        flags |= UnshareFlags::NEWPID;
-    }
-    if !root {
-        flags |= UnshareFlags::NEWUSER;
-    }
-    // SAFETY: the flags do not include CLONE_FILES, the only one rustix marks unsafe
-    // (threads that see different fd tables); scenario processes are single-threaded.
-    match unsafe { rustix::thread::unshare_unsafe(flags) } {
-        Ok(()) => {}
-        Err(e) if !root && (e == Errno::PERM || e == Errno::NOSPC || e == Errno::INVAL) => {
-            skip!("unshare({flags:?}) as uid {uid}: {e}: user namespaces are not available")
-        }
-        Err(e) => fail!("unshare({flags:?}): {e}"),
-    }
-    if !root {
-        write_file("/proc/self/setgroups", "deny")?;
-        write_file("/proc/self/gid_map", &format!("{gid} {gid} 1\n"))?;
-        write_file("/proc/self/uid_map", &format!("{uid} {uid} 1\n"))?;
-    }
-    // The host's mounts are private already; make sure nothing we do can propagate out.
-    rustix::mount::mount_change(
-        "/",
-        MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
-    )
-    .map_err(|e| failed(format!("make / rprivate: {e}")))?;
-    Ok(())
-}
-
-fn write_file(path: &str, text: &str) -> TestResult {
-    std::fs::write(path, text).map_err(|e| failed(format!("write {text:?} to {path}: {e}")))
-}
-
 /// In a forked child that is pid 1 of a new pid namespace with a fresh proc on /proc,
 /// runs `f`.
 fn in_fresh_proc(f: impl FnOnce() -> TestResult) -> TestResult {
-    unshare_namespaces(true)?;
+    own_mount_ns(UnshareFlags::NEWPID)?;
     in_child(|| {
         ensure_eq!(rustix::process::getpid().as_raw_nonzero().get(), 1);
         rustix::mount::mount(
@@ -104,12 +65,6 @@ fn id_of(fd: impl AsFd) -> Result<(u64, u64), Fail> {
     Ok((st.st_dev, st.st_ino))
 }
 
-/// `(st_dev, st_ino)` of a path.
-fn id_of_path(path: &str) -> Result<(u64, u64), Fail> {
-    let st = rustix::fs::stat(path).map_err(|e| failed(format!("stat {path}: {e}")))?;
-    Ok((st.st_dev, st.st_ino))
-}
-
 fn open_path(path: impl AsRef<std::path::Path>, flags: OFlags) -> Result<OwnedFd, Fail> {
     let path = path.as_ref();
     rustix::fs::open(path, flags | OFlags::CLOEXEC, Mode::empty())
@@ -126,27 +81,12 @@ fn read_all(fd: OwnedFd) -> Result<String, Fail> {
 
 /// A temp dir with a file `data` holding `text`; the file's mode is `mode`.
 fn temp_file(text: &str, mode: u32) -> Result<(tempfile::TempDir, std::path::PathBuf), Fail> {
-    let dir = tests::temp_dir()?;
+    let dir = test_support::temp_dir()?;
     let path = dir.path().join("data");
     std::fs::write(&path, text).map_err(|e| failed(format!("write {}: {e}", path.display())))?;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
         .map_err(|e| failed(format!("chmod {}: {e}", path.display())))?;
     Ok((dir, path))
-}
-
-/// Drops to uid/gid 65534 with no capabilities, if root.
-fn become_nobody() -> TestResult {
-    if !tests::is_root() {
-        return Ok(());
-    }
-    let nobody = rustix::process::Gid::from_raw(65534);
-    rustix::thread::set_thread_groups(&[]).map_err(|e| failed(format!("setgroups: {e}")))?;
-    rustix::thread::set_thread_res_gid(nobody, nobody, nobody)
-        .map_err(|e| failed(format!("setresgid: {e}")))?;
-    let nobody = rustix::process::Uid::from_raw(65534);
-    rustix::thread::set_thread_res_uid(nobody, nobody, nobody)
-        .map_err(|e| failed(format!("setresuid: {e}")))?;
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -164,7 +104,7 @@ fn capture_gives_procfs_handle_whose_parent_is_unreachable() -> TestResult {
 
         // The handle is the fd directory of this process (pid 1 here).
         let me = id_of(&handle)?;
-        ensure_eq!(me, id_of_path("/proc/self/fd")?, "handle is /proc/self/fd");
+        ensure_eq!(me, dev_ino("/proc/self/fd")?, "handle is /proc/self/fd");
 
         // ".." from the root of the detached mount stays where it is: the kernel finds
         // no mount above it, so it resolves to the handle itself, not /proc/1.
@@ -176,8 +116,8 @@ fn capture_gives_procfs_handle_whose_parent_is_unreachable() -> TestResult {
         )
         .map_err(|e| failed(format!("openat(handle, \"..\"): {e}")))?;
         let up = id_of(&up)?;
-        ensure!(up != id_of_path("/proc/self")?, "\"..\" reached /proc/self");
-        ensure!(up != id_of_path("/proc")?, "\"..\" reached /proc");
+        ensure!(up != dev_ino("/proc/self")?, "\"..\" reached /proc/self");
+        ensure!(up != dev_ino("/proc")?, "\"..\" reached /proc");
         ensure_eq!(up, me, "\"..\" of the captured handle is the handle itself");
         let up_up = rustix::fs::openat(
             &handle,
@@ -211,7 +151,7 @@ fn capture_gives_procfs_handle_whose_parent_is_unreachable() -> TestResult {
             rustix::fs::statat(&unconfined, "..", AtFlags::empty())
                 .map(|s| (s.st_dev, s.st_ino))
                 .map_err(failed)?,
-            id_of_path("/proc/self")?,
+            dev_ino("/proc/self")?,
             "\"..\" of an unconfined handle is /proc/self"
         );
         Ok(())
@@ -220,13 +160,13 @@ fn capture_gives_procfs_handle_whose_parent_is_unreachable() -> TestResult {
 
 fn capture_leaves_the_proc_mount_as_it_was() -> TestResult {
     in_fresh_proc(|| {
-        let before = tests::mountinfo()?;
-        let proc_before = id_of_path("/proc")?;
+        let before = test_support::mountinfo()?;
+        let proc_before = dev_ino("/proc")?;
         let handle = ProcSelfFd::capture("/proc")?;
-        let after = tests::mountinfo()?;
+        let after = test_support::mountinfo()?;
         ensure_eq!(before, after, "mountinfo before and after capture");
         ensure_eq!(
-            id_of_path("/proc")?,
+            dev_ino("/proc")?,
             proc_before,
             "/proc is the same proc root"
         );
@@ -265,7 +205,7 @@ fn capture_without_privilege_is_eperm_and_changes_nothing() -> TestResult {
     // table is never at risk.
     in_child(|| {
         become_nobody()?;
-        let before = tests::mountinfo()?;
+        let before = test_support::mountinfo()?;
         match ProcSelfFd::capture("/proc") {
             Err(e @ Error::BindOverProc { .. }) => {
                 ensure_eq!(e.errno(), Some(Errno::PERM));
@@ -279,7 +219,7 @@ fn capture_without_privilege_is_eperm_and_changes_nothing() -> TestResult {
                 "capture as uid 65534 without namespaces: want BindOverProc EPERM, got {other:?}"
             ),
         }
-        ensure_eq!(tests::mountinfo()?, before, "mountinfo unchanged");
+        ensure_eq!(test_support::mountinfo()?, before, "mountinfo unchanged");
         Ok(())
     })
 }
@@ -288,8 +228,8 @@ fn capture_without_privilege_is_eperm_and_changes_nothing() -> TestResult {
 // from_fd
 
 fn from_fd_refuses_a_tmpfs_posing_as_proc_fd() -> TestResult {
-    let dir = tests::temp_dir()?;
-    unshare_namespaces(false)?;
+    let dir = test_support::temp_dir()?;
+    own_mount_ns(UnshareFlags::empty())?;
     rustix::mount::mount("tmpfs", dir.path(), "tmpfs", MountFlags::empty(), None)
         .map_err(|e| failed(format!("mount tmpfs on {}: {e}", dir.path().display())))?;
     let fake = open_path(dir.path(), OFlags::PATH | OFlags::DIRECTORY)?;
@@ -317,7 +257,7 @@ fn from_fd_refuses_a_tmpfs_posing_as_proc_fd() -> TestResult {
         other => fail!("from_fd(tmpfs): want NotProcfs, got {other:?}"),
     }
     // A plain directory of whatever /tmp is refuses the same way.
-    let plain = tests::temp_dir()?;
+    let plain = test_support::temp_dir()?;
     match ProcSelfFd::from_fd(open_path(plain.path(), OFlags::PATH | OFlags::DIRECTORY)?) {
         Err(Error::NotProcfs { .. }) => Ok(()),
         other => fail!("from_fd(plain dir): want NotProcfs, got {other:?}"),
@@ -602,7 +542,7 @@ fn open_unconfined_works_without_namespaces_and_reaches_ancestors() -> TestResul
         rustix::fs::fstatfs(&handle).map_err(failed)?.f_type,
         rustix::fs::PROC_SUPER_MAGIC
     );
-    ensure_eq!(id_of(&handle)?, id_of_path("/proc/self/fd")?);
+    ensure_eq!(id_of(&handle)?, dev_ino("/proc/self/fd")?);
     let (_dir, path) = temp_file("plain\n", 0o644)?;
     let file = open_path(&path, OFlags::PATH)?;
     ensure_eq!(read_all(handle.reopen(&file, OFlags::RDONLY)?)?, "plain\n");

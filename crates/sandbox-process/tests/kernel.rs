@@ -1,4 +1,4 @@
-//! Kernel tests of `sandbox-process`, each scenario in a fresh process (see the `tests` harness).
+//! Kernel tests of `sandbox-process`, each scenario in a fresh process (see `test-support`).
 //!
 //! Scenarios named `injected_*` are not listed: the `*_under_strace` scenarios run them
 //! under `strace -f -e inject=...` to drive the failure paths the kernel does not produce
@@ -11,29 +11,29 @@ use std::time::{Duration, Instant};
 use rustix::io::Errno;
 use rustix::process::{getpid, getppid, Pid, Signal, WaitOptions};
 use sandbox_process::{fork, Child, Error, ExitStatus, Fork, ParentWatch};
-use tests::{ensure, ensure_eq, fail, in_child, skip, Fail, TestResult};
+use test_support::syscalls::{exit_now, pause_forever};
+use test_support::{
+    become_nobody, ensure, ensure_eq, fail, in_child, io_ctx, skip, strace_available, this_binary,
+    Fail, TestResult,
+};
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let injected = args
-        .windows(2)
-        .any(|w| w[0] == "--scenario" && w[1].starts_with("injected_"));
-    if injected {
-        tests::main(tests::scenarios![
-            injected_no_pidfd_kill_and_wait_use_the_pid,
-            injected_no_pidfd_child_dies_with_its_parent,
-            injected_no_pidfd_child_of_a_dead_parent_gets_parent_gone,
-            injected_wait_retries_eintr,
-            injected_signal_mask_failure_is_reported,
-            injected_signal_mask_restore_failure_keeps_the_status,
-            injected_sigwaitinfo_failure_is_reported,
-            injected_sigwaitinfo_eintr_is_retried,
-            injected_death_signal_failure_is_reported,
-            injected_watch_pipe_failure_is_reported,
-            injected_watch_poll_failure_is_reported,
-        ])
-    }
-    tests::main(tests::scenarios![
+    // The injected_ scenarios run only under strace (see `under_strace`): on their own,
+    // without the injected failure, they fail.
+    let injected = test_support::scenarios![
+        injected_no_pidfd_kill_and_wait_use_the_pid,
+        injected_no_pidfd_child_dies_with_its_parent,
+        injected_no_pidfd_child_of_a_dead_parent_gets_parent_gone,
+        injected_wait_retries_eintr,
+        injected_signal_mask_failure_is_reported,
+        injected_signal_mask_restore_failure_keeps_the_status,
+        injected_sigwaitinfo_failure_is_reported,
+        injected_sigwaitinfo_eintr_is_retried,
+        injected_death_signal_failure_is_reported,
+        injected_watch_pipe_failure_is_reported,
+        injected_watch_poll_failure_is_reported,
+    ];
+    let scenarios = test_support::scenarios![
         fork_with_two_threads_is_refused,
         exit_code_is_reported,
         death_by_sigkill_is_reported,
@@ -63,17 +63,12 @@ fn main() {
         death_signal_failure_is_reported_under_strace,
         watch_pipe_failure_is_reported_under_strace,
         watch_poll_failure_is_reported_under_strace,
-    ])
+    ];
+    test_support::main_with_helpers(scenarios, injected)
 }
 
 // ---------------------------------------------------------------------------------------
 // Helpers.
-
-/// Ends a forked child at once, without the parent's exit handlers or buffered output.
-fn exit_now(code: i32) -> ! {
-    // SAFETY: _exit ends the process; it takes no pointers.
-    unsafe { libc::_exit(code) }
-}
 
 /// Runs `body` in a forked child and exits with its code (or 100 and a message on stderr).
 fn child_main(body: impl FnOnce() -> Result<i32, Fail>) -> ! {
@@ -83,12 +78,6 @@ fn child_main(body: impl FnOnce() -> Result<i32, Fail>) -> ! {
             eprintln!("child {}: {m}", getpid().as_raw_nonzero());
             exit_now(100)
         }
-    }
-}
-
-fn pause_forever() -> ! {
-    loop {
-        rustix::event::pause();
     }
 }
 
@@ -106,7 +95,7 @@ fn signal_mask(pid: &str, field: &str) -> Result<u64, Fail> {
         .lines()
         .find_map(|l| l.strip_prefix(field))
         .ok_or_else(|| Fail::Failed(format!("no {field} in /proc/{pid}/status")))?;
-    u64::from_str_radix(hex.trim(), 16).map_err(tests::failed)
+    u64::from_str_radix(hex.trim(), 16).map_err(test_support::failed)
 }
 
 fn bit(signal: Signal) -> u64 {
@@ -141,21 +130,9 @@ fn wait_until(what: &str, mut cond: impl FnMut() -> Result<bool, Fail>) -> TestR
 
 /// Whether `pid` sleeps in `sigwaitinfo` (its kernel wait channel is `do_sigtimedwait`).
 fn in_sigtimedwait(pid: Pid) -> Result<bool, Fail> {
-    let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).map_err(tests::failed)?;
+    let wchan =
+        std::fs::read_to_string(format!("/proc/{pid}/wchan")).map_err(test_support::failed)?;
     Ok(wchan.contains("sigtimedwait"))
-}
-
-/// In a forked child of a root scenario: become uid/gid 65534 with no groups.
-fn become_unprivileged() -> TestResult {
-    if !tests::is_root() {
-        return Ok(());
-    }
-    let gid = rustix::process::Gid::from_raw(65534);
-    let uid = rustix::process::Uid::from_raw(65534);
-    rustix::thread::set_thread_groups(&[])?;
-    rustix::thread::set_thread_res_gid(gid, gid, gid)?;
-    rustix::thread::set_thread_res_uid(uid, uid, uid)?;
-    Ok(())
 }
 
 fn fork_paused() -> Result<Child, Fail> {
@@ -174,24 +151,23 @@ fn signaled(signal: Signal) -> ExitStatus {
 
 /// Runs the hidden scenario `scenario` under `strace -f` with the given injections.
 fn under_strace(injections: &[&str], scenario: &str) -> TestResult {
-    let exe = std::env::current_exe().map_err(tests::failed)?;
+    if !strace_available() {
+        skip!("strace is not installed");
+    }
+    let exe = this_binary()?;
     let mut cmd = Command::new("strace");
     cmd.args(["-f", "-qq", "-o", "/dev/null"]);
     for injection in injections {
         cmd.arg("-e").arg(format!("inject={injection}"));
     }
     cmd.arg(&exe)
-        .args(["--scenario", scenario])
+        .env(test_support::SCENARIO_ENV, scenario)
         .stdin(Stdio::null());
-    let out = match cmd.output() {
-        Ok(out) => out,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => skip!("strace is not installed"),
-        Err(e) => fail!("run strace: {e}"),
-    };
+    let out = cmd.output().map_err(io_ctx("run strace"))?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     match out.status.code() {
         Some(0) => Ok(()),
-        Some(tests::SKIP_EXIT) => skip!("{}", stderr.trim()),
+        Some(test_support::SKIP_EXIT) => skip!("{}", stderr.trim()),
         _ => fail!(
             "{scenario} under strace {injections:?}: {}\n{stderr}",
             out.status
@@ -272,7 +248,7 @@ fn kill_delivers_a_signal() -> TestResult {
 }
 
 fn try_wait_is_none_while_the_child_runs() -> TestResult {
-    let (reader, writer) = std::io::pipe().map_err(tests::failed)?;
+    let (reader, writer) = std::io::pipe().map_err(test_support::failed)?;
     match fork()? {
         Fork::Child => {
             drop(writer);
@@ -334,7 +310,7 @@ fn child_is_signalled_through_a_pidfd() -> TestResult {
         "/proc/self/fdinfo/{}",
         std::os::fd::AsRawFd::as_raw_fd(&pidfd)
     ))
-    .map_err(tests::failed)?;
+    .map_err(test_support::failed)?;
     ensure!(
         fdinfo.contains(&format!("Pid:\t{}\n", child.pid())),
         "the pidfd is not for pid {}: {fdinfo}",
@@ -352,7 +328,7 @@ fn child_reaped_by_the_kernel_gives_echild_and_esrch() -> TestResult {
     unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
     // The child waits for the pipe to close: exiting (and being reaped) before fork()
     // took its pidfd would leave none to test with.
-    let (go_r, go_w) = std::io::pipe().map_err(tests::failed)?;
+    let (go_r, go_w) = std::io::pipe().map_err(test_support::failed)?;
     match fork()? {
         Fork::Child => {
             drop(go_w);
@@ -383,7 +359,7 @@ fn child_reaped_by_the_kernel_gives_echild_and_esrch() -> TestResult {
 
 fn fork_at_the_process_limit_reports_eagain() -> TestResult {
     in_child(|| {
-        become_unprivileged()?;
+        become_nobody()?;
         let zero = rustix::process::Rlimit {
             current: Some(0),
             maximum: Some(0),
@@ -413,7 +389,7 @@ fn read_line(reader: std::io::PipeReader) -> Result<String, Fail> {
     let mut line = String::new();
     BufReader::new(reader)
         .read_line(&mut line)
-        .map_err(tests::failed)?;
+        .map_err(test_support::failed)?;
     if line.is_empty() {
         fail!("the children exited without reporting");
     }
@@ -426,13 +402,13 @@ fn read_line(reader: std::io::PipeReader) -> Result<String, Fail> {
 fn dies_with_parent(new_pid_ns: bool, expect_pidfd: bool) -> TestResult {
     // Orphans come to us, so we can reap B after A is gone.
     rustix::process::set_child_subreaper(Some(getpid()))?;
-    let (reader, mut writer) = std::io::pipe().map_err(tests::failed)?;
+    let (reader, mut writer) = std::io::pipe().map_err(test_support::failed)?;
     let mut a = match fork()? {
         Fork::Child => child_main(|| {
             drop(reader);
             if new_pid_ns {
                 let ns = sandbox_namespaces::Namespaces::PID;
-                let ns = if tests::is_root() {
+                let ns = if test_support::is_root() {
                     ns
                 } else {
                     ns | sandbox_namespaces::Namespaces::USER
@@ -441,7 +417,7 @@ fn dies_with_parent(new_pid_ns: bool, expect_pidfd: bool) -> TestResult {
             }
             let watch = ParentWatch::new()?;
             ensure_eq!(watch.uses_pidfd(), expect_pidfd);
-            let (armed_r, mut armed_w) = std::io::pipe().map_err(tests::failed)?;
+            let (armed_r, mut armed_w) = std::io::pipe().map_err(test_support::failed)?;
             match fork()? {
                 Fork::Child => child_main(|| {
                     drop(armed_r);
@@ -454,7 +430,7 @@ fn dies_with_parent(new_pid_ns: bool, expect_pidfd: bool) -> TestResult {
                         rustix::process::parent_process_death_signal()?,
                         Some(Signal::KILL)
                     );
-                    writeln!(armed_w, "armed").map_err(tests::failed)?;
+                    writeln!(armed_w, "armed").map_err(test_support::failed)?;
                     pause_forever()
                 }),
                 Fork::Parent(b) => {
@@ -462,7 +438,7 @@ fn dies_with_parent(new_pid_ns: bool, expect_pidfd: bool) -> TestResult {
                     drop(armed_w);
                     let said = read_line(armed_r)?;
                     ensure_eq!(said, "armed");
-                    writeln!(writer, "{}", b.pid()).map_err(tests::failed)?;
+                    writeln!(writer, "{}", b.pid()).map_err(test_support::failed)?;
                     pause_forever()
                 }
             }
@@ -473,8 +449,8 @@ fn dies_with_parent(new_pid_ns: bool, expect_pidfd: bool) -> TestResult {
     let line = read_line(reader)?;
     let b: i32 = line
         .parse()
-        .map_err(|_| tests::failed(format!("A said {line:?}")))?;
-    let b = Pid::from_raw(b).ok_or_else(|| tests::failed("pid 0"))?;
+        .map_err(|_| test_support::failed(format!("A said {line:?}")))?;
+    let b = Pid::from_raw(b).ok_or_else(|| test_support::failed("pid 0"))?;
     a.kill(Signal::KILL)?;
     ensure_eq!(a.wait()?, signaled(Signal::KILL));
     // B was paused forever: only the parent-death signal ends it.
@@ -503,13 +479,13 @@ fn child_in_a_new_pid_namespace_dies_with_its_parent() -> TestResult {
 fn parent_gone(expect_pidfd: bool) -> TestResult {
     let scenario = getpid();
     rustix::process::set_child_subreaper(Some(scenario))?;
-    let (reader, mut writer) = std::io::pipe().map_err(tests::failed)?;
+    let (reader, mut writer) = std::io::pipe().map_err(test_support::failed)?;
     let mut a = match fork()? {
         Fork::Child => child_main(|| {
             drop(reader);
             let watch = ParentWatch::new()?;
             ensure_eq!(watch.uses_pidfd(), expect_pidfd);
-            let (gate_r, gate_w) = std::io::pipe().map_err(tests::failed)?;
+            let (gate_r, gate_w) = std::io::pipe().map_err(test_support::failed)?;
             match fork()? {
                 Fork::Child => child_main(|| {
                     drop(gate_w);
@@ -524,7 +500,7 @@ fn parent_gone(expect_pidfd: bool) -> TestResult {
                         Err(Error::ParentGone) => "parent-gone".to_string(),
                         other => format!("{other:?}"),
                     };
-                    writeln!(writer, "{said}").map_err(tests::failed)?;
+                    writeln!(writer, "{said}").map_err(test_support::failed)?;
                     Ok(0)
                 }),
                 Fork::Parent(_) => Ok(0),
@@ -578,7 +554,7 @@ fn wait_forwarding_passes_a_pending_sigterm() -> TestResult {
 fn wait_forwarding_passes_sigusr1_arriving_while_waiting() -> TestResult {
     let mut child = match fork()? {
         Fork::Child => child_main(|| {
-            let parent = getppid().ok_or_else(|| tests::failed("no parent"))?;
+            let parent = getppid().ok_or_else(|| test_support::failed("no parent"))?;
             // Send it once the parent sleeps in sigwaitinfo. (Its SigBlk does not show:
             // the kernel unblocks the awaited signals for the duration of the wait.)
             wait_until("the parent sleeps in sigtimedwait", || {
@@ -761,7 +737,7 @@ fn sigwaitinfo_eintr_is_retried_under_strace() -> TestResult {
 fn injected_sigwaitinfo_eintr_is_retried() -> TestResult {
     let mut child = match fork()? {
         Fork::Child => child_main(|| {
-            let parent = getppid().ok_or_else(|| tests::failed("no parent"))?;
+            let parent = getppid().ok_or_else(|| test_support::failed("no parent"))?;
             // Exit only once the parent really sleeps in sigwaitinfo (the injected EINTR
             // has been retried).
             wait_until("the parent sleeps in sigtimedwait", || {

@@ -153,7 +153,7 @@ impl Drop for Filtered {
 }
 
 fn run() -> Result<(), String> {
-    let (rounds, iters) = tests::bench::parse_args(USAGE, 20_000)?;
+    let (rounds, iters) = test_support::bench::parse_args(USAGE, 20_000)?;
 
     let path = std::env::temp_dir().join(format!("bench_filter.{}", std::process::id()));
     std::fs::write(&path, [b'x'; CHUNK]).map_err(|e| format!("write {}: {e}", path.display()))?;
@@ -172,7 +172,7 @@ fn run() -> Result<(), String> {
     time_loop(file.as_fd(), iters.min(1000))?;
     filtered.time()?;
 
-    let (mut filtered_ns, mut unfiltered_ns) = tests::bench::alternate(
+    let (mut filtered_ns, mut unfiltered_ns) = test_support::bench::alternate(
         rounds,
         "ns/iter",
         ("filtered", &mut || filtered.time()),
@@ -185,9 +185,9 @@ fn run() -> Result<(), String> {
         .collect();
     drop(filtered);
 
-    let u = tests::bench::median(&mut unfiltered_ns);
-    let f = tests::bench::median(&mut filtered_ns);
-    let ratio = tests::bench::median(&mut ratios);
+    let u = test_support::bench::median(&mut unfiltered_ns);
+    let f = test_support::bench::median(&mut filtered_ns);
+    let ratio = test_support::bench::median(&mut ratios);
     println!("median_ns unfiltered={u:.1} filtered={f:.1} ratio={ratio:.4}");
     Ok(())
 }

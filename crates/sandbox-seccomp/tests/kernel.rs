@@ -13,14 +13,17 @@ use std::path::Path;
 use libc::c_long;
 use rustix::io::Errno;
 use sandbox_seccomp::{status, Action, Error, Filter, Program, SeccompMode};
-use tests::daemon::daemon_workload;
-use tests::syscalls::{
+use test_support::daemon::daemon_workload;
+use test_support::files::mode_of;
+use test_support::syscalls::{
     cstring, fork_and_wait, listed_calls, make_call, ptr, syscall, Ended, Scratch,
 };
-use tests::{ensure, ensure_eq, fail, in_child, skip, Fail, TestResult};
+#[cfg(all(target_arch = "x86_64", target_pointer_width = "64"))]
+use test_support::syscalls::{int80, I386_GETPID, I386_UNSHARE};
+use test_support::{ensure, ensure_eq, fail, in_child, skip, Fail, TestResult};
 
 fn main() {
-    tests::main(tests::scenarios![
+    test_support::main(test_support::scenarios![
         seccomp_every_default_call_is_refused_with_the_chosen_errno,
         seccomp_default_action_is_eperm,
         seccomp_calls_that_work_unfiltered_are_refused_filtered,
@@ -73,25 +76,17 @@ fn compile(filter: Filter) -> Result<Program, Fail> {
     filter.compile().map_err(Fail::from)
 }
 
-fn mode_of(path: &Path) -> Result<u32, Fail> {
-    use std::os::unix::fs::PermissionsExt;
-    Ok(std::fs::metadata(path)
-        .map_err(|e| Fail::Failed(format!("stat {}: {e}", path.display())))?
-        .permissions()
-        .mode())
-}
-
 // ---------------------------------------------------------------------------------------
 // The default list.
 
 fn seccomp_every_default_call_is_refused_with_the_chosen_errno() -> TestResult {
-    let dir = tests::temp_dir()?;
+    let dir = test_support::temp_dir()?;
     let s = Scratch::new(dir.path())?;
-    std::fs::write(s.file_path(), b"x").map_err(tests::failed)?;
+    std::fs::write(s.file_path(), b"x").map_err(test_support::failed)?;
     let program = compile(Filter::default_deny().action(Action::Errno(CHOSEN)))?;
     let mut wrong = Vec::new();
     // fchmod needs a descriptor of the test file; open it here, the children inherit it.
-    let file = std::fs::File::open(s.file_path()).map_err(tests::failed)?;
+    let file = std::fs::File::open(s.file_path()).map_err(test_support::failed)?;
     let fd = std::os::fd::AsRawFd::as_raw_fd(&file) as u64;
     for case in listed_calls(&s, fd) {
         let want = refused_with(case.refused.errno(CHOSEN));
@@ -221,36 +216,8 @@ fn seccomp_log_action_lets_the_call_run() -> TestResult {
 // ---------------------------------------------------------------------------------------
 // Other ABIs.
 
-/// An i386 system call through `int 0x80` with one argument; returns eax.
-#[cfg(all(target_arch = "x86_64", target_pointer_width = "64"))]
-fn int80(nr: u32, arg1: u32) -> i32 {
-    let ret: u32;
-    // SAFETY: `int 0x80` enters the kernel's i386 entry; rbx (the first argument, which
-    // LLVM reserves) is swapped in and restored around it; r8-r11, which the 32-bit entry
-    // may clobber, are declared clobbered. The calls made (getpid, unshare) take no
-    // pointers.
-    unsafe {
-        std::arch::asm!(
-            "xchg {arg1}, rbx",
-            "int 0x80",
-            "xchg {arg1}, rbx",
-            arg1 = inout(reg) u64::from(arg1) => _,
-            inlateout("eax") nr => ret,
-            in("ecx") 0u32,
-            in("edx") 0u32,
-            out("r8") _,
-            out("r9") _,
-            out("r10") _,
-            out("r11") _,
-        );
-    }
-    ret as i32
-}
-
 #[cfg(all(target_arch = "x86_64", target_pointer_width = "64"))]
 fn seccomp_i386_call_of_a_refused_syscall_kills_the_process() -> TestResult {
-    const I386_GETPID: u32 = 20;
-    const I386_UNSHARE: u32 = 310;
     // Without a filter: does this kernel run i386 calls at all?
     let end = fork_and_wait(|| {
         let pid = int80(I386_GETPID, 0);
@@ -352,9 +319,9 @@ fn openat(path: &CString, flags: i32, mode: u64) -> Result<c_long, Errno> {
 }
 
 fn seccomp_setid_modes_are_refused_and_plain_modes_work() -> TestResult {
-    let dir = tests::temp_dir()?;
+    let dir = test_support::temp_dir()?;
     let file = dir.path().join("file");
-    std::fs::write(&file, b"x").map_err(tests::failed)?;
+    std::fs::write(&file, b"x").map_err(test_support::failed)?;
     let (file_c, created_c) = (cstring(&file)?, cstring(dir.path().join("created"))?);
     let setuid_c = cstring(dir.path().join("setuid"))?;
     let subdir = dir.path().join("shared");
@@ -403,15 +370,15 @@ fn seccomp_setid_modes_are_refused_and_plain_modes_work() -> TestResult {
         ensure_eq!(mkdir, Ok(0), "mkdir 02775");
         Ok(())
     })?;
-    ensure_eq!(mode_of(&file)? & 0o7777, 0o2644);
+    ensure_eq!(mode_of(&file)?, 0o2644);
     ensure!(subdir.is_dir(), "mkdir 02775 made no directory");
     Ok(())
 }
 
 fn seccomp_allowed_back_fchmodat_makes_a_setuid_file() -> TestResult {
-    let dir = tests::temp_dir()?;
+    let dir = test_support::temp_dir()?;
     let file = dir.path().join("file");
-    std::fs::write(&file, b"x").map_err(tests::failed)?;
+    std::fs::write(&file, b"x").map_err(test_support::failed)?;
     let file_c = cstring(&file)?;
     let program = compile(Filter::default_deny().allow("fchmodat")?)?;
     in_child(|| {
@@ -421,7 +388,7 @@ fn seccomp_allowed_back_fchmodat_makes_a_setuid_file() -> TestResult {
         ensure_eq!(r, Ok(0), "fchmodat 04755 allowed back");
         // The other setid paths stay refused.
         let f = std::fs::File::open(Path::new(std::ffi::OsStr::from_bytes(file_c.as_bytes())))
-            .map_err(tests::failed)?;
+            .map_err(test_support::failed)?;
         let fd = std::os::fd::AsRawFd::as_raw_fd(&f) as u64;
         ensure_eq!(
             syscall(libc::SYS_fchmod, [fd, 0o4755, 0, 0, 0, 0]),
@@ -432,7 +399,7 @@ fn seccomp_allowed_back_fchmodat_makes_a_setuid_file() -> TestResult {
         ensure_eq!(chmod(&file_c, 0o4755), Err(Errno::PERM), "chmod");
         Ok(())
     })?;
-    ensure_eq!(mode_of(&file)? & 0o7777, 0o4755);
+    ensure_eq!(mode_of(&file)?, 0o4755);
     Ok(())
 }
 
@@ -462,7 +429,7 @@ const ALLOWLIST: &[&str] = &[
 ];
 
 fn seccomp_allowlist_runs_threads_files_sockets_epoll_and_fork() -> TestResult {
-    let dir = tests::temp_dir()?;
+    let dir = test_support::temp_dir()?;
     let path = dir.path().join("data");
     let program = compile(Filter::allow_only(ALLOWLIST)?)?;
     in_child(|| {
@@ -519,11 +486,11 @@ fn seccomp_none_installs_no_filter() -> TestResult {
 }
 
 fn no_new_privs() -> Result<bool, Fail> {
-    let text = std::fs::read_to_string("/proc/self/status").map_err(tests::failed)?;
+    let text = std::fs::read_to_string("/proc/self/status").map_err(test_support::failed)?;
     let value = text
         .lines()
         .find_map(|l| l.strip_prefix("NoNewPrivs:"))
-        .ok_or_else(|| tests::failed("no NoNewPrivs line"))?;
+        .ok_or_else(|| test_support::failed("no NoNewPrivs line"))?;
     Ok(value.trim() == "1")
 }
 
@@ -531,7 +498,7 @@ fn seccomp_no_new_privs_is_set_only_without_cap_sys_admin() -> TestResult {
     if no_new_privs()? {
         skip!("no_new_privs is already set for this process");
     }
-    let caps = rustix::thread::capabilities(None).map_err(tests::failed)?;
+    let caps = rustix::thread::capabilities(None).map_err(test_support::failed)?;
     let admin = caps
         .effective
         .contains(rustix::thread::CapabilitySet::SYS_ADMIN);
@@ -559,7 +526,7 @@ fn seccomp_every_thread_gets_the_filter() -> TestResult {
         let _ = go_tx.send(());
         let r = thread
             .join()
-            .map_err(|_| tests::failed("thread panicked"))?;
+            .map_err(|_| test_support::failed("thread panicked"))?;
         ensure_eq!(
             r,
             Err(Errno::PERM),

@@ -9,27 +9,20 @@
 
 use std::collections::BTreeSet;
 use std::ffi::CStr;
-use std::fmt::Display;
 use std::io::{PipeReader, PipeWriter, Read, Write};
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use sandbox::{Child, Entered, ExitStatus, Inside, Sandbox};
-use tests::{Fail, TestResult};
+use test_support::{Fail, TestResult};
 
 // Forking and waiting live with the raw system calls of the seccomp tests.
-pub use tests::syscalls::{exit_now, fork_process, waitpid, Ended};
-
-/// Formats anything displayable as a failure (for `map_err`).
-pub fn failed(what: impl Display) -> Fail {
-    Fail::Failed(what.to_string())
-}
-
-/// Adds context to an io::Error.
-pub fn io_ctx(what: impl Display) -> impl FnOnce(std::io::Error) -> Fail {
-    move |e| Fail::Failed(format!("{what}: {e}"))
-}
+pub use test_support::syscalls::{exit_now, fork_process, pause_forever, waitpid, Ended};
+pub use test_support::{failed, io_ctx};
+// Not every test binary that includes this module uses each of these.
+#[allow(unused_imports)]
+pub use test_support::{become_nobody, files::dev_ino, strace_available, NOBODY};
 
 /// The namespace link of a process (`net:[4026531840]`); `None` means this process.
 pub fn ns(pid: Option<i32>, name: &str) -> Result<String, Fail> {
@@ -105,7 +98,7 @@ pub fn wait_for_child_of(pid: i32, timeout: Duration) -> Result<i32, Fail> {
             return Ok(c);
         }
         if Instant::now() > deadline {
-            tests::fail!("process {pid} got no child within {timeout:?}");
+            test_support::fail!("process {pid} got no child within {timeout:?}");
         }
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -154,7 +147,7 @@ pub fn waitpid_timeout(pid: i32, timeout: Duration) -> Result<Option<Ended>, Fai
             return Ok(Some(Ended::from_wait_status(status)));
         }
         if r < 0 && errno() != libc::EINTR {
-            tests::fail!("waitpid({pid}): {}", std::io::Error::last_os_error());
+            test_support::fail!("waitpid({pid}): {}", std::io::Error::last_os_error());
         }
         if Instant::now() > deadline {
             return Ok(None);
@@ -168,7 +161,7 @@ pub fn waitpid_timeout(pid: i32, timeout: Duration) -> Result<Option<Ended>, Fai
 pub fn become_subreaper() -> TestResult {
     // SAFETY: prctl(PR_SET_CHILD_SUBREAPER, 1) takes integers only.
     if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
-        tests::fail!(
+        test_support::fail!(
             "PR_SET_CHILD_SUBREAPER: {}",
             std::io::Error::last_os_error()
         );
@@ -212,7 +205,7 @@ pub fn wait_blocked(pid: i32, sigs: &[i32], timeout: Duration) -> TestResult {
             let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
             let syscall =
                 std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
-            tests::fail!(
+            test_support::fail!(
                 "process {pid} did not block signals {sigs:?} within {timeout:?} (SigBlk {mask:#x}); wchan {wchan}, syscall {syscall}, children {:?}\n{status}", children_of(pid)
             );
         }
@@ -230,7 +223,7 @@ pub const MARKER_TEXT: &str = "the shared dir\n";
 
 /// A temp dir with an empty `shared/` inside it, and the shared dir's path.
 pub fn shared_dir() -> Result<(tempfile::TempDir, PathBuf), Fail> {
-    let top = tests::temp_dir()?;
+    let top = test_support::temp_dir()?;
     let shared = top.path().join("shared");
     std::fs::create_dir(&shared).map_err(io_ctx("mkdir shared"))?;
     Ok((top, shared))
@@ -247,44 +240,13 @@ pub fn shared_dir_with_marker() -> Result<(tempfile::TempDir, PathBuf), Fail> {
 /// (so that a process dropped to it can enter them).
 pub fn shared_dir_owned_by(uid: u32) -> Result<(tempfile::TempDir, PathBuf), Fail> {
     let (top, shared) = shared_dir()?;
-    if tests::is_root() {
+    if test_support::is_root() {
         for dir in [top.path(), shared.as_path()] {
             std::os::unix::fs::chown(dir, Some(uid), Some(uid))
                 .map_err(io_ctx(format!("chown {}", dir.display())))?;
         }
     }
     Ok((top, shared))
-}
-
-/// uid and gid of `nobody`.
-pub const NOBODY: u32 = 65534;
-
-/// Drops this (forked, root) process to uid and gid 65534 with no supplementary groups,
-/// and keeps it dumpable: a change of ids clears that, and newuidmap (and the user
-/// namespace's id maps) need the process's /proc entry to belong to the caller.
-pub fn become_nobody() -> TestResult {
-    // SAFETY: these calls take integers (and a null list of length 0); the forked
-    // process is single-threaded.
-    let failed_call = unsafe {
-        if libc::setgroups(0, std::ptr::null()) != 0 {
-            Some("setgroups")
-        } else if libc::setresgid(NOBODY, NOBODY, NOBODY) != 0 {
-            Some("setresgid")
-        } else if libc::setresuid(NOBODY, NOBODY, NOBODY) != 0 {
-            Some("setresuid")
-        } else if libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) != 0 {
-            Some("PR_SET_DUMPABLE")
-        } else {
-            None
-        }
-    };
-    if let Some(call) = failed_call {
-        tests::fail!(
-            "drop to uid {NOBODY}: {call}: {}",
-            std::io::Error::last_os_error()
-        );
-    }
-    Ok(())
 }
 
 /// Forks an "original process" that confines itself (the builder over `shared`
@@ -359,14 +321,6 @@ pub fn default_filter_allowing(names: &[&str]) -> sandbox::Filter {
         })
 }
 
-/// Waits for signals forever.
-pub fn pause_forever() -> ! {
-    loop {
-        // SAFETY: pause(2) takes no arguments.
-        unsafe { libc::pause() };
-    }
-}
-
 /// A sandboxed process that says it is ready over `w`, then waits forever.
 pub fn ready_then_pause(w: PipeWriter) -> i32 {
     send(w, "ready");
@@ -405,7 +359,7 @@ pub fn kill_and_reap(pid: i32) {
 /// died of it.
 pub fn kill_original(original: i32) -> TestResult {
     send_signal(original, libc::SIGKILL)?;
-    tests::ensure_eq!(waitpid(original)?, Ended::Signal(libc::SIGKILL));
+    test_support::ensure_eq!(waitpid(original)?, Ended::Signal(libc::SIGKILL));
     Ok(())
 }
 
@@ -446,7 +400,7 @@ pub fn wait_for_orphan(sandboxed: i32) -> Result<Ended, Fail> {
         None => {
             let state = stat_of(sandboxed);
             kill_and_reap(sandboxed);
-            tests::fail!(
+            test_support::fail!(
                 "the sandboxed process {sandboxed} outlived its original process by 5 s (state, ppid: {state:?})"
             )
         }
@@ -471,33 +425,13 @@ pub fn signal_and_wait(pid: i32, sig: i32, timeout: Duration) -> Result<Option<E
 /// its ids to themselves when not root), so that it may mount. Its mounts keep the
 /// propagation they had: see [`own_private_mount_namespace`].
 pub fn own_mount_namespace() -> TestResult {
-    let root = tests::is_root();
-    // SAFETY: geteuid/getegid take no arguments.
-    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
-    let flags = if root {
-        libc::CLONE_NEWNS
-    } else {
-        libc::CLONE_NEWNS | libc::CLONE_NEWUSER
-    };
-    // SAFETY: unshare(2) with flags only; scenario processes are single-threaded.
-    if unsafe { libc::unshare(flags) } != 0 {
-        tests::fail!("unshare: {}", std::io::Error::last_os_error());
-    }
-    if !root {
-        std::fs::write("/proc/self/setgroups", "deny").map_err(io_ctx("setgroups"))?;
-        std::fs::write("/proc/self/uid_map", format!("{uid} {uid} 1"))
-            .map_err(io_ctx("uid_map"))?;
-        std::fs::write("/proc/self/gid_map", format!("{gid} {gid} 1"))
-            .map_err(io_ctx("gid_map"))?;
-    }
-    Ok(())
+    test_support::namespaces::enter_mount_ns(rustix::thread::UnshareFlags::empty())
 }
 
 /// [`own_mount_namespace`], with all its mounts then made private: what this process
 /// mounts stays here, and the real host's mounts never change.
 pub fn own_private_mount_namespace() -> TestResult {
-    own_mount_namespace()?;
-    mount(None, Path::new("/"), None, libc::MS_REC | libc::MS_PRIVATE)
+    test_support::namespaces::own_mount_ns(rustix::thread::UnshareFlags::empty())
 }
 
 /// mount(2) with no data; `src` and `fstype` may be NULL.
@@ -525,7 +459,7 @@ pub fn mount(
         )
     };
     if r != 0 {
-        tests::fail!(
+        test_support::fail!(
             "mount {src:?} on {target:?} ({flags:#x}): {}",
             std::io::Error::last_os_error()
         );
@@ -550,7 +484,7 @@ pub fn umount(target: &Path) -> TestResult {
     let t = CString::new(target.as_os_str().as_bytes()).map_err(failed)?;
     // SAFETY: umount2(2) with a NUL-terminated path that outlives the call.
     if unsafe { libc::umount2(t.as_ptr(), 0) } != 0 {
-        tests::fail!("umount {target:?}: {}", std::io::Error::last_os_error());
+        test_support::fail!("umount {target:?}: {}", std::io::Error::last_os_error());
     }
     Ok(())
 }
@@ -558,17 +492,9 @@ pub fn umount(target: &Path) -> TestResult {
 // ---------------------------------------------------------------------------------------
 // Running this binary again under strace.
 
-/// Whether `strace -V` works.
-pub fn strace_available() -> bool {
-    std::process::Command::new("strace")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// This test binary.
 pub fn exe() -> Result<PathBuf, Fail> {
-    std::env::current_exe().map_err(io_ctx("current_exe"))
+    test_support::this_binary()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -592,7 +518,7 @@ pub fn expect(r: &mut PipeReader, want: &str) -> TestResult {
     let mut buf = vec![0u8; want.len()];
     r.read_exact(&mut buf)
         .map_err(io_ctx(format!("read {want:?} from the pipe")))?;
-    tests::ensure_eq!(String::from_utf8_lossy(&buf), want);
+    test_support::ensure_eq!(String::from_utf8_lossy(&buf), want);
     Ok(())
 }
 
@@ -647,7 +573,7 @@ fn child_side(
     let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&inside)));
     let (msg, code) = match verdict {
         Ok(Ok(facts)) => (format!("ok\n{facts}"), ok_code),
-        Ok(Err(Fail::Skip(r))) => (format!("skip:{r}"), tests::SKIP_EXIT),
+        Ok(Err(Fail::Skip(r))) => (format!("skip:{r}"), test_support::SKIP_EXIT),
         Ok(Err(Fail::Failed(m))) => (format!("fail:{m}"), 1),
         Err(_) => ("fail:the code inside the sandbox panicked".to_string(), 1),
     };
@@ -755,7 +681,7 @@ pub fn run_inside_with(
             let pid = child.pid().as_raw_nonzero().get();
             let checked = (|| {
                 let child_mnt = ns(Some(pid), "mnt")?;
-                tests::ensure!(
+                test_support::ensure!(
                     child_mnt != host_mnt,
                     "the sandboxed child {pid} is in the host's mount namespace {host_mnt}"
                 );
@@ -781,7 +707,7 @@ pub fn run_inside_with(
                 return Err(Fail::Failed(format!("inside the sandbox: {m}")));
             }
             let Some(report) = msg.strip_prefix("ok\n") else {
-                tests::fail!("the sandboxed child sent {msg:?} and ended with {status:?}");
+                test_support::fail!("the sandboxed child sent {msg:?} and ended with {status:?}");
             };
             Ok(Outcome {
                 status,
@@ -798,7 +724,7 @@ pub fn run_inside(
     f: impl FnOnce(&Inside) -> Result<String, Fail>,
 ) -> Result<Outcome, Fail> {
     let out = run_inside_with(sandbox, 0, |_| Ok(()), f)?;
-    tests::ensure_eq!(out.status.code(), 0, "exit code of the sandboxed child");
+    test_support::ensure_eq!(out.status.code(), 0, "exit code of the sandboxed child");
     Ok(out)
 }
 
@@ -814,7 +740,7 @@ pub fn run_inside_noting_mountinfo(
         sandbox,
         0,
         |_| {
-            during = tests::mountinfo()?;
+            during = test_support::mountinfo()?;
             Ok(())
         },
         f,
@@ -884,7 +810,7 @@ pub fn install_seccomp_filter(prog: &[libc::sock_filter]) -> TestResult {
     // to `prog`, both alive for the duration of the call (the kernel only reads it).
     unsafe {
         if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
-            tests::fail!("PR_SET_NO_NEW_PRIVS: {}", std::io::Error::last_os_error());
+            test_support::fail!("PR_SET_NO_NEW_PRIVS: {}", std::io::Error::last_os_error());
         }
         if libc::syscall(
             libc::SYS_seccomp,
@@ -893,7 +819,7 @@ pub fn install_seccomp_filter(prog: &[libc::sock_filter]) -> TestResult {
             &fprog as *const libc::sock_fprog,
         ) != 0
         {
-            tests::fail!("seccomp: {}", std::io::Error::last_os_error());
+            test_support::fail!("seccomp: {}", std::io::Error::last_os_error());
         }
     }
     Ok(())
@@ -907,7 +833,7 @@ pub fn access_mode(fd: BorrowedFd<'_>) -> Result<i32, Fail> {
     // SAFETY: fcntl(F_GETFL) on a descriptor we borrow; no memory involved.
     let fl = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
     if fl < 0 {
-        tests::fail!("fcntl F_GETFL: {}", std::io::Error::last_os_error());
+        test_support::fail!("fcntl F_GETFL: {}", std::io::Error::last_os_error());
     }
     Ok(fl & (libc::O_ACCMODE | libc::O_PATH))
 }
@@ -919,7 +845,7 @@ pub fn interface_names() -> Result<Vec<String>, Fail> {
     unsafe {
         let head = libc::if_nameindex();
         if head.is_null() {
-            tests::fail!("if_nameindex: {}", std::io::Error::last_os_error());
+            test_support::fail!("if_nameindex: {}", std::io::Error::last_os_error());
         }
         let mut names = Vec::new();
         let mut p = head;
@@ -930,13 +856,6 @@ pub fn interface_names() -> Result<Vec<String>, Fail> {
         libc::if_freenameindex(head);
         Ok(names)
     }
-}
-
-/// (dev, ino) of a path, following symlinks.
-pub fn dev_ino(path: impl AsRef<Path>) -> std::io::Result<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    let m = std::fs::metadata(path)?;
-    Ok((m.dev(), m.ino()))
 }
 
 /// Runs a confined child that handles `sig` by exiting with 100 + `sig`, sends `sig` to
@@ -952,7 +871,7 @@ pub fn confine_passes_signal_to_a_child_with_a_handler(shared: &Path, sig: i32) 
     // The supervisor must be in its forwarding wait, or the signal would kill it.
     wait_blocked(original, &[sig], Duration::from_secs(5))?;
     let ended = signal_and_wait(original, sig, Duration::from_secs(5))?;
-    tests::ensure_eq!(
+    test_support::ensure_eq!(
         ended,
         Some(Ended::Code(100 + sig)),
         "signal {sig} sent to the original process reaches the child"
@@ -972,7 +891,7 @@ pub fn confine_forwarded_signal_ends_a_child_without_handlers(
     expect(&mut r, "ready")?;
     wait_blocked(original, &[sig], Duration::from_secs(5))?;
     let ended = signal_and_wait(original, sig, Duration::from_secs(5))?;
-    tests::ensure!(
+    test_support::ensure!(
         matches!(ended, Some(Ended::Code(c)) if c == 128 + sig)
             || ended == Some(Ended::Signal(sig)),
         "signal {sig} to the original process: it ended with {ended:?}"

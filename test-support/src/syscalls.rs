@@ -66,12 +66,22 @@ impl Ended {
     }
 }
 
-/// Ends this process at once, without unwinding or flushing anything of the parent's.
+/// Ends this process at once with `_exit(2)`: no unwinding, no exit handlers. Flushes
+/// std's stdout buffer first, so that what a forked child printed is not lost; a fork
+/// copies whatever the parent had not flushed yet too, so fork with nothing pending
+/// (std's stdout flushes at each newline).
 pub fn exit_now(code: i32) -> ! {
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     // SAFETY: _exit(2) takes an integer and does not return.
     unsafe { libc::_exit(code) }
+}
+
+/// Waits for signals forever: what a child does that only a signal should end.
+pub fn pause_forever() -> ! {
+    loop {
+        rustix::event::pause();
+    }
 }
 
 /// Forks a process that runs `f` and `_exit`s with what it returns (101 if it panics).
@@ -175,6 +185,45 @@ pub fn sysctl(name: &str) -> Option<String> {
     std::fs::read_to_string(format!("/proc/sys/{name}"))
         .ok()
         .map(|s| s.trim().to_owned())
+}
+
+// ---------------------------------------------------------------------------------------
+// The i386 entry.
+
+/// `getpid` in the i386 system call table.
+#[cfg(target_arch = "x86_64")]
+pub const I386_GETPID: u32 = 20;
+/// `unshare` in the i386 system call table.
+#[cfg(target_arch = "x86_64")]
+pub const I386_UNSHARE: u32 = 310;
+
+/// A system call through the i386 entry (`int 0x80`) with one integer argument: the
+/// kernel's return value (a negative errno on failure). A filter that checks the
+/// architecture sees `AUDIT_ARCH_I386`; a kernel without IA32 emulation ends the process
+/// with a signal.
+#[cfg(target_arch = "x86_64")]
+pub fn int80(nr: u32, arg1: u32) -> i32 {
+    let ret: u32;
+    // SAFETY: `int 0x80` enters the kernel's i386 compat path, which reads eax and ebx
+    // (ecx and edx, the next arguments, are zero), returns in eax and clears r8-r11; rbx,
+    // which LLVM reserves, is swapped in and back around the call. The argument is an
+    // integer, never a pointer: no memory of ours is touched.
+    unsafe {
+        std::arch::asm!(
+            "xchg {arg:r}, rbx",
+            "int 0x80",
+            "xchg {arg:r}, rbx",
+            arg = inout(reg) u64::from(arg1) => _,
+            inlateout("eax") nr => ret,
+            in("ecx") 0u32,
+            in("edx") 0u32,
+            lateout("r8") _,
+            lateout("r9") _,
+            lateout("r10") _,
+            lateout("r11") _,
+        );
+    }
+    ret as i32
 }
 
 // ---------------------------------------------------------------------------------------
