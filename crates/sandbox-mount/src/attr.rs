@@ -8,12 +8,12 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Component, Path};
 
 use bitflags::bitflags;
-use rustix::fs::{AtFlags, FileType, Mode, OFlags, StatVfsMountFlags, StatxFlags};
+use rustix::fs::{FileType, Mode, OFlags, StatVfsMountFlags};
 use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
 use crate::mountinfo::{self, MountInfo};
-use crate::{fd_path, kept_flags, sys, Error};
+use crate::{fd_path, kept_flags, sys, Error, Identity};
 
 /// Which kernel interface the fd-based operations of this crate use.
 ///
@@ -190,30 +190,6 @@ pub fn make_read_only(dir: impl AsFd, recursive: bool, api: MountApi) -> Result<
     set_attributes(dir, MountAttr::RDONLY, MountAttr::empty(), recursive, api)
 }
 
-/// What identifies the mount a descriptor is on: the mount id where `statx` gives one
-/// (Linux 5.8), and the device.
-struct MountIdentity {
-    mount_id: Option<u64>,
-    dev: (u32, u32),
-}
-
-impl MountIdentity {
-    fn of(fd: BorrowedFd<'_>) -> Result<MountIdentity, Errno> {
-        let st = rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH, StatxFlags::MNT_ID)?;
-        Ok(MountIdentity {
-            mount_id: (st.stx_mask & StatxFlags::MNT_ID.bits() != 0).then_some(st.stx_mnt_id),
-            dev: (st.stx_dev_major, st.stx_dev_minor),
-        })
-    }
-
-    fn is(&self, m: &MountInfo) -> bool {
-        match self.mount_id {
-            Some(id) => id == u64::from(m.mount_id),
-            None => self.dev == (m.major, m.minor),
-        }
-    }
-}
-
 fn legacy_set_attributes(
     dir: BorrowedFd<'_>,
     set: MountAttr,
@@ -229,12 +205,12 @@ fn legacy_set_attributes(
         source,
     };
     let mounts = mountinfo::read_self()?;
-    let me = MountIdentity::of(dir).map_err(|e| submount_error(&shown, e))?;
+    let me = Identity::of(dir).map_err(|e| submount_error(&shown, e))?;
     // The top mount at the path, when the device is all there is to go by.
     let Some(root) = mounts
         .iter()
         .rev()
-        .find(|m| me.is(m) && (me.mount_id.is_some() || m.mount_point == shown))
+        .find(|m| me.is_on(m) && (me.mount_id().is_some() || m.mount_point == shown))
     else {
         return Err(submount_error(&shown, Errno::NOENT));
     };
@@ -273,7 +249,7 @@ fn legacy_set_attributes(
                 .strip_prefix(&root.mount_point)
                 .map_err(|_| Errno::INVAL)?;
             let fd = open_beneath(dir, rel)?;
-            if MountIdentity::of(fd.as_fd())?.is(m) {
+            if Identity::of(&fd)?.is_on(m) {
                 Ok(fd)
             } else {
                 // The path led elsewhere than mountinfo said.

@@ -62,12 +62,14 @@ use rustix::mount::{
 
 mod attr;
 mod error;
+mod identity;
 pub mod mountinfo;
 #[allow(unsafe_code)]
 mod sys;
 
 pub use attr::{make_read_only, set_attributes, MountApi, MountAttr};
 pub use error::Error;
+pub use identity::Identity;
 
 /// How mount and unmount events propagate between a mount and its copies in other mount
 /// namespaces (see `mount_namespaces(7)`).
