@@ -67,7 +67,7 @@ fn own_mount_ns(extra: UnshareFlags) -> TestResult {
     } else {
         enter_user_ns(UnshareFlags::NEWNS | extra)?;
     }
-    sandbox_mount::set_propagation("/", sandbox_mount::Propagation::Private, true)?;
+    sandbox_mount::set_propagation_recursive("/", sandbox_mount::Propagation::Private)?;
     Ok(())
 }
 
@@ -141,7 +141,7 @@ impl MountedTemp {
 
 impl Drop for MountedTemp {
     fn drop(&mut self) {
-        let _ = sandbox_mount::unmount(self.dir.path(), true);
+        let _ = sandbox_mount::unmount(self.dir.path(), sandbox_mount::UnmountFlags::DETACH);
     }
 }
 
@@ -275,7 +275,7 @@ fn pivot_to_the_current_root_changes_nothing() -> TestResult {
 fn a_bind_of_root_elsewhere_is_not_the_current_root() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
     let dir = temp_dir()?;
-    sandbox_mount::bind("/", dir.path(), true)?;
+    sandbox_mount::bind_recursive("/", dir.path())?;
     let result = (|| {
         ensure_eq!(
             dev_ino(&dir.path().to_string_lossy())?,
@@ -288,7 +288,7 @@ fn a_bind_of_root_elsewhere_is_not_the_current_root() -> TestResult {
         );
         Ok(())
     })();
-    sandbox_mount::unmount(dir.path(), true)?;
+    sandbox_mount::unmount(dir.path(), sandbox_mount::UnmountFlags::DETACH)?;
     result
 }
 
@@ -344,7 +344,7 @@ fn pivot_root_without_privilege_is_eperm() -> TestResult {
     in_child(|| {
         if is_root() {
             unshare(UnshareFlags::NEWNS)?;
-            sandbox_mount::set_propagation("/", sandbox_mount::Propagation::Private, true)?;
+            sandbox_mount::set_propagation_recursive("/", sandbox_mount::Propagation::Private)?;
         }
         drop_to_nobody()?;
         let cwd = std::env::current_dir().map_err(failed)?;
@@ -370,7 +370,7 @@ fn pivot_root_without_privilege_is_eperm() -> TestResult {
 fn pivot_root_into_a_shared_mount_fails_with_einval() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
     let new_root = MountedTemp::new()?;
-    sandbox_mount::set_propagation(new_root.path(), sandbox_mount::Propagation::Shared, false)?;
+    sandbox_mount::set_propagation(new_root.path(), sandbox_mount::Propagation::Shared)?;
     in_child(|| {
         unshare(UnshareFlags::NEWNS)?;
         match pivot_root(open_dir(new_root.path())?) {
@@ -385,11 +385,7 @@ fn pivot_root_into_a_shared_mount_fails_with_einval() -> TestResult {
         }
         ensure!(Path::new("/etc/passwd").exists(), "still in the old root");
         // Control: the same directory made private pivots fine.
-        sandbox_mount::set_propagation(
-            new_root.path(),
-            sandbox_mount::Propagation::Private,
-            false,
-        )?;
+        sandbox_mount::set_propagation(new_root.path(), sandbox_mount::Propagation::Private)?;
         ensure_eq!(pivot_root(open_dir(new_root.path())?)?, Outcome::Pivoted);
         Ok(())
     })
