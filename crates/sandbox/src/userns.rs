@@ -17,7 +17,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rustix::io::Errno;
-use sandbox_namespaces::{IdMap, IdMapTool, Setgroups};
+use sandbox_namespaces::{IdMap, IdMapTool, IdMapToolStatus, Setgroups};
 use sandbox_process::Fork;
 
 use crate::error::{Error, Step};
@@ -369,10 +369,18 @@ fn encode(error: Option<&sandbox_namespaces::Error>) -> Vec<u8> {
         return vec![OK];
     };
     let (tag, path, status, message) = match error {
-        E::WriteIdMap { path, .. } => (WRITE, path.as_os_str().as_bytes(), "", String::new()),
-        E::SpawnIdMapTool { program, .. } => {
-            (SPAWN, program.as_os_str().as_bytes(), "", String::new())
-        }
+        E::WriteIdMap { path, .. } => (
+            WRITE,
+            path.as_os_str().as_bytes(),
+            String::new(),
+            String::new(),
+        ),
+        E::SpawnIdMapTool { program, .. } => (
+            SPAWN,
+            program.as_os_str().as_bytes(),
+            String::new(),
+            String::new(),
+        ),
         E::IdMapToolFailed {
             program,
             status,
@@ -381,10 +389,10 @@ fn encode(error: Option<&sandbox_namespaces::Error>) -> Vec<u8> {
         } => (
             REFUSED,
             program.as_os_str().as_bytes(),
-            status.as_str(),
+            status.to_string(),
             message.clone(),
         ),
-        other => (OTHER, &b""[..], "", other.to_string()),
+        other => (OTHER, &b""[..], String::new(), other.to_string()),
     };
     let cut = |b: &[u8]| b[..b.len().min(MAX_FIELD)].to_vec();
     let mut out = vec![tag];
@@ -417,27 +425,36 @@ fn decode(report: &[u8]) -> Option<Option<sandbox_namespaces::Error>> {
         return None;
     }
     Some(Some(match tag {
-        WRITE => E::WriteIdMap {
-            path,
-            source: errno,
-        },
+        WRITE => E::WriteIdMap { path, errno },
         SPAWN => E::SpawnIdMapTool {
             program: path,
-            source: errno,
+            errno,
         },
         REFUSED => E::IdMapToolFailed {
             program: path,
             pid: 0,
-            status,
+            status: tool_status(&status)?,
             message,
         },
         _ => E::IdMapToolFailed {
             program: PathBuf::from("id map helper"),
             pid: 0,
-            status: "failed".into(),
+            status: IdMapToolStatus::Exited(1),
             message,
         },
     }))
+}
+
+/// The status of a refusing tool, back from its `Display` text (`exit code 1`,
+/// `signal 9`).
+fn tool_status(text: &str) -> Option<IdMapToolStatus> {
+    if let Some(code) = text.strip_prefix("exit code ") {
+        return code.parse().ok().map(IdMapToolStatus::Exited);
+    }
+    text.strip_prefix("signal ")?
+        .parse()
+        .ok()
+        .map(IdMapToolStatus::Signaled)
 }
 
 fn write_all(fd: &OwnedFd, mut data: &[u8]) -> Result<(), Errno> {
@@ -516,7 +533,7 @@ mod tests {
         let sent = E::IdMapToolFailed {
             program: "/usr/bin/newuidmap".into(),
             pid: 5,
-            status: "exit code 1".into(),
+            status: IdMapToolStatus::Exited(1),
             message: "newuidmap: uid range [1-2) -> [100-101) not allowed".into(),
         };
         match decode(&encode(Some(&sent))) {
@@ -527,7 +544,7 @@ mod tests {
                 ..
             })) => {
                 assert_eq!(program, Path::new("/usr/bin/newuidmap"));
-                assert_eq!(status, "exit code 1");
+                assert_eq!(status, IdMapToolStatus::Exited(1));
                 assert_eq!(
                     message,
                     "newuidmap: uid range [1-2) -> [100-101) not allowed"
@@ -537,12 +554,12 @@ mod tests {
         }
         let sent = E::WriteIdMap {
             path: "/proc/7/uid_map".into(),
-            source: Errno::PERM,
+            errno: Errno::PERM,
         };
         match decode(&encode(Some(&sent))) {
-            Some(Some(E::WriteIdMap { path, source })) => {
+            Some(Some(E::WriteIdMap { path, errno })) => {
                 assert_eq!(path, Path::new("/proc/7/uid_map"));
-                assert_eq!(source, Errno::PERM);
+                assert_eq!(errno, Errno::PERM);
             }
             other => panic!("{other:?}"),
         }
