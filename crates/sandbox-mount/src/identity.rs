@@ -30,7 +30,7 @@ use crate::mountinfo::MountInfo;
 /// let root = Identity::of_path("/")?;
 /// let again = Identity::of(std::fs::File::open("/")?)?;
 /// assert!(root.is_same(&again));
-/// # Ok::<(), rustix::io::Errno>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Identity {
