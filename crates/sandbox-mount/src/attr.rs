@@ -8,12 +8,12 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Component, Path};
 
 use bitflags::bitflags;
-use rustix::fs::{AtFlags, FileType, Mode, OFlags, StatVfsMountFlags, StatxFlags};
+use rustix::fs::{FileType, Mode, OFlags, StatVfsMountFlags};
 use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
 use crate::mountinfo::{self, MountInfo};
-use crate::{fd_path, kept_flags, sys, Error};
+use crate::{fd_path, kept_flags, shown_path, sys, Error, Identity};
 
 /// Which kernel interface the fd-based operations of this crate use.
 ///
@@ -109,23 +109,16 @@ impl fmt::Display for MountAttr {
 }
 
 /// Sets the attributes `set` and clears `clear` on the mount whose root `dir` refers to,
-/// and with `recursive` on every mount below it. The host's mounts are untouched as long
-/// as `dir` is a mount of the caller's own mount namespace (a bind made there, or any
-/// mount after `unshare(CLONE_NEWNS)`): attributes belong to a mount, not to the file
-/// system.
+/// and on no other: the mounts below it keep theirs (for them too, see
+/// [`set_attributes_recursive`]). The host's mounts are untouched as long as `dir` is a
+/// mount of the caller's own mount namespace (a bind made there, or any mount after
+/// `unshare(CLONE_NEWNS)`): attributes belong to a mount, not to the file system.
 ///
-/// - New API: `mount_setattr(dir, "", AT_EMPTY_PATH[|AT_RECURSIVE], {set, clear})`, one
-///   call that changes the whole tree or nothing. Needs Linux 5.12.
-/// - Legacy: reads `/proc/self/mountinfo`, finds the mount of `dir` and the mounts below
-///   it, and remounts each with `mount(NULL, "/proc/self/fd/N", NULL,
-///   MS_REMOUNT|MS_BIND|<flags>, NULL)`, where `<flags>` are the mount's current flags
-///   (read-only, nosuid, nodev, noexec, nosymfollow and the atime flags, from
-///   `fstatvfs`) with `set` added and `clear` taken away. Each submount is reached from
-///   `dir` one path component at a time with `O_PATH|O_NOFOLLOW` (no symlink is ever
-///   followed) and checked to be the mount mountinfo named (by mount id from Linux 5.8,
-///   else by device). A mount that other mounts cover is not reachable by any path and
-///   is skipped. Works on any kernel; needs a procfs of the caller's mount namespace on
-///   `/proc`. Not atomic: a failure can leave the mounts before it changed.
+/// - New API: `mount_setattr(dir, "", AT_EMPTY_PATH, {set, clear})`. Needs Linux 5.12.
+/// - Legacy: `mount(NULL, "/proc/self/fd/N", NULL, MS_REMOUNT|MS_BIND|<flags>, NULL)`,
+///   where `<flags>` are the mount's current flags (read-only, nosuid, nodev, noexec,
+///   nosymfollow and the atime flags, from `fstatvfs`) with `set` added and `clear` taken
+///   away. Works on any kernel; needs a procfs on `/proc`.
 ///
 /// [`MountApi::Auto`] takes the legacy path when `mount_setattr` fails with `ENOSYS` (a
 /// kernel before 5.12) or `EPERM` (a seccomp profile; a real permission problem then
@@ -137,7 +130,8 @@ impl fmt::Display for MountAttr {
 /// asking to clear a locked flag fails with `EPERM` on both.
 ///
 /// This changes the **caller's mount namespace**; call it in a private one. `dir` must be
-/// the root of a mount (see [`bind`](crate::bind), [`clone_tree`](crate::clone_tree)).
+/// the root of a mount (see [`bind_tree`](crate::bind_tree),
+/// [`clone_tree`](crate::clone_tree)).
 ///
 /// Needs `CAP_SYS_ADMIN` in the user namespace that owns the caller's mount namespace.
 ///
@@ -146,29 +140,69 @@ impl fmt::Display for MountAttr {
 /// - [`Error::SetAttributes`] (new API): `EPERM` without the capability or to clear a
 ///   locked flag, `EINVAL` when `dir` is not a mount root or is in another mount
 ///   namespace, `ENOSYS` before Linux 5.12 (with [`MountApi::New`]).
+/// - Legacy: [`Error::Statvfs`]; [`Error::Remount`] (`EINVAL` when `dir` is not a mount
+///   root, `EPERM` to clear a locked flag).
+#[doc(alias = "mount_setattr", alias = "MS_REMOUNT")]
+pub fn set_attributes(
+    dir: impl AsFd,
+    set: MountAttr,
+    clear: MountAttr,
+    api: MountApi,
+) -> Result<(), Error> {
+    change_attributes(dir.as_fd(), set, clear, false, api)
+}
+
+/// Sets the attributes `set` and clears `clear` on the mount whose root `dir` refers to
+/// and on every mount below it, as [`set_attributes`] does for one.
+///
+/// - New API: `mount_setattr(dir, "", AT_EMPTY_PATH|AT_RECURSIVE, {set, clear})`, one
+///   call that changes the whole tree or nothing. Needs Linux 5.12.
+/// - Legacy: reads `/proc/self/mountinfo`, finds the mount of `dir` and the mounts below
+///   it, and remounts each as [`set_attributes`] does. Each submount is reached from
+///   `dir` one path component at a time with `O_PATH|O_NOFOLLOW` (no symlink is ever
+///   followed) and checked to be the mount mountinfo named (by mount id from Linux 5.8,
+///   else by device; see [`Identity::is_on`](crate::Identity::is_on)). A mount that other
+///   mounts cover is not reachable by any path and is skipped. Works on any kernel;
+///   needs a procfs of the caller's mount namespace on `/proc`. Not atomic: a failure can
+///   leave the mounts before it changed.
+///
+/// The fallback of [`MountApi::Auto`], the locked flags, what it changes and what it
+/// needs are as for [`set_attributes`].
+///
+/// # Errors
+///
+/// - [`Error::SetAttributes`] (new API): as for [`set_attributes`].
 /// - Legacy: [`Error::ReadMountinfo`] or [`Error::ParseMountinfo`]; [`Error::Submount`]
 ///   when a mount cannot be identified or reached, or the path reached another mount
 ///   than mountinfo said (`ESTALE`: something moved it meanwhile); [`Error::Statvfs`];
 ///   [`Error::Remount`] (`EPERM` to clear a locked flag).
 #[doc(alias = "mount_setattr", alias = "MS_REMOUNT", alias = "AT_RECURSIVE")]
-pub fn set_attributes(
+pub fn set_attributes_recursive(
     dir: impl AsFd,
+    set: MountAttr,
+    clear: MountAttr,
+    api: MountApi,
+) -> Result<(), Error> {
+    change_attributes(dir.as_fd(), set, clear, true, api)
+}
+
+fn change_attributes(
+    dir: BorrowedFd<'_>,
     set: MountAttr,
     clear: MountAttr,
     recursive: bool,
     api: MountApi,
 ) -> Result<(), Error> {
-    let dir = dir.as_fd();
     if api != MountApi::Legacy {
         match sys::mount_setattr(dir, recursive, set.bits(), clear.bits()) {
             Ok(()) => return Ok(()),
             Err(Errno::NOSYS | Errno::PERM) if api == MountApi::Auto => {}
-            Err(source) => {
+            Err(errno) => {
                 return Err(Error::SetAttributes {
                     set,
                     clear,
                     recursive,
-                    source,
+                    errno,
                 })
             }
         }
@@ -176,9 +210,10 @@ pub fn set_attributes(
     legacy_set_attributes(dir, set, clear, recursive)
 }
 
-/// Makes the mount whose root `dir` refers to read-only, and with `recursive` every mount
-/// below it: [`set_attributes`] with [`MountAttr::RDONLY`]. Writes through these mounts
-/// then fail with `EROFS`; the file systems stay writable elsewhere (on the host).
+/// Makes the mount whose root `dir` refers to read-only, and no other:
+/// [`set_attributes`] with [`MountAttr::RDONLY`]. Writes through this mount then fail
+/// with `EROFS`; the mounts below it stay writable, and so does the file system
+/// elsewhere (on the host).
 ///
 /// The new API needs Linux 5.12; the legacy path any kernel (see [`set_attributes`]).
 ///
@@ -186,32 +221,27 @@ pub fn set_attributes(
 ///
 /// As [`set_attributes`].
 #[doc(alias = "MOUNT_ATTR_RDONLY", alias = "MS_RDONLY")]
-pub fn make_read_only(dir: impl AsFd, recursive: bool, api: MountApi) -> Result<(), Error> {
-    set_attributes(dir, MountAttr::RDONLY, MountAttr::empty(), recursive, api)
+pub fn make_read_only(dir: impl AsFd, api: MountApi) -> Result<(), Error> {
+    set_attributes(dir, MountAttr::RDONLY, MountAttr::empty(), api)
 }
 
-/// What identifies the mount a descriptor is on: the mount id where `statx` gives one
-/// (Linux 5.8), and the device.
-struct MountIdentity {
-    mount_id: Option<u64>,
-    dev: (u32, u32),
-}
-
-impl MountIdentity {
-    fn of(fd: BorrowedFd<'_>) -> Result<MountIdentity, Errno> {
-        let st = rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH, StatxFlags::MNT_ID)?;
-        Ok(MountIdentity {
-            mount_id: (st.stx_mask & StatxFlags::MNT_ID.bits() != 0).then_some(st.stx_mnt_id),
-            dev: (st.stx_dev_major, st.stx_dev_minor),
-        })
-    }
-
-    fn is(&self, m: &MountInfo) -> bool {
-        match self.mount_id {
-            Some(id) => id == u64::from(m.mount_id),
-            None => self.dev == (m.major, m.minor),
-        }
-    }
+/// Makes the mount whose root `dir` refers to and every mount below it read-only:
+/// [`set_attributes_recursive`] with [`MountAttr::RDONLY`]. Writes through these mounts
+/// then fail with `EROFS`; the file systems stay writable elsewhere (on the host).
+///
+/// The new API needs Linux 5.12; the legacy path any kernel (see
+/// [`set_attributes_recursive`]).
+///
+/// # Errors
+///
+/// As [`set_attributes_recursive`].
+#[doc(
+    alias = "MOUNT_ATTR_RDONLY",
+    alias = "MS_RDONLY",
+    alias = "AT_RECURSIVE"
+)]
+pub fn make_read_only_recursive(dir: impl AsFd, api: MountApi) -> Result<(), Error> {
+    set_attributes_recursive(dir, MountAttr::RDONLY, MountAttr::empty(), api)
 }
 
 fn legacy_set_attributes(
@@ -220,21 +250,21 @@ fn legacy_set_attributes(
     clear: MountAttr,
     recursive: bool,
 ) -> Result<(), Error> {
-    let shown = std::fs::read_link(fd_path(dir)).unwrap_or_else(|_| fd_path(dir));
+    let shown = shown_path(dir);
     if !recursive {
         return remount(dir, &shown, set, clear);
     }
-    let submount_error = |mount_point: &Path, source| Error::Submount {
+    let submount_error = |mount_point: &Path, errno| Error::Submount {
         mount_point: mount_point.to_path_buf(),
-        source,
+        errno,
     };
     let mounts = mountinfo::read_self()?;
-    let me = MountIdentity::of(dir).map_err(|e| submount_error(&shown, e))?;
+    let me = Identity::of(dir).map_err(|e| submount_error(&shown, e))?;
     // The top mount at the path, when the device is all there is to go by.
     let Some(root) = mounts
         .iter()
         .rev()
-        .find(|m| me.is(m) && (me.mount_id.is_some() || m.mount_point == shown))
+        .find(|m| me.is_on(m) && (me.mount_id().is_some() || m.mount_point == shown))
     else {
         return Err(submount_error(&shown, Errno::NOENT));
     };
@@ -273,7 +303,7 @@ fn legacy_set_attributes(
                 .strip_prefix(&root.mount_point)
                 .map_err(|_| Errno::INVAL)?;
             let fd = open_beneath(dir, rel)?;
-            if MountIdentity::of(fd.as_fd())?.is(m) {
+            if Identity::of(&fd)?.is_on(m) {
                 Ok(fd)
             } else {
                 // The path led elsewhere than mountinfo said.
@@ -334,9 +364,9 @@ fn remount(
 ) -> Result<(), Error> {
     let path = fd_path(fd);
     let current = rustix::fs::fstatvfs(fd)
-        .map_err(|source| Error::Statvfs {
+        .map_err(|errno| Error::Statvfs {
             target: mount_point.to_path_buf(),
-            source,
+            errno,
         })?
         .f_flag;
     let mut flags = kept_flags(current);
@@ -344,11 +374,11 @@ fn remount(
         flags |= MountFlags::RDONLY;
     }
     let flags = (flags - clear.ms_flags()) | set.ms_flags() | MountFlags::BIND;
-    rustix::mount::mount_remount(&path, flags, "").map_err(|source| Error::Remount {
+    rustix::mount::mount_remount(&path, flags, "").map_err(|errno| Error::Remount {
         mount_point: mount_point.to_path_buf(),
         set,
         clear,
-        source,
+        errno,
     })
 }
 

@@ -5,18 +5,20 @@ use std::path::{Path, PathBuf};
 
 use rustix::io::Errno;
 
-use crate::{MountAttr, Propagation};
+use crate::{MountAttr, Propagation, UnmountFlags};
 
 /// A mount operation failed.
 ///
 /// One variant per operation, with the arguments it was given; the message reads like a
-/// log line (`mount proc on /proc: Operation not permitted (os error 1)`) and the errno is
-/// also the [`source`](std::error::Error::source).
+/// log line and names the errno once (`mount proc on /proc: Operation not permitted (os
+/// error 1)`). The errno is a field (see [`errno`](Error::errno)), not a
+/// [`source`](std::error::Error::source): no variant has a source.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// [`set_propagation`](crate::set_propagation) failed.
-    #[error("make {} {}: {source}", target.display(), PropagationName(*propagation, *recursive))]
+    /// [`set_propagation`](crate::set_propagation) or
+    /// [`set_propagation_recursive`](crate::set_propagation_recursive) failed.
+    #[error("make {} {}: {errno}", target.display(), PropagationName(*propagation, *recursive))]
     Propagation {
         /// The mount point whose propagation was to change.
         target: PathBuf,
@@ -25,10 +27,12 @@ pub enum Error {
         /// Whether `MS_REC` was asked for.
         recursive: bool,
         /// What the kernel said.
-        source: Errno,
+        errno: Errno,
     },
-    /// [`bind`](crate::bind) failed.
-    #[error("{}: {source}", BindName { source_path, target, recursive: *recursive })]
+    /// [`bind`](crate::bind) or [`bind_recursive`](crate::bind_recursive) failed, or the
+    /// `mount(2)` of [`bind_tree`](crate::bind_tree)'s legacy path (the paths are then
+    /// what the descriptors' `/proc/self/fd` links name).
+    #[error("{}: {errno}", BindName { source_path, target, recursive: *recursive })]
     Bind {
         /// The directory or file to bind.
         source_path: PathBuf,
@@ -37,67 +41,70 @@ pub enum Error {
         /// Whether `MS_REC` was asked for (submounts bound too).
         recursive: bool,
         /// What the kernel said.
-        source: Errno,
+        errno: Errno,
     },
     /// [`mount_proc`](crate::mount_proc) failed.
-    #[error("mount proc on {}: {source}", target.display())]
+    #[error("mount proc on {}: {errno}", target.display())]
     MountProc {
         /// Where proc was to be mounted.
         target: PathBuf,
         /// What the kernel said.
-        source: Errno,
+        errno: Errno,
     },
     /// [`mount_tmpfs`](crate::mount_tmpfs) failed.
-    #[error("mount tmpfs{} on {}: {source}", SizeName(*size), target.display())]
+    #[error("mount tmpfs{} on {}: {errno}", SizeName(*size), target.display())]
     MountTmpfs {
         /// Where the tmpfs was to be mounted.
         target: PathBuf,
         /// The size limit asked for, in bytes (`None`: the kernel's default).
         size: Option<u64>,
         /// What the kernel said.
-        source: Errno,
+        errno: Errno,
     },
     /// `statvfs(2)` of the target, to read the flags to keep, failed.
-    #[error("statvfs {}: {source}", target.display())]
+    #[error("statvfs {}: {errno}", target.display())]
     Statvfs {
         /// The path given to `statvfs`.
         target: PathBuf,
         /// What the kernel said.
-        source: Errno,
+        errno: Errno,
     },
     /// [`remount_read_only`](crate::remount_read_only) failed in the remount itself.
-    #[error("remount {} read-only: {source}", target.display())]
+    #[error("remount {} read-only: {errno}", target.display())]
     RemountReadOnly {
         /// The mount point to make read-only.
         target: PathBuf,
         /// What the kernel said.
-        source: Errno,
+        errno: Errno,
     },
     /// [`unmount`](crate::unmount) failed.
-    #[error("unmount {}{}: {source}", target.display(), if *detach { " (detach)" } else { "" })]
+    #[error("unmount {}{}: {errno}", target.display(), UnmountFlagsName(*flags))]
     Unmount {
         /// The mount point to unmount.
         target: PathBuf,
-        /// Whether `MNT_DETACH` was asked for.
-        detach: bool,
+        /// The flags asked for (`MNT_DETACH`, ...).
+        flags: UnmountFlags,
         /// What the kernel said.
-        source: Errno,
+        errno: Errno,
     },
-    /// [`clone_tree`](crate::clone_tree) (`open_tree(2)` with `OPEN_TREE_CLONE`) failed.
-    #[error("clone the mount tree at a directory fd (open_tree): {source}")]
+    /// [`clone_tree`](crate::clone_tree) or
+    /// [`clone_tree_recursive`](crate::clone_tree_recursive) (`open_tree(2)` with
+    /// `OPEN_TREE_CLONE`) failed, also as the first step of [`bind_tree`](crate::bind_tree).
+    #[error("clone the mount tree at a directory fd (open_tree): {errno}")]
     CloneTree {
         /// What the kernel said.
-        source: Errno,
+        errno: Errno,
     },
     /// [`attach_tree`](crate::attach_tree) (`move_mount(2)`) failed.
-    #[error("attach a detached mount tree onto a directory fd (move_mount): {source}")]
+    #[error("attach a detached mount tree onto a directory fd (move_mount): {errno}")]
     AttachTree {
         /// What the kernel said.
-        source: Errno,
+        errno: Errno,
     },
-    /// [`set_attributes`](crate::set_attributes) failed in `mount_setattr(2)` (the new
-    /// API).
-    #[error("set {set} and clear {clear} on a mount{} (mount_setattr): {source}",
+    /// [`set_attributes`](crate::set_attributes) or
+    /// [`set_attributes_recursive`](crate::set_attributes_recursive) failed in
+    /// `mount_setattr(2)` (the new API).
+    #[error("set {set} and clear {clear} on a mount{} (mount_setattr): {errno}",
         if *recursive { " and every mount below it" } else { "" })]
     SetAttributes {
         /// The attributes to set.
@@ -107,21 +114,22 @@ pub enum Error {
         /// Whether `AT_RECURSIVE` was asked for.
         recursive: bool,
         /// What the kernel said.
-        source: Errno,
+        errno: Errno,
     },
-    /// The legacy path of [`set_attributes`](crate::set_attributes) could not identify or
+    /// The legacy path of [`set_attributes_recursive`](crate::set_attributes_recursive)
+    /// could not identify or
     /// reach a mount of the tree (`ESTALE`: the path led to another mount than mountinfo
     /// said; `ELOOP`: a symlink where a directory was).
-    #[error("reach the mount at {} to change its attributes: {source}", mount_point.display())]
+    #[error("reach the mount at {} to change its attributes: {errno}", mount_point.display())]
     Submount {
         /// The mount point, as mountinfo shows it.
         mount_point: PathBuf,
         /// What the kernel said.
-        source: Errno,
+        errno: Errno,
     },
     /// The legacy path of [`set_attributes`](crate::set_attributes) failed to remount one
     /// mount of the tree.
-    #[error("remount {} to set {set} and clear {clear}: {source}", mount_point.display())]
+    #[error("remount {} to set {set} and clear {clear}: {errno}", mount_point.display())]
     Remount {
         /// The mount point, as mountinfo shows it.
         mount_point: PathBuf,
@@ -130,15 +138,34 @@ pub enum Error {
         /// The attributes to clear.
         clear: MountAttr,
         /// What the kernel said.
-        source: Errno,
+        errno: Errno,
+    },
+    /// The legacy path of [`bind_tree`](crate::bind_tree) bound the tree, but could not
+    /// open the new mount by the target's path (`readlink` of its `/proc/self/fd` link,
+    /// `openat` with `O_NOFOLLOW`, or `statx` failed).
+    #[error("open the tree bound onto {}: {errno}", target.display())]
+    OpenBoundTree {
+        /// The target directory, as its `/proc/self/fd` link names it.
+        target: PathBuf,
+        /// What the kernel said.
+        errno: Errno,
+    },
+    /// The legacy path of [`bind_tree`](crate::bind_tree) bound the tree, but the
+    /// target's path then led to another directory, or to a mount that was there before
+    /// the bind: something moved the path in between. [`errno`](Error::errno) gives
+    /// `ESTALE`.
+    #[error("open the tree bound onto {}: the path leads elsewhere now (something moved it)", target.display())]
+    BoundTreeMoved {
+        /// The target directory, as its `/proc/self/fd` link named it.
+        target: PathBuf,
     },
     /// Reading a mountinfo file failed.
-    #[error("read {}: {source}", path.display())]
+    #[error("read {}: {errno}", path.display())]
     ReadMountinfo {
         /// The file read (`/proc/self/mountinfo`).
         path: PathBuf,
-        /// What the system said.
-        source: std::io::Error,
+        /// What the kernel said.
+        errno: Errno,
     },
     /// A line of mountinfo text is not in the format of `proc(5)`.
     #[error("parse mountinfo line {line}: {reason}")]
@@ -151,29 +178,32 @@ pub enum Error {
 }
 
 impl Error {
-    /// The errno the kernel returned, if the error came from a system call.
+    /// The errno the kernel returned, if the error came from a system call;
+    /// `ESTALE` for [`Error::BoundTreeMoved`].
     pub fn errno(&self) -> Option<Errno> {
         match self {
-            Error::Propagation { source, .. }
-            | Error::Bind { source, .. }
-            | Error::MountProc { source, .. }
-            | Error::MountTmpfs { source, .. }
-            | Error::Statvfs { source, .. }
-            | Error::RemountReadOnly { source, .. }
-            | Error::Unmount { source, .. }
-            | Error::CloneTree { source }
-            | Error::AttachTree { source }
-            | Error::SetAttributes { source, .. }
-            | Error::Submount { source, .. }
-            | Error::Remount { source, .. } => Some(*source),
-            Error::ReadMountinfo { source, .. } => Errno::from_io_error(source),
+            Error::Propagation { errno, .. }
+            | Error::Bind { errno, .. }
+            | Error::MountProc { errno, .. }
+            | Error::MountTmpfs { errno, .. }
+            | Error::Statvfs { errno, .. }
+            | Error::RemountReadOnly { errno, .. }
+            | Error::Unmount { errno, .. }
+            | Error::CloneTree { errno }
+            | Error::AttachTree { errno }
+            | Error::SetAttributes { errno, .. }
+            | Error::Submount { errno, .. }
+            | Error::Remount { errno, .. }
+            | Error::OpenBoundTree { errno, .. }
+            | Error::ReadMountinfo { errno, .. } => Some(*errno),
+            Error::BoundTreeMoved { .. } => Some(Errno::STALE),
             Error::ParseMountinfo { .. } => None,
         }
     }
 
     /// The path the failed operation was about: the target of a mount, the source of a
-    /// [`bind`](crate::bind) (the directory being bound; the message names both), or the
-    /// mountinfo file read.
+    /// [`bind`](crate::bind) (the directory being bound; the message names both), the
+    /// target of [`bind_tree`](crate::bind_tree)'s lookup, or the mountinfo file read.
     ///
     /// `None` for the fd-based operations and for parse errors.
     pub fn path(&self) -> Option<&Path> {
@@ -188,6 +218,7 @@ impl Error {
             Error::Submount { mount_point, .. } | Error::Remount { mount_point, .. } => {
                 Some(mount_point)
             }
+            Error::OpenBoundTree { target, .. } | Error::BoundTreeMoved { target } => Some(target),
             Error::ReadMountinfo { path, .. } => Some(path),
             Error::CloneTree { .. }
             | Error::AttachTree { .. }
@@ -230,6 +261,38 @@ impl fmt::Display for BindName<'_> {
     }
 }
 
+/// ` (detach)`, ` (force,detach)`: the flags of `umount2(2)` asked for, if any.
+struct UnmountFlagsName(UnmountFlags);
+
+impl fmt::Display for UnmountFlagsName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = [
+            (UnmountFlags::FORCE, "force"),
+            (UnmountFlags::DETACH, "detach"),
+            (UnmountFlags::EXPIRE, "expire"),
+            (UnmountFlags::NOFOLLOW, "nofollow"),
+        ];
+        let mut known = UnmountFlags::empty();
+        let mut sep = " (";
+        for (flag, name) in names {
+            if self.0.contains(flag) {
+                write!(f, "{sep}{name}")?;
+                sep = ",";
+                known |= flag;
+            }
+        }
+        let unknown = self.0.bits() & !known.bits();
+        if unknown != 0 {
+            write!(f, "{sep}{unknown:#x}")?;
+            sep = ",";
+        }
+        if sep == "," {
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
 struct SizeName(Option<u64>);
 
 impl fmt::Display for SizeName {
@@ -249,7 +312,7 @@ mod tests {
     fn messages_read_like_log_lines() {
         let e = Error::MountProc {
             target: "/proc".into(),
-            source: Errno::PERM,
+            errno: Errno::PERM,
         };
         assert_eq!(
             e.to_string(),
@@ -262,7 +325,7 @@ mod tests {
             target: "/".into(),
             propagation: Propagation::Slave,
             recursive: true,
-            source: Errno::INVAL,
+            errno: Errno::INVAL,
         };
         assert_eq!(
             e.to_string(),
@@ -273,7 +336,7 @@ mod tests {
             source_path: "/srv/shared".into(),
             target: "/srv/shared".into(),
             recursive: false,
-            source: Errno::NOENT,
+            errno: Errno::NOENT,
         };
         assert_eq!(
             e.to_string(),
@@ -283,14 +346,14 @@ mod tests {
             source_path: "/a".into(),
             target: "/b".into(),
             recursive: true,
-            source: Errno::NOENT,
+            errno: Errno::NOENT,
         };
         assert!(e.to_string().starts_with("bind /a onto /b recursively: "));
 
         let e = Error::MountTmpfs {
             target: "/tmp/x".into(),
             size: Some(1024),
-            source: Errno::NOMEM,
+            errno: Errno::NOMEM,
         };
         assert!(e
             .to_string()
@@ -298,8 +361,8 @@ mod tests {
 
         let e = Error::Unmount {
             target: "/mnt".into(),
-            detach: true,
-            source: Errno::BUSY,
+            flags: UnmountFlags::DETACH,
+            errno: Errno::BUSY,
         };
         assert!(e.to_string().starts_with("unmount /mnt (detach): "));
 
@@ -319,7 +382,7 @@ mod tests {
             set: MountAttr::RDONLY,
             clear: MountAttr::empty(),
             recursive: true,
-            source: Errno::PERM,
+            errno: Errno::PERM,
         };
         assert_eq!(
             e.to_string(),
@@ -331,7 +394,7 @@ mod tests {
             mount_point: "/srv/shared/sub".into(),
             set: MountAttr::empty(),
             clear: MountAttr::NOSUID | MountAttr::NODEV,
-            source: Errno::PERM,
+            errno: Errno::PERM,
         };
         assert_eq!(
             e.to_string(),
@@ -341,7 +404,7 @@ mod tests {
         assert_eq!(e.path(), Some(Path::new("/srv/shared/sub")));
         let e = Error::Submount {
             mount_point: "/srv/shared/sub".into(),
-            source: Errno::STALE,
+            errno: Errno::STALE,
         };
         assert!(e
             .to_string()
@@ -350,10 +413,64 @@ mod tests {
     }
 
     #[test]
+    fn the_errno_is_named_once_and_is_no_source() {
+        use std::error::Error as _;
+        let e = Error::Bind {
+            source_path: "/srv/shared".into(),
+            target: "/srv/shared".into(),
+            recursive: true,
+            errno: Errno::PERM,
+        };
+        assert_eq!(
+            e.to_string(),
+            "bind /srv/shared onto itself recursively: Operation not permitted (os error 1)"
+        );
+        assert!(e.source().is_none());
+        let e = Error::Unmount {
+            target: "/mnt".into(),
+            flags: UnmountFlags::empty(),
+            errno: Errno::BUSY,
+        };
+        assert_eq!(
+            e.to_string(),
+            "unmount /mnt: Device or resource busy (os error 16)"
+        );
+        let e = Error::Unmount {
+            target: "/mnt".into(),
+            flags: UnmountFlags::FORCE | UnmountFlags::DETACH,
+            errno: Errno::BUSY,
+        };
+        assert!(e.to_string().starts_with("unmount /mnt (force,detach): "));
+    }
+
+    #[test]
+    fn bound_tree_errors_name_the_target() {
+        let e = Error::BoundTreeMoved {
+            target: "/srv/shared".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "open the tree bound onto /srv/shared: the path leads elsewhere now (something \
+             moved it)"
+        );
+        assert_eq!(e.errno(), Some(Errno::STALE));
+        assert_eq!(e.path(), Some(Path::new("/srv/shared")));
+        let e = Error::OpenBoundTree {
+            target: "/srv/shared".into(),
+            errno: Errno::LOOP,
+        };
+        assert_eq!(
+            e.to_string(),
+            "open the tree bound onto /srv/shared: Too many levels of symbolic links (os error 40)"
+        );
+        assert_eq!(e.errno(), Some(Errno::LOOP));
+    }
+
+    #[test]
     fn read_errors_give_their_errno() {
         let e = Error::ReadMountinfo {
             path: "/proc/self/mountinfo".into(),
-            source: std::io::Error::from_raw_os_error(2),
+            errno: Errno::NOENT,
         };
         assert_eq!(e.errno(), Some(Errno::NOENT));
         assert_eq!(e.path(), Some(Path::new("/proc/self/mountinfo")));

@@ -1,19 +1,24 @@
 //! Typed mount operations for a process that confines itself.
 //!
-//! Each function is one `mount(2)`-family system call with its flags spelled out:
-//! propagation ([`set_propagation`]), bind mounts ([`bind`]), a fresh procfs
-//! ([`mount_proc`]), a tmpfs ([`mount_tmpfs`]), a read-only remount that keeps the flags a
-//! user namespace locks ([`remount_read_only`]), [`unmount`], and the file-descriptor based
-//! mount API of Linux 5.2 ([`clone_tree`], [`attach_tree`]). [`set_attributes`] and
-//! [`make_read_only`] change the attributes (read-only, nosuid, ...) of a mount and every
-//! mount below it. [`mountinfo`] parses what the kernel says is mounted.
+//! Each function is one `mount(2)`-family system call with its flags spelled out, and a
+//! `_recursive` twin where the kernel has `MS_REC` or `AT_RECURSIVE`: propagation
+//! ([`set_propagation`], [`set_propagation_recursive`]), bind mounts ([`bind`],
+//! [`bind_recursive`]), a fresh procfs ([`mount_proc`]), a tmpfs ([`mount_tmpfs`]), a
+//! read-only remount that keeps the flags a user namespace locks ([`remount_read_only`]),
+//! [`unmount`], and the file-descriptor based mount API of Linux 5.2 ([`clone_tree`],
+//! [`clone_tree_recursive`], [`attach_tree`]). [`bind_tree`] binds a whole tree from
+//! descriptors, with the new API or `mount(2)`. [`set_attributes_recursive`] and
+//! [`make_read_only_recursive`] change the attributes (read-only, nosuid, ...) of a mount
+//! and every mount below it. [`Identity`] says whether two descriptors are the same
+//! directory, and on the same mount. [`mountinfo`] parses what the kernel says is
+//! mounted.
 //!
 //! # Which kernel each path needs
 //!
 //! | operation | new mount API | legacy path ([`MountApi::Legacy`]) |
 //! |---|---|---|
-//! | bind a directory with its submounts | [`clone_tree`] + [`attach_tree`] (`open_tree`, `move_mount`): Linux 5.2 | [`bind`] (`mount(2)`, `MS_BIND\|MS_REC`): any kernel |
-//! | attributes of a whole tree | [`set_attributes`] with `mount_setattr(2)`, `AT_RECURSIVE`: Linux 5.12, one atomic call | [`set_attributes`] walking mountinfo, one `mount(2)` remount per mount: any kernel (mount ids checked from 5.8, devices before) |
+//! | bind a directory with its submounts ([`bind_tree`]) | `open_tree` + `move_mount` ([`clone_tree_recursive`], [`attach_tree`]): Linux 5.2 | `mount(2)`, `MS_BIND\|MS_REC` ([`bind_recursive`]): any kernel |
+//! | attributes of a whole tree ([`set_attributes_recursive`]) | `mount_setattr(2)`, `AT_RECURSIVE`: Linux 5.12, one atomic call | a walk of mountinfo, one `mount(2)` remount per mount: any kernel (mount ids checked from 5.8, devices before) |
 //!
 //! [`MountApi::Auto`], the default, takes the new API and falls back to the legacy path
 //! where the kernel (`ENOSYS`) or a seccomp profile (`EPERM`) refuses it. Both paths reach
@@ -26,48 +31,55 @@
 //! `sandbox-namespaces` crate), never in the host's: there a mount is seen by the whole
 //! system, and with shared propagation it spreads to other namespaces.
 //!
-//! Errors are one [`Error`] enum whose variants name the operation and its arguments, with
-//! the errno as the source: `mount proc on /proc: Operation not permitted (os error 1)`.
+//! Errors are one [`Error`] enum whose variants name the operation, its arguments and the
+//! errno, once: `mount proc on /proc: Operation not permitted (os error 1)`.
 //!
 //! ```no_run
-//! use sandbox_mount::{bind, mount_proc, remount_read_only, set_propagation, Propagation};
+//! use sandbox_mount::{bind_recursive, mount_proc, remount_read_only, Propagation};
 //!
 //! // In a new mount namespace (after unshare(CLONE_NEWNS)):
 //! // stop mounts from spreading back to the host, but keep receiving its new mounts.
-//! set_propagation("/", Propagation::Slave, true)?;
+//! sandbox_mount::set_propagation_recursive("/", Propagation::Slave)?;
 //! // A procfs for the new pid namespace.
 //! mount_proc("/proc")?;
 //! // The shared directory as a mount point of its own, read-only.
-//! bind("/srv/shared", "/srv/shared", true)?;
+//! bind_recursive("/srv/shared", "/srv/shared")?;
 //! remount_read_only("/srv/shared")?;
-//! // Or, from descriptors: a copy of the tree with its submounts, attached onto the
-//! // directory, then made read-only with every mount below it.
+//! // Or, from descriptors: the directory bound onto itself with its submounts (new API,
+//! // or mount(2) where it is refused), then made read-only with every mount below it.
 //! let dir = std::fs::File::open("/srv/other")?;
-//! let tree = sandbox_mount::clone_tree(&dir, true)?;
-//! sandbox_mount::attach_tree(&tree, &dir)?;
-//! sandbox_mount::make_read_only(&tree, true, sandbox_mount::MountApi::Auto)?;
+//! let tree = sandbox_mount::bind_tree(&dir, &dir, sandbox_mount::MountApi::Auto)?;
+//! sandbox_mount::make_read_only_recursive(&tree, sandbox_mount::MountApi::Auto)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(unsafe_code)]
 
 use std::ffi::CString;
 use std::fmt;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::{Path, PathBuf};
 
 use rustix::fs::StatVfsMountFlags;
-use rustix::mount::{
-    MountFlags, MountPropagationFlags, MoveMountFlags, OpenTreeFlags, UnmountFlags,
-};
+use rustix::mount::{MountFlags, MountPropagationFlags};
 
 mod attr;
 mod error;
+mod identity;
 pub mod mountinfo;
 #[allow(unsafe_code)]
 mod sys;
+mod tree;
 
-pub use attr::{make_read_only, set_attributes, MountApi, MountAttr};
+pub use attr::{
+    make_read_only, make_read_only_recursive, set_attributes, set_attributes_recursive, MountApi,
+    MountAttr,
+};
 pub use error::Error;
+pub use identity::Identity;
+/// The flags of [`unmount`] (`umount2(2)`): `DETACH` (`MNT_DETACH`), `FORCE`, `EXPIRE`,
+/// `NOFOLLOW` (`UMOUNT_NOFOLLOW`); rustix's type.
+pub use rustix::mount::UnmountFlags;
+pub use tree::{attach_tree, bind_tree, clone_tree, clone_tree_recursive};
 
 /// How mount and unmount events propagate between a mount and its copies in other mount
 /// namespaces (see `mount_namespaces(7)`).
@@ -112,9 +124,9 @@ impl fmt::Display for Propagation {
     }
 }
 
-/// Changes the propagation type of the mount at `target`, and with `recursive` of every
-/// mount below it: `mount(NULL, target, NULL, MS_PRIVATE|MS_SLAVE|MS_SHARED|MS_UNBINDABLE
-/// [|MS_REC], NULL)`.
+/// Changes the propagation type of the mount at `target`: `mount(NULL, target, NULL,
+/// MS_PRIVATE|MS_SLAVE|MS_SHARED|MS_UNBINDABLE, NULL)`. The mounts below it keep theirs;
+/// for the whole tree see [`set_propagation_recursive`].
 ///
 /// This changes the **caller's mount namespace**; call it in a private one. `target`
 /// must be a mount point (the root of a mount).
@@ -125,36 +137,87 @@ impl fmt::Display for Propagation {
 ///
 /// [`Error::Propagation`]: `EINVAL` when `target` is not a mount point or is not in the
 /// caller's mount namespace, `EPERM` without the capability, `ENOENT` for a missing path.
-#[doc(alias = "MS_REC", alias = "mount")]
-pub fn set_propagation(
+#[doc(
+    alias = "mount",
+    alias = "MS_PRIVATE",
+    alias = "MS_SLAVE",
+    alias = "MS_SHARED"
+)]
+pub fn set_propagation(target: impl AsRef<Path>, propagation: Propagation) -> Result<(), Error> {
+    change_propagation(target.as_ref(), propagation, false)
+}
+
+/// Changes the propagation type of the mount at `target` and of every mount below it:
+/// `mount(NULL, target, NULL, MS_PRIVATE|MS_SLAVE|MS_SHARED|MS_UNBINDABLE | MS_REC,
+/// NULL)`, as `mount --make-rslave` does. What a sandbox does to `/` first.
+///
+/// This changes the **caller's mount namespace**; call it in a private one. `target`
+/// must be a mount point (the root of a mount).
+///
+/// Needs `CAP_SYS_ADMIN` in the user namespace that owns the caller's mount namespace.
+///
+/// # Errors
+///
+/// As [`set_propagation`].
+#[doc(
+    alias = "MS_REC",
+    alias = "mount",
+    alias = "make-rslave",
+    alias = "make-rprivate"
+)]
+pub fn set_propagation_recursive(
     target: impl AsRef<Path>,
+    propagation: Propagation,
+) -> Result<(), Error> {
+    change_propagation(target.as_ref(), propagation, true)
+}
+
+fn change_propagation(
+    target: &Path,
     propagation: Propagation,
     recursive: bool,
 ) -> Result<(), Error> {
-    let target = target.as_ref();
     let mut flags = propagation.flags();
     if recursive {
         flags |= MountPropagationFlags::REC;
     }
-    rustix::mount::mount_change(target, flags).map_err(|source| Error::Propagation {
+    rustix::mount::mount_change(target, flags).map_err(|errno| Error::Propagation {
         target: target.to_path_buf(),
         propagation,
         recursive,
-        source,
+        errno,
     })
 }
 
 /// Bind-mounts `source` on `target`, so that the same directory (or file) is reachable at
-/// both: `mount(source, target, NULL, MS_BIND[|MS_REC], NULL)`. With `recursive`, the
-/// mounts below `source` come along; without it, only the file system of `source` does
-/// and the mounts below it are not visible at `target`.
+/// both: `mount(source, target, NULL, MS_BIND, NULL)`. Only the file system of `source`
+/// comes along: the mounts below `source` are not visible at `target` (for them see
+/// [`bind_recursive`]).
 ///
 /// `source == target` makes a directory a mount point of its own, which `pivot_root(2)`
 /// and [`remount_read_only`] need.
 ///
 /// This changes the **caller's mount namespace**; call it in a private one. In a user
 /// namespace, a non-recursive bind of a tree whose submounts are locked (inherited from a
-/// more privileged namespace) fails with `EINVAL`: use `recursive`.
+/// more privileged namespace) fails with `EINVAL`: use [`bind_recursive`].
+///
+/// Needs `CAP_SYS_ADMIN` in the user namespace that owns the caller's mount namespace.
+///
+/// # Errors
+///
+/// [`Error::Bind`]: `ENOENT` when either path is missing, `ENOTDIR` when a directory is
+/// bound onto a file (or the reverse), `EINVAL` for an unbindable source or (in a user
+/// namespace) locked submounts, `EPERM` without the capability.
+#[doc(alias = "MS_BIND", alias = "mount", alias = "mount_bind")]
+pub fn bind(source: impl AsRef<Path>, target: impl AsRef<Path>) -> Result<(), Error> {
+    bind_paths(source.as_ref(), target.as_ref(), false)
+}
+
+/// Bind-mounts `source` on `target` with the mounts below `source`: `mount(source, target,
+/// NULL, MS_BIND|MS_REC, NULL)`, as `mount --rbind` does.
+///
+/// This changes the **caller's mount namespace**; call it in a private one. To bind
+/// from descriptors, without resolving a path twice, see [`bind_tree`].
 ///
 /// Needs `CAP_SYS_ADMIN` in the user namespace that owns the caller's mount namespace.
 ///
@@ -163,23 +226,23 @@ pub fn set_propagation(
 /// [`Error::Bind`]: `ENOENT` when either path is missing, `ENOTDIR` when a directory is
 /// bound onto a file (or the reverse), `EINVAL` for an unbindable source, `EPERM`
 /// without the capability.
-#[doc(alias = "MS_BIND", alias = "mount")]
-pub fn bind(
-    source: impl AsRef<Path>,
-    target: impl AsRef<Path>,
-    recursive: bool,
-) -> Result<(), Error> {
-    let (source_path, target) = (source.as_ref(), target.as_ref());
+#[doc(alias = "MS_BIND", alias = "MS_REC", alias = "mount", alias = "rbind")]
+#[doc(alias = "mount_bind_recursive")]
+pub fn bind_recursive(source: impl AsRef<Path>, target: impl AsRef<Path>) -> Result<(), Error> {
+    bind_paths(source.as_ref(), target.as_ref(), true)
+}
+
+fn bind_paths(source: &Path, target: &Path, recursive: bool) -> Result<(), Error> {
     let result = if recursive {
-        rustix::mount::mount_bind_recursive(source_path, target)
+        rustix::mount::mount_bind_recursive(source, target)
     } else {
-        rustix::mount::mount_bind(source_path, target)
+        rustix::mount::mount_bind(source, target)
     };
-    result.map_err(|source| Error::Bind {
-        source_path: source_path.to_path_buf(),
+    result.map_err(|errno| Error::Bind {
+        source_path: source.to_path_buf(),
         target: target.to_path_buf(),
         recursive,
-        source,
+        errno,
     })
 }
 
@@ -204,9 +267,9 @@ pub fn bind(
 pub fn mount_proc(target: impl AsRef<Path>) -> Result<(), Error> {
     let target = target.as_ref();
     let flags = MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC;
-    rustix::mount::mount("proc", target, "proc", flags, None).map_err(|source| Error::MountProc {
+    rustix::mount::mount("proc", target, "proc", flags, None).map_err(|errno| Error::MountProc {
         target: target.to_path_buf(),
-        source,
+        errno,
     })
 }
 
@@ -233,11 +296,11 @@ pub fn mount_tmpfs(target: impl AsRef<Path>, size: Option<u64>) -> Result<(), Er
     // The text is built from digits and ASCII letters only, so it has no NUL byte.
     let data = CString::new(data).unwrap_or_default();
     let flags = MountFlags::NOSUID | MountFlags::NODEV;
-    rustix::mount::mount("tmpfs", target, "tmpfs", flags, data.as_c_str()).map_err(|source| {
+    rustix::mount::mount("tmpfs", target, "tmpfs", flags, data.as_c_str()).map_err(|errno| {
         Error::MountTmpfs {
             target: target.to_path_buf(),
             size,
-            source,
+            errno,
         }
     })
 }
@@ -268,15 +331,15 @@ pub fn mount_tmpfs(target: impl AsRef<Path>, size: Option<u64>) -> Result<(), Er
 pub fn remount_read_only(target: impl AsRef<Path>) -> Result<(), Error> {
     let target = target.as_ref();
     let current = rustix::fs::statvfs(target)
-        .map_err(|source| Error::Statvfs {
+        .map_err(|errno| Error::Statvfs {
             target: target.to_path_buf(),
-            source,
+            errno,
         })?
         .f_flag;
     let flags = MountFlags::BIND | MountFlags::RDONLY | kept_flags(current);
-    rustix::mount::mount_remount(target, flags, "").map_err(|source| Error::RemountReadOnly {
+    rustix::mount::mount_remount(target, flags, "").map_err(|errno| Error::RemountReadOnly {
         target: target.to_path_buf(),
-        source,
+        errno,
     })
 }
 
@@ -308,9 +371,17 @@ pub(crate) fn fd_path(fd: impl AsFd) -> PathBuf {
     PathBuf::from(format!("/proc/self/fd/{}", fd.as_fd().as_raw_fd()))
 }
 
-/// Unmounts the mount at `target`: `umount2(target, 0)`, or with `detach`
-/// `umount2(target, MNT_DETACH)`, which takes the mount (and the mounts below it) out of
-/// the tree at once and frees it when it is no longer busy.
+/// The path a descriptor's `/proc/self/fd` link names, for messages (the link itself
+/// when it cannot be read).
+pub(crate) fn shown_path(fd: impl AsFd) -> PathBuf {
+    let link = fd_path(fd);
+    std::fs::read_link(&link).unwrap_or(link)
+}
+
+/// Unmounts the mount at `target`: `umount2(target, flags)`. With
+/// [`UnmountFlags::DETACH`] (`MNT_DETACH`) the mount (and the mounts below it) leaves the
+/// tree at once and is freed when it is no longer busy; with no flags a busy mount is
+/// `EBUSY`.
 ///
 /// This changes the **caller's mount namespace**; call it in a private one.
 ///
@@ -319,79 +390,16 @@ pub(crate) fn fd_path(fd: impl AsFd) -> PathBuf {
 /// # Errors
 ///
 /// [`Error::Unmount`]: `EINVAL` when `target` is not a mount point (or is locked in a user
-/// namespace), `EBUSY` when it is in use and `detach` is false, `EPERM` without the
+/// namespace), `EBUSY` when it is in use and not detached, `EPERM` without the
 /// capability.
 #[doc(alias = "umount", alias = "umount2", alias = "MNT_DETACH")]
-pub fn unmount(target: impl AsRef<Path>, detach: bool) -> Result<(), Error> {
+pub fn unmount(target: impl AsRef<Path>, flags: UnmountFlags) -> Result<(), Error> {
     let target = target.as_ref();
-    let flags = if detach {
-        UnmountFlags::DETACH
-    } else {
-        UnmountFlags::empty()
-    };
-    rustix::mount::unmount(target, flags).map_err(|source| Error::Unmount {
+    rustix::mount::unmount(target, flags).map_err(|errno| Error::Unmount {
         target: target.to_path_buf(),
-        detach,
-        source,
+        flags,
+        errno,
     })
-}
-
-/// Makes a detached copy of the mount at the directory `dir` refers to (a bind mount
-/// whose root is that directory), and with `recursive` of the mounts below it:
-/// `open_tree(dir, "", OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_EMPTY_PATH[|AT_RECURSIVE])`.
-///
-/// The copy is in no mount tree until [`attach_tree`] puts it somewhere; closing the fd
-/// before that drops it. Working from fds avoids resolving a path twice.
-///
-/// Needs Linux 5.2 and `CAP_SYS_ADMIN` in the user namespace that owns the caller's mount
-/// namespace. `dir` must be a mount of the caller's mount namespace: an fd opened
-/// **before** `unshare(CLONE_NEWNS)` refers to a mount of the old namespace and gives
-/// `EINVAL`; open it again after unsharing (or `fchdir` to it before, and open `"."`
-/// after: unshare carries the cwd into the new namespace).
-///
-/// # Errors
-///
-/// [`Error::CloneTree`]: `EINVAL` for an fd from another mount namespace or an unbindable
-/// mount, `EPERM` without the capability, `ENOSYS` before Linux 5.2.
-#[doc(alias = "open_tree", alias = "OPEN_TREE_CLONE")]
-pub fn clone_tree(dir: impl AsFd, recursive: bool) -> Result<OwnedFd, Error> {
-    let mut flags = OpenTreeFlags::OPEN_TREE_CLONE
-        | OpenTreeFlags::OPEN_TREE_CLOEXEC
-        | OpenTreeFlags::AT_EMPTY_PATH;
-    if recursive {
-        flags |= OpenTreeFlags::AT_RECURSIVE;
-    }
-    rustix::mount::open_tree(dir.as_fd(), "", flags).map_err(|source| Error::CloneTree { source })
-}
-
-/// Attaches the detached mount tree `tree` (from [`clone_tree`]) onto the directory
-/// `target` refers to: `move_mount(tree, "", target, "",
-/// MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH)`.
-///
-/// Afterwards `tree` refers to the root of the attached mount: that is the fd to `fchdir`
-/// into. An fd opened on the target before the call still refers to the directory the
-/// new mount now covers.
-///
-/// This changes the **caller's mount namespace**; call it in a private one. If the mount
-/// at `target` is shared, the new mount propagates to its peers and becomes shared too.
-///
-/// Needs Linux 5.2 and `CAP_SYS_ADMIN` in the user namespace that owns the caller's mount
-/// namespace; `target` must be in the caller's mount namespace (see [`clone_tree`]).
-///
-/// # Errors
-///
-/// [`Error::AttachTree`]: `EINVAL` when `tree` is not a detached tree or `target` is in
-/// another mount namespace, `EPERM` without the capability, `ENOSYS` before Linux 5.2.
-#[doc(alias = "move_mount")]
-pub fn attach_tree(tree: impl AsFd, target: impl AsFd) -> Result<(), Error> {
-    rustix::mount::move_mount(
-        tree.as_fd(),
-        "",
-        target.as_fd(),
-        "",
-        MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH,
-    )
-    .map_err(|source| Error::AttachTree { source })
 }
 
 #[cfg(test)]

@@ -25,6 +25,8 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 
+use rustix::io::Errno;
+
 use crate::{Error, Propagation};
 
 /// One line of a mountinfo file: one mount.
@@ -150,9 +152,9 @@ pub fn read_self() -> Result<Vec<MountInfo>, Error> {
 /// [`Error::ReadMountinfo`] when the file cannot be read, or [`Error::ParseMountinfo`].
 pub fn read(path: impl AsRef<Path>) -> Result<Vec<MountInfo>, Error> {
     let path = path.as_ref();
-    let text = std::fs::read(path).map_err(|source| Error::ReadMountinfo {
+    let text = std::fs::read(path).map_err(|e| Error::ReadMountinfo {
         path: path.to_path_buf(),
-        source,
+        errno: Errno::from_io_error(&e).unwrap_or(Errno::IO),
     })?;
     parse_bytes(&text)
 }

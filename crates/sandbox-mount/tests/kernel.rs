@@ -15,7 +15,7 @@ use rustix::io::Errno;
 use rustix::mount::MountFlags;
 use rustix::thread::{LinkNameSpaceType, UnshareFlags};
 use sandbox_mount::mountinfo::{self, MountInfo};
-use sandbox_mount::{Error, MountApi, MountAttr, Propagation};
+use sandbox_mount::{Error, Identity, MountApi, MountAttr, Propagation, UnmountFlags};
 use test_support::files::{open_dir, write_file, TmpfsDir};
 use test_support::namespaces::{enter_user_ns, own_mount_ns, unshare};
 use test_support::{
@@ -46,6 +46,11 @@ fn main() {
         set_attributes_on_a_directory_that_is_no_mount_root_is_einval_on_both_paths,
         legacy_walk_and_report,
         legacy_walk_fails_with_the_operation_and_errno_of_each_failed_call,
+        bind_tree_lands_on_a_new_mount_with_the_submounts_on_every_path,
+        bind_tree_legacy_lookup_refuses_a_path_that_leads_elsewhere,
+        bind_tree_with_each_api_and_report,
+        bind_tree_falls_back_to_mount_only_when_open_tree_is_refused,
+        identity_tells_a_bind_mount_from_the_directory_it_binds,
     ])
 }
 
@@ -58,7 +63,7 @@ struct DetachOnDrop(PathBuf);
 
 impl Drop for DetachOnDrop {
     fn drop(&mut self) {
-        let _ = sandbox_mount::unmount(&self.0, true);
+        let _ = sandbox_mount::unmount(&self.0, UnmountFlags::DETACH);
     }
 }
 
@@ -99,7 +104,7 @@ fn private_propagation_keeps_a_childs_new_mount_out_of_the_parent() -> TestResul
     let scratch = TmpfsDir::new()?;
     let t = scratch.mkdir("t")?;
     sandbox_mount::mount_tmpfs(&t, None)?;
-    sandbox_mount::set_propagation(&t, Propagation::Shared, false)?;
+    sandbox_mount::set_propagation(&t, Propagation::Shared)?;
     let (ctl, hidden) = (t.join("ctl"), t.join("hidden"));
     std::fs::create_dir(&ctl).map_err(failed)?;
     std::fs::create_dir(&hidden).map_err(failed)?;
@@ -114,7 +119,7 @@ fn private_propagation_keeps_a_childs_new_mount_out_of_the_parent() -> TestResul
             t.display()
         );
         sandbox_mount::mount_tmpfs(&ctl, Some(4096))?;
-        sandbox_mount::set_propagation(&t, Propagation::Private, true)?;
+        sandbox_mount::set_propagation_recursive(&t, Propagation::Private)?;
         let mine = mountinfo::read_self()?;
         ensure_eq!(
             mount_at(&mine, &t).map(MountInfo::propagation),
@@ -147,7 +152,7 @@ fn slave_propagation_lets_the_parents_new_mounts_in_and_none_out() -> TestResult
     let scratch = TmpfsDir::new()?;
     let t = scratch.mkdir("t")?;
     sandbox_mount::mount_tmpfs(&t, None)?;
-    sandbox_mount::set_propagation(&t, Propagation::Shared, false)?;
+    sandbox_mount::set_propagation(&t, Propagation::Shared)?;
     let (from_parent, from_child) = (t.join("from-parent"), t.join("from-child"));
     std::fs::create_dir(&from_parent).map_err(failed)?;
     std::fs::create_dir(&from_child).map_err(failed)?;
@@ -155,7 +160,7 @@ fn slave_propagation_lets_the_parents_new_mounts_in_and_none_out() -> TestResult
 
     in_child(|| {
         unshare(UnshareFlags::NEWNS)?;
-        sandbox_mount::set_propagation(&t, Propagation::Slave, true)?;
+        sandbox_mount::set_propagation_recursive(&t, Propagation::Slave)?;
         ensure_eq!(
             mount_at(&mountinfo::read_self()?, &t).map(MountInfo::propagation),
             Some(Propagation::Slave)
@@ -200,7 +205,7 @@ fn read_only_remount_refuses_writes_with_erofs() -> TestResult {
     let data = scratch.mkdir("data")?;
     let ro = scratch.mkdir("ro")?;
     write_file(data.join("old"), "data")?;
-    sandbox_mount::bind(&data, &ro, false)?;
+    sandbox_mount::bind(&data, &ro)?;
     sandbox_mount::remount_read_only(&ro)?;
 
     for path in [ro.join("new"), ro.join("old")] {
@@ -340,7 +345,7 @@ fn mountinfo_lists_exactly_the_new_tmpfs_with_its_escaped_path_decoded() -> Test
     );
     drop(fd);
 
-    sandbox_mount::unmount(&target, false)?;
+    sandbox_mount::unmount(&target, UnmountFlags::empty())?;
     ensure_eq!(
         mountinfo::read_self()?,
         before,
@@ -385,7 +390,7 @@ fn attach_tree_binds_a_directory_and_the_tree_fd_lands_on_the_new_mount() -> Tes
 
     let src_fd = open_dir(&src)?;
     let dst_before = open_dir(&dst)?;
-    let tree = sandbox_mount::clone_tree(&src_fd, false)?;
+    let tree = sandbox_mount::clone_tree(&src_fd)?;
     ensure!(
         mount_at(&mountinfo::read_self()?, &dst).is_none(),
         "a cloned tree is detached until attached"
@@ -419,7 +424,7 @@ fn attach_tree_binds_a_directory_and_the_tree_fd_lands_on_the_new_mount() -> Tes
     ensure_eq!(m.root, Path::new("/src"), "a bind of the subdirectory");
     ensure_eq!(u64::from(m.mount_id), tree_id);
 
-    sandbox_mount::unmount(&dst, true)?;
+    sandbox_mount::unmount(&dst, UnmountFlags::DETACH)?;
     ensure!(
         !dst.join("marker").exists(),
         "detached: the file is gone from dst"
@@ -439,12 +444,12 @@ fn clone_tree_of_an_fd_opened_before_unshare_is_einval() -> TestResult {
     let old_fd = open_dir(dir.path())?;
     rustix::process::fchdir(&old_fd).map_err(failed)?;
     own_mount_ns(UnshareFlags::empty())?;
-    match sandbox_mount::clone_tree(&old_fd, false) {
+    match sandbox_mount::clone_tree(&old_fd) {
         Err(e @ Error::CloneTree { .. }) => ensure_eq!(e.errno(), Some(Errno::INVAL), "{e}"),
         other => fail!("expected CloneTree EINVAL, got {other:?}"),
     }
     let new_fd = open_dir(Path::new("."))?;
-    let tree = sandbox_mount::clone_tree(&new_fd, false)?;
+    let tree = sandbox_mount::clone_tree(&new_fd)?;
     ensure!(
         mount_id(&tree)? != mount_id(&new_fd)?,
         "a new (detached) mount"
@@ -460,14 +465,14 @@ fn unmount_detach_removes_a_busy_mount_that_plain_unmount_refuses() -> TestResul
     write_file(m.join("f"), "data")?;
     let busy = File::open(m.join("f")).map_err(failed)?;
 
-    match sandbox_mount::unmount(&m, false) {
+    match sandbox_mount::unmount(&m, UnmountFlags::empty()) {
         Err(e @ Error::Unmount { .. }) => {
             ensure_eq!(e.errno(), Some(Errno::BUSY), "{e}");
             ensure_eq!(e.path(), Some(m.as_path()));
         }
         other => fail!("expected EBUSY, got {other:?}"),
     }
-    sandbox_mount::unmount(&m, true)?;
+    sandbox_mount::unmount(&m, UnmountFlags::DETACH)?;
     ensure!(
         mount_at(&mountinfo::read_self()?, &m).is_none(),
         "no mount at the path"
@@ -477,7 +482,7 @@ fn unmount_detach_removes_a_busy_mount_that_plain_unmount_refuses() -> TestResul
         busy.metadata().is_ok(),
         "the open file of the detached mount still works"
     );
-    match sandbox_mount::unmount(&m, false) {
+    match sandbox_mount::unmount(&m, UnmountFlags::empty()) {
         Err(e) if e.errno() == Some(Errno::INVAL) => {}
         other => fail!("unmount of a non-mount point: expected EINVAL, got {other:?}"),
     }
@@ -492,7 +497,7 @@ fn bind_of_a_missing_source_fails_with_enoent_naming_it() -> TestResult {
     let scratch = TmpfsDir::new()?;
     let missing = scratch.path().join("missing");
     let target = scratch.mkdir("target")?;
-    match sandbox_mount::bind(&missing, &target, true) {
+    match sandbox_mount::bind_recursive(&missing, &target) {
         Err(e @ Error::Bind { .. }) => {
             ensure_eq!(e.errno(), Some(Errno::NOENT));
             ensure_eq!(e.path(), Some(missing.as_path()));
@@ -515,8 +520,8 @@ fn recursive_bind_brings_submounts_and_plain_bind_does_not() -> TestResult {
     sandbox_mount::mount_tmpfs(&sub, Some(4096))?;
     write_file(sub.join("in-submount"), "data")?;
     let (flat, deep) = (scratch.mkdir("flat")?, scratch.mkdir("deep")?);
-    sandbox_mount::bind(&src, &flat, false)?;
-    sandbox_mount::bind(&src, &deep, true)?;
+    sandbox_mount::bind(&src, &flat)?;
+    sandbox_mount::bind_recursive(&src, &deep)?;
     ensure!(
         !flat.join("sub/in-submount").exists(),
         "a plain bind shows the covered dir"
@@ -591,7 +596,7 @@ fn propagation_of_a_non_mount_point_is_einval() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
     let scratch = TmpfsDir::new()?;
     let plain = scratch.mkdir("plain")?;
-    match sandbox_mount::set_propagation(&plain, Propagation::Slave, true) {
+    match sandbox_mount::set_propagation_recursive(&plain, Propagation::Slave) {
         Err(e @ Error::Propagation { .. }) => {
             ensure_eq!(e.errno(), Some(Errno::INVAL));
             ensure!(
@@ -632,8 +637,8 @@ fn make_read_only_covers_every_submount_on_both_paths() -> TestResult {
     sandbox_mount::mount_tmpfs(&deeper, Some(1 << 20))?;
     for api in PATHS {
         let view = scratch.mkdir(&format!("view-{api}"))?;
-        sandbox_mount::bind(&src, &view, true)?;
-        sandbox_mount::make_read_only(open_dir(&view)?, true, api)?;
+        sandbox_mount::bind_recursive(&src, &view)?;
+        sandbox_mount::make_read_only_recursive(open_dir(&view)?, api)?;
         for rel in ["new", "sub/new", "sub/deeper/new"] {
             expect_erofs(&view.join(rel))?;
             std::fs::write(src.join(rel), "data")
@@ -667,8 +672,8 @@ fn make_read_only_without_recursive_leaves_submounts_writable_on_both_paths() ->
     sandbox_mount::mount_tmpfs(&sub, Some(1 << 20))?;
     for api in PATHS {
         let view = scratch.mkdir(&format!("view-{api}"))?;
-        sandbox_mount::bind(&src, &view, true)?;
-        sandbox_mount::make_read_only(open_dir(&view)?, false, api)?;
+        sandbox_mount::bind_recursive(&src, &view)?;
+        sandbox_mount::make_read_only(open_dir(&view)?, api)?;
         expect_erofs(&view.join("new"))?;
         std::fs::write(view.join("sub/new"), "data")
             .map_err(|e| failed(format!("{api}: the submount stays writable: {e}")))?;
@@ -687,21 +692,30 @@ fn clearing_a_flag_a_user_namespace_locked_is_eperm_on_both_paths() -> TestResul
         let dir = scratch.path();
         for api in PATHS {
             let fd = open_dir(dir)?;
-            sandbox_mount::set_attributes(&fd, MountAttr::NOEXEC, MountAttr::empty(), true, api)?;
+            sandbox_mount::set_attributes_recursive(
+                &fd,
+                MountAttr::NOEXEC,
+                MountAttr::empty(),
+                api,
+            )?;
             ensure!(
                 statvfs_flags(dir)?.contains(StatVfsMountFlags::NOEXEC),
                 "{api}: noexec set"
             );
-            sandbox_mount::set_attributes(&fd, MountAttr::empty(), MountAttr::NOEXEC, true, api)?;
+            sandbox_mount::set_attributes_recursive(
+                &fd,
+                MountAttr::empty(),
+                MountAttr::NOEXEC,
+                api,
+            )?;
             ensure!(
                 !statvfs_flags(dir)?.contains(StatVfsMountFlags::NOEXEC),
                 "{api}: noexec cleared again"
             );
-            match sandbox_mount::set_attributes(
+            match sandbox_mount::set_attributes_recursive(
                 &fd,
                 MountAttr::empty(),
                 MountAttr::NOSUID,
-                true,
                 api,
             ) {
                 Err(e @ (Error::SetAttributes { .. } | Error::Remount { .. })) => {
@@ -737,7 +751,7 @@ fn legacy_walk_skips_covered_mounts_and_reaches_the_top_of_a_stack() -> TestResu
         let b_id = mount_id(open_dir(&t)?)?;
         sandbox_mount::mount_tmpfs(&t, Some(4096))?; // C
         let c_id = mount_id(open_dir(&t)?)?;
-        sandbox_mount::make_read_only(open_dir(&base)?, true, api)?;
+        sandbox_mount::make_read_only_recursive(open_dir(&base)?, api)?;
         expect_erofs(&base.join("new"))?;
         expect_erofs(&t.join("new"))?;
         let mounts = mountinfo::read_self()?;
@@ -764,7 +778,7 @@ fn set_attributes_on_a_directory_that_is_no_mount_root_is_einval_on_both_paths()
     let scratch = TmpfsDir::new()?;
     let plain = scratch.mkdir("plain")?;
     for api in PATHS {
-        match sandbox_mount::make_read_only(open_dir(&plain)?, true, api) {
+        match sandbox_mount::make_read_only_recursive(open_dir(&plain)?, api) {
             Err(e @ (Error::SetAttributes { .. } | Error::Remount { .. })) => {
                 ensure_eq!(e.errno(), Some(Errno::INVAL), "{api}: {e}");
             }
@@ -786,10 +800,10 @@ fn legacy_walk_and_report() -> TestResult {
     let sub = scratch.mkdir("src/sub")?;
     sandbox_mount::mount_tmpfs(&sub, Some(1 << 20))?;
     let view = scratch.mkdir("view")?;
-    sandbox_mount::bind(&src, &view, true)?;
+    sandbox_mount::bind_recursive(&src, &view)?;
     let fd = open_dir(&view)?;
     println!("WALK start");
-    let result = sandbox_mount::make_read_only(&fd, true, MountApi::Legacy);
+    let result = sandbox_mount::make_read_only_recursive(&fd, MountApi::Legacy);
     println!("WALK end");
     match result {
         Ok(()) => {
@@ -898,5 +912,212 @@ fn legacy_walk_fails_with_the_operation_and_errno_of_each_failed_call() -> TestR
             "no failed call gave {want}; seen {variants:?}"
         );
     }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// bind_tree and Identity
+
+/// `src` has a tmpfs at `src/sub`. On each path, `bind_tree` binds `src` onto itself and
+/// onto another directory: the descriptor it returns is the bound directory (same device
+/// and inode) on a mount that is neither the source's nor the target's, the target's
+/// path now resolves to that mount, and the submount came along.
+fn bind_tree_lands_on_a_new_mount_with_the_submounts_on_every_path() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    for api in [MountApi::New, MountApi::Legacy, MountApi::Auto] {
+        let src = scratch.mkdir(&format!("src-{api}"))?;
+        let sub = scratch.mkdir(&format!("src-{api}/sub"))?;
+        sandbox_mount::mount_tmpfs(&sub, Some(4096))?;
+        write_file(&sub.join("in-submount")).map_err(failed)?;
+        let other = scratch.mkdir(&format!("other-{api}"))?;
+        for target in [&src, &other] {
+            let (src_fd, target_fd) = (open_dir(&src)?, open_dir(target)?);
+            let top = sandbox_mount::bind_tree(&src_fd, &target_fd, api)?;
+            let (bound, covered, reached) = (
+                Identity::of(&src_fd)?,
+                Identity::of(&target_fd)?,
+                Identity::of(&top)?,
+            );
+            ensure!(reached.same_file(&bound), "{api}: the directory bound");
+            ensure_eq!(reached.is_mount_root(), Some(true), "{api}: a mount root");
+            ensure_eq!(
+                reached.same_mount(&bound),
+                Some(false),
+                "{api}: a new mount"
+            );
+            ensure_eq!(
+                reached.same_mount(&covered),
+                Some(false),
+                "{api}: a new mount"
+            );
+            ensure!(
+                Identity::of_path(target)?.is_same(&reached),
+                "{api}: {} resolves to the new mount",
+                target.display()
+            );
+            ensure!(
+                rustix::fs::statat(&top, "sub/in-submount", AtFlags::empty()).is_ok(),
+                "{api}: the submount came along"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The legacy path reaches the new mount by the path the target's `/proc/self/fd` link
+/// names. In a chroot that leaves the target outside, that path resolves inside the
+/// chroot instead: to nothing (`OpenBoundTree`, ENOENT), then, once a decoy directory is
+/// there, to another directory (`BoundTreeMoved`, ESTALE). The descriptor handed back
+/// is never one of something else.
+fn bind_tree_legacy_lookup_refuses_a_path_that_leads_elsewhere() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    let src = scratch.mkdir("src")?;
+    let root = scratch.mkdir("root")?;
+    let proc_dir = scratch.mkdir("root/proc")?;
+    sandbox_mount::bind_recursive("/proc", &proc_dir)?;
+    let decoy = root.join(src.strip_prefix("/").map_err(failed)?);
+    let src_fd = open_dir(&src)?;
+    in_child(|| {
+        rustix::process::chroot(&root).map_err(failed)?;
+        rustix::process::chdir("/").map_err(failed)?;
+        match sandbox_mount::bind_tree(&src_fd, &src_fd, MountApi::Legacy) {
+            Err(e @ Error::OpenBoundTree { .. }) => {
+                ensure_eq!(e.errno(), Some(Errno::NOENT), "{e}");
+                ensure_eq!(e.path(), Some(src.as_path()), "{e}");
+            }
+            other => fail!("nothing at the path inside the chroot: {other:?}"),
+        }
+        Ok(())
+    })?;
+    std::fs::create_dir_all(&decoy).map_err(failed)?;
+    in_child(|| {
+        rustix::process::chroot(&root).map_err(failed)?;
+        rustix::process::chdir("/").map_err(failed)?;
+        match sandbox_mount::bind_tree(&src_fd, &src_fd, MountApi::Legacy) {
+            Err(e @ Error::BoundTreeMoved { .. }) => {
+                ensure_eq!(e.errno(), Some(Errno::STALE), "{e}");
+                ensure!(
+                    e.to_string().contains(&src.display().to_string()),
+                    "message {e}"
+                );
+            }
+            other => fail!("a decoy at the path inside the chroot: {other:?}"),
+        }
+        Ok(())
+    })
+}
+
+/// A helper for the fault test below (passes on its own): `bind_tree` of a directory onto
+/// itself with `Auto` and with `New`, each outcome printed on one line.
+fn bind_tree_with_each_api_and_report() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    for api in [MountApi::Auto, MountApi::New] {
+        let dir = scratch.mkdir(&format!("dir-{api}"))?;
+        let fd = open_dir(&dir)?;
+        match sandbox_mount::bind_tree(&fd, &fd, api) {
+            Ok(top) => {
+                let new_mount = Identity::of(&top)?.same_mount(&Identity::of(&fd)?);
+                println!("BIND {api} ok new_mount={}", new_mount == Some(false));
+            }
+            Err(e) => {
+                let debug = format!("{e:?}");
+                let variant = debug.split([' ', '{', '(']).next().unwrap_or("");
+                println!(
+                    "BIND {api} err variant={variant} errno={}",
+                    e.errno().map_or(0, |e| e.raw_os_error())
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `open_tree` fails under strace with each errno in turn: `Auto` binds with `mount(2)`
+/// for ENOSYS and EPERM and returns the error for any other; `New` never falls back.
+fn bind_tree_falls_back_to_mount_only_when_open_tree_is_refused() -> TestResult {
+    let have_strace = std::process::Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_strace {
+        test_support::skip!("strace is not installed");
+    }
+    let exe = std::env::current_exe().map_err(failed)?;
+    for (errno, raw, falls_back) in [
+        ("ENOSYS", libc::ENOSYS, true),
+        ("EPERM", libc::EPERM, true),
+        ("EINVAL", libc::EINVAL, false),
+    ] {
+        let out = std::process::Command::new("strace")
+            .args(["-qq", "-o", "/dev/null", "-e", "trace=open_tree", "-e"])
+            .arg(format!("inject=open_tree:error={errno}"))
+            .arg(&exe)
+            .args(["--scenario", "bind_tree_with_each_api_and_report"])
+            .output()
+            .map_err(failed)?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let refused = format!("err variant=CloneTree errno={raw}");
+        let auto = if falls_back {
+            "BIND auto ok new_mount=true".to_string()
+        } else {
+            format!("BIND auto {refused}")
+        };
+        ensure!(
+            stdout.contains(&auto),
+            "open_tree failing with {errno}: want {auto:?}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ensure!(
+            stdout.contains(&format!("BIND new {refused}")),
+            "open_tree failing with {errno}: New must not fall back: {stdout}"
+        );
+    }
+    Ok(())
+}
+
+/// `dir` bound at `view`: the same file through two mounts. `Identity` says so (same
+/// file, not the same mount, not the same), says which is a mount root, finds the view's
+/// mount in mountinfo, and reads the same by path as by descriptor.
+fn identity_tells_a_bind_mount_from_the_directory_it_binds() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = Scratch::new()?;
+    let dir = scratch.mkdir("dir")?;
+    let view = scratch.mkdir("view")?;
+    let view_before = Identity::of_path(&view)?;
+    sandbox_mount::bind(&dir, &view)?;
+    let (d, v) = (
+        Identity::of(open_dir(&dir)?)?,
+        Identity::of(open_dir(&view)?)?,
+    );
+    ensure!(d.same_file(&v), "the same directory");
+    ensure!(
+        !v.same_file(&view_before),
+        "the bind covers the directory that was at the path"
+    );
+    let Some(same_mount) = d.same_mount(&v) else {
+        test_support::skip!("statx gives no mount id (Linux before 5.8)");
+    };
+    ensure!(!same_mount, "two mounts");
+    ensure!(
+        !d.is_same(&v),
+        "the same file on another mount is not the same"
+    );
+    ensure!(v.is_same(&Identity::of_path(&view)?), "by path as by fd");
+    ensure_eq!(v.is_mount_root(), Some(true));
+    ensure_eq!(d.is_mount_root(), Some(false));
+    let mounts = mountinfo::read_self()?;
+    let m = mount_at(&mounts, &view).ok_or_else(|| failed("no mount at view"))?;
+    ensure!(v.is_on(m), "the view is on the mount at {}", view.display());
+    ensure!(!d.is_on(m), "the directory is not");
+    ensure_eq!(v.mount_id(), Some(u64::from(m.mount_id)));
+    ensure_eq!(v.device(), (m.major, m.minor));
+    ensure_eq!(
+        v.inode(),
+        std::fs::metadata(&dir).map_err(failed)?.ino(),
+        "st_ino"
+    );
     Ok(())
 }

@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 
 use rustix::io::Errno;
 
-use crate::Namespaces;
+use crate::{IdMapToolStatus, Namespaces};
 
 /// Everything that can go wrong in this crate.
 ///
-/// Each variant names one operation and carries its arguments; the errno, when the kernel
-/// gave one, is the [`source`](std::error::Error::source), so the message reads like a log
-/// line once the source is appended: `unshare user|mnt: Operation not permitted (os error 1)`.
+/// Each variant names one operation and carries its arguments; the message reads like a
+/// log line and names the errno once, when the kernel gave one: `unshare user|mnt:
+/// Operation not permitted (os error 1)`. The errno is a field (see
+/// [`errno`](Error::errno)), never a [`source`](std::error::Error::source).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -23,10 +24,10 @@ pub enum Error {
         threads: usize,
     },
     /// Listing `/proc/self/task` to count the threads failed (is `/proc` mounted?).
-    #[error("count the threads in /proc/self/task")]
+    #[error("count the threads in /proc/self/task: {errno}")]
     CountThreads {
         /// The errno of `open` or `getdents64`.
-        source: Errno,
+        errno: Errno,
     },
     /// The namespace flags contain bits that are not namespaces (for example
     /// `CLONE_FILES`, which [`Namespaces::from_bits_retain`] lets through).
@@ -36,36 +37,36 @@ pub enum Error {
         bits: u32,
     },
     /// `unshare(2)` failed.
-    #[error("unshare {namespaces}")]
+    #[error("unshare {namespaces}: {errno}")]
     Unshare {
         /// The namespaces asked for.
         namespaces: Namespaces,
         /// The errno of `unshare(2)`.
-        source: Errno,
+        errno: Errno,
     },
     /// `setns(2)` failed.
-    #[error("setns {namespaces}")]
+    #[error("setns {namespaces}: {errno}")]
     Setns {
         /// The namespace type asked for (empty: any type).
         namespaces: Namespaces,
         /// The errno of `setns(2)`.
-        source: Errno,
+        errno: Errno,
     },
     /// Opening a `/proc/<pid>/ns/<name>` file failed.
-    #[error("open {}", path.display())]
+    #[error("open {}: {errno}", path.display())]
     OpenNamespace {
         /// The file.
         path: PathBuf,
         /// The errno of `open(2)`.
-        source: Errno,
+        errno: Errno,
     },
     /// `stat(2)` of a `/proc/<pid>/ns/<name>` file failed.
-    #[error("stat {}", path.display())]
+    #[error("stat {}: {errno}", path.display())]
     StatNamespace {
         /// The file.
         path: PathBuf,
         /// The errno of `stat(2)`.
-        source: Errno,
+        errno: Errno,
     },
     /// The operation works on one namespace type, and was given none or several.
     #[error("{namespaces} is not a single namespace type")]
@@ -82,21 +83,21 @@ pub enum Error {
         reason: IdMapError,
     },
     /// Writing `/proc/self/setgroups`, `/proc/self/gid_map` or `/proc/self/uid_map` failed.
-    #[error("write {}", path.display())]
+    #[error("write {}: {errno}", path.display())]
     WriteIdMap {
         /// The file.
         path: PathBuf,
         /// The errno of `open(2)` or `write(2)`.
-        source: Errno,
+        errno: Errno,
     },
     /// Reading `/etc/subuid`, `/etc/subgid` or `/etc/passwd` failed (other than the file
     /// not existing, which means no entries).
-    #[error("read {}", path.display())]
+    #[error("read {}: {errno}", path.display())]
     ReadIdFile {
         /// The file.
         path: PathBuf,
         /// The errno of `open(2)` or `read(2)`.
-        source: Errno,
+        errno: Errno,
     },
     /// `newuidmap` or `newgidmap` was not found in any directory of `PATH` (package
     /// `uidmap` on Debian and Ubuntu, `shadow-utils` elsewhere).
@@ -106,12 +107,12 @@ pub enum Error {
         program: PathBuf,
     },
     /// Starting `newuidmap` or `newgidmap` failed.
-    #[error("run {}", program.display())]
+    #[error("run {}: {errno}", program.display())]
     SpawnIdMapTool {
         /// The program.
         program: PathBuf,
         /// The errno of `execve(2)` (or `fork`).
-        source: Errno,
+        errno: Errno,
     },
     /// `newuidmap` or `newgidmap` ran and refused: usually the map asks for ids that
     /// `/etc/subuid` or `/etc/subgid` do not grant the user.
@@ -121,8 +122,8 @@ pub enum Error {
         program: PathBuf,
         /// The process whose map it was asked to write.
         pid: i32,
-        /// How it ended: `exit code 1`, `signal 9`.
-        status: String,
+        /// How it ended: an exit code other than 0, or a signal.
+        status: IdMapToolStatus,
         /// What it printed on stderr, trimmed (its reason).
         message: String,
     },
@@ -132,14 +133,14 @@ impl Error {
     /// The errno the kernel returned, if the error came from a system call.
     pub fn errno(&self) -> Option<Errno> {
         match self {
-            Error::CountThreads { source }
-            | Error::Unshare { source, .. }
-            | Error::Setns { source, .. }
-            | Error::OpenNamespace { source, .. }
-            | Error::StatNamespace { source, .. }
-            | Error::WriteIdMap { source, .. }
-            | Error::ReadIdFile { source, .. }
-            | Error::SpawnIdMapTool { source, .. } => Some(*source),
+            Error::CountThreads { errno }
+            | Error::Unshare { errno, .. }
+            | Error::Setns { errno, .. }
+            | Error::OpenNamespace { errno, .. }
+            | Error::StatNamespace { errno, .. }
+            | Error::WriteIdMap { errno, .. }
+            | Error::ReadIdFile { errno, .. }
+            | Error::SpawnIdMapTool { errno, .. } => Some(*errno),
             Error::MultiThreaded { .. }
             | Error::UnknownNamespaces { .. }
             | Error::NotSingleNamespace { .. }

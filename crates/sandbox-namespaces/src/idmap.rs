@@ -144,7 +144,7 @@ pub fn validate_id_map(map: &[IdMap]) -> Result<(), Error> {
 fn write_proc_file(path: PathBuf, contents: &[u8]) -> Result<(), Error> {
     let fd = match rustix::fs::open(&path, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty()) {
         Ok(fd) => fd,
-        Err(source) => return Err(Error::WriteIdMap { path, source }),
+        Err(errno) => return Err(Error::WriteIdMap { path, errno }),
     };
     match rustix::io::write(&fd, contents) {
         Ok(written) if written == contents.len() => Ok(()),
@@ -152,9 +152,9 @@ fn write_proc_file(path: PathBuf, contents: &[u8]) -> Result<(), Error> {
         // refused, so a short write cannot be completed.
         Ok(_) => Err(Error::WriteIdMap {
             path,
-            source: rustix::io::Errno::IO,
+            errno: rustix::io::Errno::IO,
         }),
-        Err(source) => Err(Error::WriteIdMap { path, source }),
+        Err(errno) => Err(Error::WriteIdMap { path, errno }),
     }
 }
 

@@ -40,6 +40,8 @@
 mod error;
 mod idmap;
 mod subid;
+#[allow(unsafe_code)]
+mod sys;
 
 use std::fmt;
 use std::os::fd::{AsFd, OwnedFd};
@@ -56,8 +58,8 @@ pub use idmap::{
     Setgroups, MAX_ID_MAP_ENTRIES,
 };
 pub use subid::{
-    rootless_id_map, run_id_map_tool, subordinate_ranges, user_name, IdMapTool, SubordinateRange,
-    SUBGID_FILE, SUBUID_FILE,
+    rootless_id_map, run_id_map_tool, subordinate_ranges, user_name, IdMapTool, IdMapToolStatus,
+    SubordinateRange, SUBGID_FILE, SUBUID_FILE,
 };
 
 bitflags! {
@@ -202,7 +204,7 @@ pub fn thread_count() -> Result<usize, Error> {
         }
         Ok(threads)
     };
-    count().map_err(|source| Error::CountThreads { source })
+    count().map_err(|errno| Error::CountThreads { errno })
 }
 
 /// Checks that the calling process has exactly one thread, which `unshare(CLONE_NEWUSER)`,
@@ -245,20 +247,13 @@ pub fn ensure_single_threaded() -> Result<(), Error> {
 /// - [`Error::Unshare`] with the kernel's errno: `EPERM` without `CAP_SYS_ADMIN` (or
 ///   user namespaces forbidden), `ENOSPC` at a `user.max_*_namespaces` limit, `EINVAL`
 ///   for a type the kernel was built without.
-#[allow(unsafe_code)]
 pub fn unshare(namespaces: Namespaces) -> Result<(), Error> {
     let unknown = namespaces.bits() & !Namespaces::all().bits();
     if unknown != 0 {
         return Err(Error::UnknownNamespaces { bits: unknown });
     }
     ensure_single_threaded()?;
-    let flags = UnshareFlags::from_bits_retain(namespaces.bits());
-    // SAFETY: `unshare_unsafe` is unsafe only because `CLONE_FILES` can leave threads with
-    // different file descriptor tables. `flags` holds only `CLONE_NEW*` namespace bits
-    // (unknown bits were refused above, and `Namespaces` has no FILES flag), and the
-    // process has a single thread anyway (just checked).
-    unsafe { rustix::thread::unshare_unsafe(flags) }
-        .map_err(|source| Error::Unshare { namespaces, source })
+    sys::unshare(namespaces).map_err(|errno| Error::Unshare { namespaces, errno })
 }
 
 /// Whether the calling process is in the initial user namespace: its
@@ -271,7 +266,7 @@ pub fn unshare(namespaces: Namespaces) -> Result<(), Error> {
 pub fn in_initial_user_namespace() -> Result<bool, Error> {
     let path = PathBuf::from("/proc/self/uid_map");
     let text = std::fs::read_to_string(&path).map_err(|e| Error::ReadIdFile {
-        source: rustix::io::Errno::from_io_error(&e).unwrap_or(rustix::io::Errno::IO),
+        errno: rustix::io::Errno::from_io_error(&e).unwrap_or(rustix::io::Errno::IO),
         path,
     })?;
     let fields: Vec<&str> = text.split_whitespace().collect();
@@ -301,7 +296,7 @@ fn stat_id(path: PathBuf) -> Result<NamespaceId, Error> {
             dev: st.st_dev,
             ino: st.st_ino,
         }),
-        Err(source) => Err(Error::StatNamespace { path, source }),
+        Err(errno) => Err(Error::StatNamespace { path, errno }),
     }
 }
 
@@ -364,7 +359,7 @@ pub fn open_namespace(ns: Namespaces) -> Result<OwnedFd, Error> {
     let name = single_name(ns, Namespaces::proc_name)?;
     let path = PathBuf::from(format!("/proc/self/ns/{name}"));
     rustix::fs::open(&path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|source| Error::OpenNamespace { path, source })
+        .map_err(|errno| Error::OpenNamespace { path, errno })
 }
 
 /// Moves the calling thread into the namespace `fd` refers to: `setns(2)` (kernel 3.0;
@@ -395,9 +390,9 @@ pub fn setns(fd: impl AsFd, ns: Namespaces) -> Result<(), Error> {
     if ns.intersects(Namespaces::USER | Namespaces::MOUNT) {
         ensure_single_threaded()?;
     }
-    rustix::thread::move_into_link_name_space(fd.as_fd(), allowed).map_err(|source| Error::Setns {
+    rustix::thread::move_into_link_name_space(fd.as_fd(), allowed).map_err(|errno| Error::Setns {
         namespaces: ns,
-        source,
+        errno,
     })
 }
 
@@ -488,16 +483,26 @@ mod tests {
     fn messages_read_like_log_lines() {
         let err = Error::Unshare {
             namespaces: Namespaces::USER | Namespaces::MOUNT,
-            source: rustix::io::Errno::PERM,
+            errno: rustix::io::Errno::PERM,
         };
-        assert_eq!(err.to_string(), "unshare user|mnt");
+        assert_eq!(
+            err.to_string(),
+            "unshare user|mnt: Operation not permitted (os error 1)"
+        );
+        assert!(
+            std::error::Error::source(&err).is_none(),
+            "the errno is no source"
+        );
         assert_eq!(err.errno(), Some(rustix::io::Errno::PERM));
         assert_eq!(err.path(), None);
         let err = Error::WriteIdMap {
             path: "/proc/self/uid_map".into(),
-            source: rustix::io::Errno::PERM,
+            errno: rustix::io::Errno::PERM,
         };
-        assert_eq!(err.to_string(), "write /proc/self/uid_map");
+        assert_eq!(
+            err.to_string(),
+            "write /proc/self/uid_map: Operation not permitted (os error 1)"
+        );
         assert_eq!(err.path(), Some(std::path::Path::new("/proc/self/uid_map")));
         let err = Error::MultiThreaded { threads: 2 };
         assert_eq!(

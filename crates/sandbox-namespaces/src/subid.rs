@@ -2,6 +2,7 @@
 //! that map them.
 
 use std::ffi::OsStr;
+use std::fmt;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -32,7 +33,7 @@ fn read_id_file(path: &Path) -> Result<Option<Vec<u8>>, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::ReadIdFile {
             path: path.to_path_buf(),
-            source: Errno::from_io_error(&e).unwrap_or(Errno::IO),
+            errno: Errno::from_io_error(&e).unwrap_or(Errno::IO),
         }),
     }
 }
@@ -175,6 +176,25 @@ impl IdMapTool {
     }
 }
 
+/// How `newuidmap` or `newgidmap` ended when it refused ([`Error::IdMapToolFailed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdMapToolStatus {
+    /// It exited with this code (not 0).
+    Exited(i32),
+    /// A signal killed it: the signal number.
+    Signaled(i32),
+}
+
+/// `exit code 1`, `signal 9`.
+impl fmt::Display for IdMapToolStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdMapToolStatus::Exited(code) => write!(f, "exit code {code}"),
+            IdMapToolStatus::Signaled(signal) => write!(f, "signal {signal}"),
+        }
+    }
+}
+
 /// Runs `program` (a `newuidmap` or `newgidmap`) to write `map` as the uid or gid map of
 /// process `pid`: `program pid inside outside count ...`, and waits for it.
 ///
@@ -209,16 +229,16 @@ pub fn run_id_map_tool(program: &Path, pid: Pid, map: &[IdMap]) -> Result<(), Er
         .output()
         .map_err(|e| Error::SpawnIdMapTool {
             program: program.to_path_buf(),
-            source: Errno::from_io_error(&e).unwrap_or(Errno::IO),
+            errno: Errno::from_io_error(&e).unwrap_or(Errno::IO),
         })?;
     if output.status.success() {
         return Ok(());
     }
     use std::os::unix::process::ExitStatusExt;
-    let status = match (output.status.code(), output.status.signal()) {
-        (Some(code), _) => format!("exit code {code}"),
-        (None, Some(signal)) => format!("signal {signal}"),
-        _ => "unknown status".into(),
+    let status = match output.status.code() {
+        Some(code) => IdMapToolStatus::Exited(code),
+        // `output` waits for the end: a tool that did not exit was killed.
+        None => IdMapToolStatus::Signaled(output.status.signal().unwrap_or(0)),
     };
     Err(Error::IdMapToolFailed {
         program: program.to_path_buf(),
@@ -265,7 +285,7 @@ mod tests {
             vec![]
         );
         match subordinate_ranges(dir.path(), None, 1) {
-            Err(Error::ReadIdFile { source, .. }) => assert_eq!(source, Errno::ISDIR),
+            Err(Error::ReadIdFile { errno, .. }) => assert_eq!(errno, Errno::ISDIR),
             other => panic!("{other:?}"),
         }
     }
@@ -291,12 +311,29 @@ mod tests {
     }
 
     #[test]
+    fn a_refusal_names_the_tool_its_status_and_its_words() {
+        let e = Error::IdMapToolFailed {
+            program: "/usr/bin/newuidmap".into(),
+            pid: 42,
+            status: IdMapToolStatus::Exited(1),
+            message: "newuidmap: uid range [1-11) -> [4000000000-4000000010) not allowed".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "/usr/bin/newuidmap 42 refused (exit code 1): newuidmap: uid range [1-11) -> \
+             [4000000000-4000000010) not allowed"
+        );
+        assert_eq!(e.errno(), None);
+        assert_eq!(IdMapToolStatus::Signaled(9).to_string(), "signal 9");
+    }
+
+    #[test]
     fn a_missing_tool_is_not_found_in_an_empty_path() {
         // PATH is read, not changed: find() with a PATH that has no such program.
         let dir = tempfile::tempdir().unwrap();
         let program = dir.path().join("newuidmap");
         match run_id_map_tool(&program, rustix::process::getpid(), &[IdMap::identity(0)]) {
-            Err(Error::SpawnIdMapTool { source, .. }) => assert_eq!(source, Errno::NOENT),
+            Err(Error::SpawnIdMapTool { errno, .. }) => assert_eq!(errno, Errno::NOENT),
             other => panic!("{other:?}"),
         }
         assert_eq!(IdMapTool::NewGidMap.program(), "newgidmap");

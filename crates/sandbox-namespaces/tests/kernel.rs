@@ -376,7 +376,7 @@ fn setns_into_the_wrong_type_is_refused() -> TestResult {
     match setns(&net, Namespaces::UTS) {
         Err(e @ Error::Setns { .. }) => {
             ensure_eq!(e.errno(), Some(Errno::INVAL));
-            ensure_eq!(e.to_string(), "setns uts");
+            ensure_eq!(e.to_string(), "setns uts: Invalid argument (os error 22)");
         }
         other => fail!("expected Setns EINVAL, got {other:?}"),
     }
@@ -405,7 +405,10 @@ fn unshare_without_privilege_reports_eperm() -> TestResult {
         match unshare(Namespaces::NET) {
             Err(e @ Error::Unshare { .. }) => {
                 ensure_eq!(e.errno(), Some(Errno::PERM));
-                ensure_eq!(e.to_string(), "unshare net");
+                ensure_eq!(
+                    e.to_string(),
+                    "unshare net: Operation not permitted (os error 1)"
+                );
             }
             other => fail!("expected Unshare EPERM, got {other:?}"),
         }
@@ -559,8 +562,8 @@ fn write_id_maps_of_maps_a_range_for_another_process_only_as_root() -> TestResul
     } else {
         // Without CAP_SETGID the kernel accepts no range, whoever writes it.
         match result {
-            Err(Error::WriteIdMap { path, source }) => {
-                ensure_eq!(source, Errno::PERM, "({})", path.display());
+            Err(Error::WriteIdMap { path, errno }) => {
+                ensure_eq!(errno, Errno::PERM, "({})", path.display());
                 ensure!(
                     path.starts_with(format!("/proc/{}", pid.as_raw_nonzero())),
                     "{}",

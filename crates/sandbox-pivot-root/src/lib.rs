@@ -13,7 +13,7 @@
 //! use sandbox_pivot_root::{pivot_root, Outcome};
 //!
 //! // In a new mount namespace (after unshare(CLONE_NEWNS)), with "/" made rslave:
-//! sandbox_mount::set_propagation("/", sandbox_mount::Propagation::Slave, true)?;
+//! sandbox_mount::set_propagation_recursive("/", sandbox_mount::Propagation::Slave)?;
 //! // Open the directory after unsharing: an fd from before is on the old namespace.
 //! let shared = File::open("/srv/shared")?;
 //! match pivot_root(&shared)? {
@@ -25,12 +25,12 @@
 //! ```
 #![forbid(unsafe_code)]
 
+use std::fmt;
 use std::os::fd::{AsFd, BorrowedFd};
 
-use rustix::fs::{AtFlags, StatxAttributes, StatxFlags, CWD};
 use rustix::io::Errno;
 use rustix::mount::UnmountFlags;
-use sandbox_mount::Propagation;
+use sandbox_mount::{Identity, MountApi, Propagation};
 
 /// What [`pivot_root`] or [`chroot`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,57 +47,59 @@ pub enum Outcome {
 
 /// Making a directory the root failed.
 ///
-/// One variant per step; the message reads like a log line and the errno (or the wrapped
-/// [`sandbox_mount::Error`]) is the [`source`](std::error::Error::source).
+/// One variant per step. The message reads like a log line and names the errno once
+/// (`pivot_root(".", ".") into the new root: Invalid argument (os error 22)`); the errno
+/// is a field, not a [`source`](std::error::Error::source). A variant that wraps a
+/// [`sandbox_mount::Error`] shows it after its own words and returns it, typed, as the
+/// source.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// `statx(2)` (or `fstat(2)`) of the new root or of the current `/` failed.
-    #[error("stat {what}: {source}")]
+    #[error("stat {what}: {errno}")]
     Stat {
-        /// Which one: `"the new root"`, `"the directory"` (of [`is_current_root`]) or
-        /// `"the current root"`.
-        what: &'static str,
+        /// Which directory.
+        what: StatTarget,
         /// What the kernel said.
-        source: Errno,
+        errno: Errno,
     },
     /// Binding the new root onto itself (to make it a mount point) failed.
     #[error("bind the new root onto itself: {0}")]
     Bind(#[source] sandbox_mount::Error),
     /// `fchdir(2)` to the new root failed (`ENOTDIR`: the fd is not a directory).
-    #[error("fchdir to the new root: {source}")]
+    #[error("fchdir to the new root: {errno}")]
     Fchdir {
         /// What the kernel said.
-        source: Errno,
+        errno: Errno,
     },
     /// `pivot_root(".", ".")` failed: `EINVAL` when a mount involved is shared, when the
     /// root is an initramfs (rootfs), or when the caller's mount namespace does not own
     /// the new root; `EPERM` without `CAP_SYS_ADMIN`.
-    #[error("pivot_root(\".\", \".\") into the new root: {source}")]
+    #[error("pivot_root(\".\", \".\") into the new root: {errno}")]
     PivotRoot {
         /// What the kernel said.
-        source: Errno,
+        errno: Errno,
     },
     /// Making the old root (stacked on the new one after the pivot) a slave failed.
     #[error("make the old root a slave before detaching it: {0}")]
     OldRootSlave(#[source] sandbox_mount::Error),
     /// `umount2(".", MNT_DETACH)` of the old root failed.
-    #[error("detach the old root: {source}")]
+    #[error("detach the old root: {errno}")]
     DetachOldRoot {
         /// What the kernel said.
-        source: Errno,
+        errno: Errno,
     },
     /// `chdir("/")` after the pivot or chroot failed.
-    #[error("chdir to the new /: {source}")]
+    #[error("chdir to the new /: {errno}")]
     ChdirRoot {
         /// What the kernel said.
-        source: Errno,
+        errno: Errno,
     },
     /// `chroot(".")` failed (`EPERM` without `CAP_SYS_CHROOT`).
-    #[error("chroot into the new root: {source}")]
+    #[error("chroot into the new root: {errno}")]
     Chroot {
         /// What the kernel said.
-        source: Errno,
+        errno: Errno,
     },
 }
 
@@ -105,14 +107,37 @@ impl Error {
     /// The errno the kernel returned, looking into a wrapped [`sandbox_mount::Error`].
     pub fn errno(&self) -> Option<Errno> {
         match self {
-            Error::Stat { source, .. }
-            | Error::Fchdir { source }
-            | Error::PivotRoot { source }
-            | Error::DetachOldRoot { source }
-            | Error::ChdirRoot { source }
-            | Error::Chroot { source } => Some(*source),
+            Error::Stat { errno, .. }
+            | Error::Fchdir { errno }
+            | Error::PivotRoot { errno }
+            | Error::DetachOldRoot { errno }
+            | Error::ChdirRoot { errno }
+            | Error::Chroot { errno } => Some(*errno),
             Error::Bind(e) | Error::OldRootSlave(e) => e.errno(),
         }
+    }
+}
+
+/// Which directory an [`Error::Stat`] could not examine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StatTarget {
+    /// The directory given to [`pivot_root`] or [`chroot`].
+    NewRoot,
+    /// The directory given to [`is_current_root`].
+    Directory,
+    /// The caller's current `/`.
+    CurrentRoot,
+}
+
+/// `the new root`, `the directory`, `the current root`.
+impl fmt::Display for StatTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StatTarget::NewRoot => "the new root",
+            StatTarget::Directory => "the directory",
+            StatTarget::CurrentRoot => "the current root",
+        })
     }
 }
 
@@ -122,9 +147,9 @@ impl Error {
 /// 1. If `new_root` already is `/` (same device, inode and, where `statx` reports it
 ///    (Linux 5.8), mount id), returns [`Outcome::AlreadyRoot`] and changes nothing.
 /// 2. If `new_root` is not the root of a mount (`STATX_ATTR_MOUNT_ROOT`; when the kernel
-///    cannot say, it is assumed not to be), binds it onto itself, recursively
-///    ([`sandbox_mount::clone_tree`] + [`sandbox_mount::attach_tree`]), and goes on from
-///    the new mount.
+///    cannot say, it is assumed not to be), binds it onto itself with its submounts
+///    ([`sandbox_mount::bind_tree`] with [`MountApi::New`]: `open_tree` + `move_mount`),
+///    and goes on from the new mount.
 /// 3. `fchdir` to it; `pivot_root(".", ".")`, which stacks the old root on top of the new
 ///    one; makes the old root a slave, recursively, so that detaching it does not
 ///    propagate unmounts to the namespace it came from; `umount2(".", MNT_DETACH)`;
@@ -135,7 +160,8 @@ impl Error {
 /// cwd was the old root gets the new one. `new_root` must be on a mount of that
 /// namespace: an fd opened before `unshare(CLONE_NEWNS)` is not (open it after, or
 /// `fchdir` to it before and open `"."` after). The mounts involved must not be shared:
-/// make `/` slave or private, recursively, first (see [`sandbox_mount::set_propagation`]).
+/// make `/` slave or private, recursively, first (see
+/// [`sandbox_mount::set_propagation_recursive`]).
 /// Nothing is undone when a step fails: a bind made stays in the caller's namespace, and
 /// after the `fchdir` the cwd is the new root. A caller that fails here should exit.
 ///
@@ -155,26 +181,25 @@ impl Error {
 ///   steps after the pivot; the new root is then in place, the old one still stacked.
 pub fn pivot_root(new_root: impl AsFd) -> Result<Outcome, Error> {
     let new_root = new_root.as_fd();
-    let target = identify(Some(new_root), "the new root")?;
-    if target.is_same(&identify(None, "the current root")?) {
+    let target = identify(Some(new_root), StatTarget::NewRoot)?;
+    if target.is_same(&identify(None, StatTarget::CurrentRoot)?) {
         return Ok(Outcome::AlreadyRoot);
     }
     let tree;
-    let root = if target.mount_root == Some(true) {
+    let root = if target.is_mount_root() == Some(true) {
         new_root
     } else {
-        tree = sandbox_mount::clone_tree(new_root, true).map_err(Error::Bind)?;
-        sandbox_mount::attach_tree(&tree, new_root).map_err(Error::Bind)?;
-        // After move_mount the tree fd is the root of the attached mount.
+        tree = sandbox_mount::bind_tree(new_root, new_root, MountApi::New).map_err(Error::Bind)?;
         tree.as_fd()
     };
-    rustix::process::fchdir(root).map_err(|source| Error::Fchdir { source })?;
-    rustix::process::pivot_root(".", ".").map_err(|source| Error::PivotRoot { source })?;
+    rustix::process::fchdir(root).map_err(|errno| Error::Fchdir { errno })?;
+    rustix::process::pivot_root(".", ".").map_err(|errno| Error::PivotRoot { errno })?;
     // The old root is now stacked on "." (the new root); "." resolves to it.
-    sandbox_mount::set_propagation(".", Propagation::Slave, true).map_err(Error::OldRootSlave)?;
+    sandbox_mount::set_propagation_recursive(".", Propagation::Slave)
+        .map_err(Error::OldRootSlave)?;
     rustix::mount::unmount(".", UnmountFlags::DETACH)
-        .map_err(|source| Error::DetachOldRoot { source })?;
-    rustix::process::chdir("/").map_err(|source| Error::ChdirRoot { source })?;
+        .map_err(|errno| Error::DetachOldRoot { errno })?;
+    rustix::process::chdir("/").map_err(|errno| Error::ChdirRoot { errno })?;
     Ok(Outcome::Pivoted)
 }
 
@@ -202,13 +227,13 @@ pub fn pivot_root(new_root: impl AsFd) -> Result<Outcome, Error> {
 /// (`ENOTDIR`); [`Error::Chroot`] (`EPERM` without the capability); [`Error::ChdirRoot`].
 pub fn chroot(new_root: impl AsFd) -> Result<Outcome, Error> {
     let new_root = new_root.as_fd();
-    let target = identify(Some(new_root), "the new root")?;
-    if target.is_same(&identify(None, "the current root")?) {
+    let target = identify(Some(new_root), StatTarget::NewRoot)?;
+    if target.is_same(&identify(None, StatTarget::CurrentRoot)?) {
         return Ok(Outcome::AlreadyRoot);
     }
-    rustix::process::fchdir(new_root).map_err(|source| Error::Fchdir { source })?;
-    rustix::process::chroot(".").map_err(|source| Error::Chroot { source })?;
-    rustix::process::chdir("/").map_err(|source| Error::ChdirRoot { source })?;
+    rustix::process::fchdir(new_root).map_err(|errno| Error::Fchdir { errno })?;
+    rustix::process::chroot(".").map_err(|errno| Error::Chroot { errno })?;
+    rustix::process::chdir("/").map_err(|errno| Error::ChdirRoot { errno })?;
     Ok(Outcome::Chrooted)
 }
 
@@ -220,102 +245,29 @@ pub fn chroot(new_root: impl AsFd) -> Result<Outcome, Error> {
 ///
 /// [`Error::Stat`] when `dir` or `/` cannot be examined.
 pub fn is_current_root(dir: impl AsFd) -> Result<bool, Error> {
-    let dir = identify(Some(dir.as_fd()), "the directory")?;
-    Ok(dir.is_same(&identify(None, "the current root")?))
+    let dir = identify(Some(dir.as_fd()), StatTarget::Directory)?;
+    Ok(dir.is_same(&identify(None, StatTarget::CurrentRoot)?))
 }
 
-/// What identifies a directory, and whether it is the root of its mount.
-#[derive(Debug, PartialEq, Eq)]
-struct Identity {
-    dev: (u32, u32),
-    ino: u64,
-    mount_id: Option<u64>,
-    mount_root: Option<bool>,
-}
-
-impl Identity {
-    fn is_same(&self, other: &Identity) -> bool {
-        let same_mount = match (self.mount_id, other.mount_id) {
-            (Some(a), Some(b)) => a == b,
-            _ => true,
-        };
-        self.dev == other.dev && self.ino == other.ino && same_mount
+/// The identity of `fd`, or of `/` for `None`.
+fn identify(fd: Option<BorrowedFd<'_>>, what: StatTarget) -> Result<Identity, Error> {
+    match fd {
+        Some(fd) => Identity::of(fd),
+        None => Identity::of_path("/"),
     }
-}
-
-/// `statx` of `fd` (or of `/` for `None`), falling back to `fstat`/`stat` before Linux
-/// 4.11.
-fn identify(fd: Option<BorrowedFd<'_>>, what: &'static str) -> Result<Identity, Error> {
-    let mask = StatxFlags::TYPE | StatxFlags::INO | StatxFlags::MNT_ID;
-    let result = match fd {
-        Some(fd) => rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH, mask),
-        None => rustix::fs::statx(CWD, "/", AtFlags::empty(), mask),
-    };
-    let st = match result {
-        Ok(st) => st,
-        Err(Errno::NOSYS) => {
-            let st = match fd {
-                Some(fd) => rustix::fs::fstat(fd),
-                None => rustix::fs::stat("/"),
-            }
-            .map_err(|source| Error::Stat { what, source })?;
-            return Ok(Identity {
-                dev: (rustix::fs::major(st.st_dev), rustix::fs::minor(st.st_dev)),
-                ino: st.st_ino,
-                mount_id: None,
-                mount_root: None,
-            });
-        }
-        Err(source) => return Err(Error::Stat { what, source }),
-    };
-    let has = |flag: StatxFlags| st.stx_mask & flag.bits() != 0;
-    Ok(Identity {
-        dev: (st.stx_dev_major, st.stx_dev_minor),
-        ino: st.stx_ino,
-        mount_id: has(StatxFlags::MNT_ID).then_some(st.stx_mnt_id),
-        mount_root: st
-            .stx_attributes_mask
-            .contains(StatxAttributes::MOUNT_ROOT)
-            .then(|| st.stx_attributes.contains(StatxAttributes::MOUNT_ROOT)),
-    })
+    .map_err(|errno| Error::Stat { what, errno })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn id(ino: u64, mount_id: Option<u64>) -> Identity {
-        Identity {
-            dev: (8, 1),
-            ino,
-            mount_id,
-            mount_root: None,
-        }
-    }
-
-    #[test]
-    fn the_same_directory_needs_the_same_mount_when_known() {
-        assert!(id(2, Some(5)).is_same(&id(2, Some(5))));
-        assert!(
-            !id(2, Some(5)).is_same(&id(2, Some(6))),
-            "a bind of / elsewhere"
-        );
-        assert!(!id(2, Some(5)).is_same(&id(3, Some(5))));
-        assert!(
-            id(2, None).is_same(&id(2, Some(6))),
-            "no mount id: dev/ino decide"
-        );
-        let mut other_dev = id(2, None);
-        other_dev.dev = (0, 30);
-        assert!(!other_dev.is_same(&id(2, None)));
-    }
-
     #[test]
     fn root_is_the_current_root() {
         let root = std::fs::File::open("/").unwrap();
         assert!(is_current_root(&root).unwrap());
-        let me = identify(Some(root.as_fd()), "the new root").unwrap();
-        assert_eq!(me, identify(None, "the current root").unwrap());
+        let me = identify(Some(root.as_fd()), StatTarget::NewRoot).unwrap();
+        assert!(me.is_same(&identify(None, StatTarget::CurrentRoot).unwrap()));
         let tmp = std::fs::File::open(std::env::temp_dir()).unwrap();
         assert_eq!(
             is_current_root(&tmp).unwrap(),
@@ -325,25 +277,44 @@ mod tests {
 
     #[test]
     fn errors_read_like_log_lines_and_give_the_errno() {
+        use std::error::Error as _;
         let e = Error::PivotRoot {
-            source: Errno::INVAL,
+            errno: Errno::INVAL,
         };
         assert_eq!(
             e.to_string(),
             "pivot_root(\".\", \".\") into the new root: Invalid argument (os error 22)"
         );
         assert_eq!(e.errno(), Some(Errno::INVAL));
+        assert!(
+            e.source().is_none(),
+            "the errno is in the message, not a source"
+        );
         let e = Error::Bind(sandbox_mount::Error::CloneTree {
-            source: Errno::INVAL,
+            errno: Errno::INVAL,
         });
         assert_eq!(e.errno(), Some(Errno::INVAL));
-        assert!(e
-            .to_string()
-            .starts_with("bind the new root onto itself: clone"));
+        assert_eq!(
+            e.to_string(),
+            "bind the new root onto itself: clone the mount tree at a directory fd \
+             (open_tree): Invalid argument (os error 22)"
+        );
+        let inner = e
+            .source()
+            .and_then(|s| s.downcast_ref::<sandbox_mount::Error>());
+        assert!(
+            matches!(inner, Some(sandbox_mount::Error::CloneTree { .. })),
+            "the mount error, typed, is the source"
+        );
         let e = Error::Stat {
-            what: "the new root",
-            source: Errno::BADF,
+            what: StatTarget::NewRoot,
+            errno: Errno::BADF,
         };
-        assert!(e.to_string().starts_with("stat the new root: "));
+        assert_eq!(
+            e.to_string(),
+            "stat the new root: Bad file descriptor (os error 9)"
+        );
+        assert_eq!(StatTarget::CurrentRoot.to_string(), "the current root");
+        assert_eq!(StatTarget::Directory.to_string(), "the directory");
     }
 }

@@ -196,7 +196,7 @@ fn pivot_to_the_current_root_changes_nothing() -> TestResult {
 fn a_bind_of_root_elsewhere_is_not_the_current_root() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
     let dir = temp_dir()?;
-    sandbox_mount::bind("/", dir.path(), true)?;
+    sandbox_mount::bind_recursive("/", dir.path())?;
     let result = (|| {
         ensure_eq!(
             dev_ino(dir.path())?,
@@ -209,7 +209,7 @@ fn a_bind_of_root_elsewhere_is_not_the_current_root() -> TestResult {
         );
         Ok(())
     })();
-    sandbox_mount::unmount(dir.path(), true)?;
+    sandbox_mount::unmount(dir.path(), sandbox_mount::UnmountFlags::DETACH)?;
     result
 }
 
@@ -265,7 +265,7 @@ fn pivot_root_without_privilege_is_eperm() -> TestResult {
     in_child(|| {
         if is_root() {
             unshare(UnshareFlags::NEWNS)?;
-            sandbox_mount::set_propagation("/", sandbox_mount::Propagation::Private, true)?;
+            sandbox_mount::set_propagation_recursive("/", sandbox_mount::Propagation::Private)?;
         }
         become_nobody()?;
         let cwd = std::env::current_dir().map_err(failed)?;
@@ -291,7 +291,7 @@ fn pivot_root_without_privilege_is_eperm() -> TestResult {
 fn pivot_root_into_a_shared_mount_fails_with_einval() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
     let new_root = TmpfsDir::new()?;
-    sandbox_mount::set_propagation(new_root.path(), sandbox_mount::Propagation::Shared, false)?;
+    sandbox_mount::set_propagation(new_root.path(), sandbox_mount::Propagation::Shared)?;
     in_child(|| {
         unshare(UnshareFlags::NEWNS)?;
         match pivot_root(open_dir(new_root.path())?) {
@@ -306,11 +306,7 @@ fn pivot_root_into_a_shared_mount_fails_with_einval() -> TestResult {
         }
         ensure!(Path::new("/etc/passwd").exists(), "still in the old root");
         // Control: the same directory made private pivots fine.
-        sandbox_mount::set_propagation(
-            new_root.path(),
-            sandbox_mount::Propagation::Private,
-            false,
-        )?;
+        sandbox_mount::set_propagation(new_root.path(), sandbox_mount::Propagation::Private)?;
         ensure_eq!(pivot_root(open_dir(new_root.path())?)?, Outcome::Pivoted);
         Ok(())
     })

@@ -40,11 +40,14 @@
 
 #![forbid(unsafe_code)]
 
-use std::fmt;
+mod error;
+
+pub use error::Error;
+
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{AtFlags, FsWord, Mode, OFlags};
+use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 use rustix::mount::UnmountFlags;
 use rustix::path::DecInt;
@@ -71,122 +74,6 @@ pub const REFUSED_REOPEN_FLAGS: OFlags = OFlags::CREATE
 
 /// The `O_TMPFILE` bits without `O_DIRECTORY`, which is part of `O_TMPFILE` and legal alone.
 const TMPFILE_ONLY: OFlags = OFlags::TMPFILE.difference(OFlags::DIRECTORY);
-
-/// What went wrong capturing, verifying or using a [`ProcSelfFd`].
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// Opening a path (`/proc/self/fd`, or the proc mount after the bind) failed.
-    #[error("open {}: {source}", path.display())]
-    Open {
-        /// The path opened.
-        path: PathBuf,
-        /// The errno of `openat(2)`.
-        #[source]
-        source: Errno,
-    },
-    /// Bind-mounting `<proc mount>/self/fd` onto the proc mount failed.
-    #[error("bind {}/self/fd onto {}: {source}", path.display(), path.display())]
-    BindOverProc {
-        /// The proc mount (usually `/proc`).
-        path: PathBuf,
-        /// The errno of `mount(2)` with `MS_BIND`.
-        #[source]
-        source: Errno,
-    },
-    /// Detaching the bind from the proc mount failed; the caller's mount table still has it.
-    #[error("detach the bind of the fd directory from {}: {source}", path.display())]
-    Detach {
-        /// The proc mount (usually `/proc`).
-        path: PathBuf,
-        /// The errno of `umount2(2)` with `MNT_DETACH`.
-        #[source]
-        source: Errno,
-    },
-    /// `fstatfs` on the handle failed.
-    #[error("fstatfs on the /proc/self/fd handle: {source}")]
-    Statfs {
-        /// The errno of `fstatfs(2)`.
-        #[source]
-        source: Errno,
-    },
-    /// The handle is not on procfs.
-    #[error(
-        "the /proc/self/fd handle is not on procfs: f_type {f_type:#x}, want PROC_SUPER_MAGIC {:#x}",
-        rustix::fs::PROC_SUPER_MAGIC
-    )]
-    NotProcfs {
-        /// The `f_type` that `fstatfs` reported.
-        f_type: FsWord,
-    },
-    /// The handle is on procfs but is not this process's fd table (another process's fd
-    /// directory, a handle inherited across `fork`, `/proc` itself, a file).
-    #[error(
-        "the /proc/self/fd handle is not this process's fd table: its entries do not lead to this process's descriptors"
-    )]
-    NotOwnFdTable,
-    /// `fstat` or `fstatat` during verification failed with an unexpected errno.
-    #[error("stat through the /proc/self/fd handle: {source}")]
-    Stat {
-        /// The errno of `fstat(2)` or `fstatat(2)`.
-        #[source]
-        source: Errno,
-    },
-    /// Creating the pipe that verification follows through the handle failed (`EMFILE`,
-    /// `ENFILE`).
-    #[error("create a pipe to verify the /proc/self/fd handle: {source}")]
-    Pipe {
-        /// The errno of `pipe2(2)`.
-        #[source]
-        source: Errno,
-    },
-    /// [`ProcSelfFd::reopen`] was asked for flags it refuses (see [`REFUSED_REOPEN_FLAGS`]).
-    #[error(
-        "reopen through /proc/self/fd with {}: O_CREAT, O_EXCL, O_TMPFILE and O_NOFOLLOW have no meaning there",
-        DisplayOFlags(*flags)
-    )]
-    InvalidFlags {
-        /// The flags asked for, some of them in [`REFUSED_REOPEN_FLAGS`].
-        flags: OFlags,
-    },
-    /// `openat(handle, "<fd>", flags)` failed.
-    #[error("reopen fd {fd} with {} through /proc/self/fd: {source}", DisplayOFlags(*flags))]
-    Reopen {
-        /// The raw number of the descriptor being reopened.
-        fd: i32,
-        /// The flags asked for (without the `O_CLOEXEC` that is always added).
-        flags: OFlags,
-        /// The errno of `openat(2)`.
-        #[source]
-        source: Errno,
-    },
-}
-
-impl Error {
-    /// The errno behind this error, if a syscall failed.
-    pub fn errno(&self) -> Option<Errno> {
-        match self {
-            Error::Open { source, .. }
-            | Error::BindOverProc { source, .. }
-            | Error::Detach { source, .. }
-            | Error::Statfs { source }
-            | Error::Stat { source }
-            | Error::Pipe { source }
-            | Error::Reopen { source, .. } => Some(*source),
-            Error::NotProcfs { .. } | Error::NotOwnFdTable | Error::InvalidFlags { .. } => None,
-        }
-    }
-
-    /// The path the failed operation was about, if it was about one.
-    pub fn path(&self) -> Option<&Path> {
-        match self {
-            Error::Open { path, .. }
-            | Error::BindOverProc { path, .. }
-            | Error::Detach { path, .. } => Some(path),
-            _ => None,
-        }
-    }
-}
 
 /// An `O_PATH` handle on the capturing process's `/proc/self/fd` directory, verified to be
 /// procfs and this process's fd table.
@@ -234,9 +121,9 @@ impl ProcSelfFd {
     pub fn capture(proc_mount: impl AsRef<Path>) -> Result<Self, Error> {
         let proc_mount = proc_mount.as_ref();
         let fd_dir = proc_mount.join("self/fd");
-        rustix::mount::mount_bind(&fd_dir, proc_mount).map_err(|source| Error::BindOverProc {
+        rustix::mount::mount_bind(&fd_dir, proc_mount).map_err(|errno| Error::BindOverProc {
             path: proc_mount.to_path_buf(),
-            source,
+            errno,
         })?;
         let opened = rustix::fs::open(
             proc_mount,
@@ -245,13 +132,13 @@ impl ProcSelfFd {
         );
         // Detach whether or not the open worked: the bind must not stay on the proc mount.
         let detached = rustix::mount::unmount(proc_mount, UnmountFlags::DETACH);
-        let fd = opened.map_err(|source| Error::Open {
+        let fd = opened.map_err(|errno| Error::Open {
             path: proc_mount.to_path_buf(),
-            source,
+            errno,
         })?;
-        detached.map_err(|source| Error::Detach {
+        detached.map_err(|errno| Error::Detach {
             path: proc_mount.to_path_buf(),
-            source,
+            errno,
         })?;
         Self::from_fd(fd)
     }
@@ -278,9 +165,9 @@ impl ProcSelfFd {
             OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
             Mode::empty(),
         )
-        .map_err(|source| Error::Open {
+        .map_err(|errno| Error::Open {
             path: PathBuf::from(PATH),
-            source,
+            errno,
         })?;
         Self::from_fd(fd)
     }
@@ -325,13 +212,13 @@ impl ProcSelfFd {
     ///
     /// As [`from_fd`](Self::from_fd).
     pub fn verify(&self) -> Result<(), Error> {
-        let statfs = rustix::fs::fstatfs(&self.fd).map_err(|source| Error::Statfs { source })?;
+        let statfs = rustix::fs::fstatfs(&self.fd).map_err(|errno| Error::Statfs { errno })?;
         if statfs.f_type != rustix::fs::PROC_SUPER_MAGIC {
             return Err(Error::NotProcfs {
                 f_type: statfs.f_type,
             });
         }
-        let own = rustix::fs::fstat(&self.fd).map_err(|source| Error::Stat { source })?;
+        let own = rustix::fs::fstat(&self.fd).map_err(|errno| Error::Stat { errno })?;
         if rustix::fs::FileType::from_raw_mode(own.st_mode) != rustix::fs::FileType::Directory {
             return Err(Error::NotOwnFdTable);
         }
@@ -342,8 +229,8 @@ impl ProcSelfFd {
         }
         // Check 3: a descriptor no other process can have at this number leads to itself.
         let (reader, _writer) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
-            .map_err(|source| Error::Pipe { source })?;
-        let pipe = rustix::fs::fstat(&reader).map_err(|source| Error::Stat { source })?;
+            .map_err(|errno| Error::Pipe { errno })?;
+        let pipe = rustix::fs::fstat(&reader).map_err(|errno| Error::Stat { errno })?;
         let entry = self.follow(reader.as_fd())?;
         if (entry.st_dev, entry.st_ino) != (pipe.st_dev, pipe.st_ino) {
             return Err(Error::NotOwnFdTable);
@@ -354,11 +241,11 @@ impl ProcSelfFd {
     /// `fstatat(handle, "<fd>", 0)`: where the entry for `fd` leads.
     fn follow(&self, fd: BorrowedFd<'_>) -> Result<rustix::fs::Stat, Error> {
         let name = DecInt::from_fd(fd);
-        rustix::fs::statat(&self.fd, name.as_c_str(), AtFlags::empty()).map_err(|source| {
-            match source {
+        rustix::fs::statat(&self.fd, name.as_c_str(), AtFlags::empty()).map_err(|errno| {
+            match errno {
                 // Our own table always has the entry, and we may always look at it.
                 Errno::NOENT | Errno::ACCESS | Errno::PERM | Errno::NOTDIR => Error::NotOwnFdTable,
-                source => Error::Stat { source },
+                errno => Error::Stat { errno },
             }
         })
     }
@@ -415,10 +302,10 @@ impl ProcSelfFd {
             flags | OFlags::CLOEXEC,
             Mode::empty(),
         )
-        .map_err(|source| Error::Reopen {
+        .map_err(|errno| Error::Reopen {
             fd: fd.as_raw_fd(),
             flags,
-            source,
+            errno,
         })
     }
 }
@@ -446,70 +333,9 @@ impl From<ProcSelfFd> for OwnedFd {
     }
 }
 
-/// Shows open flags with their C names: `O_RDWR | O_APPEND | O_CLOEXEC`.
-struct DisplayOFlags(OFlags);
-
-impl fmt::Display for DisplayOFlags {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const NAMES: &[(OFlags, &str)] = &[
-            (OFlags::PATH, "O_PATH"),
-            (OFlags::TMPFILE, "O_TMPFILE"),
-            (OFlags::DIRECTORY, "O_DIRECTORY"),
-            (OFlags::CREATE, "O_CREAT"),
-            (OFlags::EXCL, "O_EXCL"),
-            (OFlags::NOFOLLOW, "O_NOFOLLOW"),
-            (OFlags::TRUNC, "O_TRUNC"),
-            (OFlags::APPEND, "O_APPEND"),
-            (OFlags::NONBLOCK, "O_NONBLOCK"),
-            (OFlags::SYNC, "O_SYNC"),
-            (OFlags::DIRECT, "O_DIRECT"),
-            (OFlags::NOATIME, "O_NOATIME"),
-            (OFlags::NOCTTY, "O_NOCTTY"),
-            (OFlags::LARGEFILE, "O_LARGEFILE"),
-            (OFlags::ASYNC, "O_ASYNC"),
-            (OFlags::CLOEXEC, "O_CLOEXEC"),
-        ];
-        let access = self.0 & OFlags::ACCMODE;
-        let mut rest = self.0.difference(OFlags::ACCMODE);
-        f.write_str(match access.bits() {
-            a if a == OFlags::RDONLY.bits() => "O_RDONLY",
-            a if a == OFlags::WRONLY.bits() => "O_WRONLY",
-            a if a == OFlags::RDWR.bits() => "O_RDWR",
-            _ => "O_ACCMODE",
-        })?;
-        for &(flag, name) in NAMES {
-            if !flag.is_empty() && rest.contains(flag) {
-                write!(f, " | {name}")?;
-                rest.remove(flag);
-            }
-        }
-        if !rest.is_empty() {
-            write!(f, " | {:#o}", rest.bits())?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod unit {
     use super::*;
-
-    #[test]
-    fn flags_display_with_c_names() {
-        assert_eq!(DisplayOFlags(OFlags::RDONLY).to_string(), "O_RDONLY");
-        assert_eq!(
-            DisplayOFlags(OFlags::RDWR | OFlags::APPEND).to_string(),
-            "O_RDWR | O_APPEND"
-        );
-        assert_eq!(
-            DisplayOFlags(OFlags::WRONLY | OFlags::TMPFILE).to_string(),
-            "O_WRONLY | O_TMPFILE"
-        );
-        assert_eq!(
-            DisplayOFlags(OFlags::DIRECTORY).to_string(),
-            "O_RDONLY | O_DIRECTORY"
-        );
-    }
 
     #[test]
     fn refused_flags_are_the_creating_and_nofollow_ones() {
@@ -534,41 +360,6 @@ mod unit {
             refused_flags(OFlags::RDWR | OFlags::TMPFILE),
             OFlags::TMPFILE
         );
-    }
-
-    #[test]
-    fn error_messages_read_as_log_lines() {
-        let e = Error::BindOverProc {
-            path: "/proc".into(),
-            source: Errno::PERM,
-        };
-        assert_eq!(
-            e.to_string(),
-            "bind /proc/self/fd onto /proc: Operation not permitted (os error 1)"
-        );
-        assert_eq!(e.errno(), Some(Errno::PERM));
-        assert_eq!(e.path(), Some(Path::new("/proc")));
-
-        let e = Error::Reopen {
-            fd: 7,
-            flags: OFlags::WRONLY,
-            source: Errno::ACCESS,
-        };
-        assert_eq!(
-            e.to_string(),
-            "reopen fd 7 with O_WRONLY through /proc/self/fd: Permission denied (os error 13)"
-        );
-        assert_eq!(e.errno(), Some(Errno::ACCESS));
-        assert_eq!(e.path(), None);
-
-        let e = Error::NotProcfs {
-            f_type: 0x0102_1994,
-        };
-        assert_eq!(
-            e.to_string(),
-            "the /proc/self/fd handle is not on procfs: f_type 0x1021994, want PROC_SUPER_MAGIC 0x9fa0"
-        );
-        assert_eq!(e.errno(), None);
     }
 
     #[test]

@@ -427,12 +427,12 @@ fn reopen_read_only_file_for_writing_is_eacces() -> TestResult {
         let (_dir, path) = temp_file("read only\n", 0o444)?;
         let file = open_path(&path, OFlags::PATH)?;
         match handle.reopen(&file, OFlags::WRONLY) {
-            Err(Error::Reopen { fd, flags, source }) => {
-                ensure_eq!(source, Errno::ACCESS);
+            Err(Error::Reopen { fd, flags, errno }) => {
+                ensure_eq!(errno, Errno::ACCESS);
                 ensure_eq!(fd, file.as_raw_fd());
                 ensure_eq!(flags, OFlags::WRONLY);
                 ensure_eq!(
-                    Error::Reopen { fd, flags, source }.to_string(),
+                    Error::Reopen { fd, flags, errno }.to_string(),
                     format!(
                         "reopen fd {fd} with O_WRONLY through /proc/self/fd: Permission denied (os error 13)"
                     )

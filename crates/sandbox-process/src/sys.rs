@@ -1,4 +1,5 @@
-//! The only unsafe code of this crate: `fork(2)` and the signal mask, which rustix has no
+//! The only unsafe code of this crate: `fork(2)`, `_exit(2)`, signal sets, the signal
+//! mask, `sigwaitinfo(2)`, signal dispositions and `close_range(2)`, which rustix has no
 //! safe call for.
 
 use std::mem::MaybeUninit;
@@ -28,7 +29,7 @@ pub(crate) fn fork() -> Result<Forked, Error> {
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(Error::Fork {
-            source: last_errno(),
+            errno: last_errno(),
         });
     }
     Ok(match Pid::from_raw(pid) {
@@ -42,28 +43,39 @@ fn last_errno() -> Errno {
     Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(Errno::INVAL)
 }
 
+/// Ends the process at once: `_exit(2)`.
+pub(crate) fn exit(code: i32) -> ! {
+    // SAFETY: _exit(2) takes a plain integer, touches no memory of ours and never returns.
+    unsafe { libc::_exit(code) }
+}
+
 /// A set of signals (`sigset_t`).
+#[derive(Clone, Copy)]
 pub(crate) struct SigSet(libc::sigset_t);
 
 impl SigSet {
-    /// The set of `signals`.
-    pub(crate) fn new(signals: impl IntoIterator<Item = Signal>) -> Self {
+    /// The empty set.
+    pub(crate) fn empty() -> Self {
         let mut set = MaybeUninit::<libc::sigset_t>::uninit();
         // SAFETY: sigemptyset initialises the whole set it is given a valid pointer to; it
         // cannot fail for a valid pointer.
         unsafe { libc::sigemptyset(set.as_mut_ptr()) };
         // SAFETY: initialised by sigemptyset just above.
-        let mut set = unsafe { set.assume_init() };
-        for signal in signals {
-            // SAFETY: `set` is an initialised sigset_t; a rustix `Signal` is a valid signal
-            // number, so sigaddset cannot fail.
-            unsafe { libc::sigaddset(&mut set, signal.as_raw()) };
-        }
-        SigSet(set)
+        SigSet(unsafe { set.assume_init() })
     }
 
-    fn empty() -> Self {
-        SigSet::new([])
+    /// Adds `signal` (a number; an invalid one is left out).
+    pub(crate) fn insert(&mut self, signal: i32) {
+        // SAFETY: `self.0` is an initialised sigset_t we hold mutably; for a number that is
+        // no signal sigaddset only returns EINVAL.
+        unsafe { libc::sigaddset(&mut self.0, signal) };
+    }
+
+    /// Whether `signal` is in the set.
+    pub(crate) fn contains(&self, signal: i32) -> bool {
+        // SAFETY: `self.0` is an initialised sigset_t; sigismember only reads it (and
+        // returns -1 for a number that is no signal).
+        unsafe { libc::sigismember(&self.0, signal) == 1 }
     }
 }
 
@@ -90,13 +102,88 @@ pub(crate) fn set_mask(set: &SigSet) -> Result<(), Errno> {
 }
 
 /// Waits for one of the (blocked) signals in `set` and takes it: `sigwaitinfo(2)`.
-/// Returns the signal number.
-pub(crate) fn wait_signal(set: &SigSet) -> Result<i32, Errno> {
+pub(crate) fn wait_signal(set: &SigSet) -> Result<Signal, Errno> {
     // SAFETY: `set` is a valid sigset_t; a null info pointer asks for no siginfo.
     let r = unsafe { libc::sigwaitinfo(&set.0, std::ptr::null_mut()) };
     if r > 0 {
-        Ok(r)
+        // SAFETY: sigwaitinfo returned the number of a signal it took, which is a valid
+        // signal number (what `from_raw_unchecked` requires).
+        Ok(unsafe { Signal::from_raw_unchecked(r) })
     } else {
         Err(last_errno())
+    }
+}
+
+/// Gives `signal` its default disposition again: `signal(signal, SIG_DFL)`.
+pub(crate) fn default_action(signal: Signal) -> Result<(), Errno> {
+    // SAFETY: SIG_DFL installs no handler code; the call touches no memory of ours.
+    if unsafe { libc::signal(signal.as_raw(), libc::SIG_DFL) } == libc::SIG_ERR {
+        return Err(last_errno());
+    }
+    Ok(())
+}
+
+/// Makes `signal` end the process with exit code `128 + signal`: a handler that only
+/// calls `_exit`.
+pub(crate) fn exit_on(signal: Signal) -> Result<(), Errno> {
+    extern "C" fn exit_with_signal(signal: libc::c_int) {
+        // SAFETY: _exit(2) is async-signal-safe and takes a plain integer.
+        unsafe { libc::_exit(128 + signal) }
+    }
+    // SAFETY: a zeroed sigaction is a valid "no flags, empty mask" value; the handler is an
+    // extern "C" fn that only calls the async-signal-safe _exit; the pointers passed to
+    // sigaction(2) point to this initialised local.
+    let rc = unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = exit_with_signal as extern "C" fn(libc::c_int) as usize;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(signal.as_raw(), &action, std::ptr::null_mut())
+    };
+    if rc != 0 {
+        return Err(last_errno());
+    }
+    Ok(())
+}
+
+/// Ends the process with `signal`, falling back to `_exit(128 + signal)`.
+pub(crate) fn exit_like_signal(signal: i32) -> ! {
+    // SAFETY: signal(2) with SIG_DFL installs no handler code; sigprocmask gets pointers to
+    // a local, initialised sigset_t; raise(3) sends a signal to ourselves. None of these
+    // touches memory the compiler does not know about.
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, signal);
+        libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(signal);
+    }
+    // A core-dumping signal may take a moment to be acted on; any that was not fatal leaves
+    // us here.
+    exit(128 + signal)
+}
+
+/// Closes every descriptor from `first` up: `close_range(first, ~0, 0)` (Linux 5.9), else
+/// one `close(2)` per number below the soft `RLIMIT_NOFILE` (at most 2^20).
+///
+/// Only for the minimal init right after it forked the daemon: from here to its
+/// `_exit` it runs only the code of [`crate::init`], which holds no descriptor, and it
+/// never returns to code whose values own the closed numbers (they are never dropped).
+pub(crate) fn close_from_in_init(first: u32) {
+    // SAFETY: the close_range syscall takes three integers and touches no memory. What it
+    // closes is owned by values in frames the init never returns to (see above), and the
+    // process has one thread (the init forked after the single-threaded check).
+    let rc = unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, 0) };
+    if rc == 0 {
+        return;
+    }
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(1024)
+        .min(1 << 20);
+    for fd in u64::from(first)..limit {
+        // SAFETY: close(2) on a number, as close_range above, for the same reasons;
+        // numbers that are not open give EBADF, which is ignored.
+        unsafe { libc::close(fd as libc::c_int) };
     }
 }

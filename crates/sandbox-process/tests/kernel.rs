@@ -10,7 +10,11 @@ use std::time::{Duration, Instant};
 
 use rustix::io::Errno;
 use rustix::process::{getpid, getppid, Pid, Signal, WaitOptions};
-use sandbox_process::{fork, Child, Error, ExitStatus, Fork, ParentWatch};
+use sandbox_process::{
+    block_signals, default_signals, exit_like, exit_like_signal, exit_on_signals, fork,
+    set_signal_mask, start_init, wait_signal, Child, Error, ExitStatus, Fork, ParentWatch,
+    SignalSet, INIT_FAILED,
+};
 use test_support::syscalls::{exit_now, pause_forever};
 use test_support::{
     become_nobody, ensure, ensure_eq, fail, in_child, io_ctx, skip, strace_available, this_binary,
@@ -63,6 +67,13 @@ fn main() {
         death_signal_failure_is_reported_under_strace,
         watch_pipe_failure_is_reported_under_strace,
         watch_poll_failure_is_reported_under_strace,
+        block_wait_and_restore_take_a_signal_without_a_handler,
+        default_signals_removes_a_handler,
+        exit_on_signals_makes_pid_1_end_with_128_plus_the_signal,
+        exit_like_signal_makes_a_waiting_parent_see_the_signal,
+        exit_like_passes_an_exit_code_or_a_signal_on,
+        init_forwards_sigterm_to_the_daemon_and_exits_with_its_status,
+        init_whose_confinement_fails_exits_125,
     ];
     test_support::main_with_helpers(scenarios, injected)
 }
@@ -368,7 +379,10 @@ fn fork_at_the_process_limit_reports_eagain() -> TestResult {
         match fork() {
             Err(e @ Error::Fork { .. }) => {
                 ensure_eq!(e.errno(), Some(Errno::AGAIN));
-                ensure_eq!(e.to_string(), "fork");
+                ensure_eq!(
+                    e.to_string(),
+                    "fork: Resource temporarily unavailable (os error 11)"
+                );
             }
             Ok(Fork::Child) => exit_now(0),
             Ok(Fork::Parent(mut child)) => {
@@ -765,16 +779,18 @@ fn death_signal_failure_is_reported_under_strace() -> TestResult {
 fn injected_death_signal_failure_is_reported() -> TestResult {
     let watch = ParentWatch::new()?;
     match fork()? {
-        Fork::Child => child_main(|| {
-            match watch.die_with_parent(Signal::KILL) {
-                Err(e @ Error::SetDeathSignal { .. }) => {
-                    ensure_eq!(e.errno(), Some(Errno::INVAL));
-                    ensure_eq!(e.to_string(), "set the parent-death signal to SIGKILL");
+        Fork::Child => {
+            child_main(|| {
+                match watch.die_with_parent(Signal::KILL) {
+                    Err(e @ Error::SetDeathSignal { .. }) => {
+                        ensure_eq!(e.errno(), Some(Errno::INVAL));
+                        ensure_eq!(e.to_string(), "set the parent-death signal to SIGKILL: Invalid argument (os error 22)");
+                    }
+                    other => fail!("expected SetDeathSignal EINVAL, got {other:?}"),
                 }
-                other => fail!("expected SetDeathSignal EINVAL, got {other:?}"),
-            }
-            Ok(0)
-        }),
+                Ok(0)
+            })
+        }
         Fork::Parent(mut child) => {
             watch.parent_keep();
             ensure_eq!(child.wait()?, ExitStatus::Exited(0));
@@ -820,5 +836,232 @@ fn injected_watch_poll_failure_is_reported() -> TestResult {
             ensure_eq!(child.wait()?, ExitStatus::Exited(0));
         }
     }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Signals and the minimal init.
+
+/// Enters a new pid namespace (with a user namespace that owns it when not root): the
+/// next child forked is its pid 1.
+fn new_pid_namespace() -> TestResult {
+    let ns = sandbox_namespaces::Namespaces::PID;
+    let ns = if test_support::is_root() {
+        ns
+    } else {
+        ns | sandbox_namespaces::Namespaces::USER
+    };
+    sandbox_namespaces::unshare(ns)?;
+    Ok(())
+}
+
+/// Blocked, a signal sent to ourselves stays pending (the kernel's `ShdPnd`) and
+/// `wait_signal` takes it without any handler; the old mask then comes back.
+fn block_wait_and_restore_take_a_signal_without_a_handler() -> TestResult {
+    let before = signal_mask("self", "SigBlk:")?;
+    ensure_eq!(before & bit(Signal::USR1), 0, "USR1 starts unblocked");
+    let set: SignalSet = [Signal::USR1].into_iter().collect();
+    let old = block_signals(&set)?;
+    ensure!(
+        signal_mask("self", "SigBlk:")? & bit(Signal::USR1) != 0,
+        "the kernel has USR1 blocked"
+    );
+    ensure!(
+        !old.contains(Signal::USR1),
+        "the old mask did not hold USR1"
+    );
+    rustix::process::kill_process(getpid(), Signal::USR1)?;
+    ensure!(
+        signal_mask("self", "ShdPnd:")? & bit(Signal::USR1) != 0,
+        "USR1 is pending"
+    );
+    deadline(20);
+    ensure_eq!(wait_signal(&set)?, Signal::USR1);
+    ensure_eq!(
+        signal_mask("self", "ShdPnd:")? & bit(Signal::USR1),
+        0,
+        "USR1 was taken"
+    );
+    set_signal_mask(&old)?;
+    ensure_eq!(signal_mask("self", "SigBlk:")?, before, "the mask is back");
+    Ok(())
+}
+
+/// `exit_on_signals` installs a handler (the kernel's `SigCgt`); `default_signals` takes
+/// it away again; SIGKILL's action cannot change, and says so.
+fn default_signals_removes_a_handler() -> TestResult {
+    exit_on_signals(&[Signal::USR2])?;
+    ensure!(
+        signal_mask("self", "SigCgt:")? & bit(Signal::USR2) != 0,
+        "USR2 has a handler"
+    );
+    default_signals(&[Signal::USR2])?;
+    ensure_eq!(
+        signal_mask("self", "SigCgt:")? & bit(Signal::USR2),
+        0,
+        "USR2 has its default action"
+    );
+    match default_signals(&[Signal::KILL]) {
+        Err(e @ Error::DefaultSignal { .. }) => {
+            ensure_eq!(e.errno(), Some(Errno::INVAL), "{e}");
+        }
+        other => fail!("SIGKILL's action changed: {other:?}"),
+    }
+    match exit_on_signals(&[Signal::STOP]) {
+        Err(e @ Error::ExitOnSignal { .. }) => {
+            ensure_eq!(e.errno(), Some(Errno::INVAL), "{e}");
+        }
+        other => fail!("SIGSTOP took a handler: {other:?}"),
+    }
+    Ok(())
+}
+
+/// Pid 1 of a pid namespace ignores SIGTERM it has no handler for; with
+/// `exit_on_signals` it ends with exit code 143 when its parent sends SIGTERM.
+fn exit_on_signals_makes_pid_1_end_with_128_plus_the_signal() -> TestResult {
+    new_pid_namespace()?;
+    let (reader, mut writer) = std::io::pipe().map_err(test_support::failed)?;
+    let mut init = match fork()? {
+        Fork::Child => child_main(|| {
+            drop(reader);
+            ensure_eq!(getpid().as_raw_nonzero().get(), 1);
+            exit_on_signals(&[Signal::TERM])?;
+            writeln!(writer, "armed").map_err(test_support::failed)?;
+            pause_forever()
+        }),
+        Fork::Parent(init) => init,
+    };
+    drop(writer);
+    ensure_eq!(read_line(reader)?, "armed");
+    init.kill(Signal::TERM)?;
+    deadline(20);
+    ensure_eq!(init.wait()?, ExitStatus::Exited(143));
+    Ok(())
+}
+
+/// A child that ends with `exit_like_signal(SIGTERM)` is seen by its parent as killed by
+/// SIGTERM (WIFSIGNALED), even with SIGTERM blocked and a handler installed before; a
+/// signal whose default action is to ignore (SIGCHLD) ends it with 128 + the signal.
+fn exit_like_signal_makes_a_waiting_parent_see_the_signal() -> TestResult {
+    let mut child = match fork()? {
+        Fork::Child => {
+            let _ = exit_on_signals(&[Signal::TERM]);
+            let _ = block_signals(&[Signal::TERM].into_iter().collect());
+            exit_like_signal(Signal::TERM.as_raw())
+        }
+        Fork::Parent(child) => child,
+    };
+    ensure_eq!(child.wait()?, signaled(Signal::TERM));
+    let mut child = match fork()? {
+        Fork::Child => exit_like_signal(Signal::CHILD.as_raw()),
+        Fork::Parent(child) => child,
+    };
+    ensure_eq!(
+        child.wait()?,
+        ExitStatus::Exited(128 + Signal::CHILD.as_raw())
+    );
+    Ok(())
+}
+
+/// A supervisor that ends with `exit_like(status)` ends as its child did: its own parent
+/// sees the same exit code, or the same signal.
+fn exit_like_passes_an_exit_code_or_a_signal_on() -> TestResult {
+    for status in [ExitStatus::Exited(7), signaled(Signal::HUP)] {
+        let mut supervisor = match fork()? {
+            Fork::Child => child_main(|| {
+                let mut child = match fork()? {
+                    Fork::Child => match status.signal() {
+                        Some(signal) => {
+                            let _ = rustix::process::kill_process(
+                                getpid(),
+                                Signal::from_named_raw(signal).unwrap_or(Signal::KILL),
+                            );
+                            exit_now(0)
+                        }
+                        None => exit_now(status.code()),
+                    },
+                    Fork::Parent(child) => child,
+                };
+                exit_like(child.wait()?)
+            }),
+            Fork::Parent(supervisor) => supervisor,
+        };
+        ensure_eq!(supervisor.wait()?, status);
+    }
+    Ok(())
+}
+
+/// In a new pid namespace, pid 1 starts the init: the daemon it returns in is pid 2, has
+/// SIGTERM unblocked with its default action, and the init holds no descriptor. SIGTERM
+/// sent to the init reaches the daemon, which dies of it, and the init exits with 143.
+fn init_forwards_sigterm_to_the_daemon_and_exits_with_its_status() -> TestResult {
+    new_pid_namespace()?;
+    let (reader, mut writer) = std::io::pipe().map_err(test_support::failed)?;
+    let mut init = match fork()? {
+        Fork::Child => child_main(|| {
+            drop(reader);
+            ensure_eq!(getpid().as_raw_nonzero().get(), 1);
+            start_init(&[Signal::TERM, Signal::INT], || {
+                Ok::<(), std::convert::Infallible>(())
+            })?;
+            // The daemon.
+            let blocked = signal_mask("self", "SigBlk:")?;
+            let caught = signal_mask("self", "SigCgt:")?;
+            writeln!(
+                writer,
+                "daemon {} {}",
+                getpid().as_raw_nonzero(),
+                (blocked | caught) & bit(Signal::TERM)
+            )
+            .map_err(test_support::failed)?;
+            drop(writer);
+            pause_forever()
+        }),
+        Fork::Parent(init) => init,
+    };
+    drop(writer);
+    ensure_eq!(read_line(reader)?, "daemon 2 0");
+    let fds = format!("/proc/{}/fd", init.pid().as_raw_nonzero());
+    wait_until("the init has closed its descriptors", || {
+        Ok(std::fs::read_dir(&fds).map_err(test_support::failed)?.count() == 0)
+    })?;
+    // The init waits in sigwaitinfo with SIGTERM blocked: it is queued, not ignored.
+    wait_until("the init sleeps in sigtimedwait", || {
+        in_sigtimedwait(init.pid())
+    })?;
+    init.kill(Signal::TERM)?;
+    deadline(20);
+    ensure_eq!(
+        init.wait()?,
+        ExitStatus::Exited(128 + Signal::TERM.as_raw())
+    );
+    Ok(())
+}
+
+/// When the init's own confinement fails it exits with `INIT_FAILED`; the daemon returns
+/// as usual.
+fn init_whose_confinement_fails_exits_125() -> TestResult {
+    new_pid_namespace()?;
+    let (reader, mut writer) = std::io::pipe().map_err(test_support::failed)?;
+    let mut init = match fork()? {
+        Fork::Child => child_main(|| {
+            drop(reader);
+            start_init(&[Signal::TERM], || Err("no capabilities to drop"))?;
+            writeln!(writer, "daemon").map_err(test_support::failed)?;
+            pause_forever()
+        }),
+        Fork::Parent(init) => init,
+    };
+    drop(writer);
+    deadline(20);
+    ensure_eq!(init.wait()?, ExitStatus::Exited(INIT_FAILED));
+    ensure_eq!(INIT_FAILED, 125);
+    // The namespace ended with its pid 1: the daemon's end of the pipe is closed.
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut { reader }, &mut rest).map_err(test_support::failed)?;
+    ensure!(
+        rest.is_empty() || rest == "daemon\n",
+        "the daemon said {rest:?}"
+    );
     Ok(())
 }

@@ -76,7 +76,10 @@ pub use status::{status, SeccompMode, SeccompStatus};
 
 /// Everything that can go wrong in this crate.
 ///
-/// The errno, when the kernel gave one, is the [`source`](std::error::Error::source).
+/// Each variant names one operation and its arguments; the message reads like a log line
+/// and names the errno once, when the kernel gave one. The errno is a field (see
+/// [`errno`](Error::errno)), never a [`source`](std::error::Error::source); only
+/// [`Error::Compile`] has a source, seccompiler's error, which its message also shows.
 /// Errors of [`Program::install`] carry only numbers, so that a forked child can send them
 /// to its parent as they are.
 #[derive(Debug, thiserror::Error)]
@@ -103,43 +106,45 @@ pub enum Error {
         errno: i32,
     },
     /// seccompiler refused the filter (it grew past the kernel's 4096 instructions).
-    #[error("compile the seccomp filter")]
+    #[error("compile the seccomp filter: {source}")]
     Compile {
         /// seccompiler's error.
         source: seccompiler::BackendError,
     },
     /// The kernel lacks what the filter needs (see [`Missing`]).
-    #[error("install the seccomp filter: {missing}")]
+    #[error("install the seccomp filter: {missing}: {errno}")]
     Unsupported {
         /// What is missing.
         missing: Missing,
         /// The errno that told.
-        source: Errno,
+        errno: Errno,
     },
     /// `capget(2)`, to see whether the process has `CAP_SYS_ADMIN`, failed.
-    #[error("read the effective capabilities (capget) before installing the seccomp filter")]
+    #[error(
+        "read the effective capabilities (capget) before installing the seccomp filter: {errno}"
+    )]
     Capabilities {
         /// The errno of `capget(2)`.
-        source: Errno,
+        errno: Errno,
     },
     /// `prctl(PR_SET_NO_NEW_PRIVS)` failed.
-    #[error("set no_new_privs (prctl PR_SET_NO_NEW_PRIVS) before installing the seccomp filter")]
+    #[error("set no_new_privs (prctl PR_SET_NO_NEW_PRIVS) before installing the seccomp filter: {errno}")]
     NoNewPrivs {
         /// The errno of `prctl(2)`.
-        source: Errno,
+        errno: Errno,
     },
     /// `seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC)` failed: `EACCES`
     /// without `no_new_privs` or `CAP_SYS_ADMIN`, `ENOMEM` when the filters of the process
     /// pass the kernel's limit of 32768 instructions in all. `installed` filters of the
     /// same program were in place before this one failed.
-    #[error("install seccomp filter {} of {total} (seccomp SECCOMP_SET_MODE_FILTER, TSYNC)", installed + 1)]
+    #[error("install seccomp filter {} of {total} (seccomp SECCOMP_SET_MODE_FILTER, TSYNC): {errno}", installed + 1)]
     Install {
         /// How many filters of the program were installed before.
         installed: usize,
         /// How many the program has.
         total: usize,
         /// The errno of `seccomp(2)`.
-        source: Errno,
+        errno: Errno,
     },
     /// TSYNC could not give the filter to thread `thread`: it is in strict mode or runs
     /// under filters that are not an ancestor of this thread's.
@@ -149,10 +154,10 @@ pub enum Error {
         thread: i32,
     },
     /// Reading `/proc/self/status` failed.
-    #[error("read /proc/self/status")]
+    #[error("read /proc/self/status: {errno}")]
     ReadStatus {
         /// The errno (`EIO` for a read that gave no errno, such as bad UTF-8).
-        source: Errno,
+        errno: Errno,
     },
     /// A `Seccomp:` or `Seccomp_filters:` line of `/proc/self/status` did not parse.
     #[error("read /proc/self/status: malformed line {line:?}")]
@@ -166,11 +171,11 @@ impl Error {
     /// The errno the kernel returned, if the error came from a system call.
     pub fn errno(&self) -> Option<Errno> {
         match self {
-            Error::Unsupported { source, .. }
-            | Error::Capabilities { source }
-            | Error::NoNewPrivs { source }
-            | Error::Install { source, .. }
-            | Error::ReadStatus { source } => Some(*source),
+            Error::Unsupported { errno, .. }
+            | Error::Capabilities { errno }
+            | Error::NoNewPrivs { errno }
+            | Error::Install { errno, .. }
+            | Error::ReadStatus { errno } => Some(*errno),
             Error::UnsupportedArch { .. }
             | Error::UnknownSyscall { .. }
             | Error::InvalidErrno { .. }
@@ -227,26 +232,32 @@ mod tests {
 
     #[test]
     fn messages_name_the_operation_once() {
+        use std::error::Error as _;
         let e = Error::Unsupported {
             missing: Missing::SeccompSyscall,
-            source: Errno::NOSYS,
+            errno: Errno::NOSYS,
         };
         assert!(e
             .to_string()
             .starts_with("install the seccomp filter: no seccomp(2)"));
+        assert!(e
+            .to_string()
+            .ends_with(": Function not implemented (os error 38)"));
         assert_eq!(e.errno(), Some(Errno::NOSYS));
+        assert!(e.source().is_none(), "the errno is no source");
         let e = Error::Install {
             installed: 1,
             total: 2,
-            source: Errno::NOMEM,
+            errno: Errno::NOMEM,
         };
         assert_eq!(
             e.to_string(),
-            "install seccomp filter 2 of 2 (seccomp SECCOMP_SET_MODE_FILTER, TSYNC)"
+            "install seccomp filter 2 of 2 (seccomp SECCOMP_SET_MODE_FILTER, TSYNC): \
+             Cannot allocate memory (os error 12)"
         );
         let e = Error::Unsupported {
             missing: Missing::Action(Action::KillProcess),
-            source: Errno::OPNOTSUPP,
+            errno: Errno::OPNOTSUPP,
         };
         assert!(e.to_string().contains("SECCOMP_RET_KILL_PROCESS"));
     }

@@ -76,44 +76,44 @@ impl Program {
                 Action::KillProcess => libc::SECCOMP_RET_KILL_PROCESS,
                 _ => libc::SECCOMP_RET_LOG,
             };
-            sys::action_available(raw).map_err(|source| Error::Unsupported {
+            sys::action_available(raw).map_err(|errno| Error::Unsupported {
                 // ENOSYS: no seccomp(2) at all, which says more than the action.
-                missing: match source {
+                missing: match errno {
                     Errno::NOSYS => Missing::SeccompSyscall,
                     _ => Missing::Action(self.action),
                 },
-                source,
+                errno,
             })?;
         }
         let caps =
-            rustix::thread::capabilities(None).map_err(|source| Error::Capabilities { source })?;
+            rustix::thread::capabilities(None).map_err(|errno| Error::Capabilities { errno })?;
         if !caps.effective.contains(CapabilitySet::SYS_ADMIN) {
-            rustix::thread::set_no_new_privs(true).map_err(|source| match source {
+            rustix::thread::set_no_new_privs(true).map_err(|errno| match errno {
                 Errno::INVAL => Error::Unsupported {
                     missing: Missing::NoNewPrivs,
-                    source,
+                    errno,
                 },
-                source => Error::NoNewPrivs { source },
+                errno => Error::NoNewPrivs { errno },
             })?;
         }
         let total = self.filters.len();
         for (installed, filter) in self.filters.iter().enumerate() {
             match sys::set_mode_filter_tsync(filter) {
                 Ok(()) => {}
-                Err(sys::InstallError::Errno(source)) => {
-                    return Err(match source {
+                Err(sys::InstallError::Errno(errno)) => {
+                    return Err(match errno {
                         Errno::NOSYS => Error::Unsupported {
                             missing: Missing::SeccompSyscall,
-                            source,
+                            errno,
                         },
                         Errno::INVAL => Error::Unsupported {
                             missing: Missing::FilterMode,
-                            source,
+                            errno,
                         },
-                        source => Error::Install {
+                        errno => Error::Install {
                             installed,
                             total,
-                            source,
+                            errno,
                         },
                     })
                 }

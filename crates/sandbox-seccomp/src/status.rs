@@ -38,7 +38,7 @@ pub struct SeccompStatus {
 /// if one of the lines does not parse.
 pub fn status() -> Result<SeccompStatus, Error> {
     let text = std::fs::read_to_string("/proc/self/status").map_err(|e| Error::ReadStatus {
-        source: Errno::from_io_error(&e).unwrap_or(Errno::IO),
+        errno: Errno::from_io_error(&e).unwrap_or(Errno::IO),
     })?;
     parse(&text)
 }

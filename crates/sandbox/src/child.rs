@@ -50,7 +50,7 @@ impl Sandbox {
         sandbox_namespaces::unshare(after_fork)
             .map_err(|e| Error::setup(Step::UnshareChild, &e))?;
 
-        sandbox_mount::set_propagation("/", self.propagation, true)
+        sandbox_mount::set_propagation_recursive("/", self.propagation)
             .map_err(|e| Error::setup(Step::Propagation, &e))?;
         sandbox_mount::mount_proc("/proc").map_err(|e| Error::setup(Step::MountProc, &e))?;
         if self.namespaces.contains(Namespaces::USER) && !self.hardening.nested_userns {
@@ -96,15 +96,14 @@ impl Sandbox {
         .map_err(|e| self.setup_at(Step::BindSharedDir, e))?;
         let restrict = |root: &OwnedFd| {
             if self.read_only {
-                sandbox_mount::make_read_only(root, true, self.mount_api)
+                sandbox_mount::make_read_only_recursive(root, self.mount_api)
                     .map_err(|e| self.setup_at_leaf(Step::ReadOnly, &e))?;
             }
             if self.hardening.nodev {
-                sandbox_mount::set_attributes(
+                sandbox_mount::set_attributes_recursive(
                     root,
                     MountAttr::NODEV,
                     MountAttr::empty(),
-                    true,
                     self.mount_api,
                 )
                 .map_err(|e| self.setup_at_leaf(Step::Nodev, &e))?;
@@ -150,7 +149,7 @@ impl Sandbox {
     fn bind_onto_itself(&self, here: &OwnedFd) -> Result<OwnedFd, Error> {
         let step = Step::BindSharedDir;
         if self.mount_api != MountApi::Legacy {
-            match sandbox_mount::clone_tree(here, true) {
+            match sandbox_mount::clone_tree_recursive(here) {
                 Ok(tree) => {
                     sandbox_mount::attach_tree(&tree, here)
                         .map_err(|e| self.setup_at_leaf(step, &e))?;
@@ -165,7 +164,7 @@ impl Sandbox {
                 Err(_) => {}
             }
         }
-        sandbox_mount::bind(fd_path(here), ".", true).map_err(|e| Error::setup(step, &e))?;
+        sandbox_mount::bind_recursive(fd_path(here), ".").map_err(|e| Error::setup(step, &e))?;
         let path = rustix::fs::readlinkat(CWD, fd_path(here), Vec::new())
             .map_err(|e| self.setup_at(step, e))?;
         let top = rustix::fs::openat(

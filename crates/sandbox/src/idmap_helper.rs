@@ -187,7 +187,7 @@ fn encode(error: Option<&sandbox_namespaces::Error>) -> Vec<u8> {
         } => (
             REFUSED,
             program.as_os_str().as_bytes(),
-            status.as_str(),
+            "",
             message.clone(),
         ),
         other => (OTHER, &b""[..], "", other.to_string()),
@@ -225,22 +225,22 @@ fn decode(report: &[u8]) -> Option<Option<sandbox_namespaces::Error>> {
     Some(Some(match tag {
         WRITE => E::WriteIdMap {
             path,
-            source: errno,
+            errno,
         },
         SPAWN => E::SpawnIdMapTool {
             program: path,
-            source: errno,
+            errno,
         },
         REFUSED => E::IdMapToolFailed {
             program: path,
             pid: 0,
-            status,
+            status: sandbox_namespaces::IdMapToolStatus::Exited(1),
             message,
         },
         _ => E::IdMapToolFailed {
             program: PathBuf::from("id map helper"),
             pid: 0,
-            status: "failed".into(),
+            status: sandbox_namespaces::IdMapToolStatus::Exited(1),
             message,
         },
     }))

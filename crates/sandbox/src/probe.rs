@@ -387,7 +387,7 @@ fn trials_here(root: bool, uid: u32, gid: u32) -> [i32; TRIALS] {
             rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
             rustix::fs::Mode::empty(),
         ) {
-            Ok(root_fd) => match sandbox_mount::clone_tree(&root_fd, true) {
+            Ok(root_fd) => match sandbox_mount::clone_tree_recursive(&root_fd) {
                 Ok(_) => 0,
                 Err(e) => e
                     .errno()

@@ -1,0 +1,226 @@
+//! Signals for a process that supervises a child or is pid 1: sets, the mask, taking a
+//! signal synchronously, dispositions, and ending the process as a signal would.
+
+use std::fmt;
+
+use rustix::process::Signal;
+
+use crate::error::SignalName;
+use crate::{sys, Error, ExitStatus};
+
+/// A set of signals: a `sigset_t`.
+///
+/// ```
+/// use rustix::process::Signal;
+/// use sandbox_process::SignalSet;
+///
+/// let set: SignalSet = [Signal::TERM, Signal::INT].into_iter().collect();
+/// assert!(set.contains(Signal::TERM));
+/// assert!(!set.contains(Signal::HUP));
+/// ```
+#[derive(Clone, Copy)]
+pub struct SignalSet(sys::SigSet);
+
+impl SignalSet {
+    /// The empty set (`sigemptyset`).
+    #[doc(alias = "sigemptyset")]
+    pub fn empty() -> Self {
+        SignalSet(sys::SigSet::empty())
+    }
+
+    /// Adds `signal` (`sigaddset`).
+    #[doc(alias = "sigaddset")]
+    pub fn insert(&mut self, signal: Signal) {
+        self.0.insert(signal.as_raw());
+    }
+
+    /// Whether `signal` is in the set (`sigismember`).
+    #[doc(alias = "sigismember")]
+    pub fn contains(&self, signal: Signal) -> bool {
+        self.0.contains(signal.as_raw())
+    }
+
+    /// The signal numbers in the set, from 1 up to the last real-time signal.
+    fn numbers(&self) -> impl Iterator<Item = i32> + '_ {
+        (1..=libc::SIGRTMAX()).filter(|&n| self.0.contains(n))
+    }
+}
+
+impl Default for SignalSet {
+    fn default() -> Self {
+        SignalSet::empty()
+    }
+}
+
+impl FromIterator<Signal> for SignalSet {
+    fn from_iter<I: IntoIterator<Item = Signal>>(signals: I) -> Self {
+        let mut set = SignalSet::empty();
+        set.extend(signals);
+        set
+    }
+}
+
+impl Extend<Signal> for SignalSet {
+    fn extend<I: IntoIterator<Item = Signal>>(&mut self, signals: I) {
+        for signal in signals {
+            self.insert(signal);
+        }
+    }
+}
+
+/// `{SIGINT, SIGTERM}`.
+impl fmt::Debug for SignalSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set()
+            .entries(self.numbers().map(|n| format!("{}", SignalName(n))))
+            .finish()
+    }
+}
+
+impl PartialEq for SignalSet {
+    fn eq(&self, other: &SignalSet) -> bool {
+        self.numbers().eq(other.numbers())
+    }
+}
+
+impl Eq for SignalSet {}
+
+/// Blocks the signals of `set` in the calling thread, in addition to those already
+/// blocked: `pthread_sigmask(SIG_BLOCK, set)`. Returns the mask from before, to give
+/// back to [`set_signal_mask`].
+///
+/// A blocked signal stays pending until it is unblocked or taken with [`wait_signal`].
+/// `SIGKILL` and `SIGSTOP` cannot be blocked (the kernel leaves them out). The mask is
+/// the calling thread's, and a forked child inherits it.
+///
+/// # Errors
+///
+/// [`Error::SignalMask`] with the errno of `pthread_sigmask` (`EINVAL` only for a bad
+/// argument, which this cannot pass; a seccomp filter may refuse it).
+#[doc(alias = "sigprocmask", alias = "pthread_sigmask", alias = "SIG_BLOCK")]
+pub fn block_signals(set: &SignalSet) -> Result<SignalSet, Error> {
+    sys::block(&set.0)
+        .map(SignalSet)
+        .map_err(|errno| Error::SignalMask { errno })
+}
+
+/// Makes `mask` the calling thread's signal mask: `pthread_sigmask(SIG_SETMASK, mask)`.
+/// The way back from [`block_signals`]; signals unblocked here that are pending are
+/// delivered at once.
+///
+/// # Errors
+///
+/// [`Error::SignalMask`] with the errno of `pthread_sigmask`.
+#[doc(
+    alias = "sigprocmask",
+    alias = "pthread_sigmask",
+    alias = "SIG_SETMASK"
+)]
+pub fn set_signal_mask(mask: &SignalSet) -> Result<(), Error> {
+    sys::set_mask(&mask.0).map_err(|errno| Error::SignalMask { errno })
+}
+
+/// Waits until one of the signals of `set` is pending and takes it, without running any
+/// handler: `sigwaitinfo(2)`. The signals must be blocked first ([`block_signals`]): an
+/// unblocked one may be delivered to its handler (or its default action) instead.
+///
+/// # Errors
+///
+/// [`Error::SignalWait`]: `EINTR` when a signal outside `set` ran a handler meanwhile
+/// (call again), anything else from a seccomp filter.
+#[doc(alias = "sigwaitinfo", alias = "sigwait")]
+pub fn wait_signal(set: &SignalSet) -> Result<Signal, Error> {
+    sys::wait_signal(&set.0).map_err(|errno| Error::SignalWait { errno })
+}
+
+/// Gives each of `signals` its default action again (`signal(sig, SIG_DFL)`): what a
+/// process that inherited handlers or ignored signals (a forked child of pid 1, say)
+/// does before it runs as an ordinary process.
+///
+/// # Errors
+///
+/// [`Error::DefaultSignal`] for the first signal that fails (`EINVAL` for `SIGKILL` and
+/// `SIGSTOP`, whose action cannot change); those before it are changed.
+#[doc(alias = "SIG_DFL", alias = "signal")]
+pub fn default_signals(signals: &[Signal]) -> Result<(), Error> {
+    for &signal in signals {
+        sys::default_action(signal).map_err(|errno| Error::DefaultSignal { signal, errno })?;
+    }
+    Ok(())
+}
+
+/// Makes each of `signals` end the process with exit code `128 + signal` (a handler that
+/// only calls `_exit`): what pid 1 of a pid namespace needs.
+///
+/// The init of a pid namespace ignores every signal it has no handler for, except
+/// `SIGKILL` and `SIGSTOP` from an ancestor namespace: without a handler, `SIGTERM` from a
+/// supervisor, or a parent-death signal, would do nothing to it. With these handlers
+/// such a signal ends it, with the exit code a shell gives a process killed by that
+/// signal. A handler installed afterwards (by the daemon) replaces these. The handlers
+/// stay through `fork` and are reset by `execve`.
+///
+/// # Errors
+///
+/// [`Error::ExitOnSignal`] for the first signal that fails (`EINVAL` for `SIGKILL` and
+/// `SIGSTOP`); those before it have their handler.
+#[doc(alias = "sigaction")]
+pub fn exit_on_signals(signals: &[Signal]) -> Result<(), Error> {
+    for &signal in signals {
+        sys::exit_on(signal).map_err(|errno| Error::ExitOnSignal { signal, errno })?;
+    }
+    Ok(())
+}
+
+/// Ends the process at once with `code`: `_exit(2)`, without running atexit handlers,
+/// destructors or flushing stdio buffers. What a forked child calls to end: the buffers it
+/// holds are copies of its parent's, and flushing them would print the parent's pending
+/// output twice.
+#[doc(alias = "_exit")]
+pub fn exit_now(code: i32) -> ! {
+    sys::exit(code)
+}
+
+/// Ends the process as if `signal` had killed it, so that whoever waits for it sees the
+/// same status (`WIFSIGNALED`, `WTERMSIG`): gives `signal` its default action, unblocks it
+/// and raises it. When the signal does not end the process (its default action is to
+/// ignore or to stop, or it is no signal number) the process exits with code
+/// `128 + signal` instead, as a shell reports such a death. Pid 1 of a pid namespace
+/// cannot die of a signal it sends itself, and so exits with that code too.
+///
+/// Takes a number, as [`ExitStatus::signal`] gives it (real-time signals included).
+/// Nothing is flushed; see [`exit_now`].
+#[doc(alias = "raise")]
+pub fn exit_like_signal(signal: i32) -> ! {
+    sys::exit_like_signal(signal)
+}
+
+/// Ends the process the way `status` says a child ended: with the same exit code
+/// ([`exit_now`]), or dying of the same signal ([`exit_like_signal`]). What a supervisor
+/// that only waits for its child does last, so that its own parent sees the child's end.
+pub fn exit_like(status: ExitStatus) -> ! {
+    match status.signal() {
+        Some(signal) => exit_like_signal(signal),
+        None => exit_now(status.code()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_set_holds_what_was_inserted() {
+        let mut set = SignalSet::empty();
+        assert!(!set.contains(Signal::TERM));
+        set.insert(Signal::TERM);
+        set.extend([Signal::INT, Signal::CHILD]);
+        assert!(set.contains(Signal::TERM) && set.contains(Signal::INT));
+        assert!(set.contains(Signal::CHILD) && !set.contains(Signal::HUP));
+        assert_eq!(format!("{set:?}"), r#"{"SIGINT", "SIGTERM", "SIGCHLD"}"#);
+        let same: SignalSet = [Signal::CHILD, Signal::INT, Signal::TERM]
+            .into_iter()
+            .collect();
+        assert_eq!(set, same);
+        assert_ne!(set, SignalSet::default());
+    }
+}
