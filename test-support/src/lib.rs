@@ -62,12 +62,16 @@ pub enum Fail {
 
 impl<E: std::error::Error> From<E> for Fail {
     fn from(e: E) -> Self {
-        // Keep the whole chain of sources: the leaf errno is usually the useful part.
+        // Keep the whole chain of sources: the leaf errno is usually the useful part. Our
+        // crates' messages already end with their source's text; add only what is new.
         let mut msg = e.to_string();
         let mut source = e.source();
         while let Some(s) = source {
-            msg.push_str(": ");
-            msg.push_str(&s.to_string());
+            let text = s.to_string();
+            if !msg.contains(&text) {
+                msg.push_str(": ");
+                msg.push_str(&text);
+            }
             source = s.source();
         }
         Fail::Failed(format!("error: {msg} ({e:?})"))

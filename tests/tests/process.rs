@@ -39,6 +39,8 @@ fn main() {
         kept_file_inside_a_read_only_sandbox_is_reopened_there_and_cannot_be_written,
         kept_writable_file_inside_a_read_only_sandbox_is_refused,
         a_kept_number_that_is_not_open_is_refused_before_anything_changes,
+        a_kept_number_reused_by_another_file_is_refused,
+        one_thread_kills_the_child_while_another_waits,
         close_on_exec_policy_keeps_inherited_fds_open_but_marked,
         close_on_exec_policy_and_init_work_without_close_range,
         an_inherited_fd_that_survives_closing_is_reported,
@@ -515,8 +517,11 @@ fn a_kept_number_that_is_not_open_is_refused_before_anything_changes() -> TestRe
     drop((r, w));
     let before = own_namespaces()?;
     let e = expect_refused(builder.build()?.enter(), "a kept number that was closed")?;
+    ensure!(
+        matches!(e, Error::KeptFdChanged { fd } if fd == raw),
+        "expected KeptFdChanged for {raw}, got {e:?}"
+    );
     ensure_eq!(e.step(), Some(sandbox::Step::Fds), "the step of {e}");
-    ensure_eq!(e.errno(), Some(rustix::io::Errno::BADF), "the errno of {e}");
     ensure!(
         e.to_string().contains(&format!("descriptor {raw}")),
         "the message names it: {e}"
@@ -526,6 +531,35 @@ fn a_kept_number_that_is_not_open_is_refused_before_anything_changes() -> TestRe
         before,
         "nothing was changed before refusing"
     );
+    Ok(())
+}
+
+/// keep_fd records a number; a number closed and taken again by another file (here a
+/// socket the daemon opened later) would keep the stranger instead: refused.
+fn a_kept_number_reused_by_another_file_is_refused() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let (r, w) = pipe()?;
+    let raw = r.as_raw_fd();
+    let builder = Sandbox::builder(&shared).keep_fd(&r);
+    drop(r);
+    let (a, b) = std::os::unix::net::UnixStream::pair().map_err(io_ctx("socketpair"))?;
+    let stranger = [a.as_raw_fd(), b.as_raw_fd()];
+    ensure!(
+        stranger.contains(&raw),
+        "the kernel gave the lowest free number {raw} to the socket pair {stranger:?}"
+    );
+    let before = own_namespaces()?;
+    let e = expect_refused(builder.build()?.enter(), "a kept number taken by a socket")?;
+    ensure!(
+        matches!(e, Error::KeptFdChanged { fd } if fd == raw),
+        "expected KeptFdChanged for {raw}, got {e:?}"
+    );
+    ensure_eq!(
+        own_namespaces()?,
+        before,
+        "nothing was changed before refusing"
+    );
+    drop((w, a, b));
     Ok(())
 }
 
@@ -1249,4 +1283,45 @@ fn nofile_limit_is_raised_and_reported() -> TestResult {
     };
     ensure_eq!(soft, want.to_string(), "the soft limit inside");
     Ok(())
+}
+
+/// `Child` is `Sync`: a supervisor thread can signal the sandboxed process while another
+/// thread is blocked waiting for it, and the waiter sees the death.
+///
+/// Without a pid namespace: a process that unshared one cannot start threads any more
+/// (`clone(CLONE_THREAD)` gives `EINVAL` once its children's pid namespace differs from its
+/// own), so the original process of a default sandbox stays single-threaded.
+fn one_thread_kills_the_child_while_another_waits() -> TestResult {
+    if !test_support::is_root() {
+        skip!(
+            "needs root: unprivileged, proc mounts only in a pid namespace of the sandbox's \
+             own, and after unsharing one the original process can start no thread"
+        );
+    }
+    let (_top, shared) = shared_dir()?;
+    let sandbox = prepare(Sandbox::builder(&shared).namespaces(sandbox::Namespaces::NET))?;
+    match sandbox.enter()? {
+        Entered::Inside(_inside) => pause_forever(),
+        Entered::Parent(child) => {
+            let (status, killed) = std::thread::scope(|s| {
+                let waiter = s.spawn(|| child.wait());
+                // Let the waiter block in waitpid first (it then holds the child).
+                std::thread::sleep(Duration::from_millis(200));
+                let killed = child.kill(sandbox::Signal::KILL);
+                (waiter.join(), killed)
+            });
+            killed.map_err(|e| {
+                test_support::failed(format!("kill while another thread waits: {e}"))
+            })?;
+            let status = status
+                .map_err(|_| test_support::failed("the waiting thread panicked"))?
+                .map_err(|e| test_support::failed(format!("wait: {e}")))?;
+            ensure_eq!(
+                status.signal(),
+                Some(libc::SIGKILL),
+                "how the child ended ({status})"
+            );
+            Ok(())
+        }
+    }
 }

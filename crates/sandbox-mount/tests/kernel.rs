@@ -924,12 +924,12 @@ fn legacy_walk_fails_with_the_operation_and_errno_of_each_failed_call() -> TestR
 /// path now resolves to that mount, and the submount came along.
 fn bind_tree_lands_on_a_new_mount_with_the_submounts_on_every_path() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     for api in [MountApi::New, MountApi::Legacy, MountApi::Auto] {
         let src = scratch.mkdir(&format!("src-{api}"))?;
         let sub = scratch.mkdir(&format!("src-{api}/sub"))?;
         sandbox_mount::mount_tmpfs(&sub, Some(4096))?;
-        write_file(&sub.join("in-submount")).map_err(failed)?;
+        write_file(sub.join("in-submount"), "x")?;
         let other = scratch.mkdir(&format!("other-{api}"))?;
         for target in [&src, &other] {
             let (src_fd, target_fd) = (open_dir(&src)?, open_dir(target)?);
@@ -972,7 +972,7 @@ fn bind_tree_lands_on_a_new_mount_with_the_submounts_on_every_path() -> TestResu
 /// is never one of something else.
 fn bind_tree_legacy_lookup_refuses_a_path_that_leads_elsewhere() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     let src = scratch.mkdir("src")?;
     let root = scratch.mkdir("root")?;
     let proc_dir = scratch.mkdir("root/proc")?;
@@ -1013,7 +1013,7 @@ fn bind_tree_legacy_lookup_refuses_a_path_that_leads_elsewhere() -> TestResult {
 /// itself with `Auto` and with `New`, each outcome printed on one line.
 fn bind_tree_with_each_api_and_report() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     for api in [MountApi::Auto, MountApi::New] {
         let dir = scratch.mkdir(&format!("dir-{api}"))?;
         let fd = open_dir(&dir)?;
@@ -1055,7 +1055,10 @@ fn bind_tree_falls_back_to_mount_only_when_open_tree_is_refused() -> TestResult 
             .args(["-qq", "-o", "/dev/null", "-e", "trace=open_tree", "-e"])
             .arg(format!("inject=open_tree:error={errno}"))
             .arg(&exe)
-            .args(["--scenario", "bind_tree_with_each_api_and_report"])
+            .env(
+                test_support::SCENARIO_ENV,
+                "bind_tree_with_each_api_and_report",
+            )
             .output()
             .map_err(failed)?;
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -1083,7 +1086,7 @@ fn bind_tree_falls_back_to_mount_only_when_open_tree_is_refused() -> TestResult 
 /// mount in mountinfo, and reads the same by path as by descriptor.
 fn identity_tells_a_bind_mount_from_the_directory_it_binds() -> TestResult {
     own_mount_ns(UnshareFlags::empty())?;
-    let scratch = Scratch::new()?;
+    let scratch = TmpfsDir::new()?;
     let dir = scratch.mkdir("dir")?;
     let view = scratch.mkdir("view")?;
     let view_before = Identity::of_path(&view)?;

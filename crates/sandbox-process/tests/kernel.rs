@@ -1023,7 +1023,10 @@ fn init_forwards_sigterm_to_the_daemon_and_exits_with_its_status() -> TestResult
     ensure_eq!(read_line(reader)?, "daemon 2 0");
     let fds = format!("/proc/{}/fd", init.pid().as_raw_nonzero());
     wait_until("the init has closed its descriptors", || {
-        Ok(std::fs::read_dir(&fds).map_err(test_support::failed)?.count() == 0)
+        Ok(std::fs::read_dir(&fds)
+            .map_err(test_support::failed)?
+            .count()
+            == 0)
     })?;
     // The init waits in sigwaitinfo with SIGTERM blocked: it is queued, not ignored.
     wait_until("the init sleeps in sigtimedwait", || {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{Mode as FileMode, OFlags as OpenFlags, CWD};
 use rustix::io::Errno;
 
+use crate::error::{BuilderOption, OptionConflict};
 use crate::{
     harden, joins, CapabilitySet, Error, Filter, IdMap, InheritedFds, Mode, MountApi, Namespaces,
     PathProblem, Propagation, Sandbox, Setgroups, Signal, DEFAULT_NAMESPACES,
@@ -193,7 +194,7 @@ impl Builder {
     /// after the bind, and checks that it found the directory it bound; where the sandboxed
     /// uid cannot search a parent of the shared directory (a daemon that opened it as root
     /// and dropped privileges before entering), that lookup fails with `EACCES`
-    /// ([`Step::BindSharedDir`]). The new API works from descriptors only.
+    /// ([`Step::BindSharedDir`](crate::Step::BindSharedDir)). The new API works from descriptors only.
     #[doc(alias = "open_tree", alias = "mount_setattr")]
     pub fn mount_api(mut self, api: MountApi) -> Self {
         self.mount_api = api;
@@ -223,16 +224,17 @@ impl Builder {
     /// directory outside is refused with [`Error::LeakedDirectory`] before anything
     /// changes. A kept regular file whose path lies below the shared directory is replaced
     /// the same way (same access mode, offset carried over, locks not): a writable one in
-    /// a read-only sandbox fails with `EROFS` ([`Step::KeptDescriptor`]). A number closed
-    /// between `keep_fd` and entering is refused ([`Step::Fds`], `EBADF`).
+    /// a read-only sandbox fails with `EROFS` ([`Step::KeptDescriptor`](crate::Step::KeptDescriptor)). A number closed
+    /// between `keep_fd` and entering is refused ([`Step::Fds`](crate::Step::Fds), `EBADF`).
     ///
     /// What else a kept descriptor reaches is the daemon's choice: a socket receives the
     /// descriptors its peer sends (`SCM_RIGHTS`), including any already queued; a file
     /// outside can be reopened, with other access modes its permissions allow, through
-    /// [`ProcSelfFd::reopen`]; an io_uring keeps its registered files.
+    /// [`ProcSelfFd::reopen`](crate::ProcSelfFd::reopen); an io_uring keeps its registered files.
     pub fn keep_fd(mut self, fd: impl AsFd) -> Self {
-        use std::os::fd::AsRawFd;
-        self.hardening.keep_fds.push(fd.as_fd().as_raw_fd());
+        self.hardening
+            .keep_fds
+            .push(crate::fds::KeptFd::new(fd.as_fd()));
         self
     }
 
@@ -353,7 +355,7 @@ impl Builder {
 
     /// Raises `RLIMIT_NOFILE` in the sandboxed process (default: false): soft and hard to
     /// `fs.nr_open` when allowed (root), else the soft limit to the hard one. The result is
-    /// [`Inside::nofile_limit`]. For file servers that hold one descriptor per file. Costs:
+    /// [`Inside::nofile_limit`](crate::Inside::nofile_limit). For file servers that hold one descriptor per file. Costs:
     /// memory for a large descriptor table, and `select(2)` cannot handle descriptors
     /// above 1023.
     #[doc(alias = "RLIMIT_NOFILE", alias = "setrlimit")]
@@ -389,7 +391,7 @@ impl Builder {
     }
 
     /// Runs a minimal init as pid 1 (default: false): the first process of the namespace
-    /// stays pid 1, forks the daemon (which gets [`Entered::Inside`] as pid 2), passes the
+    /// stays pid 1, forks the daemon (which gets [`Entered::Inside`](crate::Entered::Inside) as pid 2), passes the
     /// forwarded and die-with-parent signals on to it, reaps every orphan of the namespace,
     /// and exits with the daemon's exit code, or 128 + the signal that killed it. For
     /// daemons that spawn helpers and do not reap what the helpers leave behind. Costs: one
@@ -421,36 +423,34 @@ impl Builder {
     pub fn build(self) -> Result<Sandbox, Error> {
         if self.mode != Mode::Namespace {
             let refused = [
-                ("read_only", self.read_only),
-                ("namespaces", self.namespaces.is_some()),
-                ("uid_map", self.uid_map.is_some()),
-                ("gid_map", self.gid_map.is_some()),
-                ("init", self.hardening.init),
-                ("inside_ids", self.inside_ids.is_some()),
-                ("subordinate_ids", self.subordinate_ids),
-                ("setgroups", self.setgroups != Setgroups::Deny),
-                ("join_*_namespace", !self.joins.is_empty()),
+                (BuilderOption::ReadOnly, self.read_only),
+                (BuilderOption::Namespaces, self.namespaces.is_some()),
+                (BuilderOption::UidMap, self.uid_map.is_some()),
+                (BuilderOption::GidMap, self.gid_map.is_some()),
+                (BuilderOption::Init, self.hardening.init),
+                (BuilderOption::InsideIds, self.inside_ids.is_some()),
+                (BuilderOption::SubordinateIds, self.subordinate_ids),
+                (BuilderOption::Setgroups, self.setgroups != Setgroups::Deny),
+                (BuilderOption::JoinNamespace, !self.joins.is_empty()),
             ];
             if let Some((option, _)) = refused.into_iter().find(|(_, set)| *set) {
                 return Err(Error::InvalidOption {
                     option,
-                    reason: "only Mode::Namespace can provide it",
+                    reason: OptionConflict::NeedsNamespaceMode,
                 });
             }
         }
         if !matches!(self.propagation, Propagation::Slave | Propagation::Private) {
             return Err(Error::InvalidOption {
-                option: "propagation",
-                reason: "only slave or private keep the sandbox's mounts off the host \
-                         (and pivot_root refuses a shared root)",
+                option: BuilderOption::Propagation,
+                reason: OptionConflict::ReachesTheHost,
             });
         }
         let maps_given = self.uid_map.is_some() || self.gid_map.is_some() || self.subordinate_ids;
         if self.joins.user.is_some() && (maps_given || self.setgroups != Setgroups::Deny) {
             return Err(Error::InvalidOption {
-                option: "join_user_namespace",
-                reason: "a joined user namespace has its maps and setgroups already; give no \
-                         id map and no setgroups",
+                option: BuilderOption::JoinUserNamespace,
+                reason: OptionConflict::JoinedUserNamespace,
             });
         }
         let seccomp = match self.seccomp.is_none() {
@@ -490,9 +490,8 @@ impl Builder {
         }
         if self.inside_ids.is_some() && !namespaces.contains(Namespaces::USER) {
             return Err(Error::InvalidOption {
-                option: "inside_ids",
-                reason: "needs a user namespace made by the sandbox: give id maps (as root) \
-                         or enter without root, and do not join one",
+                option: BuilderOption::InsideIds,
+                reason: OptionConflict::NeedsOwnUserNamespace,
             });
         }
         Ok(Sandbox {

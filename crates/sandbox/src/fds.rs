@@ -23,14 +23,17 @@
 //!   again on the sandbox's own mounts and put in place at the same number.
 
 use std::ffi::OsStr;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use rustix::fs::{Mode as FileMode, OFlags, CWD};
 use rustix::io::{Errno, FdFlags};
+use sandbox_mount::Identity;
 
-use crate::error::{Error, Step};
+use crate::call::{Call, SysError};
+use crate::error::Error;
+use crate::step::Step;
 use crate::sys;
 
 /// What [`Sandbox::enter`](crate::Sandbox::enter) does with the descriptors above 2 that
@@ -59,6 +62,24 @@ pub enum InheritedFds {
     CloseOnExec,
 }
 
+/// A descriptor kept with [`Builder::keep_fd`](crate::Builder::keep_fd): its number, and
+/// the open file (device and inode) it named then, checked again at entering.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeptFd {
+    pub(crate) fd: RawFd,
+    id: Option<(u64, u64)>,
+}
+
+impl KeptFd {
+    pub(crate) fn new(fd: BorrowedFd<'_>) -> KeptFd {
+        let id = rustix::fs::fstat(fd).ok().map(|s| (s.st_dev, s.st_ino));
+        KeptFd {
+            fd: fd.as_raw_fd(),
+            id,
+        }
+    }
+}
+
 /// A descriptor that survives into the sandbox and lies in the shared directory's tree (a
 /// directory, or a file whose path is below it): to be opened again, at the same number,
 /// on the sandbox's own mounts, where `..` stops at the new root and the read-only and
@@ -69,7 +90,7 @@ pub(crate) struct KeptInside {
     /// Its path below the shared directory (empty for the shared directory itself).
     below: PathBuf,
     /// Device and inode, checked after the reopen.
-    id: (u64, u64),
+    id: Identity,
     /// The flags to open it again with: its access mode (or `O_PATH`) and status flags,
     /// plus `O_DIRECTORY` for a directory.
     flags: OFlags,
@@ -133,28 +154,30 @@ fn fd_link(fd: RawFd) -> Option<Vec<u8>> {
 /// and is checked again (device and inode) when the child opens it.
 pub(crate) fn check(
     dir: &OwnedFd,
-    keep: &[RawFd],
+    keep: &[KeptFd],
     own: &[RawFd],
     policy: InheritedFds,
 ) -> Result<Vec<KeptInside>, Error> {
-    // A number closed since keep_fd may have been taken by the sandbox's own descriptor.
-    let gone = |fd: &&RawFd| own.contains(fd) || fd_flags(**fd).is_none();
-    if let Some(&fd) = keep.iter().find(gone) {
-        return Err(Error::Setup {
-            step: Step::Fds,
-            path: None,
-            message: format!(
-                "descriptor {fd}, kept with keep_fd, was closed since (the number is free or \
-                 the sandbox's own now)"
-            ),
-            errno: Some(Errno::BADF),
-            in_child: false,
-        });
+    // A number closed since keep_fd is free, or names another file now (possibly the
+    // sandbox's own descriptor): either way not what the caller meant to keep.
+    for kept in keep {
+        let now = match own.contains(&kept.fd) {
+            true => None,
+            false => sys::fd_identity(kept.fd),
+        };
+        if now.is_none() || now != kept.id {
+            return Err(Error::KeptFdChanged { fd: kept.fd });
+        }
     }
-    let stat = rustix::fs::fstat(dir).map_err(|e| Error::setup(Step::Fds, &e))?;
-    let shared = (stat.st_dev, stat.st_ino);
+    let keep: Vec<RawFd> = keep.iter().map(|k| k.fd).collect();
+    let keep = &keep[..];
+    let shared = Identity::of(dir)
+        .map_err(|e| Error::setup(Step::Fds, SysError::new(Call::StatSharedDir, e)))?;
     let shared_path = fd_link(rustix::fd::AsRawFd::as_raw_fd(dir));
-    let fds_error = |e: Errno| Error::setup(Step::Fds, &e);
+    let reopen_error =
+        |fd, e| Error::setup(Step::Fds, SysError::new(Call::ReopenDescriptor { fd }, e));
+    let state_error =
+        |fd, e| Error::setup(Step::Fds, SysError::new(Call::DescriptorState { fd }, e));
     let mut kept = Vec::new();
     for fd in open_fds() {
         if own.contains(&fd) || !survives(fd, keep, policy) {
@@ -171,7 +194,7 @@ pub(crate) fn check(
         // A descriptor of our own on the same directory (O_PATH), or ENOTDIR when it is no
         // directory. A directory we may not even look at (EACCES) counts as outside.
         let (held, is_dir) = match sys::reopen_directory(fd) {
-            Ok(held) if below.is_some() && is_below(held.as_fd(), shared).unwrap_or(false) => {
+            Ok(held) if below.is_some() && is_below(held.as_fd(), &shared).unwrap_or(false) => {
                 (held, true)
             }
             Ok(_) => return Err(leaked(fd)),
@@ -185,17 +208,20 @@ pub(crate) fn check(
                 if fd <= 2 || below.is_none() || deleted {
                     continue;
                 }
-                (sys::reopen_file(fd).map_err(fds_error)?, false)
+                (
+                    sys::reopen_file(fd).map_err(|e| reopen_error(fd, e))?,
+                    false,
+                )
             }
             Err(_) => return Err(leaked(fd)),
         };
-        let stat = rustix::fs::fstat(&held).map_err(fds_error)?;
+        let stat = rustix::fs::fstat(&held).map_err(|e| reopen_error(fd, e))?;
         let regular =
             rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::RegularFile;
         let (Some(below), true) = (below, is_dir || regular) else {
             continue;
         };
-        let status = sys::fd_status_flags(fd).map_err(fds_error)?;
+        let status = sys::fd_status_flags(fd).map_err(|e| state_error(fd, e))?;
         let carried = OFlags::ACCMODE
             | OFlags::PATH
             | OFlags::APPEND
@@ -210,12 +236,12 @@ pub(crate) fn check(
         }
         let offset = match status.contains(OFlags::PATH) {
             true => None,
-            false => Some(sys::fd_offset(fd).map_err(fds_error)?),
+            false => Some(sys::fd_offset(fd).map_err(|e| state_error(fd, e))?),
         };
         kept.push(KeptInside {
             fd,
             below,
-            id: (stat.st_dev, stat.st_ino),
+            id: Identity::of(&held).map_err(|e| reopen_error(fd, e))?,
             flags,
             offset,
             cloexec: fd_flags(fd).is_some_and(|f| f.contains(FdFlags::CLOEXEC)),
@@ -244,14 +270,13 @@ fn leaked(fd: RawFd) -> Error {
     Error::LeakedDirectory { fd, path }
 }
 
-/// Whether the directory `fd` is `shared` (device, inode) or below it.
-fn is_below(fd: BorrowedFd<'_>, shared: (u64, u64)) -> Result<bool, Errno> {
-    let ids = |fd: BorrowedFd<'_>| rustix::fs::fstat(fd).map(|s| (s.st_dev, s.st_ino));
-    let mut here = ids(fd)?;
+/// Whether the directory `fd` is `shared` (the same file) or below it.
+fn is_below(fd: BorrowedFd<'_>, shared: &Identity) -> Result<bool, Errno> {
+    let mut here = Identity::of(fd)?;
     let mut current: Option<OwnedFd> = None;
     // PATH_MAX / 2 levels is more than any real path has.
     for _ in 0..2048 {
-        if here == shared {
+        if here.same_file(shared) {
             return Ok(true);
         }
         let from = current.as_ref().map_or(fd, |c| c.as_fd());
@@ -261,8 +286,8 @@ fn is_below(fd: BorrowedFd<'_>, shared: (u64, u64)) -> Result<bool, Errno> {
             OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
             FileMode::empty(),
         )?;
-        let up = ids(parent.as_fd())?;
-        if up == here {
+        let up = Identity::of(&parent)?;
+        if up.same_file(&here) {
             // ".." of the root is the root: the walk is over.
             return Ok(false);
         }
@@ -281,16 +306,11 @@ impl KeptInside {
     /// writable descriptor of a read-only sandbox fails here with `EROFS`.
     pub(crate) fn replace(&self) -> Result<(), Error> {
         let path = PathBuf::from("/").join(&self.below);
-        let fail = |errno: Errno| Error::Setup {
-            step: Step::KeptDescriptor,
-            path: Some(path.clone()),
-            message: format!(
-                "reopen kept descriptor {} as {} inside: {errno}",
-                self.fd,
-                path.display()
-            ),
-            errno: Some(errno),
-            in_child: false,
+        let fail = |errno: Errno| {
+            Error::setup(
+                Step::KeptDescriptor,
+                SysError::at(Call::ReplaceKept { fd: self.fd }, &path, errno),
+            )
         };
         let new = rustix::fs::openat(
             CWD,
@@ -299,8 +319,7 @@ impl KeptInside {
             FileMode::empty(),
         )
         .map_err(fail)?;
-        let stat = rustix::fs::fstat(&new).map_err(fail)?;
-        if (stat.st_dev, stat.st_ino) != self.id {
+        if !Identity::of(&new).map_err(fail)?.same_file(&self.id) {
             // Renamed, or replaced, since the check.
             return Err(fail(Errno::STALE));
         }
@@ -314,26 +333,37 @@ impl KeptInside {
 /// Closes (or, under [`InheritedFds::CloseOnExec`], marks close-on-exec) every descriptor
 /// above 2 that is not in `keep` nor in `own` (the sandbox's own descriptors at this point,
 /// which go later by themselves). Runs in the sandboxed child.
+// The one place outside `sys` with `unsafe`: closing what other owners hold is what
+// this function is for.
+#[allow(unsafe_code)]
 pub(crate) fn seal(keep: &[RawFd], own: &[RawFd], policy: InheritedFds) -> Result<(), Error> {
-    let step = |e: Errno| Error::setup(Step::Fds, &e);
     let spared: Vec<RawFd> = keep.iter().chain(own).copied().collect();
     let ranges = gaps(&spared);
     match policy {
         InheritedFds::Close => {
+            // SAFETY: the descriptors closed are every one above 2 but the sandbox's own and
+            // the kept ones: the sandbox uses none of them again, and the daemon's values
+            // that own one must not be used or dropped inside, as the crate docs and
+            // `InheritedFds::Close` say. That promise is the point of the default: nothing
+            // of the host's stays reachable.
             let by_range = ranges
                 .iter()
-                .try_for_each(|&(lo, hi)| sys::close_range(lo, hi));
+                .try_for_each(|&(lo, hi)| unsafe { sys::close_range(lo, hi) });
             if by_range.is_err() {
                 // Before 5.9, or close_range refused by a seccomp filter: one by one.
                 for fd in open_fds() {
                     if fd > 2 && !spared.contains(&fd) {
-                        sys::close_fd(fd);
+                        // SAFETY: as for close_range above.
+                        unsafe { sys::close_fd(fd) };
                     }
                 }
             }
             // Checked, not assumed: a descriptor that survived is an error.
             if open_fds().iter().any(|&fd| fd > 2 && !spared.contains(&fd)) {
-                return Err(step(Errno::BADF));
+                return Err(Error::setup(
+                    Step::Fds,
+                    SysError::new(Call::CloseDescriptors, Errno::BADF),
+                ));
             }
             Ok(())
         }
@@ -346,7 +376,9 @@ pub(crate) fn seal(keep: &[RawFd], own: &[RawFd], policy: InheritedFds) -> Resul
                 for fd in open_fds() {
                     let Some(flags) = fd_flags(fd) else { continue };
                     if fd > 2 && !spared.contains(&fd) && !flags.contains(FdFlags::CLOEXEC) {
-                        sys::set_fd_flags(fd, flags | FdFlags::CLOEXEC).map_err(step)?;
+                        sys::set_fd_flags(fd, flags | FdFlags::CLOEXEC).map_err(|e| {
+                            Error::setup(Step::Fds, SysError::new(Call::MarkCloseOnExec { fd }, e))
+                        })?;
                     }
                 }
             }

@@ -1,16 +1,17 @@
 //! What entering hands out: [`Entered`], the sandboxed process's [`Inside`], and the
 //! original process's [`Child`].
 
-use std::cell::RefCell;
+use std::os::fd::OwnedFd;
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
 use crate::{Error, ExitStatus, Pid, ProcSelfFd, Signal};
 
-/// What [`Sandbox::enter`] returns, in each of the two processes.
+/// What [`Sandbox::enter`](crate::Sandbox::enter) returns, in each of the two processes.
 #[derive(Debug)]
 pub enum Entered {
     /// In the original process: a handle on the sandboxed child.
     Parent(Child),
-    /// In the sandboxed process (pid 1 of the new pid namespace in [`Mode::Namespace`]).
+    /// In the sandboxed process (pid 1 of the new pid namespace in [`Mode::Namespace`](crate::Mode::Namespace)).
     Inside(Inside),
 }
 
@@ -36,13 +37,13 @@ impl Inside {
         self.proc_self_fd
     }
 
-    /// Whether the root was changed. False in [`Mode::None`], and when the shared directory
+    /// Whether the root was changed. False in [`Mode::None`](crate::Mode::None), and when the shared directory
     /// already was the root (sharing `/`).
     pub fn root_changed(&self) -> bool {
         self.pivoted
     }
 
-    /// The soft `RLIMIT_NOFILE` in force after [`Builder::raise_nofile_limit`] raised it:
+    /// The soft `RLIMIT_NOFILE` in force after [`Builder::raise_nofile_limit`](crate::Builder::raise_nofile_limit) raised it:
     /// `fs.nr_open` when the kernel allowed it, else the hard limit. `None` when the
     /// option was not asked for.
     #[doc(alias = "RLIMIT_NOFILE")]
@@ -57,48 +58,77 @@ impl Inside {
 /// process exits.
 #[derive(Debug)]
 pub struct Child {
-    inner: RefCell<sandbox_process::Child>,
+    pid: Pid,
+    /// A pidfd of our own on the child (Linux 5.3), so that one thread can signal it
+    /// while another waits: a pidfd never reaches a process that reused the pid.
+    pidfd: Option<OwnedFd>,
+    inner: Mutex<sandbox_process::Child>,
 }
 
 impl Child {
     pub(crate) fn new(child: sandbox_process::Child) -> Child {
         Child {
-            inner: RefCell::new(child),
+            pid: child.pid(),
+            pidfd: child.pidfd().and_then(|fd| fd.try_clone_to_owned().ok()),
+            inner: Mutex::new(child),
         }
+    }
+
+    fn inner(&self) -> MutexGuard<'_, sandbox_process::Child> {
+        // A thread that panicked while waiting leaves the child as it was: still usable.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The child's pid, as the original process sees it.
     pub fn pid(&self) -> Pid {
-        self.inner.borrow().pid()
+        self.pid
     }
 
     /// Waits for the child to end and returns how it ended. Calling it again returns the
-    /// same status.
+    /// same status. One thread at a time waits; another thread may [`kill`](Self::kill)
+    /// meanwhile.
     ///
     /// # Errors
     ///
     /// [`Error::Supervise`] when `waitpid(2)` fails.
     pub fn wait(&self) -> Result<ExitStatus, Error> {
-        self.inner.borrow_mut().wait().map_err(Error::Supervise)
+        self.inner().wait().map_err(Error::Supervise)
     }
 
-    /// Returns the status if the child has ended, without blocking.
+    /// Returns the status if the child has ended, without blocking (but for another
+    /// thread's [`wait`](Self::wait), which it waits for).
     ///
     /// # Errors
     ///
     /// [`Error::Supervise`] when `waitpid(2)` fails.
     pub fn try_wait(&self) -> Result<Option<ExitStatus>, Error> {
-        self.inner.borrow_mut().try_wait().map_err(Error::Supervise)
+        self.inner().try_wait().map_err(Error::Supervise)
     }
 
-    /// Sends `signal` to the child (through a pidfd where the kernel has them, so a
-    /// recycled pid is never hit).
+    /// Sends `signal` to the child, through a pidfd where the kernel has them (Linux 5.3),
+    /// so a recycled pid is never hit. While another thread waits for the child, the
+    /// signal goes through that pidfd; without one (older kernels) it waits for the wait
+    /// to end instead, since the pid alone could name another process by then.
     ///
     /// # Errors
     ///
     /// [`Error::Supervise`] when the child was already reaped or the kernel refused.
     pub fn kill(&self, signal: Signal) -> Result<(), Error> {
-        self.inner.borrow().kill(signal).map_err(Error::Supervise)
+        match (self.inner.try_lock(), &self.pidfd) {
+            (Ok(inner), _) => inner.kill(signal),
+            (Err(TryLockError::Poisoned(inner)), _) => inner.into_inner().kill(signal),
+            (Err(TryLockError::WouldBlock), Some(pidfd)) => {
+                rustix::process::pidfd_send_signal(pidfd, signal).map_err(|errno| {
+                    sandbox_process::Error::Kill {
+                        pid: self.pid,
+                        signal,
+                        errno,
+                    }
+                })
+            }
+            (Err(TryLockError::WouldBlock), None) => self.inner().kill(signal),
+        }
+        .map_err(Error::Supervise)
     }
 
     /// Waits for the child while passing the given signals on to it: they are blocked in
@@ -108,8 +138,7 @@ impl Child {
     ///
     /// [`Error::Supervise`] when changing the signal mask or waiting fails.
     pub fn wait_forwarding(&self, signals: &[Signal]) -> Result<ExitStatus, Error> {
-        self.inner
-            .borrow_mut()
+        self.inner()
             .wait_forwarding(signals)
             .map_err(Error::Supervise)
     }

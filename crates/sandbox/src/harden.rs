@@ -4,14 +4,15 @@
 //! through exec; and the checks that the cwd really is inside and the descriptor limit is
 //! what a file server needs.
 
-use std::os::fd::RawFd;
 use std::path::Path;
 
 use rustix::io::Errno;
 use rustix::thread::{CapabilitySet, CapabilitySets};
 
-use crate::error::{Error, Step};
+use crate::call::{Call, SysError};
+use crate::error::Error;
 use crate::fds::InheritedFds;
+use crate::step::Step;
 
 /// The options of the sandbox that concern the process rather than its mounts; kept
 /// together so that the builder and the sandbox carry them as one field.
@@ -25,7 +26,7 @@ pub(crate) struct Options {
     pub(crate) nested_userns: bool,
     pub(crate) raise_nofile: bool,
     pub(crate) init: bool,
-    pub(crate) keep_fds: Vec<RawFd>,
+    pub(crate) keep_fds: Vec<crate::fds::KeptFd>,
     pub(crate) inherited_fds: InheritedFds,
 }
 
@@ -51,7 +52,7 @@ impl Default for Options {
 /// `CAP_SYS_RESOURCE`), the soft limit to the hard one. Returns the soft limit now in force.
 pub(crate) fn raise_nofile(proc: &Path) -> Result<u64, Error> {
     use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
-    let step = |e: Errno| Error::setup(Step::Hardening, &e);
+    let step = |e: Errno| Error::setup(Step::Hardening, SysError::new(Call::RaiseNofileLimit, e));
     let now = getrlimit(Resource::Nofile);
     let nr_open = std::fs::read_to_string(proc.join("sys/fs/nr_open"))
         .ok()
@@ -83,20 +84,9 @@ pub(crate) fn raise_nofile(proc: &Path) -> Result<u64, Error> {
 /// says `(unreachable)/...` for a cwd outside the root) and `.` is `/` (same device, inode
 /// and mount).
 pub(crate) fn check_cwd() -> Result<(), Errno> {
+    use sandbox_mount::Identity;
     let cwd = rustix::process::getcwd(Vec::new())?;
-    if cwd.to_bytes() != b"/" {
-        return Err(Errno::XDEV);
-    }
-    let ids = |p: &str| {
-        rustix::fs::statx(
-            rustix::fs::CWD,
-            p,
-            rustix::fs::AtFlags::empty(),
-            rustix::fs::StatxFlags::INO | rustix::fs::StatxFlags::MNT_ID,
-        )
-        .map(|s| (s.stx_dev_major, s.stx_dev_minor, s.stx_ino, s.stx_mnt_id))
-    };
-    if ids(".")? != ids("/")? {
+    if cwd.to_bytes() != b"/" || !Identity::of_path(".")?.is_same(&Identity::of_path("/")?) {
         return Err(Errno::XDEV);
     }
     Ok(())
@@ -107,14 +97,20 @@ pub(crate) fn check_cwd() -> Result<(), Errno> {
 /// keyring.
 pub(crate) fn detach(options: &Options) -> Result<(), Error> {
     if options.new_session {
-        rustix::process::setsid().map_err(|e| Error::setup(Step::Hardening, &e))?;
+        rustix::process::setsid()
+            .map_err(|e| Error::setup(Step::Hardening, SysError::new(Call::Setsid, e)))?;
     }
     if options.new_keyring {
         match crate::sys::join_new_session_keyring() {
             // No keyrings in this kernel, or keyctl refused by a seccomp filter that the
             // sandboxed process inherits too: no keyring is reachable from inside.
             Ok(()) | Err(Errno::NOSYS) | Err(Errno::PERM) => {}
-            Err(e) => return Err(Error::setup(Step::Keyring, &e)),
+            Err(e) => {
+                return Err(Error::setup(
+                    Step::Keyring,
+                    SysError::new(Call::JoinSessionKeyring, e),
+                ))
+            }
         }
     }
     Ok(())
@@ -124,9 +120,16 @@ pub(crate) fn detach(options: &Options) -> Result<(), Error> {
 /// pivot: no_new_privs, and last the capabilities (the other steps may need some of them).
 pub(crate) fn after_pivot(options: &Options) -> Result<(), Error> {
     if options.no_new_privs {
-        rustix::thread::set_no_new_privs(true).map_err(|e| Error::setup(Step::Hardening, &e))?;
+        rustix::thread::set_no_new_privs(true)
+            .map_err(|e| Error::setup(Step::Hardening, SysError::new(Call::NoNewPrivs, e)))?;
     }
-    drop_capabilities(options.keep_caps).map_err(|e| Error::setup(Step::Capabilities, &e))?;
+    let keep = options.keep_caps;
+    drop_capabilities(keep).map_err(|e| {
+        Error::setup(
+            Step::Capabilities,
+            SysError::new(Call::DropCapabilities { keep }, e),
+        )
+    })?;
     Ok(())
 }
 
@@ -134,9 +137,15 @@ pub(crate) fn after_pivot(options: &Options) -> Result<(), Error> {
 /// `proc` (a proc mounted in it): no user namespace can be created in it or below it any
 /// more (`ENOSPC`). Needs `CAP_SYS_RESOURCE` in that user namespace; changing it back needs
 /// the same.
-pub(crate) fn forbid_user_namespaces(proc: &Path) -> Result<(), Errno> {
+pub(crate) fn forbid_user_namespaces(proc: &Path) -> Result<(), SysError> {
     let path = proc.join("sys/user/max_user_namespaces");
-    std::fs::write(&path, b"0\n").map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))
+    std::fs::write(&path, b"0\n").map_err(|e| {
+        SysError::at(
+            Call::LimitUserNamespaces,
+            path,
+            Errno::from_io_error(&e).unwrap_or(Errno::IO),
+        )
+    })
 }
 
 /// Takes `uid` and `gid` as real, effective and saved ids (the ids of the calling

@@ -4,7 +4,8 @@
 use std::os::fd::OwnedFd;
 use std::path::Path;
 
-use crate::error::{Error, Step};
+use crate::error::Error;
+use crate::step::Step;
 
 /// Namespaces to join by fd instead of creating them.
 #[derive(Debug, Clone, Default)]
@@ -30,7 +31,7 @@ impl Joins {
                 sandbox_namespaces::Error::MultiThreaded { threads } => {
                     Error::MultiThreaded { threads }
                 }
-                e => Error::setup(Step::JoinNamespace, &e),
+                e => Error::setup(Step::JoinNamespace, e),
             })
         };
         if let Some(fd) = &self.user {

@@ -208,26 +208,58 @@
 //!
 //! [`Mode::Chroot`] and [`Mode::None`] exist for containers that forbid namespaces; see
 //! their docs for what they do not protect against.
+//!
+//! # How the crate is laid out
+//!
+//! The leaf crates own the kernel concepts (`sandbox-namespaces`: namespaces and id maps;
+//! `sandbox-mount`: mounts, binding a tree, mount identity; `sandbox-pivot-root`;
+//! `sandbox-proc-fd`; `sandbox-process`: fork, supervision, signals, the minimal init;
+//! `sandbox-seccomp`). This crate orders their steps and says why. One module, one idea:
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | `builder` | [`Builder`]: every option, what it protects, what its opt-out gives back; `build` |
+//! | `sandbox` | [`Sandbox`]: the validated configuration; `enter` in each [`Mode`], `confine` |
+//! | `parent` | the original process's side of entering: checks, joins, id maps, fork, handshake |
+//! | `child` | the sandboxed child's side, from the fork to the seccomp filter |
+//! | `handles` | [`Entered`], [`Inside`], [`Child`] |
+//! | `fds` | which descriptors survive, the check before entering, closing, kept ones replaced |
+//! | `harden` | session, keyring, no_new_privs, capabilities, ids, `RLIMIT_NOFILE`, the cwd check |
+//! | `idmap_helper` | who writes the id maps, and the helper process that writes them |
+//! | `joins` | namespaces given by descriptor, joined with `setns` |
+//! | `error`, `step`, `call` | [`Error`] with the typed [`SetupError`], [`Step`], [`SysError`] |
+//! | `hint`, `cause` | [`Error::kind`], [`Error::cause`], [`Error::hint`]; the diagnosis of [`Cause`]s |
+//! | `wire` | the one format of every message between our processes: errors cross typed |
+//! | `report` | the child's report to the original process, in that format |
+//! | `probe` | [`probe`]: what this process can do, tried in a child |
+//! | `sys` | the calls rustix has no safe wrapper for: all the `unsafe` but one block, in `fds::seal`, which closes what other owners hold and says why |
+
+#![deny(unsafe_code)]
 
 mod builder;
+mod call;
 mod cause;
 mod child;
 mod error;
 mod fds;
 mod handles;
 mod harden;
+mod hint;
 mod idmap_helper;
-mod init;
 mod joins;
 mod parent;
 mod probe;
 mod report;
 mod sandbox;
+mod step;
+#[allow(unsafe_code)]
 mod sys;
+mod wire;
 
 pub use builder::Builder;
+pub use call::{Call, SysError};
 pub use cause::Cause;
-pub use error::{Error, ErrorKind, PathProblem, Step};
+pub use error::{BuilderOption, Error, ErrorKind, OptionConflict, PathProblem, SetupError};
 pub use fds::InheritedFds;
 pub use handles::{Child, Entered, Inside};
 pub use probe::{probe, Probe, Support};
@@ -241,6 +273,7 @@ pub use sandbox_namespaces::{Setgroups, SubordinateRange};
 pub use sandbox_proc_fd::ProcSelfFd;
 pub use sandbox_process::ExitStatus;
 pub use sandbox_seccomp::{Action as SeccompAction, Filter};
+pub use step::Step;
 
 /// How much confinement [`Sandbox::enter`] sets up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

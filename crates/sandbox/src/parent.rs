@@ -7,11 +7,11 @@ use std::os::fd::AsRawFd;
 use sandbox_process::{Fork, ParentWatch};
 
 use crate::builder::own_ids;
+use crate::call::{Call, SysError};
 use crate::child::install_seccomp;
 use crate::report::{self, Report};
 use crate::{
-    fds, idmap_helper, sys, Child, Entered, Error, IdMap, Namespaces, Sandbox, Setgroups, Signal,
-    Step,
+    fds, idmap_helper, Child, Entered, Error, IdMap, Namespaces, Sandbox, Setgroups, Signal, Step,
 };
 
 /// Exit code of a sandboxed child that failed during setup (after reporting why).
@@ -50,15 +50,15 @@ impl Sandbox {
         };
         // A helper that writes ranges must stay outside: fork it before the unshare.
         let helper = match &maps {
-            Some((uid_map, gid_map, writer @ idmap_helper::Writer::Helper { .. })) => Some(
-                idmap_helper::IdMapHelper::spawn(writer, uid_map, gid_map, self.setgroups, uid)?,
+            Some((uid_map, gid_map, idmap_helper::Writer::Helper(helper))) => Some(
+                idmap_helper::IdMapHelper::spawn(helper, uid_map, gid_map, self.setgroups, uid)?,
             ),
             _ => None,
         };
         if !before_fork.is_empty() {
             sandbox_namespaces::unshare(before_fork).map_err(|e| match e {
                 sandbox_namespaces::Error::MultiThreaded { .. } => threads_error(e),
-                e => Error::setup(Step::UnshareParent, &e),
+                e => Error::setup(Step::UnshareParent, e),
             })?;
         }
         match (maps, helper) {
@@ -67,24 +67,24 @@ impl Sandbox {
                     // newgidmap leaves setgroups alone for a map of subordinate gids (root's
                     // helper writes setgroups itself).
                     sandbox_namespaces::deny_setgroups()
-                        .map_err(|e| Error::setup(Step::WriteIdMaps, &e))?;
+                        .map_err(|e| Error::setup(Step::WriteIdMaps, e))?;
                 }
                 helper.write_maps()?;
             }
             (Some((uid_map, gid_map, _)), None) => {
                 sandbox_namespaces::write_own_id_maps(&uid_map, &gid_map)
-                    .map_err(|e| Error::setup(Step::WriteIdMaps, &e))?;
+                    .map_err(|e| Error::setup(Step::WriteIdMaps, e))?;
             }
             (None, _) => {}
         }
 
         let (report_rx, report_tx) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
-            .map_err(|e| Error::setup(Step::PrepareFork, &e))?;
-        let watch = ParentWatch::new().map_err(|e| Error::setup(Step::PrepareFork, &e))?;
+            .map_err(|e| Error::setup(Step::PrepareFork, SysError::new(Call::Pipe, e)))?;
+        let watch = ParentWatch::new().map_err(|e| Error::setup(Step::PrepareFork, e))?;
 
         match sandbox_process::fork().map_err(|e| match e {
             sandbox_process::Error::SingleThreaded(inner) => threads_error(inner),
-            e => Error::setup(Step::Fork, &e),
+            e => Error::setup(Step::Fork, e),
         })? {
             Fork::Child => {
                 drop(report_rx);
@@ -101,13 +101,13 @@ impl Sandbox {
                 });
                 match installed {
                     Ok(inside) => {
-                        report::send_ready(&report_tx);
+                        report::send(&report_tx, &Report::Ready);
                         drop(report_tx);
                         Ok(Entered::Inside(inside))
                     }
                     Err(e) => {
-                        report::send_error(&report_tx, &e);
-                        sys::exit_now(SETUP_FAILED)
+                        report::send(&report_tx, &Report::Failed(e));
+                        sandbox_process::exit_now(SETUP_FAILED)
                     }
                 }
             }
@@ -116,19 +116,22 @@ impl Sandbox {
                 drop(report_tx);
                 let child = Child::new(child);
                 match report::receive(&report_rx) {
-                    Ok(Report::Ready) => Ok(Entered::Parent(child)),
-                    Ok(Report::Failed(e)) => {
+                    Ok(Some(Report::Ready)) => Ok(Entered::Parent(child)),
+                    Ok(Some(Report::Failed(e))) => {
                         let _ = child.wait();
                         Err(e)
                     }
-                    Ok(Report::Nothing) => {
+                    Ok(None) => {
                         let status = child.wait()?;
                         Err(Error::ChildVanished { status })
                     }
                     Err(errno) => {
                         let _ = child.kill(Signal::KILL);
                         let _ = child.wait();
-                        Err(Error::setup(Step::Report, &errno))
+                        Err(Error::setup(
+                            Step::Report,
+                            SysError::new(Call::ReadReport, errno),
+                        ))
                     }
                 }
             }
@@ -159,6 +162,6 @@ impl Sandbox {
 fn threads_error(e: sandbox_namespaces::Error) -> Error {
     match e {
         sandbox_namespaces::Error::MultiThreaded { threads } => Error::MultiThreaded { threads },
-        e => Error::setup(Step::CheckThreads, &e),
+        e => Error::setup(Step::CheckThreads, e),
     }
 }

@@ -8,7 +8,7 @@ use sandbox_process::Fork;
 use sandbox_seccomp::{Filter, Missing, Program, SeccompMode, SeccompStatus};
 
 use crate::cause::{unshare_cause, user_label};
-use crate::sys;
+use crate::wire::{self, Reader, Wire, Writer};
 
 /// Whether one facility is available, and why not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,15 +86,57 @@ impl fmt::Display for Probe {
     }
 }
 
-/// Results of the trial child: an errno per attempt, 0 for success, -1 for not tried.
-const TRIALS: usize = 7;
-const USER: usize = 0;
-const MAPS: usize = 1;
-const MOUNT: usize = 2;
-const PID: usize = 3;
-const NET: usize = 4;
-const OPEN_TREE: usize = 5;
-const SECCOMP: usize = 6;
+/// One attempt of the trial child: not tried (an earlier step failed), or what the kernel
+/// answered.
+type Attempt = Option<Result<(), Errno>>;
+
+/// What the trial child found.
+#[derive(Debug, Default)]
+struct Trials {
+    user: Attempt,
+    maps: Attempt,
+    mount: Attempt,
+    pid: Attempt,
+    net: Attempt,
+    open_tree: Attempt,
+    seccomp: Attempt,
+}
+
+impl Wire for Trials {
+    fn put(&self, w: &mut Writer) {
+        for attempt in [
+            &self.user,
+            &self.maps,
+            &self.mount,
+            &self.pid,
+            &self.net,
+            &self.open_tree,
+            &self.seccomp,
+        ] {
+            w.put(attempt);
+        }
+    }
+    fn get(r: &mut Reader<'_>) -> Option<Self> {
+        Some(Trials {
+            user: r.get()?,
+            maps: r.get()?,
+            mount: r.get()?,
+            pid: r.get()?,
+            net: r.get()?,
+            open_tree: r.get()?,
+            seccomp: r.get()?,
+        })
+    }
+}
+
+/// The rows the trial child decides.
+struct Tried {
+    user: Support,
+    mount: Support,
+    pid: Support,
+    net: Support,
+    new_mount_api: Support,
+}
 
 /// Finds out what this process can do for a sandbox, without changing it: a forked child
 /// tries to create each namespace (inside a new user namespace when not root, as
@@ -117,83 +159,64 @@ pub fn probe() -> Probe {
         Err(reason) => {
             let seccomp = seccomp_support(sandbox_seccomp::status(), Err(reason.clone()));
             let no = Support::No(reason);
-            return finish(
-                [
-                    no.clone(),
-                    no.clone(),
-                    no.clone(),
-                    no.clone(),
-                    no.clone(),
-                    no,
-                ],
-                seccomp,
-                root,
-                uid,
-            );
+            let tried = Tried {
+                user: no.clone(),
+                mount: no.clone(),
+                pid: no.clone(),
+                net: no.clone(),
+                new_mount_api: no,
+            };
+            return finish(tried, seccomp, root, uid);
         }
     };
-    let explain = |errno: i32, what: &str| -> Support {
-        if errno == 0 {
-            return Support::Yes(what.to_string());
-        }
-        if errno < 0 {
-            return Support::No("not tried: an earlier step failed".into());
-        }
-        let errno = Errno::from_raw_os_error(errno);
-        match unshare_cause(errno) {
-            Some(cause) => Support::No(format!("{errno}: {cause}")),
-            None => Support::No(format!("{errno}")),
+    let explain = |attempt: Attempt, what: &str| -> Support {
+        match attempt {
+            Some(Ok(())) => Support::Yes(what.to_string()),
+            None => Support::No("not tried: an earlier step failed".into()),
+            Some(Err(errno)) => match unshare_cause(errno) {
+                Some(cause) => Support::No(format!("{errno}: {cause}")),
+                None => Support::No(format!("{errno}")),
+            },
         }
     };
-    let user = if root {
-        Support::Yes("not needed: running as root".into())
-    } else if trials[USER] != 0 {
-        explain(trials[USER], "")
-    } else if trials[MAPS] != 0 {
-        Support::No(format!(
-            "created, but writing the own uid/gid map failed: {}",
-            Errno::from_raw_os_error(trials[MAPS])
-        ))
-    } else {
-        Support::Yes("own uid and gid mapped".into())
+    let user = match (root, trials.user, trials.maps) {
+        (true, _, _) => Support::Yes("not needed: running as root".into()),
+        (false, Some(Ok(())), Some(Err(errno))) => Support::No(format!(
+            "created, but writing the own uid/gid map failed: {errno}"
+        )),
+        (false, Some(Ok(())), _) => Support::Yes("own uid and gid mapped".into()),
+        (false, attempt, _) => explain(attempt, ""),
     };
     let how = if root {
         ""
     } else {
         " (in a new user namespace)"
     };
-    let open_tree = match trials[OPEN_TREE] {
-        0 => Support::Yes("open_tree(OPEN_TREE_CLONE) works".into()),
-        e if e == Errno::NOSYS.raw_os_error() => Support::No(
+    let new_mount_api = match trials.open_tree {
+        Some(Ok(())) => Support::Yes("open_tree(OPEN_TREE_CLONE) works".into()),
+        Some(Err(Errno::NOSYS)) => Support::No(
             "ENOSYS: the kernel (before 5.2) or a seccomp filter lacks open_tree; mount(2) is \
              used instead"
                 .into(),
         ),
-        e if e > 0 => Support::No(format!(
-            "{}: mount(2) is used instead",
-            Errno::from_raw_os_error(e)
-        )),
-        _ => Support::No("not tried: no mount namespace".into()),
+        Some(Err(errno)) => Support::No(format!("{errno}: mount(2) is used instead")),
+        None => Support::No("not tried: no mount namespace".into()),
     };
-    finish(
-        [
-            user,
-            explain(trials[MOUNT], &format!("unshare(CLONE_NEWNS) works{how}")),
-            explain(trials[PID], &format!("unshare(CLONE_NEWPID) works{how}")),
-            explain(trials[NET], &format!("unshare(CLONE_NEWNET) works{how}")),
-            open_tree,
-            Support::No(String::new()),
-        ],
-        seccomp_support(
-            sandbox_seccomp::status(),
-            match &program {
-                Ok(_) => Ok(trials[SECCOMP]),
-                Err(e) => Err(e.to_string()),
-            },
-        ),
-        root,
-        uid,
-    )
+    let tried = Tried {
+        user,
+        mount: explain(trials.mount, &format!("unshare(CLONE_NEWNS) works{how}")),
+        pid: explain(trials.pid, &format!("unshare(CLONE_NEWPID) works{how}")),
+        net: explain(trials.net, &format!("unshare(CLONE_NEWNET) works{how}")),
+        new_mount_api,
+    };
+    let seccomp = seccomp_support(
+        sandbox_seccomp::status(),
+        match &program {
+            Ok(_) => Ok(trials.seccomp),
+            Err(e) => Err(e.to_string()),
+        },
+    );
+    finish(tried, seccomp, root, uid)
 }
 
 /// The seccomp row: the state of this process (`status`), and what installing the default
@@ -201,7 +224,7 @@ pub fn probe() -> Probe {
 /// tried).
 fn seccomp_support(
     status: Result<SeccompStatus, sandbox_seccomp::Error>,
-    trial: Result<i32, String>,
+    trial: Result<Attempt, String>,
 ) -> Support {
     let status = match status {
         Ok(status) => status,
@@ -224,10 +247,9 @@ fn seccomp_support(
         _ => "no filter yet (Seccomp: 0)".to_owned(),
     };
     match trial {
-        Ok(0) => Support::Yes(format!("{now}; the default filter installs")),
-        Ok(errno) if errno < 0 => Support::No(format!("{now}; installing not tried")),
-        Ok(errno) => {
-            let errno = Errno::from_raw_os_error(errno);
+        Ok(Some(Ok(()))) => Support::Yes(format!("{now}; the default filter installs")),
+        Ok(None) => Support::No(format!("{now}; installing not tried")),
+        Ok(Some(Err(errno))) => {
             let why = match errno {
                 Errno::NOSYS => Missing::SeccompSyscall.to_string(),
                 Errno::INVAL => Missing::FilterMode.to_string(),
@@ -245,8 +267,7 @@ fn seccomp_support(
     }
 }
 
-fn finish(rows: [Support; 6], seccomp: Support, root: bool, uid: u32) -> Probe {
-    let [user, mount, pid, net, new_mount_api, _] = rows;
+fn finish(tried: Tried, seccomp: Support, root: bool, uid: u32) -> Probe {
     let tools = [IdMapTool::NewUidMap, IdMapTool::NewGidMap].map(|t| t.find());
     let id_map_helpers = match tools {
         [Ok(u), Ok(g)] => Support::Yes(format!("{} and {}", u.display(), g.display())),
@@ -293,25 +314,25 @@ fn finish(rows: [Support; 6], seccomp: Support, root: bool, uid: u32) -> Probe {
         )),
     };
     Probe {
-        user_namespace: user,
-        mount_namespace: mount,
-        pid_namespace: pid,
-        net_namespace: net,
+        user_namespace: tried.user,
+        mount_namespace: tried.mount,
+        pid_namespace: tried.pid,
+        net_namespace: tried.net,
         id_map_helpers,
         subordinate_ids,
-        new_mount_api,
+        new_mount_api: tried.new_mount_api,
         pidfd,
         seccomp,
     }
 }
 
-/// Forks a child that tries everything in its own namespaces and writes the errnos back.
+/// Forks a child that tries everything in its own namespaces and reports what it got.
 fn try_in_child(
     root: bool,
     uid: u32,
     gid: u32,
     program: Option<&Program>,
-) -> Result<[i32; TRIALS], String> {
+) -> Result<Trials, String> {
     let (rx, tx) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
         .map_err(|e| format!("cannot probe: pipe: {e}"))?;
     let fork = sandbox_process::fork().map_err(|e| match e {
@@ -324,77 +345,58 @@ fn try_in_child(
             let mut trials = trials_here(root, uid, gid);
             // Last: the filter stays on the trial child, which only reports and exits.
             if let Some(program) = program {
-                trials[SECCOMP] = match program.install() {
-                    Ok(()) => 0,
-                    Err(e) => e
-                        .errno()
-                        .map_or(Errno::INVAL.raw_os_error(), |e| e.raw_os_error()),
-                };
+                trials.seccomp = Some(
+                    program
+                        .install()
+                        .map_err(|e| e.errno().unwrap_or(Errno::INVAL)),
+                );
             }
-            let bytes: Vec<u8> = trials.iter().flat_map(|t| t.to_le_bytes()).collect();
-            let _ = rustix::io::write(&tx, &bytes);
-            sys::exit_now(0)
+            let _ = wire::send(&tx, &trials);
+            sandbox_process::exit_now(0)
         }
         Fork::Parent(mut child) => {
             drop(tx);
-            let mut buf = [0u8; TRIALS * 4];
-            let mut got = 0;
-            while got < buf.len() {
-                match rustix::io::read(&rx, &mut buf[got..]) {
-                    Ok(0) => break,
-                    Ok(n) => got += n,
-                    Err(Errno::INTR) => continue,
-                    Err(_) => break,
-                }
-            }
+            let trials = wire::receive::<Trials>(&rx);
             let _ = child.wait();
-            if got < buf.len() {
-                return Err("cannot probe: the trial process died".into());
+            match trials {
+                Ok(Some(trials)) => Ok(trials),
+                _ => Err("cannot probe: the trial process died".into()),
             }
-            let mut trials = [0i32; TRIALS];
-            for (i, chunk) in buf.chunks_exact(4).enumerate() {
-                trials[i] = i32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-            }
-            Ok(trials)
         }
     }
 }
 
-fn trials_here(root: bool, uid: u32, gid: u32) -> [i32; TRIALS] {
-    let mut t = [-1i32; TRIALS];
-    let errno = |r: Result<(), sandbox_namespaces::Error>| match r {
-        Ok(()) => 0,
-        Err(e) => e
-            .errno()
-            .map_or(Errno::INVAL.raw_os_error(), |e| e.raw_os_error()),
+fn trials_here(root: bool, uid: u32, gid: u32) -> Trials {
+    let errno = |r: Result<(), sandbox_namespaces::Error>| {
+        Some(r.map_err(|e| e.errno().unwrap_or(Errno::INVAL)))
     };
+    let mut t = Trials::default();
     if !root {
-        t[USER] = errno(sandbox_namespaces::unshare(Namespaces::USER));
-        if t[USER] != 0 {
+        t.user = errno(sandbox_namespaces::unshare(Namespaces::USER));
+        if t.user != Some(Ok(())) {
             return t;
         }
-        t[MAPS] = errno(sandbox_namespaces::write_own_id_maps(
+        t.maps = errno(sandbox_namespaces::write_own_id_maps(
             &[IdMap::identity(uid)],
             &[IdMap::identity(gid)],
         ));
     }
-    t[PID] = errno(sandbox_namespaces::unshare(Namespaces::PID));
-    t[NET] = errno(sandbox_namespaces::unshare(Namespaces::NET));
-    t[MOUNT] = errno(sandbox_namespaces::unshare(Namespaces::MOUNT));
-    if t[MOUNT] == 0 {
-        t[OPEN_TREE] = match rustix::fs::open(
-            "/",
-            rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
-            rustix::fs::Mode::empty(),
-        ) {
-            Ok(root_fd) => match sandbox_mount::clone_tree_recursive(&root_fd) {
-                Ok(_) => 0,
-                Err(e) => e
-                    .errno()
-                    .map_or(Errno::INVAL.raw_os_error(), |e| e.raw_os_error()),
-            },
-            Err(e) => e.raw_os_error(),
-        };
+    t.pid = errno(sandbox_namespaces::unshare(Namespaces::PID));
+    t.net = errno(sandbox_namespaces::unshare(Namespaces::NET));
+    t.mount = errno(sandbox_namespaces::unshare(Namespaces::MOUNT));
+    if t.mount == Some(Ok(())) {
+        t.open_tree = Some(
+            rustix::fs::open(
+                "/",
+                rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .and_then(|root_fd| {
+                sandbox_mount::clone_tree_recursive(&root_fd)
+                    .map(drop)
+                    .map_err(|e| e.errno().unwrap_or(Errno::INVAL))
+            }),
+        );
     }
     t
 }

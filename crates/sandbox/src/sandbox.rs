@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use crate::builder::own_ids;
 use crate::child::install_seccomp;
 use crate::{
-    harden, joins, sys, Builder, Entered, Error, IdMap, Inside, Mode, MountApi, Namespaces,
-    Propagation, Setgroups, Signal, Step, FORWARDED_SIGNALS,
+    harden, joins, Builder, Entered, Error, IdMap, Inside, Mode, MountApi, Namespaces, Propagation,
+    Setgroups, Signal, Step, FORWARDED_SIGNALS,
 };
 
 /// A validated sandbox configuration holding the shared directory open; made by
@@ -125,9 +125,8 @@ impl Sandbox {
             Mode::Namespace => self.enter_namespaces(),
             Mode::Chroot => {
                 let proc_self_fd = sandbox_proc_fd::ProcSelfFd::open_unconfined()
-                    .map_err(|e| Error::setup(Step::CaptureProcFd, &e))?;
-                sandbox_pivot_root::chroot(&self.dir)
-                    .map_err(|e| Error::setup(Step::Chroot, &e))?;
+                    .map_err(|e| Error::setup(Step::CaptureProcFd, e))?;
+                sandbox_pivot_root::chroot(&self.dir).map_err(|e| Error::setup(Step::Chroot, e))?;
                 install_seccomp(self.seccomp.as_ref())?;
                 Ok(Entered::Inside(Inside {
                     proc_self_fd,
@@ -137,7 +136,7 @@ impl Sandbox {
             }
             Mode::None => {
                 let proc_self_fd = sandbox_proc_fd::ProcSelfFd::open_unconfined()
-                    .map_err(|e| Error::setup(Step::CaptureProcFd, &e))?;
+                    .map_err(|e| Error::setup(Step::CaptureProcFd, e))?;
                 install_seccomp(self.seccomp.as_ref())?;
                 Ok(Entered::Inside(Inside {
                     proc_self_fd,
@@ -169,10 +168,7 @@ impl Sandbox {
                 Ok(status) => {
                     let _ = std::io::stdout().flush();
                     let _ = std::io::stderr().flush();
-                    match status.signal() {
-                        Some(signal) => sys::exit_like_signal(signal),
-                        None => sys::exit_now(status.code()),
-                    }
+                    sandbox_process::exit_like(status)
                 }
                 Err(e) => {
                     let _ = child.kill(Signal::KILL);
