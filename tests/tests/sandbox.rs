@@ -667,10 +667,11 @@ fn enter_and_report() -> TestResult {
                 _ => "none".into(),
             };
             println!(
-                "ENTER err step={} errno={} in_child={} kind={:?} path={} msg={}",
+                "ENTER err step={} errno={} in_child={} leaf={} kind={:?} path={} msg={}",
                 e.step().map_or("none", |s| s.name()),
                 e.errno().map_or(0, |e| e.raw_os_error()),
                 in_child,
+                leaf_of(&e),
                 e.kind(),
                 e.path().map_or("none".into(), |p| p.display().to_string()),
                 e.to_string().replace('\n', "\\n"),
@@ -681,6 +682,40 @@ fn enter_and_report() -> TestResult {
         }
     }
     Ok(())
+}
+
+/// The leaf error `e.source()` gives, typed (`mount:MountProc`, `sys:Fchdir`): what a
+/// daemon matches on, also for an error that crossed the pipe from the sandboxed child.
+fn leaf_of(e: &Error) -> String {
+    fn variant(debug: String) -> String {
+        debug
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    }
+    let Some(source) = std::error::Error::source(e) else {
+        return "none".into();
+    };
+    if let Some(l) = source.downcast_ref::<sandbox_mount::Error>() {
+        return format!("mount:{}", variant(format!("{l:?}")));
+    }
+    if let Some(l) = source.downcast_ref::<sandbox_namespaces::Error>() {
+        return format!("namespaces:{}", variant(format!("{l:?}")));
+    }
+    if let Some(l) = source.downcast_ref::<sandbox_pivot_root::Error>() {
+        return format!("pivot-root:{}", variant(format!("{l:?}")));
+    }
+    if let Some(l) = source.downcast_ref::<sandbox_process::Error>() {
+        return format!("process:{}", variant(format!("{l:?}")));
+    }
+    if let Some(l) = source.downcast_ref::<sandbox_proc_fd::Error>() {
+        return format!("proc-fd:{}", variant(format!("{l:?}")));
+    }
+    if let Some(l) = source.downcast_ref::<sandbox::SysError>() {
+        return format!("sys:{}", variant(format!("{:?}", l.call)));
+    }
+    "untyped".into()
 }
 
 /// One call found in a traced run: which process (the helper or the sandboxed child)
@@ -790,6 +825,7 @@ struct FaultRun {
     step: String,
     errno: i32,
     in_child: String,
+    leaf: String,
     path: String,
     msg: String,
     host: String,
@@ -834,6 +870,7 @@ fn run_faulted(inject: Option<&str>, env: &[(&str, &str)]) -> Result<FaultRun, F
                     Some(("errno", v)) => run.errno = v.parse().unwrap_or(-1),
                     Some(("in_child", v)) => run.in_child = v.into(),
                     Some(("path", v)) => run.path = v.into(),
+                    Some(("leaf", v)) => run.leaf = v.into(),
                     _ => {}
                 }
             }
@@ -902,6 +939,42 @@ fn expect_fault(syscall: &str, call: &Call, step: Step, env: &[(&str, &str)]) ->
         call.line,
         run.msg
     );
+    // The error of the failed call comes back as its own crate's type, from the child too.
+    let leaf = match (step, syscall) {
+        (Step::UnshareParent, _) => "namespaces:Unshare",
+        (Step::Fork, _) => "process:Fork",
+        (Step::DieWithParent, _) => "process:SetDeathSignal",
+        (Step::EnterSharedDir, _) => "sys:Fchdir",
+        (Step::Propagation, _) => "mount:Propagation",
+        (Step::MountProc, _) => "mount:MountProc",
+        (Step::PivotRoot, "pivot_root") => "pivot-root:PivotRoot",
+        (Step::PivotRoot, "umount2") => "pivot-root:DetachOldRoot",
+        (Step::PivotRoot, _) => "pivot-root:OldRootSlave",
+        (Step::BindSharedDir, "move_mount") => "mount:AttachTree",
+        (Step::BindSharedDir, "open_tree") => "mount:CloneTree",
+        (Step::BindSharedDir, _) => "mount:Bind",
+        (Step::Nodev, _) => "mount:SetAttributes",
+        (Step::CheckCwd, _) => "sys:CheckCwd",
+        (Step::Capabilities, _) => "sys:DropCapabilities",
+        (Step::Init, _) => "process:SignalMask",
+        _ => "",
+    };
+    if !leaf.is_empty() {
+        ensure_eq!(
+            run.leaf,
+            leaf,
+            "the typed source after failing {} ({})",
+            call.line,
+            run.msg
+        );
+    } else {
+        ensure!(
+            !["none", "untyped"].contains(&run.leaf.as_str()),
+            "no typed source after failing {} ({})",
+            call.line,
+            run.msg
+        );
+    }
     Ok(())
 }
 
@@ -939,6 +1012,7 @@ fn fault_unshare_in_child_is_reported_and_leaves_host_unchanged() -> TestResult 
     ensure_eq!(run.step, Step::UnshareChild.name(), "({})", run.msg);
     ensure_eq!(run.errno, libc::EDOM, "({})", run.msg);
     ensure_eq!(run.in_child, "true", "({})", run.msg);
+    ensure_eq!(run.leaf, "namespaces:Unshare", "({})", run.msg);
     Ok(())
 }
 
