@@ -235,6 +235,15 @@ impl Wire for i32 {
     }
 }
 
+impl Wire for usize {
+    fn put(&self, w: &mut Writer) {
+        w.u64(*self as u64);
+    }
+    fn get(r: &mut Reader<'_>) -> Option<Self> {
+        usize::try_from(r.u64()?).ok()
+    }
+}
+
 impl Wire for bool {
     fn put(&self, w: &mut Writer) {
         w.bool(*self);
@@ -311,23 +320,51 @@ impl<A: Wire, B: Wire> Wire for (A, B) {
     }
 }
 
-/// Implements [`Wire`] for a fieldless enum (or a C-like one) through its `u8` tag, given
-/// every variant.
-macro_rules! wire_by_tag {
-    ($t:ty { $($v:path),* $(,)? }) => {
+/// Implements [`Wire`] for an enum, given each variant with its tag and its fields (named,
+/// or a tuple's, named for the macro): the tag byte, then each field's [`Wire`] encoding in
+/// order. A field written `name as codec` goes through the functions `codec::put(&value,
+/// w)` and `codec::get(r)` instead, for a type this module cannot implement [`Wire`] for
+/// (a `&'static str`). A variant not listed (a `#[non_exhaustive]` enum of another crate
+/// that grew one) is written as a tag no decoder accepts: the receiver then sees no
+/// message, never a wrong one; the round-trip tests build one of each variant.
+macro_rules! wire_enum {
+    ($t:ty { $(
+        $tag:literal => $variant:ident
+            $({ $($field:ident $(as $codec:ident)?),* $(,)? })?
+            $(( $($tfield:ident),* ))?
+    ),* $(,)? }) => {
         impl $crate::wire::Wire for $t {
             fn put(&self, w: &mut $crate::wire::Writer) {
-                let all = [$($v),*];
-                let tag = all.iter().position(|v| v == self).unwrap_or(all.len());
-                w.u8(tag as u8);
+                #[allow(unreachable_patterns)]
+                match self {
+                    $(
+                        Self::$variant $({ $($field),* })? $(( $($tfield),* ))? => {
+                            w.u8($tag);
+                            $($( $crate::wire::wire_enum!(@put w $field $($codec)?); )*)?
+                            $($( w.put($tfield); )*)?
+                        }
+                    )*
+                    _ => w.u8(u8::MAX),
+                }
             }
             fn get(r: &mut $crate::wire::Reader<'_>) -> Option<Self> {
-                [$($v),*].get(usize::from(r.u8()?)).copied()
+                Some(match r.u8()? {
+                    $(
+                        $tag => Self::$variant
+                            $({ $($field: $crate::wire::wire_enum!(@get r $($codec)?)),* })?
+                            $(( $({ let _ = stringify!($tfield); r.get()? }),* ))?,
+                    )*
+                    _ => return None,
+                })
             }
         }
     };
+    (@put $w:ident $field:ident) => { $w.put($field) };
+    (@put $w:ident $field:ident $codec:ident) => { $codec::put($field, $w) };
+    (@get $r:ident) => { $r.get()? };
+    (@get $r:ident $codec:ident) => { $codec::get($r)? };
 }
-pub(crate) use wire_by_tag;
+pub(crate) use wire_enum;
 
 /// Implements [`Wire`] for a bitflags type through its bits, refusing unknown bits.
 macro_rules! wire_by_bits {

@@ -5,29 +5,10 @@
 //! variant without an encoding is sent as a tag no decoder accepts (the parent then sees
 //! the child end without a report).
 
-use rustix::io::Errno;
-
-use super::Writer;
-
 mod mount;
 mod namespaces;
 mod process;
 mod seccomp;
-
-/// A variant added to a leaf crate's error after this encoder was written: `#[non_exhaustive]`
-/// makes the compiler accept the gap, the test below does not. It is sent as a tag no
-/// decoder accepts, so the original process sees the child end without a report (exit code
-/// 125) rather than a wrong error.
-fn unknown_variant(w: &mut Writer, _errno: Option<Errno>) {
-    debug_assert!(false, "a leaf error variant without an encoding");
-    w.u8(u8::MAX);
-}
-
-/// A variant that only the original process can produce (compiling a filter happens at
-/// `build()`), sent as a tag no decoder accepts.
-fn parent_only(w: &mut Writer) {
-    w.u8(u8::MAX - 1);
-}
 
 #[cfg(test)]
 mod tests {

@@ -2,277 +2,52 @@
 
 use sandbox_mount::{MountAttr, Propagation, UnmountFlags};
 
-use super::super::{wire_by_bits, wire_by_tag, Reader, Wire, Writer};
-use super::unknown_variant;
+use super::super::{wire_by_bits, wire_enum};
 
-wire_by_tag!(Propagation {
-    Propagation::Private,
-    Propagation::Slave,
-    Propagation::Shared,
-    Propagation::Unbindable,
+wire_enum!(Propagation {
+    0 => Private,
+    1 => Slave,
+    2 => Shared,
+    3 => Unbindable,
 });
 
 wire_by_bits!(MountAttr, UnmountFlags);
 
-wire_by_tag!(sandbox_pivot_root::StatTarget {
-    sandbox_pivot_root::StatTarget::NewRoot,
-    sandbox_pivot_root::StatTarget::Directory,
-    sandbox_pivot_root::StatTarget::CurrentRoot,
+wire_enum!(sandbox_mount::Error {
+    0 => Propagation { target, propagation, recursive, errno },
+    1 => Bind { source_path, target, recursive, errno },
+    2 => MountProc { target, errno },
+    3 => MountTmpfs { target, size, errno },
+    4 => Statvfs { target, errno },
+    5 => RemountReadOnly { target, errno },
+    6 => Unmount { target, flags, errno },
+    7 => CloneTree { errno },
+    8 => AttachTree { errno },
+    9 => SetAttributes { set, clear, recursive, errno },
+    10 => Submount { mount_point, errno },
+    11 => Remount { mount_point, set, clear, errno },
+    12 => OpenBoundTree { target, errno },
+    13 => BoundTreeMoved { target },
+    14 => ReadMountinfo { path, errno },
+    15 => ParseMountinfo { line, reason },
 });
 
-impl Wire for sandbox_mount::Error {
-    fn put(&self, w: &mut Writer) {
-        use sandbox_mount::Error as E;
-        match self {
-            E::Propagation {
-                target,
-                propagation,
-                recursive,
-                errno,
-            } => {
-                w.u8(0);
-                w.put(target);
-                w.put(propagation);
-                w.put(recursive);
-                w.put(errno);
-            }
-            E::Bind {
-                source_path,
-                target,
-                recursive,
-                errno,
-            } => {
-                w.u8(1);
-                w.put(source_path);
-                w.put(target);
-                w.put(recursive);
-                w.put(errno);
-            }
-            E::MountProc { target, errno } => {
-                w.u8(2);
-                w.put(target);
-                w.put(errno);
-            }
-            E::MountTmpfs {
-                target,
-                size,
-                errno,
-            } => {
-                w.u8(3);
-                w.put(target);
-                w.put(size);
-                w.put(errno);
-            }
-            E::Statvfs { target, errno } => {
-                w.u8(4);
-                w.put(target);
-                w.put(errno);
-            }
-            E::RemountReadOnly { target, errno } => {
-                w.u8(5);
-                w.put(target);
-                w.put(errno);
-            }
-            E::Unmount {
-                target,
-                flags,
-                errno,
-            } => {
-                w.u8(6);
-                w.put(target);
-                w.put(flags);
-                w.put(errno);
-            }
-            E::CloneTree { errno } => {
-                w.u8(7);
-                w.put(errno);
-            }
-            E::AttachTree { errno } => {
-                w.u8(8);
-                w.put(errno);
-            }
-            E::SetAttributes {
-                set,
-                clear,
-                recursive,
-                errno,
-            } => {
-                w.u8(9);
-                w.put(set);
-                w.put(clear);
-                w.put(recursive);
-                w.put(errno);
-            }
-            E::Submount { mount_point, errno } => {
-                w.u8(10);
-                w.put(mount_point);
-                w.put(errno);
-            }
-            E::Remount {
-                mount_point,
-                set,
-                clear,
-                errno,
-            } => {
-                w.u8(11);
-                w.put(mount_point);
-                w.put(set);
-                w.put(clear);
-                w.put(errno);
-            }
-            E::OpenBoundTree { target, errno } => {
-                w.u8(12);
-                w.put(target);
-                w.put(errno);
-            }
-            E::BoundTreeMoved { target } => {
-                w.u8(13);
-                w.put(target);
-            }
-            E::ReadMountinfo { path, errno } => {
-                w.u8(14);
-                w.put(path);
-                w.put(errno);
-            }
-            E::ParseMountinfo { line, reason } => {
-                w.u8(15);
-                w.u64(*line as u64);
-                w.put(reason);
-            }
-            other => unknown_variant(w, other.errno()),
-        }
-    }
-    fn get(r: &mut Reader<'_>) -> Option<Self> {
-        use sandbox_mount::Error as E;
-        Some(match r.u8()? {
-            0 => E::Propagation {
-                target: r.get()?,
-                propagation: r.get()?,
-                recursive: r.get()?,
-                errno: r.get()?,
-            },
-            1 => E::Bind {
-                source_path: r.get()?,
-                target: r.get()?,
-                recursive: r.get()?,
-                errno: r.get()?,
-            },
-            2 => E::MountProc {
-                target: r.get()?,
-                errno: r.get()?,
-            },
-            3 => E::MountTmpfs {
-                target: r.get()?,
-                size: r.get()?,
-                errno: r.get()?,
-            },
-            4 => E::Statvfs {
-                target: r.get()?,
-                errno: r.get()?,
-            },
-            5 => E::RemountReadOnly {
-                target: r.get()?,
-                errno: r.get()?,
-            },
-            6 => E::Unmount {
-                target: r.get()?,
-                flags: r.get()?,
-                errno: r.get()?,
-            },
-            7 => E::CloneTree { errno: r.get()? },
-            8 => E::AttachTree { errno: r.get()? },
-            9 => E::SetAttributes {
-                set: r.get()?,
-                clear: r.get()?,
-                recursive: r.get()?,
-                errno: r.get()?,
-            },
-            10 => E::Submount {
-                mount_point: r.get()?,
-                errno: r.get()?,
-            },
-            11 => E::Remount {
-                mount_point: r.get()?,
-                set: r.get()?,
-                clear: r.get()?,
-                errno: r.get()?,
-            },
-            12 => E::OpenBoundTree {
-                target: r.get()?,
-                errno: r.get()?,
-            },
-            13 => E::BoundTreeMoved { target: r.get()? },
-            14 => E::ReadMountinfo {
-                path: r.get()?,
-                errno: r.get()?,
-            },
-            15 => E::ParseMountinfo {
-                line: usize::try_from(r.u64()?).ok()?,
-                reason: r.get()?,
-            },
-            _ => return None,
-        })
-    }
-}
+wire_enum!(sandbox_pivot_root::StatTarget {
+    0 => NewRoot,
+    1 => Directory,
+    2 => CurrentRoot,
+});
 
-impl Wire for sandbox_pivot_root::Error {
-    fn put(&self, w: &mut Writer) {
-        use sandbox_pivot_root::Error as E;
-        match self {
-            E::Stat { what, errno } => {
-                w.u8(0);
-                w.put(what);
-                w.put(errno);
-            }
-            E::Bind(e) => {
-                w.u8(1);
-                w.put(e);
-            }
-            E::Fchdir { errno } => {
-                w.u8(2);
-                w.put(errno);
-            }
-            E::PivotRoot { errno } => {
-                w.u8(3);
-                w.put(errno);
-            }
-            E::OldRootSlave(e) => {
-                w.u8(4);
-                w.put(e);
-            }
-            E::DetachOldRoot { errno } => {
-                w.u8(5);
-                w.put(errno);
-            }
-            E::ChdirRoot { errno } => {
-                w.u8(6);
-                w.put(errno);
-            }
-            E::Chroot { errno } => {
-                w.u8(7);
-                w.put(errno);
-            }
-            other => unknown_variant(w, other.errno()),
-        }
-    }
-    fn get(r: &mut Reader<'_>) -> Option<Self> {
-        use sandbox_pivot_root::Error as E;
-        Some(match r.u8()? {
-            0 => E::Stat {
-                what: r.get()?,
-                errno: r.get()?,
-            },
-            1 => E::Bind(r.get()?),
-            2 => E::Fchdir { errno: r.get()? },
-            3 => E::PivotRoot { errno: r.get()? },
-            4 => E::OldRootSlave(r.get()?),
-            5 => E::DetachOldRoot { errno: r.get()? },
-            6 => E::ChdirRoot { errno: r.get()? },
-            7 => E::Chroot { errno: r.get()? },
-            _ => return None,
-        })
-    }
-}
+wire_enum!(sandbox_pivot_root::Error {
+    0 => Stat { what, errno },
+    1 => Bind(mount),
+    2 => Fchdir { errno },
+    3 => PivotRoot { errno },
+    4 => OldRootSlave(mount),
+    5 => DetachOldRoot { errno },
+    6 => ChdirRoot { errno },
+    7 => Chroot { errno },
+});
 
 #[cfg(test)]
 mod tests {

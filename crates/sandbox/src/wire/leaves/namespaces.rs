@@ -1,245 +1,59 @@
 //! `sandbox-namespaces`.
 
-use super::super::{wire_by_bits, wire_by_tag, Reader, Wire, Writer};
-use super::unknown_variant;
+use super::super::{wire_by_bits, wire_enum, Reader, Writer};
 
-wire_by_tag!(sandbox_namespaces::IdSide {
-    sandbox_namespaces::IdSide::Inside,
-    sandbox_namespaces::IdSide::Outside,
+wire_enum!(sandbox_namespaces::IdSide {
+    0 => Inside,
+    1 => Outside,
 });
 
-wire_by_bits!(sandbox_namespaces::Namespaces, rustix::fs::OFlags);
+wire_by_bits!(sandbox_namespaces::Namespaces);
 
-impl Wire for sandbox_namespaces::IdMapToolStatus {
-    fn put(&self, w: &mut Writer) {
-        use sandbox_namespaces::IdMapToolStatus as S;
-        match *self {
-            S::Exited(code) => {
-                w.u8(0);
-                w.i32(code);
-            }
-            S::Signaled(signal) => {
-                w.u8(1);
-                w.i32(signal);
-            }
-        }
-    }
-    fn get(r: &mut Reader<'_>) -> Option<Self> {
-        use sandbox_namespaces::IdMapToolStatus as S;
-        match r.u8()? {
-            0 => Some(S::Exited(r.i32()?)),
-            1 => Some(S::Signaled(r.i32()?)),
-            _ => None,
-        }
-    }
-}
+wire_enum!(sandbox_namespaces::IdMapToolStatus {
+    0 => Exited(code),
+    1 => Signaled(signal),
+});
 
-impl Wire for sandbox_namespaces::IdMapError {
-    fn put(&self, w: &mut Writer) {
-        use sandbox_namespaces::IdMapError as E;
-        match self {
-            E::Empty => w.u8(0),
-            E::TooManyEntries { entries } => {
-                w.u8(1);
-                w.u64(*entries as u64);
-            }
-            E::ZeroCount { index } => {
-                w.u8(2);
-                w.u64(*index as u64);
-            }
-            E::Overflow {
-                index,
-                side,
-                first,
-                count,
-            } => {
-                w.u8(3);
-                w.u64(*index as u64);
-                w.put(side);
-                w.u32(*first);
-                w.u32(*count);
-            }
-            E::Overlap {
-                first,
-                second,
-                side,
-            } => {
-                w.u8(4);
-                w.u64(*first as u64);
-                w.u64(*second as u64);
-                w.put(side);
-            }
-            E::TooLong { bytes, max } => {
-                w.u8(5);
-                w.u64(*bytes as u64);
-                w.u64(*max as u64);
-            }
-            _ => unknown_variant(w, None),
-        }
-    }
-    fn get(r: &mut Reader<'_>) -> Option<Self> {
-        use sandbox_namespaces::IdMapError as E;
-        let usize = |r: &mut Reader<'_>| usize::try_from(r.u64()?).ok();
-        Some(match r.u8()? {
-            0 => E::Empty,
-            1 => E::TooManyEntries { entries: usize(r)? },
-            2 => E::ZeroCount { index: usize(r)? },
-            3 => E::Overflow {
-                index: usize(r)?,
-                side: r.get()?,
-                first: r.u32()?,
-                count: r.u32()?,
-            },
-            4 => E::Overlap {
-                first: usize(r)?,
-                second: usize(r)?,
-                side: r.get()?,
-            },
-            5 => E::TooLong {
-                bytes: usize(r)?,
-                max: usize(r)?,
-            },
-            _ => return None,
-        })
-    }
-}
+wire_enum!(sandbox_namespaces::IdMapError {
+    0 => Empty,
+    1 => TooManyEntries { entries },
+    2 => ZeroCount { index },
+    3 => Overflow { index, side, first, count },
+    4 => Overlap { first, second, side },
+    5 => TooLong { bytes, max },
+});
 
-/// The names an id map goes by in `InvalidIdMap`: a `&'static str` crosses as its place in
-/// this list.
-const ID_MAP_FILES: [&str; 3] = ["id map", "uid_map", "gid_map"];
+wire_enum!(sandbox_namespaces::Error {
+    0 => MultiThreaded { threads },
+    1 => CountThreads { errno },
+    2 => UnknownNamespaces { bits },
+    3 => Unshare { namespaces, errno },
+    4 => Setns { namespaces, errno },
+    5 => OpenNamespace { path, errno },
+    6 => StatNamespace { path, errno },
+    7 => NotSingleNamespace { namespaces },
+    8 => InvalidIdMap { file as id_map_file, reason },
+    9 => WriteIdMap { path, errno },
+    10 => ReadIdFile { path, errno },
+    11 => IdMapToolNotFound { program },
+    12 => SpawnIdMapTool { program, errno },
+    13 => IdMapToolFailed { program, pid, status, message },
+});
 
-impl Wire for sandbox_namespaces::Error {
-    fn put(&self, w: &mut Writer) {
-        use sandbox_namespaces::Error as E;
-        match self {
-            E::MultiThreaded { threads } => {
-                w.u8(0);
-                w.u64(*threads as u64);
-            }
-            E::CountThreads { errno } => {
-                w.u8(1);
-                w.put(errno);
-            }
-            E::UnknownNamespaces { bits } => {
-                w.u8(2);
-                w.u32(*bits);
-            }
-            E::Unshare { namespaces, errno } => {
-                w.u8(3);
-                w.put(namespaces);
-                w.put(errno);
-            }
-            E::Setns { namespaces, errno } => {
-                w.u8(4);
-                w.put(namespaces);
-                w.put(errno);
-            }
-            E::OpenNamespace { path, errno } => {
-                w.u8(5);
-                w.put(path);
-                w.put(errno);
-            }
-            E::StatNamespace { path, errno } => {
-                w.u8(6);
-                w.put(path);
-                w.put(errno);
-            }
-            E::NotSingleNamespace { namespaces } => {
-                w.u8(7);
-                w.put(namespaces);
-            }
-            E::InvalidIdMap { file, reason } => {
-                w.u8(8);
-                let place = ID_MAP_FILES.iter().position(|f| f == file);
-                w.u8(place.map_or(u8::MAX, |p| p as u8));
-                w.put(reason);
-            }
-            E::WriteIdMap { path, errno } => {
-                w.u8(9);
-                w.put(path);
-                w.put(errno);
-            }
-            E::ReadIdFile { path, errno } => {
-                w.u8(10);
-                w.put(path);
-                w.put(errno);
-            }
-            E::IdMapToolNotFound { program } => {
-                w.u8(11);
-                w.put(program);
-            }
-            E::SpawnIdMapTool { program, errno } => {
-                w.u8(12);
-                w.put(program);
-                w.put(errno);
-            }
-            E::IdMapToolFailed {
-                program,
-                pid,
-                status,
-                message,
-            } => {
-                w.u8(13);
-                w.put(program);
-                w.i32(*pid);
-                w.put(status);
-                w.put(message);
-            }
-            other => unknown_variant(w, other.errno()),
-        }
+/// The name an id map goes by in `InvalidIdMap`, a `&'static str`: it crosses as its place
+/// in the list of the names the crate uses.
+mod id_map_file {
+    use super::{Reader, Writer};
+
+    const NAMES: [&str; 3] = ["id map", "uid_map", "gid_map"];
+
+    pub(super) fn put(file: &&'static str, w: &mut Writer) {
+        let place = NAMES.iter().position(|name| name == file);
+        w.u8(place.map_or(u8::MAX, |p| p as u8));
     }
-    fn get(r: &mut Reader<'_>) -> Option<Self> {
-        use sandbox_namespaces::Error as E;
-        Some(match r.u8()? {
-            0 => E::MultiThreaded {
-                threads: usize::try_from(r.u64()?).ok()?,
-            },
-            1 => E::CountThreads { errno: r.get()? },
-            2 => E::UnknownNamespaces { bits: r.u32()? },
-            3 => E::Unshare {
-                namespaces: r.get()?,
-                errno: r.get()?,
-            },
-            4 => E::Setns {
-                namespaces: r.get()?,
-                errno: r.get()?,
-            },
-            5 => E::OpenNamespace {
-                path: r.get()?,
-                errno: r.get()?,
-            },
-            6 => E::StatNamespace {
-                path: r.get()?,
-                errno: r.get()?,
-            },
-            7 => E::NotSingleNamespace {
-                namespaces: r.get()?,
-            },
-            8 => E::InvalidIdMap {
-                file: ID_MAP_FILES.get(usize::from(r.u8()?))?,
-                reason: r.get()?,
-            },
-            9 => E::WriteIdMap {
-                path: r.get()?,
-                errno: r.get()?,
-            },
-            10 => E::ReadIdFile {
-                path: r.get()?,
-                errno: r.get()?,
-            },
-            11 => E::IdMapToolNotFound { program: r.get()? },
-            12 => E::SpawnIdMapTool {
-                program: r.get()?,
-                errno: r.get()?,
-            },
-            13 => E::IdMapToolFailed {
-                program: r.get()?,
-                pid: r.i32()?,
-                status: r.get()?,
-                message: r.get()?,
-            },
-            _ => return None,
-        })
+
+    pub(super) fn get(r: &mut Reader<'_>) -> Option<&'static str> {
+        NAMES.get(usize::from(r.u8()?)).copied()
     }
 }
 

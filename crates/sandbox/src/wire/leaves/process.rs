@@ -1,7 +1,6 @@
 //! `sandbox-process` and `sandbox-proc-fd`.
 
-use super::super::{Reader, Wire, Writer};
-use super::unknown_variant;
+use super::super::{wire_by_bits, wire_enum, Reader, Wire, Writer};
 
 impl Wire for rustix::process::Pid {
     fn put(&self, w: &mut Writer) {
@@ -21,179 +20,48 @@ impl Wire for rustix::process::Signal {
     }
 }
 
-impl Wire for sandbox_process::Error {
-    fn put(&self, w: &mut Writer) {
-        use sandbox_process::Error as E;
-        match self {
-            E::SingleThreaded(e) => {
-                w.u8(0);
-                w.put(e);
-            }
-            E::Fork { errno } => {
-                w.u8(1);
-                w.put(errno);
-            }
-            E::Wait { pid, errno } => {
-                w.u8(2);
-                w.put(pid);
-                w.put(errno);
-            }
-            E::Kill { pid, signal, errno } => {
-                w.u8(3);
-                w.put(pid);
-                w.put(signal);
-                w.put(errno);
-            }
-            E::AlreadyReaped { pid } => {
-                w.u8(4);
-                w.put(pid);
-            }
-            E::SignalMask { errno } => {
-                w.u8(5);
-                w.put(errno);
-            }
-            E::SignalWait { errno } => {
-                w.u8(6);
-                w.put(errno);
-            }
-            E::DefaultSignal { signal, errno } => {
-                w.u8(7);
-                w.put(signal);
-                w.put(errno);
-            }
-            E::ExitOnSignal { signal, errno } => {
-                w.u8(8);
-                w.put(signal);
-                w.put(errno);
-            }
-            E::SetDeathSignal { signal, errno } => {
-                w.u8(9);
-                w.put(signal);
-                w.put(errno);
-            }
-            E::WatchParent { errno } => {
-                w.u8(10);
-                w.put(errno);
-            }
-            E::ParentGone => w.u8(11),
-            other => unknown_variant(w, other.errno()),
-        }
-    }
-    fn get(r: &mut Reader<'_>) -> Option<Self> {
-        use sandbox_process::Error as E;
-        Some(match r.u8()? {
-            0 => E::SingleThreaded(r.get()?),
-            1 => E::Fork { errno: r.get()? },
-            2 => E::Wait {
-                pid: r.get()?,
-                errno: r.get()?,
-            },
-            3 => E::Kill {
-                pid: r.get()?,
-                signal: r.get()?,
-                errno: r.get()?,
-            },
-            4 => E::AlreadyReaped { pid: r.get()? },
-            5 => E::SignalMask { errno: r.get()? },
-            6 => E::SignalWait { errno: r.get()? },
-            7 => E::DefaultSignal {
-                signal: r.get()?,
-                errno: r.get()?,
-            },
-            8 => E::ExitOnSignal {
-                signal: r.get()?,
-                errno: r.get()?,
-            },
-            9 => E::SetDeathSignal {
-                signal: r.get()?,
-                errno: r.get()?,
-            },
-            10 => E::WatchParent { errno: r.get()? },
-            11 => E::ParentGone,
-            _ => return None,
-        })
-    }
-}
+wire_enum!(sandbox_process::Error {
+    0 => SingleThreaded(namespaces),
+    1 => Fork { errno },
+    2 => Wait { pid, errno },
+    3 => Kill { pid, signal, errno },
+    4 => AlreadyReaped { pid },
+    5 => SignalMask { errno },
+    6 => SignalWait { errno },
+    7 => DefaultSignal { signal, errno },
+    8 => ExitOnSignal { signal, errno },
+    9 => SetDeathSignal { signal, errno },
+    10 => WatchParent { errno },
+    11 => ParentGone,
+});
 
-impl Wire for sandbox_proc_fd::Error {
-    fn put(&self, w: &mut Writer) {
-        use sandbox_proc_fd::Error as E;
-        match self {
-            E::Open { path, errno } => {
-                w.u8(0);
-                w.put(path);
-                w.put(errno);
-            }
-            E::BindOverProc { path, errno } => {
-                w.u8(1);
-                w.put(path);
-                w.put(errno);
-            }
-            E::Detach { path, errno } => {
-                w.u8(2);
-                w.put(path);
-                w.put(errno);
-            }
-            E::Statfs { errno } => {
-                w.u8(3);
-                w.put(errno);
-            }
-            E::NotProcfs { f_type } => {
-                w.u8(4);
-                w.u64(*f_type as u64);
-            }
-            E::NotOwnFdTable => w.u8(5),
-            E::Stat { errno } => {
-                w.u8(6);
-                w.put(errno);
-            }
-            E::Pipe { errno } => {
-                w.u8(7);
-                w.put(errno);
-            }
-            E::InvalidFlags { flags } => {
-                w.u8(8);
-                w.put(flags);
-            }
-            E::Reopen { fd, flags, errno } => {
-                w.u8(9);
-                w.i32(*fd);
-                w.put(flags);
-                w.put(errno);
-            }
-            other => unknown_variant(w, other.errno()),
-        }
+wire_by_bits!(rustix::fs::OFlags);
+
+wire_enum!(sandbox_proc_fd::Error {
+    0 => Open { path, errno },
+    1 => BindOverProc { path, errno },
+    2 => Detach { path, errno },
+    3 => Statfs { errno },
+    4 => NotProcfs { f_type as fs_word },
+    5 => NotOwnFdTable,
+    6 => Stat { errno },
+    7 => Pipe { errno },
+    8 => InvalidFlags { flags },
+    9 => Reopen { fd, flags, errno },
+});
+
+/// `statfs`'s `f_type`, whose integer type differs between architectures.
+mod fs_word {
+    use rustix::fs::FsWord;
+
+    use super::{Reader, Writer};
+
+    pub(super) fn put(word: &FsWord, w: &mut Writer) {
+        w.u64(*word as u64);
     }
-    fn get(r: &mut Reader<'_>) -> Option<Self> {
-        use sandbox_proc_fd::Error as E;
-        Some(match r.u8()? {
-            0 => E::Open {
-                path: r.get()?,
-                errno: r.get()?,
-            },
-            1 => E::BindOverProc {
-                path: r.get()?,
-                errno: r.get()?,
-            },
-            2 => E::Detach {
-                path: r.get()?,
-                errno: r.get()?,
-            },
-            3 => E::Statfs { errno: r.get()? },
-            4 => E::NotProcfs {
-                f_type: r.u64()?.try_into().ok()?,
-            },
-            5 => E::NotOwnFdTable,
-            6 => E::Stat { errno: r.get()? },
-            7 => E::Pipe { errno: r.get()? },
-            8 => E::InvalidFlags { flags: r.get()? },
-            9 => E::Reopen {
-                fd: r.i32()?,
-                flags: r.get()?,
-                errno: r.get()?,
-            },
-            _ => return None,
-        })
+
+    pub(super) fn get(r: &mut Reader<'_>) -> Option<FsWord> {
+        Some(r.u64()? as FsWord)
     }
 }
 

@@ -1,138 +1,44 @@
 //! `sandbox-seccomp`.
 
-use super::super::{Reader, Wire, Writer};
-use super::{parent_only, unknown_variant};
+use super::super::{wire_enum, Reader, Writer};
 
-impl Wire for sandbox_seccomp::Action {
-    fn put(&self, w: &mut Writer) {
-        use sandbox_seccomp::Action as A;
-        match self {
-            A::Errno(errno) => {
-                w.u8(0);
-                w.put(errno);
-            }
-            A::KillProcess => w.u8(1),
-            A::Log => w.u8(2),
-            A::Trap => w.u8(3),
-            _ => unknown_variant(w, None),
-        }
-    }
-    fn get(r: &mut Reader<'_>) -> Option<Self> {
-        use sandbox_seccomp::Action as A;
-        Some(match r.u8()? {
-            0 => A::Errno(r.get()?),
-            1 => A::KillProcess,
-            2 => A::Log,
-            3 => A::Trap,
-            _ => return None,
-        })
-    }
-}
+wire_enum!(sandbox_seccomp::Action {
+    0 => Errno(errno),
+    1 => KillProcess,
+    2 => Log,
+    3 => Trap,
+});
 
-impl Wire for sandbox_seccomp::Missing {
-    fn put(&self, w: &mut Writer) {
-        use sandbox_seccomp::Missing as M;
-        match self {
-            M::NoNewPrivs => w.u8(0),
-            M::SeccompSyscall => w.u8(1),
-            M::FilterMode => w.u8(2),
-            M::Action(action) => {
-                w.u8(3);
-                w.put(action);
-            }
-            _ => unknown_variant(w, None),
-        }
-    }
-    fn get(r: &mut Reader<'_>) -> Option<Self> {
-        use sandbox_seccomp::Missing as M;
-        Some(match r.u8()? {
-            0 => M::NoNewPrivs,
-            1 => M::SeccompSyscall,
-            2 => M::FilterMode,
-            3 => M::Action(r.get()?),
-            _ => return None,
-        })
-    }
-}
+wire_enum!(sandbox_seccomp::Missing {
+    0 => NoNewPrivs,
+    1 => SeccompSyscall,
+    2 => FilterMode,
+    3 => Action(action),
+});
 
-impl Wire for sandbox_seccomp::Error {
-    fn put(&self, w: &mut Writer) {
-        use sandbox_seccomp::Error as E;
-        match self {
-            // The architecture is this binary's, the same on both sides of the pipe.
-            E::UnsupportedArch { .. } => w.u8(0),
-            E::UnknownSyscall { name } => {
-                w.u8(1);
-                w.put(name);
-            }
-            E::InvalidErrno { errno } => {
-                w.u8(2);
-                w.i32(*errno);
-            }
-            E::Compile { .. } => parent_only(w),
-            E::Unsupported { missing, errno } => {
-                w.u8(4);
-                w.put(missing);
-                w.put(errno);
-            }
-            E::Capabilities { errno } => {
-                w.u8(5);
-                w.put(errno);
-            }
-            E::NoNewPrivs { errno } => {
-                w.u8(6);
-                w.put(errno);
-            }
-            E::Install {
-                installed,
-                total,
-                errno,
-            } => {
-                w.u8(7);
-                w.u64(*installed as u64);
-                w.u64(*total as u64);
-                w.put(errno);
-            }
-            E::ThreadSync { thread } => {
-                w.u8(8);
-                w.i32(*thread);
-            }
-            E::ReadStatus { errno } => {
-                w.u8(9);
-                w.put(errno);
-            }
-            E::MalformedStatus { line } => {
-                w.u8(10);
-                w.put(line);
-            }
-            other => unknown_variant(w, other.errno()),
-        }
-    }
-    fn get(r: &mut Reader<'_>) -> Option<Self> {
-        use sandbox_seccomp::Error as E;
-        let usize = |r: &mut Reader<'_>| usize::try_from(r.u64()?).ok();
-        Some(match r.u8()? {
-            0 => E::UnsupportedArch {
-                arch: std::env::consts::ARCH,
-            },
-            1 => E::UnknownSyscall { name: r.get()? },
-            2 => E::InvalidErrno { errno: r.i32()? },
-            4 => E::Unsupported {
-                missing: r.get()?,
-                errno: r.get()?,
-            },
-            5 => E::Capabilities { errno: r.get()? },
-            6 => E::NoNewPrivs { errno: r.get()? },
-            7 => E::Install {
-                installed: usize(r)?,
-                total: usize(r)?,
-                errno: r.get()?,
-            },
-            8 => E::ThreadSync { thread: r.i32()? },
-            9 => E::ReadStatus { errno: r.get()? },
-            10 => E::MalformedStatus { line: r.get()? },
-            _ => return None,
-        })
+// `Compile` is not listed: a filter is compiled at `build()`, in the original process,
+// never in the sandboxed child.
+wire_enum!(sandbox_seccomp::Error {
+    0 => UnsupportedArch { arch as this_arch },
+    1 => UnknownSyscall { name },
+    2 => InvalidErrno { errno },
+    4 => Unsupported { missing, errno },
+    5 => Capabilities { errno },
+    6 => NoNewPrivs { errno },
+    7 => Install { installed, total, errno },
+    8 => ThreadSync { thread },
+    9 => ReadStatus { errno },
+    10 => MalformedStatus { line },
+});
+
+/// The architecture of `UnsupportedArch`: this binary's, the same on both sides of the pipe.
+mod this_arch {
+    use super::{Reader, Writer};
+
+    pub(super) fn put(_: &&'static str, _: &mut Writer) {}
+
+    pub(super) fn get(_: &mut Reader<'_>) -> Option<&'static str> {
+        Some(std::env::consts::ARCH)
     }
 }
 
