@@ -77,7 +77,8 @@ fn main() {
         die_with_parent_sigterm_lets_a_process_ignoring_it_survive,
         // Mounts arriving later.
         host_mounts_made_later_stay_out_of_a_read_only_sandbox,
-        slave_propagation_brings_later_host_mounts_in_writable_despite_read_only,
+        slave_propagation_without_landlock_brings_later_host_mounts_in_writable,
+        landlock_keeps_a_later_host_mount_read_only_under_slave_propagation,
         // Nested user namespaces.
         nested_user_namespaces_are_refused_in_the_sandboxs_user_namespace,
         max_user_namespaces_alone_refuses_nested_user_namespaces_with_enospc,
@@ -1246,7 +1247,14 @@ fn leaving_out_the_ipc_namespace_gives_back_the_hosts_ipc_objects() -> TestResul
     // host's (owned by the initial user namespace), and the objects belong to the same
     // uid as the sandboxed process (0600, owner match, no capability needed): they are
     // readable in both runs.
-    let sandbox = prepare(Sandbox::builder(&shared).namespaces(Namespaces::PID | Namespaces::NET))?;
+    // Without the Landlock layer too: it refuses the POSIX message queue on its own
+    // (`mq_open` opens a path of the host's mqueue file system, outside the sandbox's root:
+    // EACCES).
+    let sandbox = prepare(
+        Sandbox::builder(&shared)
+            .namespaces(Namespaces::PID | Namespaces::NET)
+            .landlock(false),
+    )?;
     run_inside_with(
         sandbox,
         0,
@@ -1575,6 +1583,7 @@ fn die_with_parent_sigterm_lets_a_process_ignoring_it_survive() -> TestResult {
 /// `write` (creating `/sub/new`: "ok" or the errno).
 fn later_host_mount(
     propagation: Propagation,
+    landlock: bool,
     check: impl FnOnce(&str) -> TestResult,
 ) -> TestResult {
     let (_top, shared) = shared_dir_with_marker()?;
@@ -1606,7 +1615,8 @@ fn later_host_mount(
             let sandbox = prepare(
                 Sandbox::builder(&shared)
                     .read_only(true)
-                    .propagation(propagation),
+                    .propagation(propagation)
+                    .landlock(landlock),
             )?;
             run_inside_with(
                 sandbox,
@@ -1655,15 +1665,27 @@ fn expect_late_mount(report: &str, late: &str, same_dev: &str, write: &str) -> T
 
 fn host_mounts_made_later_stay_out_of_a_read_only_sandbox() -> TestResult {
     // No mount arrived, and the sandbox's /sub is read-only.
-    later_host_mount(Propagation::Private, |report| {
+    later_host_mount(Propagation::Private, true, |report| {
         expect_late_mount(report, "false", "true", &libc::EROFS.to_string())
     })
 }
 
-fn slave_propagation_brings_later_host_mounts_in_writable_despite_read_only() -> TestResult {
-    // The late mount keeps its own flags: read_only does not cover it.
-    later_host_mount(Propagation::Slave, |report| {
+fn slave_propagation_without_landlock_brings_later_host_mounts_in_writable() -> TestResult {
+    // The late mount keeps its own flags: the read-only mounts do not cover it, and
+    // without the Landlock layer nothing else does.
+    later_host_mount(Propagation::Slave, false, |report| {
         expect_late_mount(report, "true", "false", "ok")
+    })
+}
+
+fn landlock_keeps_a_later_host_mount_read_only_under_slave_propagation() -> TestResult {
+    // The mount arrives, writable by its own flags; the Landlock layer on the new root
+    // (read-only) refuses the write anyway: EACCES, from Landlock, not EROFS.
+    if sandbox::landlock_abi().is_none() {
+        skip!("the kernel has no Landlock");
+    }
+    later_host_mount(Propagation::Slave, true, |report| {
+        expect_late_mount(report, "true", "false", &libc::EACCES.to_string())
     })
 }
 

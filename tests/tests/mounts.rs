@@ -573,13 +573,15 @@ fn propagation_seen_inside(api: MountApi, propagation: Propagation) -> Result<(b
         let mut ack_r = ack_r;
         let result = (|| {
             // The sandbox mounts something itself to show it stays inside: that needs
-            // CAP_SYS_ADMIN, which the sandbox drops unless kept.
+            // CAP_SYS_ADMIN, which the sandbox drops unless kept, and no Landlock layer,
+            // which forbids mount(2) to the process it restricts.
             let sandbox = prepare(
                 Sandbox::builder(&shared)
                     .propagation(propagation)
                     .mount_api(api)
                     .keep_capabilities(sandbox::CapabilitySet::SYS_ADMIN)
-                    .seccomp(default_filter_allowing(&["mount", "umount2"])),
+                    .seccomp(default_filter_allowing(&["mount", "umount2"]))
+                    .landlock(false),
             )?;
             run_inside_with(
                 sandbox,

@@ -1031,16 +1031,32 @@ fn mknod_of_a_device_is_refused_by_default_and_nodev_blocks_opening_it() -> Test
             }
         }
     };
-    let default = inside_with(&shared, |b| b, attempt)?;
+    // The capability alone: the Landlock layer refuses device nodes too (EACCES).
+    let default = inside_with(&shared, |b| b.landlock(false), attempt)?;
     ensure_eq!(
         fact(&default, "mknod"),
         Some(libc::EPERM.to_string().as_str()),
         "mknod by default: {default:?}"
     );
     let _ = std::fs::remove_file(shared.join("zero"));
-    let mknod_only = inside_with(
+    // With the capability, the Landlock layer still refuses device nodes (EACCES) while
+    // nodev holds; without the layer, nodev alone keeps the node from opening.
+    let layered = inside_with(
         &shared,
         |b| b.keep_capabilities(CapabilitySet::MKNOD),
+        attempt,
+    )?;
+    if sandbox::landlock_abi().is_some() {
+        ensure_eq!(
+            fact(&layered, "mknod"),
+            Some(libc::EACCES.to_string().as_str()),
+            "mknod with CAP_MKNOD kept, under the Landlock layer: {layered:?}"
+        );
+    }
+    let _ = std::fs::remove_file(shared.join("zero"));
+    let mknod_only = inside_with(
+        &shared,
+        |b| b.keep_capabilities(CapabilitySet::MKNOD).landlock(false),
         attempt,
     )?;
     ensure_eq!(
@@ -1105,9 +1121,12 @@ fn remounting_read_write_is_refused_by_default() -> TestResult {
     let kept = inside_with(
         &shared,
         |b| {
+            // Landlock forbids mount(2) to the process it restricts: without it, the
+            // capability alone decides.
             b.read_only(true)
                 .keep_capabilities(CapabilitySet::SYS_ADMIN)
                 .seccomp(default_filter_allowing(&["mount"]))
+                .landlock(false)
         },
         attempt,
     )?;
@@ -1214,7 +1233,10 @@ fn optional_hardening_is_off_and_a_new_session_is_on_by_default() -> TestResult 
         Ok(())
     })?;
     test_support::in_child(|| {
-        let sandbox = Sandbox::builder(&shared).seccomp(sandbox::Filter::none());
+        // Landlock needs no_new_privs too: without the filter and without the layer.
+        let sandbox = Sandbox::builder(&shared)
+            .seccomp(sandbox::Filter::none())
+            .landlock(false);
         let out = run_inside(sandbox, |_| hardening_report())?;
         ensure_eq!(
             need(&out.report, "nnp")?,

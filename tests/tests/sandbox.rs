@@ -81,6 +81,7 @@ fn main() {
         fault_bounding_set_drop_is_reported_and_leaves_host_unchanged,
         fault_setsid_is_reported_and_leaves_host_unchanged,
         fault_no_new_privs_is_reported_and_leaves_host_unchanged,
+        fault_landlock_is_reported_and_leaves_host_unchanged,
         fault_init_signal_mask_is_reported_and_leaves_host_unchanged,
         init_under_enter_and_report_works,
         // Escapes.
@@ -623,6 +624,9 @@ const ENV_DENY_UNSHARE: &str = "SANDBOX_TEST_DENY_UNSHARE_FLAGS";
 /// `new` or `legacy`: the mount path `enter_and_report` forces (default: auto).
 const ENV_MOUNT_API: &str = "SANDBOX_TEST_MOUNT_API";
 const ENV_HARDENING: &str = "SANDBOX_TEST_HARDENING";
+/// Set: enter without the Landlock layer (whose own prctl(PR_SET_NO_NEW_PRIVS) would come
+/// first).
+const ENV_NO_LANDLOCK: &str = "SANDBOX_TEST_NO_LANDLOCK";
 const ENV_INIT: &str = "SANDBOX_TEST_INIT";
 
 /// A helper scenario for the fault tests (passes on its own): enters a sandbox over a
@@ -648,6 +652,7 @@ fn enter_and_report() -> TestResult {
             .mount_api(mount_api)
             .new_session(std::env::var_os(ENV_HARDENING).is_some())
             .no_new_privs(std::env::var_os(ENV_HARDENING).is_some())
+            .landlock(std::env::var_os(ENV_NO_LANDLOCK).is_none())
             .init(std::env::var_os(ENV_INIT).is_some()),
     )?;
     match sandbox.enter() {
@@ -957,6 +962,7 @@ fn expect_fault(syscall: &str, call: &Call, step: Step, env: &[(&str, &str)]) ->
         (Step::CheckCwd, _) => "sys:CheckCwd",
         (Step::Capabilities, _) => "sys:DropCapabilities",
         (Step::Init, _) => "process:SignalMask",
+        (Step::Landlock, _) => "sys:Landlock",
         _ => "",
     };
     if !leaf.is_empty() {
@@ -1322,8 +1328,15 @@ fn fault_no_new_privs_is_reported_and_leaves_host_unchanged() -> TestResult {
         false,
         "PR_SET_NO_NEW_PRIVS",
         Step::Hardening,
-        &[(ENV_HARDENING, "1")],
+        &[(ENV_HARDENING, "1"), (ENV_NO_LANDLOCK, "1")],
     )
+}
+
+fn fault_landlock_is_reported_and_leaves_host_unchanged() -> TestResult {
+    if sandbox::landlock_abi().is_none() {
+        skip!("the kernel has no Landlock");
+    }
+    fault("landlock_restrict_self", false, "", Step::Landlock, &[])
 }
 
 fn fault_init_signal_mask_is_reported_and_leaves_host_unchanged() -> TestResult {

@@ -73,6 +73,13 @@ pub enum Error {
         /// The errno of `pipe2(2)`.
         errno: Errno,
     },
+    /// [`ProcSelfFd::open_private`](crate::ProcSelfFd::open_private): the kernel refused a
+    /// private proc instance.
+    #[error("mount a private proc instance (fsopen proc, subset=pid): {errno}")]
+    PrivateProc {
+        /// The errno of the failed call.
+        errno: Errno,
+    },
     /// [`ProcSelfFd::reopen`](crate::ProcSelfFd::reopen) was asked for flags it refuses (see [`REFUSED_REOPEN_FLAGS`](crate::REFUSED_REOPEN_FLAGS)).
     #[error(
         "reopen through /proc/self/fd with {}: O_CREAT, O_EXCL, O_TMPFILE and O_NOFOLLOW have no meaning there",
@@ -104,6 +111,7 @@ impl Error {
             | Error::Statfs { errno }
             | Error::Stat { errno }
             | Error::Pipe { errno }
+            | Error::PrivateProc { errno }
             | Error::Reopen { errno, .. } => Some(*errno),
             Error::NotProcfs { .. } | Error::NotOwnFdTable | Error::InvalidFlags { .. } => None,
         }

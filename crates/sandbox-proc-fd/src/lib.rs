@@ -172,6 +172,51 @@ impl ProcSelfFd {
         Self::from_fd(fd)
     }
 
+    /// Opens `/proc/self/fd` of a private proc instance that shows processes only, and
+    /// verifies it: a handle from which `..` reaches `/proc/<pid>` and the other processes
+    /// of the pid namespace, but no `/proc/sys`, `/proc/kcore` or other system-wide file,
+    /// without any mount namespace.
+    ///
+    /// In kernel terms: `fsopen("proc")`, `fsconfig(subset=pid)`, `fsmount` with
+    /// `nosuid,nodev,noexec` (the new mount API, Linux 5.2; `subset=pid`, Linux 5.8), then
+    /// `openat(mount, "self/fd")` and the checks of [`from_fd`](Self::from_fd). The
+    /// instance is attached nowhere: no mount table changes, and it goes when the handle
+    /// is closed. Needs `CAP_SYS_ADMIN` in the user namespace that owns the caller's pid
+    /// namespace (root, or root of a user namespace that made its own pid namespace).
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::PrivateProc`]: the kernel refused (`EPERM` without the capability,
+    ///   `ENOSYS` before 5.2, `EINVAL` for `subset` before 5.8).
+    /// - As [`from_fd`](Self::from_fd).
+    #[doc(alias = "fsopen", alias = "subset=pid")]
+    pub fn open_private() -> Result<Self, Error> {
+        use rustix::mount::{
+            fsconfig_create, fsconfig_set_string, fsmount, fsopen, FsMountFlags, FsOpenFlags,
+            MountAttrFlags,
+        };
+        let failed = |errno| Error::PrivateProc { errno };
+        let fs = fsopen("proc", FsOpenFlags::FSOPEN_CLOEXEC).map_err(failed)?;
+        fsconfig_set_string(&fs, "subset", "pid").map_err(failed)?;
+        fsconfig_create(&fs).map_err(failed)?;
+        let mount = fsmount(
+            &fs,
+            FsMountFlags::FSMOUNT_CLOEXEC,
+            MountAttrFlags::MOUNT_ATTR_NOSUID
+                | MountAttrFlags::MOUNT_ATTR_NODEV
+                | MountAttrFlags::MOUNT_ATTR_NOEXEC,
+        )
+        .map_err(failed)?;
+        let fd = rustix::fs::openat(
+            &mount,
+            "self/fd",
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+            Mode::empty(),
+        )
+        .map_err(failed)?;
+        Self::from_fd(fd)
+    }
+
     /// Verifies an existing descriptor as this process's `/proc/self/fd` and wraps it.
     ///
     /// In kernel terms, three checks:

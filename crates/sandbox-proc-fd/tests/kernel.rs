@@ -21,6 +21,8 @@ use test_support::{become_nobody, ensure, ensure_eq, fail, failed, in_child, Fai
 
 fn main() {
     test_support::main(test_support::scenarios![
+        open_private_shows_processes_only_and_reopens,
+        open_private_without_the_capability_is_refused_typed,
         capture_gives_procfs_handle_whose_parent_is_unreachable,
         capture_leaves_the_proc_mount_as_it_was,
         captured_handle_reopens_after_proc_is_unmounted,
@@ -561,4 +563,49 @@ fn open_unconfined_works_without_namespaces_and_reaches_ancestors() -> TestResul
         "../status is this process's status"
     );
     Ok(())
+}
+
+fn open_private_shows_processes_only_and_reopens() -> TestResult {
+    if !test_support::is_root() {
+        test_support::skip!(
+            "a private proc instance needs CAP_SYS_ADMIN over the pid namespace: root"
+        );
+    }
+    let mounts_before = test_support::mountinfo()?;
+    let handle = ProcSelfFd::open_private()?;
+    // `..` reaches /proc/<pid> of an instance without /proc/sys (subset=pid).
+    let sys = rustix::fs::openat(handle.as_fd(), "../../sys", OFlags::PATH, Mode::empty());
+    ensure_eq!(sys.err(), Some(Errno::NOENT), "/proc/sys behind the handle");
+    let status = rustix::fs::openat(handle.as_fd(), "../status", OFlags::RDONLY, Mode::empty());
+    ensure!(
+        status.is_ok(),
+        "the own status through the handle: {status:?}"
+    );
+    // It reopens like any handle.
+    let (r, _w) = rustix::pipe::pipe().map_err(failed)?;
+    handle.reopen(&r, OFlags::RDONLY)?;
+    // Attached nowhere: the mount table did not change.
+    ensure_eq!(
+        test_support::mountinfo()?,
+        mounts_before,
+        "the mount table after open_private"
+    );
+    Ok(())
+}
+
+fn open_private_without_the_capability_is_refused_typed() -> TestResult {
+    if test_support::is_root() {
+        test_support::skip!("root may mount proc; the unprivileged run covers the refusal");
+    }
+    match ProcSelfFd::open_private() {
+        Err(Error::PrivateProc { errno }) => {
+            ensure_eq!(
+                errno,
+                Errno::PERM,
+                "the errno of fsopen(proc) without the capability"
+            );
+            Ok(())
+        }
+        other => fail!("expected Error::PrivateProc, got {other:?}"),
+    }
 }

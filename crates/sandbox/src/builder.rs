@@ -390,6 +390,25 @@ impl Builder {
         self
     }
 
+    /// Whether the Landlock layer restricts the sandboxed process to the shared directory
+    /// (default: true), where the kernel has Landlock (Linux 5.13; best effort: an older
+    /// ABI enforces what it knows, a kernel without Landlock enters anyway and
+    /// [`Inside::landlock`](crate::Inside::landlock) says so). After the pivot (or the
+    /// chroot), the same rules as [`Mode::Landlock`]'s on the file system: reading and
+    /// executing beneath the root, writing unless [`Builder::read_only`], the process's own
+    /// `/proc/self` readable, nothing else. A second wall behind the mounts: a mount that
+    /// arrives later under a read-only sandbox ([`Propagation::Slave`]) is still not
+    /// writable, and a descriptor that somehow points outside gives no access when reopened
+    /// through [`ProcSelfFd::reopen`](crate::ProcSelfFd::reopen). It sets `no_new_privs`.
+    ///
+    /// `landlock(false)` gives back those accesses behind the mounts. In
+    /// [`Mode::Landlock`] the layer is the mode itself and is always on.
+    #[doc(alias = "landlock_restrict_self")]
+    pub fn landlock(mut self, on: bool) -> Self {
+        self.hardening.landlock = on;
+        self
+    }
+
     /// Runs a minimal init as pid 1 (default: false): the first process of the namespace
     /// stays pid 1, forks the daemon (which gets [`Entered::Inside`](crate::Entered::Inside) as pid 2), passes the
     /// forwarded and die-with-parent signals on to it, reaps every orphan of the namespace,
@@ -423,7 +442,10 @@ impl Builder {
     pub fn build(self) -> Result<Sandbox, Error> {
         if self.mode != Mode::Namespace {
             let refused = [
-                (BuilderOption::ReadOnly, self.read_only),
+                (
+                    BuilderOption::ReadOnly,
+                    self.read_only && self.mode != Mode::Landlock,
+                ),
                 (BuilderOption::Namespaces, self.namespaces.is_some()),
                 (BuilderOption::UidMap, self.uid_map.is_some()),
                 (BuilderOption::GidMap, self.gid_map.is_some()),

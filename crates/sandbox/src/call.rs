@@ -66,6 +66,13 @@ pub enum Call {
         /// The kept descriptor.
         fd: i32,
     },
+    /// Building and enforcing the Landlock ruleset (`landlock_create_ruleset`,
+    /// `landlock_add_rule`, `landlock_restrict_self`).
+    Landlock,
+    /// Opening a private proc instance (`fsopen("proc")` with `subset=pid`, `fsmount`).
+    PrivateProc,
+    /// `chroot(2)` into the shared directory.
+    Chroot,
     /// `pipe2(2)`.
     Pipe,
     /// Reading the sandboxed process's report.
@@ -104,6 +111,9 @@ impl fmt::Display for Call {
                 write!(f, "fcntl(F_SETFD, FD_CLOEXEC) on descriptor {fd}")
             }
             Call::ReplaceKept { fd } => write!(f, "reopen kept descriptor {fd} as"),
+            Call::Landlock => f.write_str("restrict the process with Landlock"),
+            Call::PrivateProc => f.write_str("mount a private proc instance (subset=pid)"),
+            Call::Chroot => f.write_str("chroot into"),
             Call::Pipe => f.write_str("pipe2"),
             Call::ReadReport => f.write_str("read the sandboxed process's report"),
             Call::TellHelper => f.write_str("tell the id-map helper to write the maps"),

@@ -67,19 +67,21 @@ impl fmt::Display for Cause {
             Cause::AppArmorRestricted => f.write_str(
                 "AppArmor restricts unprivileged user namespaces \
                  (kernel.apparmor_restrict_unprivileged_userns = 1): give the daemon an AppArmor \
-                 profile that allows userns, or run it as root",
+                 profile that allows userns, run it as root, or use Mode::Landlock, which needs \
+                 no namespace",
             ),
             Cause::UnprivilegedUsernsCloneDisabled => f.write_str(
                 "unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0)",
             ),
             Cause::SeccompRefused => f.write_str(
                 "a seccomp filter refuses unshare (EPERM with Seccomp: 2 in /proc/self/status): \
-                 a container's profile forbids namespaces; Mode::Chroot or Mode::None work \
-                 without them",
+                 a container's profile forbids namespaces; Mode::Landlock confines the file \
+                 system without them (Linux 5.13)",
             ),
             Cause::UnshareRefused => f.write_str(
                 "unshare was refused (EPERM): missing CAP_SYS_ADMIN, a chroot or an LSM; inside \
-                 a container Mode::Chroot or Mode::None work without namespaces",
+                 a container Mode::Landlock confines the file system without namespaces \
+                 (Linux 5.13)",
             ),
             Cause::IdMapToolMissing { program } => write!(
                 f,

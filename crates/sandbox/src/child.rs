@@ -1,7 +1,7 @@
 //! The sandboxed child's side of entering in [`Mode::Namespace`](crate::Mode::Namespace):
 //! from the fork to the seccomp filter, in the order the crate docs give.
 
-use std::os::fd::{OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd, RawFd};
 use std::path::Path;
 
 use rustix::fs::{Mode as FileMode, OFlags as OpenFlags, CWD};
@@ -91,11 +91,13 @@ impl Sandbox {
         for kept in kept_inside {
             kept.replace()?;
         }
+        let landlock = self.landlock_after_pivot(&proc_self_fd)?;
         harden::after_pivot(&self.hardening)?;
         Ok(Inside {
             proc_self_fd,
             pivoted,
             nofile_limit,
+            landlock,
         })
     }
 
@@ -155,6 +157,35 @@ impl Sandbox {
         sandbox_pivot_root::pivot_root(&tree)
             .map_err(|e| Error::setup_on(Step::PivotRoot, e, &self.path))?;
         Ok(true)
+    }
+
+    /// The Landlock layer on the new root, best effort: the file-system rules of
+    /// [`Mode::Landlock`](crate::Mode::Landlock), read-only as the mounts are, with the
+    /// process's own `/proc/self` readable. Network and signals are left to the
+    /// namespaces, which a joined network namespace opens on purpose.
+    fn landlock_after_pivot(
+        &self,
+        proc_self_fd: &ProcSelfFd,
+    ) -> Result<Option<crate::landlock::Enforced>, Error> {
+        if !self.hardening.landlock {
+            return Ok(None);
+        }
+        let root = rustix::fs::openat(
+            CWD,
+            "/",
+            OpenFlags::PATH | OpenFlags::DIRECTORY | OpenFlags::CLOEXEC,
+            FileMode::empty(),
+        )
+        .map_err(|e| Error::setup(Step::Landlock, SysError::at(Call::Landlock, "/", e)))?;
+        let proc_self = crate::inplace::proc_dir_of(proc_self_fd)?;
+        let layer = crate::landlock::Layer {
+            read_only: self.read_only,
+            devices: !self.hardening.nodev,
+            isolate: false,
+        };
+        crate::landlock::restrict(root.as_fd(), Some(proc_self.as_fd()), layer)
+            .map(Some)
+            .map_err(|e| Error::setup(Step::Landlock, e))
     }
 
     /// The signals pid 1 must handle (or, with the init, pass on): the forwarded ones and

@@ -21,6 +21,7 @@ pub struct Inside {
     pub(crate) proc_self_fd: ProcSelfFd,
     pub(crate) pivoted: bool,
     pub(crate) nofile_limit: Option<u64>,
+    pub(crate) landlock: Option<crate::landlock::Enforced>,
 }
 
 impl Inside {
@@ -41,6 +42,12 @@ impl Inside {
     /// already was the root (sharing `/`).
     pub fn root_changed(&self) -> bool {
         self.pivoted
+    }
+
+    /// How much of the Landlock layer the kernel enforces ([`Builder::landlock`](crate::Builder::landlock),
+    /// [`Mode::Landlock`](crate::Mode::Landlock)); `None` when no layer was asked for.
+    pub fn landlock(&self) -> Option<crate::landlock::Enforced> {
+        self.landlock
     }
 
     /// The soft `RLIMIT_NOFILE` in force after [`Builder::raise_nofile_limit`](crate::Builder::raise_nofile_limit) raised it:

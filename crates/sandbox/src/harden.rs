@@ -28,6 +28,7 @@ pub(crate) struct Options {
     pub(crate) init: bool,
     pub(crate) keep_fds: Vec<crate::fds::KeptFd>,
     pub(crate) inherited_fds: InheritedFds,
+    pub(crate) landlock: bool,
 }
 
 impl Default for Options {
@@ -43,6 +44,7 @@ impl Default for Options {
             init: false,
             keep_fds: Vec::new(),
             inherited_fds: InheritedFds::Close,
+            landlock: true,
         }
     }
 }
@@ -95,10 +97,23 @@ pub(crate) fn check_cwd() -> Result<(), Errno> {
 /// Cuts the process's ties to the caller, before the minimal init (if any) forks the
 /// daemon, so that both leave them: a new session and process group, and a fresh session
 /// keyring.
+///
+/// A process that is already a process-group leader cannot start a session (`EPERM`): that
+/// happens only in the modes that fork nothing ([`Mode::Landlock`](crate::Mode::Landlock),
+/// [`Mode::Chroot`](crate::Mode::Chroot)), where it keeps its group; there the default
+/// seccomp filter refuses `TIOCSTI` and the Landlock layer keeps its signals in.
 pub(crate) fn detach(options: &Options) -> Result<(), Error> {
     if options.new_session {
-        rustix::process::setsid()
-            .map_err(|e| Error::setup(Step::Hardening, SysError::new(Call::Setsid, e)))?;
+        match rustix::process::setsid() {
+            Ok(_) => {}
+            Err(Errno::PERM) if is_group_leader() => {}
+            Err(e) => {
+                return Err(Error::setup(
+                    Step::Hardening,
+                    SysError::new(Call::Setsid, e),
+                ))
+            }
+        }
     }
     if options.new_keyring {
         match crate::sys::join_new_session_keyring() {
@@ -114,6 +129,10 @@ pub(crate) fn detach(options: &Options) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+fn is_group_leader() -> bool {
+    rustix::process::getpgrp() == rustix::process::getpid()
 }
 
 /// The hardening options that act on the process, in the sandboxed process after the
@@ -170,15 +189,24 @@ pub(crate) fn switch_ids(uid: u32, gid: u32, clear_groups: bool) -> Result<(), E
 /// by one; needs `CAP_SETPCAP`, so first), ambient (lowered), then effective, permitted
 /// and inheritable in one `capset(2)`.
 pub(crate) fn drop_capabilities(keep: CapabilitySet) -> Result<(), Errno> {
+    let now = rustix::thread::capabilities(None)?;
+    // Dropping from the bounding set needs CAP_SETPCAP. A process without it (an
+    // unprivileged one in the modes that make no user namespace) cannot gain any
+    // capability back either: its permitted set is what it has, and no_new_privs, which
+    // the seccomp filter and the Landlock layer set, stops execve from adding file
+    // capabilities. Its bounding set stays as it is.
+    let bounding = now.effective.contains(CapabilitySet::SETPCAP);
     for bit in 0..64u32 {
         let cap = CapabilitySet::from_bits_retain(1 << bit);
         if keep.contains(cap) {
             continue;
         }
-        match rustix::thread::remove_capability_from_bounding_set(cap) {
-            // Beyond the kernel's last capability.
-            Ok(()) | Err(Errno::INVAL) => {}
-            Err(e) => return Err(e),
+        if bounding {
+            match rustix::thread::remove_capability_from_bounding_set(cap) {
+                // Beyond the kernel's last capability.
+                Ok(()) | Err(Errno::INVAL) => {}
+                Err(e) => return Err(e),
+            }
         }
         match rustix::thread::configure_capability_in_ambient_set(cap, false) {
             // Beyond the last capability, or a kernel without ambient capabilities (4.3).
@@ -186,7 +214,6 @@ pub(crate) fn drop_capabilities(keep: CapabilitySet) -> Result<(), Errno> {
             Err(e) => return Err(e),
         }
     }
-    let now = rustix::thread::capabilities(None)?;
     rustix::thread::set_capabilities(
         None,
         CapabilitySets {

@@ -136,6 +136,11 @@ impl Error {
                  refuse close"
                     .into(),
             ),
+            (Step::Landlock, _, Errno::NOSYS | Errno::OPNOTSUPP) => Some(
+                "Mode::Landlock needs Landlock in the kernel (Linux 5.13, CONFIG_SECURITY_LANDLOCK, \
+                 and landlock in the lsm= boot list): without it the mode would confine nothing"
+                    .into(),
+            ),
             (_, _, Errno::NOSYS) => {
                 Some("the kernel, or a seccomp filter, does not provide this system call".into())
             }

@@ -204,10 +204,21 @@
 //! entering, side channels and resource exhaustion (no cgroup limits are set), and
 //! [`Mode::Chroot`] and [`Mode::None`], which say what they do not protect against.
 //!
+//! # Landlock
+//!
+//! Behind the mounts, the sandboxed process restricts itself with Landlock (Linux 5.13,
+//! best effort, [`Builder::landlock`]) to the new root: reading and executing beneath it,
+//! writing unless read-only, nothing else. A mount that arrives later under a read-only
+//! sandbox stays unwritable, and a descriptor that points outside gives nothing when
+//! reopened. [`Inside::landlock`] says how much of it the kernel enforces.
+//!
 //! # Modes for environments without namespaces
 //!
-//! [`Mode::Chroot`] and [`Mode::None`] exist for containers that forbid namespaces; see
-//! their docs for what they do not protect against.
+//! [`Mode::Landlock`] confines the file system where namespaces are refused (container
+//! profiles, AppArmor, Flatpak): no privilege, no fork, Landlock alone. [`Mode::Chroot`]
+//! (root) and [`Mode::None`] remain; each mode's docs say what it does not protect
+//! against. Take [`Mode::Namespace`] wherever it works: only it hides the host's
+//! processes, network and mounts.
 //!
 //! # How the crate is laid out
 //!
@@ -222,6 +233,8 @@
 //! | `sandbox` | [`Sandbox`]: the validated configuration; `enter` in each [`Mode`], `confine` |
 //! | `parent` | the original process's side of entering: checks, joins, id maps, fork, handshake |
 //! | `child` | the sandboxed child's side, from the fork to the seccomp filter |
+//! | `inplace` | the modes that fork nothing: [`Mode::Landlock`], [`Mode::Chroot`], [`Mode::None`] |
+//! | `landlock` | the Landlock layer and [`landlock_abi`] |
 //! | `handles` | [`Entered`], [`Inside`], [`Child`] |
 //! | `fds` | which descriptors survive, the check before entering, closing, kept ones replaced |
 //! | `harden` | session, keyring, no_new_privs, capabilities, ids, `RLIMIT_NOFILE`, the cwd check |
@@ -246,7 +259,9 @@ mod handles;
 mod harden;
 mod hint;
 mod idmap_helper;
+mod inplace;
 mod joins;
+mod landlock;
 mod parent;
 mod probe;
 mod report;
@@ -262,6 +277,7 @@ pub use cause::Cause;
 pub use error::{BuilderOption, Error, ErrorKind, OptionConflict, PathProblem, SetupError};
 pub use fds::InheritedFds;
 pub use handles::{Child, Entered, Inside};
+pub use landlock::{landlock_abi, Enforced as LandlockEnforced};
 pub use probe::{probe, Probe, Support};
 pub use rustix::fs::OFlags;
 pub use rustix::process::{Pid, Signal};
@@ -284,13 +300,38 @@ pub enum Mode {
     /// runs as root.
     #[default]
     Namespace,
-    /// No namespaces: capture `/proc/self/fd` from the host's proc, then `chroot(2)` into
-    /// the shared directory. Needs `CAP_SYS_CHROOT`. Does not protect against: a root
-    /// process (it can leave a chroot), descriptors opened before entering, other
-    /// processes (same pid namespace: signals, ptrace by the same uid), the network, and
-    /// mounts (shared with the host). The seccomp filter ([`Builder::seccomp`]) is
-    /// installed after the chroot. [`Sandbox::enter`] returns [`Entered::Inside`] only: no
-    /// process is forked.
+    /// No namespaces and no fork: the calling process restricts itself with Landlock
+    /// (Linux 5.13, no privilege needed) to the shared directory, by its real path:
+    /// reading and executing beneath it, and writing beneath it unless
+    /// [`Builder::read_only`]; nothing outside it. Where the kernel's Landlock ABI has them,
+    /// TCP bind and connect are refused too (ABI 4, Linux 6.7; listeners bound before
+    /// entering keep accepting), and signals to, and abstract UNIX sockets of, processes
+    /// outside are refused (ABI 6, Linux 6.12). The descriptor rules, a new session and
+    /// keyring, the capability drop and the seccomp filter apply as in
+    /// [`Mode::Namespace`]; the proc-fd handle reaches the process's own `/proc/self` only.
+    /// A kernel without Landlock is refused ([`Step::Landlock`], `ENOSYS` or
+    /// `EOPNOTSUPP`): it would give no confinement.
+    ///
+    /// For containers that refuse namespaces (Docker's default seccomp profile, Ubuntu's
+    /// AppArmor rule on unprivileged user namespaces, Flatpak, a pod without
+    /// `CAP_SYS_ADMIN`). Does not protect against what only namespaces hide: other
+    /// processes of the same uid (`ptrace` and `/proc/<pid>` of the host's pid namespace;
+    /// signals are scoped on ABI 6), the network beyond TCP (UDP, raw sockets as root), the
+    /// host's IPC and host name; paths keep their host names (`/srv/shared/file`, not
+    /// `/file`), and a process that is already a process-group leader keeps its group.
+    /// [`Sandbox::enter`] returns [`Entered::Inside`]: no process is forked.
+    Landlock,
+    /// No namespaces and no fork: `chroot(2)` into the shared directory. Needs
+    /// `CAP_SYS_CHROOT`. Then, as in [`Mode::Landlock`]: the descriptor rules, a new session
+    /// and keyring, the capabilities dropped (a root daemon keeping `CAP_SYS_CHROOT` could
+    /// leave the chroot), the Landlock layer on the shared directory where the kernel has it
+    /// ([`Builder::landlock`]), and the seccomp filter. Its proc-fd handle comes from a
+    /// private proc instance that shows processes only (`subset=pid`: no `/proc/sys`),
+    /// where the kernel allows one (root), else from the host's proc under the Landlock
+    /// layer. Does not protect against other processes (same pid namespace), the network,
+    /// the host's IPC and mounts (shared with the host), nor, without Landlock, a
+    /// descriptor that points outside. [`Sandbox::enter`] returns [`Entered::Inside`]
+    /// only: no process is forked.
     Chroot,
     /// No confinement at all: only the [`ProcSelfFd`] handle, captured from the host's
     /// proc (where `..` from the handle still reaches `/proc`), and the seccomp filter

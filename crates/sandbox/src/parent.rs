@@ -159,7 +159,7 @@ impl Sandbox {
     }
 }
 
-fn threads_error(e: sandbox_namespaces::Error) -> Error {
+pub(crate) fn threads_error(e: sandbox_namespaces::Error) -> Error {
     match e {
         sandbox_namespaces::Error::MultiThreaded { threads } => Error::MultiThreaded { threads },
         e => Error::setup(Step::CheckThreads, e),

@@ -56,11 +56,14 @@ pub struct Probe {
     /// Seccomp filters: the mode of this process and the filters it has already (from
     /// `/proc/self/status`), and whether a forked child can install the default filter.
     pub seccomp: Support,
+    /// Landlock: the ABI version of the kernel, for [`Mode::Landlock`](crate::Mode::Landlock)
+    /// and the layer of the other modes.
+    pub landlock: Support,
 }
 
 impl Probe {
     /// The facilities with their names, in the order of the table.
-    pub fn rows(&self) -> [(&'static str, &Support); 9] {
+    pub fn rows(&self) -> [(&'static str, &Support); 10] {
         [
             ("user namespace", &self.user_namespace),
             ("mount namespace", &self.mount_namespace),
@@ -71,6 +74,7 @@ impl Probe {
             ("new mount API", &self.new_mount_api),
             ("pidfd", &self.pidfd),
             ("seccomp", &self.seccomp),
+            ("landlock", &self.landlock),
         ]
     }
 }
@@ -323,6 +327,35 @@ fn finish(tried: Tried, seccomp: Support, root: bool, uid: u32) -> Probe {
         new_mount_api: tried.new_mount_api,
         pidfd,
         seccomp,
+        landlock: landlock_support(),
+    }
+}
+
+/// The Landlock row: the kernel's ABI, and what each level brings.
+fn landlock_support() -> Support {
+    match crate::landlock::landlock_abi() {
+        None => Support::No(
+            "the kernel has no Landlock (not built in, or not in the lsm= list at boot): \
+             Mode::Landlock is refused, the layer of the other modes is not enforced"
+                .into(),
+        ),
+        Some(abi) => {
+            let has = |level: u32, what: &'static str| if abi >= level { what } else { "" };
+            let extras: Vec<&str> = [
+                has(3, "truncate"),
+                has(4, "TCP"),
+                has(5, "device ioctls"),
+                has(6, "signal and abstract-socket scopes"),
+            ]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect();
+            let extras = match extras.is_empty() {
+                true => String::new(),
+                false => format!(" (with {})", extras.join(", ")),
+            };
+            Support::Yes(format!("ABI {abi}: file access rules{extras}"))
+        }
     }
 }
 

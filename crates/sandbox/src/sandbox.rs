@@ -6,10 +6,9 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use crate::builder::own_ids;
-use crate::child::install_seccomp;
 use crate::{
     harden, joins, Builder, Entered, Error, IdMap, Inside, Mode, MountApi, Namespaces, Propagation,
-    Setgroups, Signal, Step, FORWARDED_SIGNALS,
+    Setgroups, Signal, FORWARDED_SIGNALS,
 };
 
 /// A validated sandbox configuration holding the shared directory open; made by
@@ -104,17 +103,22 @@ impl Sandbox {
     /// already be in the new user and pid namespaces then (there is no way back); it should
     /// exit.
     ///
-    /// In [`Mode::Chroot`] and [`Mode::None`] nothing is forked: the result is always
-    /// [`Entered::Inside`].
+    /// In [`Mode::Landlock`], [`Mode::Chroot`] and [`Mode::None`] nothing is forked: the
+    /// result is always [`Entered::Inside`]. The first two check the descriptors, start a
+    /// new session and keyring, take a proc-fd handle that cannot reach `/proc/sys`, chroot
+    /// (Chroot), close the descriptors not kept, restrict the process with Landlock
+    /// (required in Landlock mode), drop the capabilities not kept and install the filter.
     ///
     /// # Errors
     ///
     /// - [`Error::MultiThreaded`] when the process has more than one thread.
     /// - [`Error::LeakedDirectory`] when a kept directory descriptor (or one at 0, 1 or 2)
     ///   lies outside the shared directory (see the crate docs on descriptors).
-    /// - [`Error::Setup`] with the [`Step`] that failed, its path and errno, whether it
-    ///   happened here or in the child. [`Error::cause`] and [`Error::hint`] explain the
-    ///   usual environmental causes.
+    /// - [`Error::Setup`] with the [`Step`](crate::Step) that failed and the failed
+    ///   operation's own error (its path and errno), whether it happened here or in the
+    ///   child. [`Error::cause`] and [`Error::hint`] explain the usual environmental causes.
+    /// - [`Error::KeptFdChanged`] when a kept descriptor was closed, or its number reused,
+    ///   since [`Builder::keep_fd`].
     /// - [`Error::IdMaps`] when the helper could not write the maps: `newuidmap` missing or
     ///   refusing, no subordinate ids ([`Error::cause`] says which), or the kernel refusing
     ///   root's write.
@@ -123,27 +127,7 @@ impl Sandbox {
     pub fn enter(self) -> Result<Entered, Error> {
         match self.mode {
             Mode::Namespace => self.enter_namespaces(),
-            Mode::Chroot => {
-                let proc_self_fd = sandbox_proc_fd::ProcSelfFd::open_unconfined()
-                    .map_err(|e| Error::setup(Step::CaptureProcFd, e))?;
-                sandbox_pivot_root::chroot(&self.dir).map_err(|e| Error::setup(Step::Chroot, e))?;
-                install_seccomp(self.seccomp.as_ref())?;
-                Ok(Entered::Inside(Inside {
-                    proc_self_fd,
-                    pivoted: true,
-                    nofile_limit: None,
-                }))
-            }
-            Mode::None => {
-                let proc_self_fd = sandbox_proc_fd::ProcSelfFd::open_unconfined()
-                    .map_err(|e| Error::setup(Step::CaptureProcFd, e))?;
-                install_seccomp(self.seccomp.as_ref())?;
-                Ok(Entered::Inside(Inside {
-                    proc_self_fd,
-                    pivoted: false,
-                    nofile_limit: None,
-                }))
-            }
+            _ => self.enter_in_place(),
         }
     }
 

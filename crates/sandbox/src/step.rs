@@ -70,10 +70,12 @@ pub enum Step {
     KeptDescriptor,
     /// Installing the seccomp filter, the last step.
     Seccomp,
+    /// Restricting the process with Landlock to the shared directory.
+    Landlock,
 }
 
 impl Step {
-    const ALL: [Step; 28] = [
+    const ALL: [Step; 29] = [
         Step::CheckThreads,
         Step::UnshareParent,
         Step::WriteIdMaps,
@@ -102,6 +104,7 @@ impl Step {
         Step::SwitchIds,
         Step::KeptDescriptor,
         Step::Seccomp,
+        Step::Landlock,
     ];
 
     /// A short, stable name for logs (`mount-proc`).
@@ -135,6 +138,7 @@ impl Step {
             Step::SwitchIds => "switch-ids",
             Step::KeptDescriptor => "kept-descriptor",
             Step::Seccomp => "seccomp",
+            Step::Landlock => "landlock",
         }
     }
 

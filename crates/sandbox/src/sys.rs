@@ -195,3 +195,21 @@ pub(crate) fn close_range_cloexec(first: u32, last: u32) -> Result<(), rustix::i
         Err(last_errno())
     }
 }
+
+/// The Landlock ABI version of the running kernel (`landlock_create_ruleset(NULL, 0,
+/// LANDLOCK_CREATE_RULESET_VERSION)`), or `None` without Landlock (`ENOSYS`: not built in;
+/// `EOPNOTSUPP`: disabled at boot).
+pub(crate) fn landlock_abi() -> Option<u32> {
+    const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
+    // SAFETY: with a NULL attribute pointer, a size of 0 and the VERSION flag the call
+    // reads and writes no memory; it returns the ABI version or -1.
+    let v = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<libc::c_void>(),
+            0usize,
+            LANDLOCK_CREATE_RULESET_VERSION,
+        )
+    };
+    u32::try_from(v).ok().filter(|&v| v > 0)
+}

@@ -78,6 +78,9 @@ wire_enum!(Call {
     18 => ReadReport,
     19 => TellHelper,
     20 => ReadHelperReport,
+    21 => Landlock,
+    22 => PrivateProc,
+    23 => Chroot,
 });
 
 impl Wire for SysError {
@@ -167,11 +170,14 @@ mod tests {
             Call::ReadReport,
             Call::TellHelper,
             Call::ReadHelperReport,
+            Call::Landlock,
+            Call::PrivateProc,
+            Call::Chroot,
         ];
         for call in calls {
             assert_eq!(decode::<Call>(&encode(&call)), Some(call));
         }
-        assert_eq!(decode::<Call>(&[21]), None);
+        assert_eq!(decode::<Call>(&[24]), None);
     }
 
     #[test]

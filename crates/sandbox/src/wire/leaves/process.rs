@@ -48,6 +48,7 @@ wire_enum!(sandbox_proc_fd::Error {
     7 => Pipe { errno },
     8 => InvalidFlags { flags },
     9 => Reopen { fd, flags, errno },
+    10 => PrivateProc { errno },
 });
 
 /// `statfs`'s `f_type`, whose integer type differs between architectures.
@@ -129,6 +130,7 @@ mod tests {
             F::InvalidFlags {
                 flags: OFlags::CREATE,
             },
+            F::PrivateProc { errno: e },
             F::Reopen {
                 fd: 5,
                 flags: OFlags::RDWR | OFlags::APPEND,

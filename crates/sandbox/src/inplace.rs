@@ -1,0 +1,127 @@
+//! The modes that confine the calling process itself, without namespaces and without a
+//! fork, for environments that forbid namespaces: [`Mode::Landlock`], [`Mode::Chroot`] and
+//! [`Mode::None`].
+//!
+//! [`Mode::Landlock`] and [`Mode::Chroot`] take what the namespace mode gives that needs
+//! no namespace: the descriptor rules (checked before anything changes, then every
+//! descriptor not kept closed), a new session and keyring, the capabilities dropped, the
+//! Landlock layer (required in [`Mode::Landlock`], best effort in [`Mode::Chroot`]), and
+//! the seccomp filter last. Their proc-fd handle comes from a private proc instance that
+//! shows processes only (`subset=pid`) where the kernel lets the process mount one (root),
+//! else from the host's `/proc`, where the Landlock layer lets it read `/proc/self` and
+//! nothing else. [`Mode::None`] takes the host's handle and the filter only.
+
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+
+use rustix::fs::{Mode as FileMode, OFlags};
+use rustix::io::Errno;
+
+use crate::call::{Call, SysError};
+use crate::child::install_seccomp;
+use crate::landlock::{Enforced, Layer};
+use crate::parent::threads_error;
+use crate::{fds, harden, Entered, Error, Inside, Mode, ProcSelfFd, Sandbox, Step};
+
+impl Sandbox {
+    /// [`Sandbox::enter`] in the modes that fork nothing.
+    pub(crate) fn enter_in_place(self) -> Result<Entered, Error> {
+        if self.mode == Mode::None {
+            let proc_self_fd =
+                ProcSelfFd::open_unconfined().map_err(|e| Error::setup(Step::CaptureProcFd, e))?;
+            install_seccomp(self.seccomp.as_ref())?;
+            return Ok(Entered::Inside(Inside {
+                proc_self_fd,
+                pivoted: false,
+                nofile_limit: None,
+                landlock: None,
+            }));
+        }
+        // Landlock restricts the calling thread only, and closing descriptors under other
+        // threads' feet is no better: one thread, as for the namespace mode.
+        sandbox_namespaces::ensure_single_threaded().map_err(threads_error)?;
+        fds::check(
+            &self.dir,
+            &self.hardening.keep_fds,
+            &[self.dir.as_raw_fd()],
+            self.hardening.inherited_fds,
+        )?;
+        let proc_self_fd = private_or_host_proc()?;
+        harden::detach(&self.hardening)?;
+        if self.mode == Mode::Chroot {
+            sandbox_pivot_root::chroot(&self.dir).map_err(|e| Error::setup(Step::Chroot, e))?;
+        }
+        let keep: Vec<RawFd> = self.hardening.keep_fds.iter().map(|k| k.fd).collect();
+        let own = [self.dir.as_raw_fd(), proc_self_fd.as_fd().as_raw_fd()];
+        fds::seal(&keep, &own, self.hardening.inherited_fds)?;
+        let landlock = self.landlock_in_place(&proc_self_fd)?;
+        harden::after_pivot(&self.hardening)?;
+        let seccomp = self.seccomp.as_ref();
+        install_seccomp(seccomp)?;
+        Ok(Entered::Inside(Inside {
+            proc_self_fd,
+            pivoted: self.mode == Mode::Chroot,
+            nofile_limit: None,
+            landlock,
+        }))
+    }
+
+    /// The Landlock layer of the in-place modes: required in [`Mode::Landlock`] (a kernel
+    /// without Landlock would leave the process unconfined: refused), best effort in
+    /// [`Mode::Chroot`], where `landlock(false)` turns it off.
+    fn landlock_in_place(&self, proc_self_fd: &ProcSelfFd) -> Result<Option<Enforced>, Error> {
+        let required = self.mode == Mode::Landlock;
+        if !required && !self.hardening.landlock {
+            return Ok(None);
+        }
+        let layer = Layer {
+            read_only: self.read_only,
+            devices: !self.hardening.nodev,
+            isolate: required,
+        };
+        let proc_self = proc_dir_of(proc_self_fd)?;
+        let enforced = crate::landlock::restrict(self.dir.as_fd(), Some(proc_self.as_fd()), layer)
+            .map_err(|e| Error::setup_on(Step::Landlock, e, &self.path))?;
+        if required && enforced == Enforced::Not {
+            let errno = match crate::landlock::landlock_abi() {
+                None => Errno::NOSYS,
+                Some(_) => Errno::OPNOTSUPP,
+            };
+            return Err(Error::setup_on(
+                Step::Landlock,
+                SysError::new(Call::Landlock, errno),
+                &self.path,
+            ));
+        }
+        Ok(Some(enforced))
+    }
+}
+
+/// A proc-fd handle that cannot reach `/proc/sys`: from a private proc instance with
+/// `subset=pid` where the kernel allows it, else the host's `/proc/self/fd` (then the
+/// Landlock layer keeps the rest of `/proc` out of reach).
+fn private_or_host_proc() -> Result<ProcSelfFd, Error> {
+    match ProcSelfFd::open_private() {
+        Ok(handle) => Ok(handle),
+        Err(sandbox_proc_fd::Error::PrivateProc { .. }) => {
+            ProcSelfFd::open_unconfined().map_err(|e| Error::setup(Step::CaptureProcFd, e))
+        }
+        Err(e) => Err(Error::setup(Step::CaptureProcFd, e)),
+    }
+}
+
+/// `/proc/<pid>` of the handle's proc: the directory the Landlock layer lets the process
+/// read, for its own status.
+pub(crate) fn proc_dir_of(proc_self_fd: &ProcSelfFd) -> Result<OwnedFd, Error> {
+    rustix::fs::openat(
+        proc_self_fd,
+        "..",
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        FileMode::empty(),
+    )
+    .map_err(|e| {
+        Error::setup(
+            Step::Landlock,
+            SysError::at(Call::Landlock, "/proc/self", e),
+        )
+    })
+}
