@@ -46,6 +46,11 @@ impl Sandbox {
             self.hardening.inherited_fds,
         )?;
         let proc_self_fd = private_or_host_proc()?;
+        // Before the chroot: fs.nr_open is read from the host's /proc.
+        let nofile_limit = match self.hardening.raise_nofile {
+            true => Some(harden::raise_nofile(std::path::Path::new("/proc"))?),
+            false => None,
+        };
         harden::detach(&self.hardening)?;
         if self.mode == Mode::Chroot {
             sandbox_pivot_root::chroot(&self.dir).map_err(|e| Error::setup(Step::Chroot, e))?;
@@ -60,7 +65,7 @@ impl Sandbox {
         Ok(Entered::Inside(Inside {
             proc_self_fd,
             pivoted: self.mode == Mode::Chroot,
-            nofile_limit: None,
+            nofile_limit,
             landlock,
         }))
     }

@@ -146,8 +146,9 @@
 //!
 //! # The process's own ties to the host
 //!
-//! On by default in [`Mode::Namespace`] (the other modes only take the seccomp filter),
-//! each with an opt-out by name that says what it gives back:
+//! On by default in [`Mode::Namespace`] (and, but for the user namespace limit and the
+//! inside ids, in [`Mode::Landlock`] and [`Mode::Chroot`]; [`Mode::None`] takes the
+//! seccomp filter only), each with an opt-out by name that says what it gives back:
 //!
 //! - [`Builder::new_session`]: `setsid(2)`: no controlling terminal (no input pushed into
 //!   the caller's shell with `TIOCSTI`), and a process group of its own (`kill(0, ..)` and
@@ -173,8 +174,10 @@
 //!   memory for a large descriptor table; `select(2)` cannot handle descriptors above 1023.
 //! - [`Builder::init`]: see above.
 //!
-//! The descriptor rules, the capability drop, `nodev` and these options apply in
-//! [`Mode::Namespace`] only; the seccomp filter applies in every mode.
+//! The descriptor rules, the capability drop and these options apply in
+//! [`Mode::Namespace`], [`Mode::Landlock`] and [`Mode::Chroot`] (`init` in the namespace
+//! mode only; `nodev` there is a mount attribute, in the others a Landlock rule against
+//! creating device nodes); the seccomp filter applies in every mode.
 //!
 //! # Threat model
 //!
