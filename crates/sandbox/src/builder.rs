@@ -510,6 +510,7 @@ impl Builder {
             inside_ids: self.inside_ids,
             seccomp,
             hardening: self.hardening,
+            before: crate::audit::Before::default(),
         })
     }
 }

@@ -80,6 +80,8 @@ impl Sandbox {
         }
         let proc_self_fd =
             ProcSelfFd::capture("/proc").map_err(|e| Error::setup(Step::CaptureProcFd, e))?;
+        // While the fresh proc is still there: the id maps are read back from it.
+        let audit = crate::audit::Expected::namespace(self, Path::new("/proc"));
         let nofile_limit = match self.hardening.raise_nofile {
             true => Some(harden::raise_nofile(Path::new("/proc"))?),
             false => None,
@@ -96,6 +98,7 @@ impl Sandbox {
             proc_self_fd,
             pivoted,
             nofile_limit,
+            audit,
         })
     }
 

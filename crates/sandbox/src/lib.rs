@@ -223,6 +223,7 @@
 //! | `parent` | the original process's side of entering: checks, joins, id maps, fork, handshake |
 //! | `child` | the sandboxed child's side, from the fork to the seccomp filter |
 //! | `handles` | [`Entered`], [`Inside`], [`Child`] |
+//! | `audit` | [`Inside::audit`]: the [`Audit`] of what the kernel says against what was asked, one [`AuditRow`] per [`Check`]; the original process's state taken before entering |
 //! | `fds` | which descriptors survive, the check before entering, closing, kept ones replaced |
 //! | `harden` | session, keyring, no_new_privs, capabilities, ids, `RLIMIT_NOFILE`, the cwd check |
 //! | `idmap_helper` | who writes the id maps, and the helper process that writes them |
@@ -236,6 +237,7 @@
 
 #![deny(unsafe_code)]
 
+mod audit;
 mod builder;
 mod call;
 mod cause;
@@ -256,6 +258,7 @@ mod step;
 mod sys;
 mod wire;
 
+pub use audit::{Audit, AuditRow, Check};
 pub use builder::Builder;
 pub use call::{Call, SysError};
 pub use cause::Cause;

@@ -31,6 +31,8 @@ pub struct Sandbox {
     pub(crate) inside_ids: Option<(u32, u32)>,
     pub(crate) seccomp: Option<sandbox_seccomp::Program>,
     pub(crate) hardening: harden::Options,
+    /// The original process's state, for the audit; taken by `enter`.
+    pub(crate) before: crate::audit::Before,
 }
 
 impl Sandbox {
@@ -120,28 +122,33 @@ impl Sandbox {
     ///   root's write.
     /// - [`Error::SharedDir`] when a joined mount namespace has no such directory.
     /// - [`Error::ChildVanished`] when the child died during setup without a report.
-    pub fn enter(self) -> Result<Entered, Error> {
+    pub fn enter(mut self) -> Result<Entered, Error> {
+        self.before = crate::audit::Before::capture(&self);
         match self.mode {
             Mode::Namespace => self.enter_namespaces(),
             Mode::Chroot => {
                 let proc_self_fd = sandbox_proc_fd::ProcSelfFd::open_unconfined()
                     .map_err(|e| Error::setup(Step::CaptureProcFd, e))?;
                 sandbox_pivot_root::chroot(&self.dir).map_err(|e| Error::setup(Step::Chroot, e))?;
+                let audit = crate::audit::Expected::without_namespaces(&self);
                 install_seccomp(self.seccomp.as_ref())?;
                 Ok(Entered::Inside(Inside {
                     proc_self_fd,
                     pivoted: true,
                     nofile_limit: None,
+                    audit,
                 }))
             }
             Mode::None => {
                 let proc_self_fd = sandbox_proc_fd::ProcSelfFd::open_unconfined()
                     .map_err(|e| Error::setup(Step::CaptureProcFd, e))?;
+                let audit = crate::audit::Expected::without_namespaces(&self);
                 install_seccomp(self.seccomp.as_ref())?;
                 Ok(Entered::Inside(Inside {
                     proc_self_fd,
                     pivoted: false,
                     nofile_limit: None,
+                    audit,
                 }))
             }
         }
