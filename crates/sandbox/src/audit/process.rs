@@ -20,11 +20,12 @@ struct Sets {
     bounding: CapabilitySet,
 }
 
-/// `capget(2)`, then `PR_CAPBSET_READ` and `PR_CAP_AMBIENT_IS_SET` for each capability up
-/// to the kernel's last (the first `EINVAL`).
+/// `capget(2)`, then `PR_CAPBSET_READ` for each capability up to the kernel's last (the
+/// first `EINVAL`), and `PR_CAP_AMBIENT_IS_SET` for each one both permitted and
+/// inheritable: the kernel keeps no other in the ambient set.
 fn read_sets() -> Result<Sets, Errno> {
     let sets = rustix::thread::capabilities(None)?;
-    let (mut bounding, mut ambient) = (CapabilitySet::empty(), CapabilitySet::empty());
+    let mut bounding = CapabilitySet::empty();
     for bit in 0..64 {
         let cap = CapabilitySet::from_bits_retain(1 << bit);
         match rustix::thread::capability_is_in_bounding_set(cap) {
@@ -33,9 +34,12 @@ fn read_sets() -> Result<Sets, Errno> {
             Err(Errno::INVAL) => break,
             Err(e) => return Err(e),
         }
+    }
+    let mut ambient = CapabilitySet::empty();
+    for (_, cap) in (sets.permitted & sets.inheritable).iter_names() {
         match rustix::thread::capability_is_in_ambient_set(cap) {
             Ok(true) => ambient |= cap,
-            // EINVAL also for every capability before Linux 4.3, which has no ambient set.
+            // EINVAL before Linux 4.3, which has no ambient set.
             Ok(false) | Err(Errno::INVAL) => {}
             Err(e) => return Err(e),
         }
