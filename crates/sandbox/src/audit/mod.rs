@@ -378,6 +378,64 @@ mod tests {
             .ends_with("confined: no (Mode::None confines nothing)"));
     }
 
+    /// What a sandbox in `mode` that asked for nothing expects.
+    fn asked_nothing(mode: Mode) -> Box<Expected> {
+        Box::new(Expected {
+            mode,
+            created: crate::Namespaces::empty(),
+            shared: Err(Errno::NODATA),
+            read_only: false,
+            nodev: false,
+            keep_caps: None,
+            filter: false,
+            no_new_privs: None,
+            landlock: None,
+            user_ns: None,
+            new_session: None,
+            init: false,
+            new_keyring: None,
+            kept_fds: None,
+            inherited_fds: crate::InheritedFds::Close,
+            before: Before::default(),
+        })
+    }
+
+    /// No sandbox can be found contradicting the no_new_privs and seccomp rows (neither can
+    /// be undone), so they are shown failing against this test process, which has neither,
+    /// as the kernel says.
+    #[test]
+    fn the_filter_and_no_new_privs_rows_fail_where_the_kernel_says_neither_is_there() {
+        use rustix::thread::SecureComputingMode;
+        if rustix::thread::secure_computing_mode() != Ok(SecureComputingMode::Disabled)
+            || rustix::thread::no_new_privs() != Ok(false)
+        {
+            eprintln!("skipped: this test process already has a filter or no_new_privs");
+            return;
+        }
+        let mut expected = asked_nothing(Mode::None);
+        expected.filter = true;
+        expected.no_new_privs = Some("the test says so");
+        let inside = Inside {
+            proc_self_fd: crate::ProcSelfFd::open_unconfined().expect("/proc/self/fd"),
+            pivoted: false,
+            nofile_limit: None,
+            audit: expected,
+        };
+        let audit = inside.audit();
+        assert_eq!(
+            audit.failed().map(|r| r.check).collect::<Vec<_>>(),
+            [Check::NoNewPrivs, Check::Seccomp],
+            "{audit}"
+        );
+        let seccomp = audit.row(Check::Seccomp).expect("a seccomp row");
+        assert_eq!(
+            (seccomp.expected.as_str(), seccomp.found.as_str()),
+            ("filter mode", "no filter")
+        );
+        let nnp = audit.row(Check::NoNewPrivs).expect("a no_new_privs row");
+        assert_eq!(nnp.found, "not set");
+    }
+
     #[test]
     fn check_names_are_unique_and_in_order() {
         let names: Vec<&str> = Check::ALL.iter().map(|c| c.name()).collect();
