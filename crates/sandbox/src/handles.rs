@@ -77,7 +77,7 @@ impl Inside {
     /// ([`SeccompAction`](crate::SeccompAction)) and that refuses one of these calls kills
     /// the process here: the default filter refuses only `keyctl` among them, with `EPERM`.
     ///
-    /// Cost: about 130 system calls and no allocation worth counting, a few tens of
+    /// Cost: about 85 system calls and a few small allocations, a few tens of
     /// microseconds (`cargo xtask bench` measures it); cheap enough for every start.
     ///
     /// ```no_run
