@@ -31,6 +31,8 @@ fn main() {
     test_support::main(test_support::scenarios![
         a_default_sandbox_audits_as_confined_with_every_row_holding,
         mode_none_is_never_confined,
+        a_sandbox_with_the_minimal_init_audits_as_confined,
+        root_row_fails_in_mode_chroot_while_chroot_can_be_called_again,
         kept_capabilities_are_expected_and_the_row_holds,
         capabilities_row_fails_after_unsharing_a_user_namespace_inside,
         id_maps_row_fails_after_unsharing_a_user_namespace_inside,
@@ -207,8 +209,57 @@ fn mode_none_is_never_confined() -> TestResult {
     Ok(())
 }
 
+fn a_sandbox_with_the_minimal_init_audits_as_confined() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    // The daemon is pid 2; the init, pid 1, started the session it shares.
+    run_inside(Sandbox::builder(&shared).init(true), |inside| {
+        let audit = inside.audit();
+        confined(&audit, "under the init")?;
+        let session = row(&audit, Check::Session)?;
+        ensure_eq!(session.expected, "the init's own (pid 1)");
+        ensure!(
+            session.found.starts_with("session 1, group 1, pid 2"),
+            "getsid, getpgid and getpid of the daemon:\n{audit}"
+        );
+        Ok(String::new())
+    })?;
+    Ok(())
+}
+
 // =======================================================================================
 // Each row, broken on purpose.
+
+fn root_row_fails_in_mode_chroot_while_chroot_can_be_called_again() -> TestResult {
+    test_support::require_root()?;
+    let (_top, shared) = shared_dir()?;
+    // In a forked child: after the chroot this process could not remove its temp dir.
+    test_support::in_child(|| {
+        let sandbox = Sandbox::builder(&shared)
+            .mode(Mode::Chroot)
+            .keep_capabilities(sandbox::CapabilitySet::SYS_CHROOT)
+            .build()?;
+        let inside = match sandbox.enter()? {
+            sandbox::Entered::Inside(inside) => inside,
+            sandbox::Entered::Parent(_) => fail!("Mode::Chroot forked"),
+        };
+        let permitted = rustix::thread::capabilities(None)
+            .map_err(failed)?
+            .permitted;
+        ensure!(
+            permitted.contains(sandbox::CapabilitySet::SYS_CHROOT),
+            "capget: {permitted:?}"
+        );
+        let audit = inside.audit();
+        let root = row(&audit, Check::Root)?;
+        ensure!(!root.holds && !audit.is_confined(), "\n{audit}");
+        ensure!(root.found.starts_with("/ = the shared dir ("), "\n{audit}");
+        ensure!(
+            root.found.contains("CAP_SYS_CHROOT is permitted"),
+            "\n{audit}"
+        );
+        Ok(())
+    })
+}
 
 fn kept_capabilities_are_expected_and_the_row_holds() -> TestResult {
     let (_top, shared) = shared_dir()?;

@@ -45,7 +45,8 @@ pub enum Check {
     /// [`Builder::build`](crate::Builder::build), from `stat("/")`), and, after the pivot, no
     /// mount but the shared tree is visible: one mount at `/` (the old root is not stacked on
     /// it) and no proc. The mounts come from `listmount(2)` and `statmount(2)` (Linux 6.8).
-    /// In [`Mode::Chroot`] only the first part; not in [`Mode::None`].
+    /// In [`Mode::Chroot`] the first part, and no `CAP_SYS_CHROOT` in the permitted set
+    /// (`capget(2)`): a process that may chroot again leaves a chroot. Not in [`Mode::None`].
     Root,
     /// Every visible mount is read-only when [`Builder::read_only`](crate::Builder::read_only)
     /// asked for it, and `nodev` when [`Builder::nodev`](crate::Builder::nodev) did (the

@@ -52,7 +52,10 @@ pub(super) fn root(expected: &Expected, pivoted: bool, mounts: &Mounts) -> Audit
             "/ = the shared dir, the host's / (every host mount is inside)",
             None,
         ),
-        (Mode::Chroot, _) => ("/ = the shared dir (chroot: the host's mounts stay)", None),
+        (Mode::Chroot, _) => (
+            "/ = the shared dir, no CAP_SYS_CHROOT (the host's mounts stay)",
+            None,
+        ),
         (mode, _) => {
             return AuditRow::not_applicable(
                 Check::Root,
@@ -84,6 +87,18 @@ pub(super) fn root(expected: &Expected, pivoted: bool, mounts: &Mounts) -> Audit
             identity_text(shared)
         ),
     };
+    // A chroot holds only for a process that cannot chroot again: with CAP_SYS_CHROOT it
+    // leaves (chroot into a subdirectory, then climb out of it with "..").
+    let can_leave = expected.mode == Mode::Chroot
+        && rustix::thread::capabilities(None)
+            .map(|c| {
+                c.permitted
+                    .contains(rustix::thread::CapabilitySet::SYS_CHROOT)
+            })
+            .unwrap_or(true);
+    if can_leave {
+        found = format!("{found}, but CAP_SYS_CHROOT is permitted: a second chroot leaves it");
+    }
     let mounts_hold = match mounts {
         None => true,
         Some(Err(e)) => {
@@ -118,7 +133,12 @@ pub(super) fn root(expected: &Expected, pivoted: bool, mounts: &Mounts) -> Audit
             at_root == 1 && procs.is_empty()
         }
     };
-    AuditRow::new(Check::Root, asked, found, is_shared && mounts_hold)
+    AuditRow::new(
+        Check::Root,
+        asked,
+        found,
+        is_shared && !can_leave && mounts_hold,
+    )
 }
 
 pub(super) fn attributes(expected: &Expected, mounts: &Mounts) -> AuditRow {
