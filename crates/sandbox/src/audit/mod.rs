@@ -53,8 +53,9 @@ pub enum Check {
     /// default): the `MOUNT_ATTR_*` attributes and the super block's `SB_RDONLY` from
     /// `statmount(2)` (Linux 6.8). [`Mode::Namespace`] only.
     Mounts,
-    /// The effective, permitted, inheritable, ambient and bounding capability sets hold
-    /// only what [`Builder::keep_capabilities`](crate::Builder::keep_capabilities) kept:
+    /// The effective, permitted, inheritable, ambient and bounding capability sets of the
+    /// calling thread (threads started after entering inherit them) hold only what
+    /// [`Builder::keep_capabilities`](crate::Builder::keep_capabilities) kept:
     /// `capget(2)`, and `prctl(PR_CAPBSET_READ)` and `prctl(PR_CAP_AMBIENT_IS_SET)` for each
     /// capability the kernel knows. [`Mode::Namespace`] only (the other modes drop none).
     Capabilities,
@@ -102,8 +103,8 @@ pub enum Check {
 }
 
 impl Check {
-    /// Every check, in the order of the rows.
-    pub const ALL: [Check; 11] = [
+    /// Every check, in the order of the rows (more may come: the enum is non-exhaustive).
+    pub const ALL: &'static [Check] = &[
         Check::Namespaces,
         Check::Root,
         Check::Mounts,
@@ -294,7 +295,7 @@ pub(crate) fn audit(inside: &Inside) -> Audit {
         process::keyring(expected),
         fds::descriptors(expected, handle, listing),
     ];
-    debug_assert!(rows.iter().map(|r| r.check).eq(Check::ALL));
+    debug_assert!(rows.iter().map(|r| r.check).eq(Check::ALL.iter().copied()));
     Audit {
         mode: expected.mode,
         rows,
