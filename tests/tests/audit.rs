@@ -14,9 +14,11 @@
 //! sandbox installed a filter; their scenario shows instead that each row reports the
 //! kernel's answer in both states (with the filter, and with `Filter::none()`).
 //!
-//! TODO(landlock): a scenario for the Landlock row once the builder has the option: with
-//! the layer asked for, the row holds where the kernel has Landlock; with it asked for but
-//! broken behind the builder's back it must fail.
+//! The Landlock row's probe is shown finding a Landlock domain the scenario makes itself
+//! inside (the sandbox has no Landlock option yet), which also makes the descriptors row
+//! probe numbers instead of listing the table. TODO(landlock): once the builder has the
+//! option, a scenario where the layer is asked for and the row holds, and one where it
+//! fails.
 
 mod common;
 
@@ -44,6 +46,7 @@ fn main() {
         mounts_row_fails_for_a_writable_tmpfs_mounted_inside_a_read_only_sandbox,
         seccomp_and_no_new_privs_rows_report_the_filter_and_the_flag,
         seccomp_and_no_new_privs_rows_report_neither_under_filter_none,
+        a_landlock_domain_made_inside_is_found_and_descriptors_are_probed_instead,
     ])
 }
 
@@ -596,4 +599,95 @@ fn seccomp_and_no_new_privs_rows_report_neither_under_filter_none() -> TestResul
         },
     )?;
     Ok(())
+}
+
+/// `struct landlock_path_beneath_attr` (packed, 12 bytes).
+#[repr(C, packed)]
+struct PathBeneath {
+    allowed_access: u64,
+    parent_fd: i32,
+}
+
+/// Restricts this process with a Landlock ruleset that handles listing directories and
+/// allows it beneath `/` only: what the sandbox's own layer will look like. `Err` with the
+/// errno where the kernel has no Landlock.
+fn landlock_list_only_beneath_root() -> Result<(), i32> {
+    const LANDLOCK_ACCESS_FS_READ_DIR: u64 = 1 << 3;
+    const LANDLOCK_RULE_PATH_BENEATH: libc::c_long = 1;
+    let handled = LANDLOCK_ACCESS_FS_READ_DIR;
+    // SAFETY: landlock_create_ruleset reads the 8-byte attribute (handled_access_fs, the
+    // first field of every ABI's struct) whose size is passed; it returns a descriptor.
+    let ruleset = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            &handled as *const u64,
+            std::mem::size_of::<u64>(),
+            0 as libc::c_uint,
+        )
+    };
+    check_rc(ruleset, "landlock_create_ruleset")?;
+    let root = std::fs::File::open("/").map_err(|e| e.raw_os_error().unwrap_or(-1))?;
+    let rule = PathBeneath {
+        allowed_access: LANDLOCK_ACCESS_FS_READ_DIR,
+        parent_fd: root.as_raw_fd(),
+    };
+    // SAFETY: landlock_add_rule reads the packed rule, alive for the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_add_rule,
+            ruleset,
+            LANDLOCK_RULE_PATH_BENEATH,
+            &rule as *const PathBeneath,
+            0 as libc::c_uint,
+        )
+    };
+    check_rc(rc, "landlock_add_rule")?;
+    // SAFETY: takes a descriptor and flags; no_new_privs is set (the default filter set it).
+    let rc = unsafe { libc::syscall(libc::SYS_landlock_restrict_self, ruleset, 0 as libc::c_uint) };
+    check_rc(rc, "landlock_restrict_self")?;
+    // SAFETY: closes the ruleset descriptor this function opened and nothing else owns.
+    unsafe { libc::close(ruleset as i32) };
+    Ok(())
+}
+
+fn a_landlock_domain_made_inside_is_found_and_descriptors_are_probed_instead() -> TestResult {
+    // TODO(landlock): with the sandbox's own layer, its row must expect "enforced" and a
+    // scenario must break it (landlock(false) against a forced expectation is no break).
+    let (_top, shared) = shared_dir()?;
+    let out = run_inside(Sandbox::builder(&shared), |inside| {
+        let before = inside.audit();
+        confined(&before, "before Landlock")?;
+        ensure!(
+            row(&before, Check::Landlock)?
+                .found
+                .starts_with("not enforced"),
+            "\n{before}"
+        );
+        if let Err(e) = landlock_list_only_beneath_root() {
+            return Ok(format!("landlock={e}\n"));
+        }
+        // "/" still lists; the proc-fd handle's directory lies outside the rule.
+        std::fs::read_dir("/").map_err(io_ctx("list / under Landlock"))?;
+        let audit = inside.audit();
+        let landlock = row(&audit, Check::Landlock)?;
+        ensure!(landlock.found.starts_with("enforced ("), "\n{audit}");
+        // Listing the table is refused: the row probes every number instead, and still
+        // finds exactly the same descriptors.
+        let fds = row(&audit, Check::Descriptors)?;
+        ensure!(
+            fds.holds && fds.found.ends_with("(probed with fcntl: listing refused)"),
+            "\n{audit}"
+        );
+        ensure_eq!(
+            fds.found.split(" (").next(),
+            row(&before, Check::Descriptors)?.found.split(" (").next(),
+            "the descriptors, listed then probed"
+        );
+        confined(&audit, "under Landlock")?;
+        Ok("landlock=0\n".into())
+    })?;
+    match need(&out.report, "landlock")? {
+        "0" => Ok(()),
+        e => skip!("no Landlock here: landlock_create_ruleset answered errno {e}"),
+    }
 }
