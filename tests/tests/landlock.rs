@@ -30,6 +30,7 @@ fn main() {
         landlock_mode_handle_reaches_no_proc_sys_and_no_capability_is_left,
         landlock_mode_refuses_a_kept_directory_outside,
         landlock_mode_is_refused_where_the_kernel_has_no_landlock,
+        landlock_and_chroot_modes_prove_themselves_confined,
         namespace_mode_enters_without_landlock_and_says_so,
         chroot_mode_drops_every_capability_and_reaches_no_proc_sys,
         chroot_mode_landlock_layer_refuses_a_host_file_reopened_through_the_handle,
@@ -281,8 +282,8 @@ fn landlock_mode_refuses_signals_to_host_processes() -> TestResult {
 }
 
 /// What the proc-fd handle of an in-place mode reaches: a write to a system-wide proc
-/// file (a core_pattern written runs a program as host root at the next crash), and the
-/// process's own capability sets, read through the handle.
+/// file (a core_pattern written runs a program as host root at the next crash) and its own
+/// status; and the process's capability sets.
 fn handle_report(inside: &Inside) -> Result<String, Fail> {
     let handle = inside.proc_self_fd().as_fd();
     let write = |rel: &str| match rustix::fs::openat(
@@ -294,34 +295,40 @@ fn handle_report(inside: &Inside) -> Result<String, Fail> {
         Ok(_) => 0,
         Err(e) => e.raw_os_error(),
     };
-    let status = rustix::fs::openat(
+    // The capability sets, from the kernel (capget, PR_CAPBSET_READ, PR_CAP_AMBIENT):
+    // /proc/self/status is out of reach under the Landlock layer.
+    use rustix::thread::{
+        capabilities, capability_is_in_ambient_set, capability_is_in_bounding_set, CapabilitySet,
+    };
+    let sets = capabilities(None).map_err(|e| failed(format!("capget: {e}")))?;
+    let held = |f: &dyn Fn(CapabilitySet) -> bool| {
+        (0..64u32)
+            .map(|bit| CapabilitySet::from_bits_retain(1 << bit))
+            .filter(|&cap| f(cap))
+            .fold(0u64, |acc, cap| acc | cap.bits())
+    };
+    let bounding = held(&|cap| capability_is_in_bounding_set(cap).unwrap_or(false));
+    let ambient = held(&|cap| capability_is_in_ambient_set(cap).unwrap_or(false));
+    let nnp = rustix::thread::no_new_privs().map_err(|e| failed(format!("no_new_privs: {e}")))?;
+    let caps = [
+        format!("CapInh={:016x}", sets.inheritable.bits()),
+        format!("CapPrm={:016x}", sets.permitted.bits()),
+        format!("CapEff={:016x}", sets.effective.bits()),
+        format!("CapBnd={bounding:016x}"),
+        format!("CapAmb={ambient:016x}"),
+        format!("NoNewPrivs={}", u8::from(nnp)),
+    ];
+    let status = match rustix::fs::openat(
         handle,
         "../status",
         OFlags::RDONLY | OFlags::CLOEXEC,
         FileMode::empty(),
-    )
-    .map_err(|e| failed(format!("open ../status through the handle: {e}")))?;
-    let mut text = String::new();
-    std::fs::File::from(status)
-        .read_to_string(&mut text)
-        .map_err(io_ctx("read ../status"))?;
-    let caps: Vec<String> = [
-        "CapInh",
-        "CapPrm",
-        "CapEff",
-        "CapBnd",
-        "CapAmb",
-        "NoNewPrivs",
-    ]
-    .iter()
-    .filter_map(|k| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}:")))
-            .map(|v| format!("{k}={}", v.trim()))
-    })
-    .collect();
+    ) {
+        Ok(_) => 0,
+        Err(e) => e.raw_os_error(),
+    };
     Ok(format!(
-        "core_pattern={}\nhostname={}\n{}\n",
+        "core_pattern={}\nhostname={}\nstatus={status}\n{}\n",
         write("../../sys/kernel/core_pattern"),
         write("../../sys/kernel/hostname"),
         caps.join("\n")
@@ -336,6 +343,14 @@ fn expect_no_capability_and_no_proc_sys(facts: &str) -> TestResult {
         ensure!(
             need(facts, key)? != "0",
             "{key} opened for writing through the handle: {facts}"
+        );
+    }
+    // Under the Landlock layer nothing of /proc opens but what the magic links lead to.
+    if sandbox::landlock_abi().is_some() {
+        ensure_eq!(
+            need(facts, "status")?,
+            libc::EACCES.to_string(),
+            "/proc/<pid>/status through the handle: {facts}"
         );
     }
     let mut sets = vec!["CapInh", "CapPrm", "CapEff", "CapAmb"];
@@ -400,6 +415,31 @@ fn no_landlock_in_the_kernel() -> TestResult {
         ), // 5
     ];
     install_seccomp_filter(&prog)
+}
+
+fn landlock_and_chroot_modes_prove_themselves_confined() -> TestResult {
+    need_abi(1, "Mode::Landlock")?;
+    let mut modes = vec![Mode::Landlock];
+    if test_support::is_root() {
+        modes.push(Mode::Chroot);
+    }
+    for mode in modes {
+        let (_top, shared, _host) = layout()?;
+        let facts = in_place(
+            || Ok(()),
+            move || Sandbox::builder(&shared).mode(mode),
+            |inside| {
+                let audit = inside.audit();
+                Ok(format!(
+                    "confined={}\ntable={}\n",
+                    audit.is_confined(),
+                    audit.to_string().replace('\n', " | ")
+                ))
+            },
+        )?;
+        ensure_eq!(need(&facts, "confined")?, "true", "{mode:?}: {facts}");
+    }
+    Ok(())
 }
 
 fn landlock_mode_is_refused_where_the_kernel_has_no_landlock() -> TestResult {

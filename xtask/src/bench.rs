@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: enter latency against bwrap, the /proc/self/fd reopen path
-//! against openat, and the default seccomp filter's cost on reopen + read. It reports
-//! figures; it asserts nothing about them.
+//! against openat, the default seccomp filter's cost on reopen + read, and what
+//! `Inside::audit()` costs against one read of /proc/self/status. It reports figures; it
+//! asserts nothing about them.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -21,11 +22,13 @@ pub fn run(args: &[String]) -> Result {
     let enter = build_example(&ws, "sandbox", "bench_enter")?;
     let reopen = build_example(&ws, "sandbox-proc-fd", "bench_reopen")?;
     let filter = build_example(&ws, "sandbox-seccomp", "bench_filter")?;
+    let audit = build_example(&ws, "sandbox", "bench_audit")?;
     println!("    running as uid {}", crate::euid()?);
 
     let mut rows = bench_enter(&enter, rounds)?;
     rows.push(bench_reopen(&ws, &reopen)?);
     rows.push(bench_filter(&ws, &filter)?);
+    rows.push(bench_audit(&ws, &audit)?);
 
     println!();
     println!(
@@ -347,6 +350,19 @@ fn bench_filter(ws: &Workspace, filter: &Path) -> Result<Row> {
     })
 }
 
+/// `Inside::audit()` in a default sandbox against one read of /proc/self/status (open,
+/// read, close) in the original process, both under the default seccomp filter (the ratio
+/// is the median of the per-round ratios).
+fn bench_audit(ws: &Workspace, audit: &Path) -> Result<Row> {
+    let [audit_ns, status_ns, ratio] = run_median_bench(ws, audit, ["audit", "status", "ratio"])?;
+    Ok(Row {
+        name: "audit() inside, median",
+        ours: format!("{:.1} µs", audit_ns / 1e3),
+        peer: format!("one status read {:.1} µs", status_ns / 1e3),
+        ratio: format!("{ratio:.2}"),
+    })
+}
+
 #[cfg(test)]
 mod unit {
     use super::*;
@@ -386,6 +402,13 @@ mod unit {
         assert_eq!(
             parse_median_line("median_ns unfiltered=1 filtered=x ratio=3", filter),
             None
+        );
+        assert_eq!(
+            parse_median_line(
+                "median_ns audit=32257.8 status=5294.9 ratio=6.2899",
+                ["audit", "status", "ratio"]
+            ),
+            Some([32257.8, 5294.9, 6.2899])
         );
     }
 

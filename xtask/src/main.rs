@@ -35,8 +35,11 @@ tasks:
                              --test-threads N (default 1)
   bench [--rounds R]
       Times entering a sandbox (examples/bench_enter of `sandbox`) against bwrap, R
-      rounds each (default 200), and reopening through /proc/self/fd against openat
-      (examples/bench_reopen of `sandbox-proc-fd`). Reports medians; asserts nothing.
+      rounds each (default 200), reopening through /proc/self/fd against openat
+      (examples/bench_reopen of `sandbox-proc-fd`), the seccomp filter on that path
+      (examples/bench_filter of `sandbox-seccomp`), and Inside::audit() against one
+      read of /proc/self/status (examples/bench_audit of `sandbox`). Reports medians;
+      asserts nothing.
   help
       This text.
 ";

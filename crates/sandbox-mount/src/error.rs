@@ -175,6 +175,29 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// [`root_mount_id`](crate::root_mount_id): `statx("/", STATX_MNT_ID_UNIQUE)` failed,
+    /// or gave no unique mount id (`ENOSYS`: Linux before 6.8).
+    #[error("read the unique id of the root's mount (statx STATX_MNT_ID_UNIQUE): {errno}")]
+    RootMountId {
+        /// What the kernel said.
+        errno: Errno,
+    },
+    /// `listmount(2)` failed (Linux 6.8).
+    #[error("list the mounts below mount {id} (listmount): {errno}")]
+    ListMounts {
+        /// The unique id of the mount whose submounts were asked for.
+        id: u64,
+        /// What the kernel said.
+        errno: Errno,
+    },
+    /// [`stat_mount`](crate::stat_mount): `statmount(2)` failed (Linux 6.8).
+    #[error("describe mount {id} (statmount): {errno}")]
+    StatMount {
+        /// The unique id of the mount.
+        id: u64,
+        /// What the kernel said.
+        errno: Errno,
+    },
 }
 
 impl Error {
@@ -195,7 +218,10 @@ impl Error {
             | Error::Submount { errno, .. }
             | Error::Remount { errno, .. }
             | Error::OpenBoundTree { errno, .. }
-            | Error::ReadMountinfo { errno, .. } => Some(*errno),
+            | Error::ReadMountinfo { errno, .. }
+            | Error::RootMountId { errno }
+            | Error::ListMounts { errno, .. }
+            | Error::StatMount { errno, .. } => Some(*errno),
             Error::BoundTreeMoved { .. } => Some(Errno::STALE),
             Error::ParseMountinfo { .. } => None,
         }
@@ -223,7 +249,10 @@ impl Error {
             Error::CloneTree { .. }
             | Error::AttachTree { .. }
             | Error::SetAttributes { .. }
-            | Error::ParseMountinfo { .. } => None,
+            | Error::ParseMountinfo { .. }
+            | Error::RootMountId { .. }
+            | Error::ListMounts { .. }
+            | Error::StatMount { .. } => None,
         }
     }
 }

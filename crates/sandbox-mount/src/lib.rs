@@ -11,7 +11,8 @@
 //! [`make_read_only_recursive`] change the attributes (read-only, nosuid, ...) of a mount
 //! and every mount below it. [`Identity`] says whether two descriptors are the same
 //! directory, and on the same mount. [`mountinfo`] parses what the kernel says is
-//! mounted.
+//! mounted; [`visible_mounts`] asks the kernel directly (`listmount(2)` and
+//! `statmount(2)`, Linux 6.8), without `/proc`.
 //!
 //! # Which kernel each path needs
 //!
@@ -65,6 +66,7 @@ use rustix::mount::{MountFlags, MountPropagationFlags};
 mod attr;
 mod error;
 mod identity;
+mod listing;
 pub mod mountinfo;
 #[allow(unsafe_code)]
 mod sys;
@@ -76,6 +78,7 @@ pub use attr::{
 };
 pub use error::Error;
 pub use identity::Identity;
+pub use listing::{root_mount_id, stat_mount, visible_mounts, MountStatus};
 /// The flags of [`unmount`] (`umount2(2)`): `DETACH` (`MNT_DETACH`), `FORCE`, `EXPIRE`,
 /// `NOFOLLOW` (`UMOUNT_NOFOLLOW`); rustix's type.
 pub use rustix::mount::UnmountFlags;

@@ -51,6 +51,7 @@ fn main() {
         bind_tree_with_each_api_and_report,
         bind_tree_falls_back_to_mount_only_when_open_tree_is_refused,
         identity_tells_a_bind_mount_from_the_directory_it_binds,
+        visible_mounts_are_mountinfos_mounts_with_their_attributes,
     ])
 }
 
@@ -1122,5 +1123,82 @@ fn identity_tells_a_bind_mount_from_the_directory_it_binds() -> TestResult {
         std::fs::metadata(&dir).map_err(failed)?.ino(),
         "st_ino"
     );
+    Ok(())
+}
+
+fn visible_mounts_are_mountinfos_mounts_with_their_attributes() -> TestResult {
+    if let Err(Error::RootMountId { errno }) = sandbox_mount::root_mount_id() {
+        test_support::skip!("statx gives no unique mount id: Linux 6.8 has it ({errno})");
+    }
+    own_mount_ns(UnshareFlags::empty())?;
+    let dir = temp_dir()?;
+    let target = dir.path().join("with space");
+    std::fs::create_dir(&target).map_err(failed)?;
+    sandbox_mount::mount_tmpfs(&target, Some(1 << 20))?;
+    let _guard = DetachOnDrop(target.clone());
+    sandbox_mount::remount_read_only(&target)?;
+
+    let listed = sandbox_mount::visible_mounts()?;
+    let info = mountinfo::read_self()?;
+    let root = open_dir("/")?;
+    ensure_eq!(
+        u64::from(listed[0].mountinfo_id),
+        mount_id(&root)?,
+        "the root's mount comes first"
+    );
+    // Every mount mountinfo shows from this root, and no other, with the same place and
+    // attributes (mountinfo shows what is reachable from the root, as listmount does).
+    let mut listed_ids: Vec<u32> = listed.iter().map(|m| m.mountinfo_id).collect();
+    let mut info_ids: Vec<u32> = info.iter().map(|m| m.mount_id).collect();
+    listed_ids.sort_unstable();
+    info_ids.sort_unstable();
+    ensure_eq!(listed_ids, info_ids, "the same mounts as mountinfo");
+    for m in &listed {
+        let i = info
+            .iter()
+            .find(|i| i.mount_id == m.mountinfo_id)
+            .ok_or_else(|| failed(format!("{m:?} is not in mountinfo")))?;
+        ensure_eq!(&m.mount_point, &i.mount_point, "{m:?}");
+        ensure_eq!(&m.root, &i.root, "{m:?}");
+        ensure_eq!(&m.fs_type, &i.fs_type, "{m:?}");
+        ensure_eq!(m.is_read_only(), i.is_read_only(), "{m:?}");
+        ensure_eq!(
+            m.attributes.contains(MountAttr::NODEV),
+            i.mount_options.iter().any(|o| o == "nodev"),
+            "{m:?}"
+        );
+    }
+    let tmpfs = listed
+        .iter()
+        .find(|m| m.mount_point == target)
+        .ok_or_else(|| failed(format!("no mount at {} in {listed:#?}", target.display())))?;
+    ensure_eq!(tmpfs.fs_type, "tmpfs");
+    ensure_eq!(tmpfs.magic, 0x0102_1994, "TMPFS_MAGIC");
+    ensure!(
+        tmpfs
+            .attributes
+            .contains(MountAttr::RDONLY | MountAttr::NOSUID | MountAttr::NODEV),
+        "attributes {}",
+        tmpfs.attributes
+    );
+    ensure!(
+        !tmpfs.read_only_super,
+        "the mount is read-only, not the tmpfs"
+    );
+    ensure_eq!(
+        u64::from(tmpfs.mountinfo_id),
+        mount_id(open_dir(&target)?)?,
+        "statx agrees on the mount id"
+    );
+    let parent = sandbox_mount::stat_mount(tmpfs.parent_id)?;
+    ensure_eq!(
+        u64::from(parent.mountinfo_id),
+        mount_id(open_dir(dir.path())?)?,
+        "the parent is the mount holding the temp dir"
+    );
+    match sandbox_mount::stat_mount(u64::MAX - 1) {
+        Err(Error::StatMount { errno, .. }) => ensure_eq!(errno, Errno::NOENT, "no such mount"),
+        other => fail!("statmount of no mount: {other:?}"),
+    }
     Ok(())
 }

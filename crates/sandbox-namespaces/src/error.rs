@@ -127,6 +127,19 @@ pub enum Error {
         /// What it printed on stderr, trimmed (its reason).
         message: String,
     },
+    /// Getting the namespace of a process through its pidfd failed: the
+    /// `ioctl(PIDFD_GET_<type>_NAMESPACE)` (Linux 6.11), or the `fstat(2)` of the
+    /// namespace descriptor it returned.
+    #[error(
+        "get the {namespaces} namespace through a pidfd (ioctl PIDFD_GET_*_NAMESPACE): {errno}"
+    )]
+    PidfdNamespace {
+        /// The namespace type asked for.
+        namespaces: Namespaces,
+        /// The errno: `ENOTTY` before Linux 6.11, `ESRCH` for a process that exited,
+        /// `EPERM` without ptrace read access to it.
+        errno: Errno,
+    },
 }
 
 impl Error {
@@ -140,7 +153,8 @@ impl Error {
             | Error::StatNamespace { errno, .. }
             | Error::WriteIdMap { errno, .. }
             | Error::ReadIdFile { errno, .. }
-            | Error::SpawnIdMapTool { errno, .. } => Some(*errno),
+            | Error::SpawnIdMapTool { errno, .. }
+            | Error::PidfdNamespace { errno, .. } => Some(*errno),
             Error::MultiThreaded { .. }
             | Error::UnknownNamespaces { .. }
             | Error::NotSingleNamespace { .. }

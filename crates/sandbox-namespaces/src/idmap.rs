@@ -182,6 +182,39 @@ impl Setgroups {
     }
 }
 
+/// Reads a uid or gid map as the kernel shows it: `/proc/<pid>/uid_map` or `gid_map`,
+/// one `inside outside count` line per entry (as seen from the reader's user namespace:
+/// for a reader in the same namespace, the outside ids are the parent's). Empty before
+/// the map is written. A user namespace's maps are written once and never change.
+///
+/// # Errors
+///
+/// [`Error::ReadIdFile`] naming `path` when it cannot be read (`ENOENT` without `/proc`),
+/// or with `EINVAL` for a line that is not three numbers (the kernel writes none).
+pub fn read_id_map(path: impl AsRef<std::path::Path>) -> Result<Vec<IdMap>, Error> {
+    let path = path.as_ref();
+    let failed = |errno| Error::ReadIdFile {
+        path: path.to_path_buf(),
+        errno,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        failed(rustix::io::Errno::from_io_error(&e).unwrap_or(rustix::io::Errno::IO))
+    })?;
+    parse_id_map(&text).ok_or_else(|| failed(rustix::io::Errno::INVAL))
+}
+
+/// The entries of a map's text, or `None` for a line that is not three numbers.
+fn parse_id_map(text: &str) -> Option<Vec<IdMap>> {
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let mut fields = line.split_whitespace().map(|f| f.parse::<u32>().ok());
+            let entry = IdMap::new(fields.next()??, fields.next()??, fields.next()??);
+            fields.next().is_none().then_some(entry)
+        })
+        .collect()
+}
+
 /// Whether `map` is the one line a process may write for itself, without privilege in
 /// the parent namespace: a single entry of count 1 whose outside id is `own`.
 pub fn is_own_id_map(map: &[IdMap], own: u32) -> bool {
@@ -280,6 +313,19 @@ fn check_both(uid_map: &[IdMap], gid_map: &[IdMap]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_the_kernels_map_text() {
+        let text = "         0       1000          1\n         1     100000      65536\n";
+        assert_eq!(
+            parse_id_map(text),
+            Some(vec![IdMap::new(0, 1000, 1), IdMap::new(1, 100000, 65536)])
+        );
+        assert_eq!(parse_id_map(""), Some(vec![]));
+        assert_eq!(parse_id_map("0 1000\n"), None);
+        assert_eq!(parse_id_map("0 1000 1 2\n"), None);
+        assert_eq!(parse_id_map("0 x 1\n"), None);
+    }
 
     fn reason(map: &[IdMap]) -> IdMapError {
         match validate_id_map(map) {

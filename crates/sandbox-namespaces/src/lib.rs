@@ -54,8 +54,8 @@ use rustix::thread::{LinkNameSpaceType, UnshareFlags};
 
 pub use error::{Error, IdMapError, IdSide};
 pub use idmap::{
-    deny_setgroups, is_own_id_map, validate_id_map, write_id_maps_of, write_own_id_maps, IdMap,
-    Setgroups, MAX_ID_MAP_ENTRIES,
+    deny_setgroups, is_own_id_map, read_id_map, validate_id_map, write_id_maps_of,
+    write_own_id_maps, IdMap, Setgroups, MAX_ID_MAP_ENTRIES,
 };
 pub use subid::{
     rootless_id_map, run_id_map_tool, subordinate_ranges, user_name, IdMapTool, IdMapToolStatus,
@@ -345,6 +345,52 @@ pub fn namespace_id_for_children(ns: Namespaces) -> Result<NamespaceId, Error> {
 pub fn namespace_id_of(pid: Pid, ns: Namespaces) -> Result<NamespaceId, Error> {
     let name = single_name(ns, Namespaces::proc_name)?;
     stat_id(PathBuf::from(format!("/proc/{pid}/ns/{name}")))
+}
+
+/// The identity of the namespace of one type that the process behind `pidfd` is in:
+/// `ioctl(pidfd, PIDFD_GET_<TYPE>_NAMESPACE)` (Linux 6.11), then `fstat(2)` of the
+/// namespace descriptor it returns (closed again). The same [`NamespaceId`] as
+/// [`namespace_id`] and [`namespace_id_of`] give, without `/proc`: it works after
+/// `pivot_root` into a directory that has none, for example on a pidfd of the caller
+/// itself (`rustix::process::pidfd_open(getpid(), ..)`).
+///
+/// For PID and TIME this is the namespace the process is in, not the one its next
+/// children will be in. Needs ptrace read access to the process (a process always has it
+/// to itself).
+///
+/// # Errors
+///
+/// - [`Error::NotSingleNamespace`] unless `ns` is exactly one flag.
+/// - [`Error::PidfdNamespace`] with the kernel's errno: `ENOTTY` before Linux 6.11 (or on
+///   a descriptor that is not a pidfd), `ESRCH` when the process has exited, `EPERM`
+///   without ptrace access, `EOPNOTSUPP` for a type the kernel was built without.
+#[doc(alias = "PIDFD_GET_NET_NAMESPACE", alias = "PIDFD_GET_USER_NAMESPACE")]
+pub fn namespace_id_of_pidfd(pidfd: impl AsFd, ns: Namespaces) -> Result<NamespaceId, Error> {
+    // The `nr` of each `PIDFD_GET_*_NAMESPACE` request in <linux/pidfd.h>.
+    let number = [
+        (Namespaces::CGROUP, 1),
+        (Namespaces::IPC, 2),
+        (Namespaces::MOUNT, 3),
+        (Namespaces::NET, 4),
+        (Namespaces::PID, 5),
+        (Namespaces::TIME, 7),
+        (Namespaces::USER, 9),
+        (Namespaces::UTS, 10),
+    ]
+    .iter()
+    .find(|(one, _)| *one == ns)
+    .map(|(_, number)| *number)
+    .ok_or(Error::NotSingleNamespace { namespaces: ns })?;
+    let failed = |errno| Error::PidfdNamespace {
+        namespaces: ns,
+        errno,
+    };
+    let fd = sys::pidfd_namespace(pidfd.as_fd(), number).map_err(failed)?;
+    let st = rustix::fs::fstat(&fd).map_err(failed)?;
+    Ok(NamespaceId {
+        dev: st.st_dev,
+        ino: st.st_ino,
+    })
 }
 
 /// Opens the calling process's namespace of one type, `/proc/self/ns/<name>`, read-only

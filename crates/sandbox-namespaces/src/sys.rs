@@ -1,5 +1,5 @@
 //! The only unsafe code of this crate: `unshare(2)`, which rustix marks unsafe because of
-//! `CLONE_FILES`.
+//! `CLONE_FILES`, and the `PIDFD_GET_*_NAMESPACE` ioctls, which rustix does not wrap.
 
 use rustix::io::Errno;
 use rustix::thread::UnshareFlags;
@@ -15,4 +15,48 @@ pub(crate) fn unshare(namespaces: Namespaces) -> Result<(), Errno> {
     // `Namespaces::all()` has no FILES flag, and everything outside it was masked off
     // just above.
     unsafe { rustix::thread::unshare_unsafe(flags) }
+}
+
+/// `ioctl(pidfd, PIDFD_GET_<type>_NAMESPACE)` (Linux 6.11): a new descriptor on the
+/// namespace of type `number` (the `nr` of the `_IO(0xFF, nr)` request) that the process
+/// behind `pidfd` is in.
+pub(crate) fn pidfd_namespace(
+    pidfd: std::os::fd::BorrowedFd<'_>,
+    number: u8,
+) -> Result<std::os::fd::OwnedFd, Errno> {
+    // SAFETY: the PIDFD_GET_*_NAMESPACE requests take no argument (the pointer passed is
+    // null and never read), so the call touches no memory of ours; `GetNamespace` turns
+    // the non-negative return value, a new descriptor nothing else owns, into an OwnedFd.
+    unsafe { rustix::ioctl::ioctl(pidfd, GetNamespace(number)) }
+}
+
+/// The `PIDFD_GET_*_NAMESPACE` request with number `.0`, whose return value is a new
+/// descriptor.
+struct GetNamespace(u8);
+
+// SAFETY: the request is `_IO(PIDFS_IOCTL_MAGIC, nr)`: no argument, nothing read or
+// written through the pointer, and the kernel returns a new descriptor or an error.
+unsafe impl rustix::ioctl::Ioctl for GetNamespace {
+    type Output = std::os::fd::OwnedFd;
+    const IS_MUTATING: bool = false;
+
+    fn opcode(&self) -> rustix::ioctl::Opcode {
+        /// `PIDFS_IOCTL_MAGIC` of `<linux/pidfd.h>`.
+        const PIDFS_IOCTL_MAGIC: u8 = 0xFF;
+        rustix::ioctl::opcode::none(PIDFS_IOCTL_MAGIC, self.0)
+    }
+
+    fn as_ptr(&mut self) -> *mut std::ffi::c_void {
+        std::ptr::null_mut()
+    }
+
+    unsafe fn output_from_ptr(
+        out: rustix::ioctl::IoctlOutput,
+        _extract_output: *mut std::ffi::c_void,
+    ) -> rustix::io::Result<Self::Output> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: rustix calls this only for a non-negative return value, which for these
+        // requests is a descriptor the kernel just opened for us.
+        Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(out) })
+    }
 }

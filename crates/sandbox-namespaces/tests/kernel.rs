@@ -46,6 +46,7 @@ fn main() {
         write_id_maps_of_maps_a_range_for_another_process_only_as_root,
         in_initial_user_namespace_is_false_after_unshare,
         newuidmap_maps_the_own_id_and_refuses_a_range_not_granted,
+        namespace_id_of_pidfd_is_the_proc_id_and_needs_no_proc,
     ])
 }
 
@@ -614,4 +615,57 @@ fn newuidmap_maps_the_own_id_and_refuses_a_range_not_granted() -> TestResult {
     );
     drop(child);
     Ok(())
+}
+
+fn namespace_id_of_pidfd_is_the_proc_id_and_needs_no_proc() -> TestResult {
+    use sandbox_namespaces::namespace_id_of_pidfd;
+    let own_pidfd = || rustix::process::pidfd_open(getpid(), rustix::process::PidfdFlags::empty());
+    let pidfd = own_pidfd()?;
+    match namespace_id_of_pidfd(&pidfd, Namespaces::NET) {
+        Err(Error::PidfdNamespace { errno, .. }) if errno == Errno::NOTTY => {
+            skip!("PIDFD_GET_*_NAMESPACE needs Linux 6.11 (ENOTTY)")
+        }
+        _ => {}
+    }
+    for ns in Namespaces::all().iter() {
+        ensure_eq!(
+            namespace_id_of_pidfd(&pidfd, ns)?,
+            namespace_id(ns)?,
+            "{ns}: through the pidfd and through /proc"
+        );
+    }
+    ensure!(
+        matches!(
+            namespace_id_of_pidfd(&pidfd, Namespaces::NET | Namespaces::IPC),
+            Err(Error::NotSingleNamespace { .. })
+        ),
+        "two types at once are refused"
+    );
+    let host_net = namespace_id(Namespaces::NET)?;
+    let (uid, gid) = (getuid().as_raw(), getgid().as_raw());
+    in_child(|| {
+        enter_user_ns(UnshareFlags::NEWNS | UnshareFlags::NEWNET)?;
+        ensure_eq!(
+            sandbox_namespaces::read_id_map("/proc/self/uid_map")?,
+            vec![IdMap::identity(uid)],
+            "the uid map as read back"
+        );
+        ensure_eq!(
+            sandbox_namespaces::read_id_map("/proc/self/gid_map")?,
+            vec![IdMap::identity(gid)],
+            "the gid map as read back"
+        );
+        rustix::mount::mount_change(
+            "/",
+            MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
+        )?;
+        rustix::mount::mount("tmpfs", "/proc", "tmpfs", MountFlags::empty(), None)?;
+        ensure!(
+            namespace_id(Namespaces::NET).is_err(),
+            "/proc/self/ns/net is covered"
+        );
+        let net = namespace_id_of_pidfd(own_pidfd()?, Namespaces::NET)?;
+        ensure!(net != host_net, "the new network namespace has another id");
+        Ok(())
+    })
 }

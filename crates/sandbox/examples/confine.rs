@@ -1,4 +1,4 @@
-//! Enter a sandbox and look around from inside.
+//! Enter a sandbox, print its audit from inside, and look around.
 //!
 //! ```text
 //! cargo run -p sandbox --example confine [DIR]
@@ -82,8 +82,15 @@ fn main() {
             // Not kept, so already closed by the sandbox: its owner must not close the
             // number again.
             std::mem::forget(go_tx);
+            // The audit first: it counts the descriptors open now, and looking around opens
+            // some. The read end of the pipe is kept, so it is expected there.
+            let audit = inside.audit();
             let mut go = std::fs::File::from(go_rx);
             let _ = go.read(&mut [0u8; 1]);
+            println!("[inside] audit, what the kernel says against what was asked:");
+            for line in audit.to_string().lines() {
+                println!("  {line}");
+            }
             look_around(&inside, original_pid);
             // No destructors here: the temp dir belongs to the parent.
             std::process::exit(0);

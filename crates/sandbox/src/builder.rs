@@ -395,8 +395,8 @@ impl Builder {
     /// ABI enforces what it knows, a kernel without Landlock enters anyway and
     /// [`Inside::landlock`](crate::Inside::landlock) says so). After the pivot (or the
     /// chroot), the same rules as [`Mode::Landlock`]'s on the file system: reading and
-    /// executing beneath the root, writing unless [`Builder::read_only`], the process's own
-    /// `/proc/self` readable, nothing else. A second wall behind the mounts: a mount that
+    /// executing beneath the root, writing unless [`Builder::read_only`], nothing else
+    /// (the proc-fd handle's magic links still lead to the files beneath the root). A second wall behind the mounts: a mount that
     /// arrives later under a read-only sandbox ([`Propagation::Slave`]) is still not
     /// writable, and a descriptor that somehow points outside gives no access when reopened
     /// through [`ProcSelfFd::reopen`](crate::ProcSelfFd::reopen). It sets `no_new_privs`.
@@ -532,6 +532,7 @@ impl Builder {
             inside_ids: self.inside_ids,
             seccomp,
             hardening: self.hardening,
+            before: crate::audit::Before::default(),
         })
     }
 }

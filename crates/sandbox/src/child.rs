@@ -80,6 +80,8 @@ impl Sandbox {
         }
         let proc_self_fd =
             ProcSelfFd::capture("/proc").map_err(|e| Error::setup(Step::CaptureProcFd, e))?;
+        // While the fresh proc is still there: the id maps are read back from it.
+        let audit = crate::audit::Expected::namespace(self, Path::new("/proc"));
         let nofile_limit = match self.hardening.raise_nofile {
             true => Some(harden::raise_nofile(Path::new("/proc"))?),
             false => None,
@@ -91,13 +93,14 @@ impl Sandbox {
         for kept in kept_inside {
             kept.replace()?;
         }
-        let landlock = self.landlock_after_pivot(&proc_self_fd)?;
+        let landlock = self.landlock_after_pivot()?;
         harden::after_pivot(&self.hardening)?;
         Ok(Inside {
             proc_self_fd,
             pivoted,
             nofile_limit,
             landlock,
+            audit,
         })
     }
 
@@ -160,13 +163,10 @@ impl Sandbox {
     }
 
     /// The Landlock layer on the new root, best effort: the file-system rules of
-    /// [`Mode::Landlock`](crate::Mode::Landlock), read-only as the mounts are, with the
-    /// process's own `/proc/self` readable. Network and signals are left to the
-    /// namespaces, which a joined network namespace opens on purpose.
-    fn landlock_after_pivot(
-        &self,
-        proc_self_fd: &ProcSelfFd,
-    ) -> Result<Option<crate::landlock::Enforced>, Error> {
+    /// [`Mode::Landlock`](crate::Mode::Landlock), read-only as the mounts are. Network and
+    /// signals are left to the namespaces, which a joined network namespace opens on
+    /// purpose.
+    fn landlock_after_pivot(&self) -> Result<Option<crate::landlock::Enforced>, Error> {
         if !self.hardening.landlock {
             return Ok(None);
         }
@@ -177,13 +177,12 @@ impl Sandbox {
             FileMode::empty(),
         )
         .map_err(|e| Error::setup(Step::Landlock, SysError::at(Call::Landlock, "/", e)))?;
-        let proc_self = crate::inplace::proc_dir_of(proc_self_fd)?;
         let layer = crate::landlock::Layer {
             read_only: self.read_only,
             devices: !self.hardening.nodev,
             isolate: false,
         };
-        crate::landlock::restrict(root.as_fd(), Some(proc_self.as_fd()), layer)
+        crate::landlock::restrict(root.as_fd(), layer)
             .map(Some)
             .map_err(|e| Error::setup(Step::Landlock, e))
     }

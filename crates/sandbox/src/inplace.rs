@@ -8,12 +8,11 @@
 //! Landlock layer (required in [`Mode::Landlock`], best effort in [`Mode::Chroot`]), and
 //! the seccomp filter last. Their proc-fd handle comes from a private proc instance that
 //! shows processes only (`subset=pid`) where the kernel lets the process mount one (root),
-//! else from the host's `/proc`, where the Landlock layer lets it read `/proc/self` and
-//! nothing else. [`Mode::None`] takes the host's handle and the filter only.
+//! else from the host's `/proc`, of which the Landlock layer lets it open nothing but the
+//! files its magic links lead to. [`Mode::None`] takes the host's handle and the filter only.
 
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 
-use rustix::fs::{Mode as FileMode, OFlags};
 use rustix::io::Errno;
 
 use crate::call::{Call, SysError};
@@ -28,12 +27,14 @@ impl Sandbox {
         if self.mode == Mode::None {
             let proc_self_fd =
                 ProcSelfFd::open_unconfined().map_err(|e| Error::setup(Step::CaptureProcFd, e))?;
+            let audit = crate::audit::Expected::in_place(&self, false);
             install_seccomp(self.seccomp.as_ref())?;
             return Ok(Entered::Inside(Inside {
                 proc_self_fd,
                 pivoted: false,
                 nofile_limit: None,
                 landlock: None,
+                audit,
             }));
         }
         // Landlock restricts the calling thread only, and closing descriptors under other
@@ -58,22 +59,25 @@ impl Sandbox {
         let keep: Vec<RawFd> = self.hardening.keep_fds.iter().map(|k| k.fd).collect();
         let own = [self.dir.as_raw_fd(), proc_self_fd.as_fd().as_raw_fd()];
         fds::seal(&keep, &own, self.hardening.inherited_fds)?;
-        let landlock = self.landlock_in_place(&proc_self_fd)?;
+        let landlock = self.landlock_in_place()?;
+        let bounding_fixed = !rustix::thread::capabilities(None)
+            .is_ok_and(|c| c.effective.contains(rustix::thread::CapabilitySet::SETPCAP));
         harden::after_pivot(&self.hardening)?;
-        let seccomp = self.seccomp.as_ref();
-        install_seccomp(seccomp)?;
+        let audit = crate::audit::Expected::in_place(&self, bounding_fixed);
+        install_seccomp(self.seccomp.as_ref())?;
         Ok(Entered::Inside(Inside {
             proc_self_fd,
             pivoted: self.mode == Mode::Chroot,
             nofile_limit,
             landlock,
+            audit,
         }))
     }
 
     /// The Landlock layer of the in-place modes: required in [`Mode::Landlock`] (a kernel
     /// without Landlock would leave the process unconfined: refused), best effort in
     /// [`Mode::Chroot`], where `landlock(false)` turns it off.
-    fn landlock_in_place(&self, proc_self_fd: &ProcSelfFd) -> Result<Option<Enforced>, Error> {
+    fn landlock_in_place(&self) -> Result<Option<Enforced>, Error> {
         let required = self.mode == Mode::Landlock;
         if !required && !self.hardening.landlock {
             return Ok(None);
@@ -83,14 +87,11 @@ impl Sandbox {
             devices: !self.hardening.nodev,
             isolate: required,
         };
-        let proc_self = proc_dir_of(proc_self_fd)?;
-        let enforced = crate::landlock::restrict(self.dir.as_fd(), Some(proc_self.as_fd()), layer)
+        let enforced = crate::landlock::restrict(self.dir.as_fd(), layer)
             .map_err(|e| Error::setup_on(Step::Landlock, e, &self.path))?;
         if required && enforced == Enforced::Not {
-            let errno = match crate::landlock::landlock_abi() {
-                None => Errno::NOSYS,
-                Some(_) => Errno::OPNOTSUPP,
-            };
+            // ENOSYS (not built in) or EOPNOTSUPP (not enabled at boot), as the kernel says.
+            let errno = crate::sys::landlock_abi().err().unwrap_or(Errno::OPNOTSUPP);
             return Err(Error::setup_on(
                 Step::Landlock,
                 SysError::new(Call::Landlock, errno),
@@ -112,21 +113,4 @@ fn private_or_host_proc() -> Result<ProcSelfFd, Error> {
         }
         Err(e) => Err(Error::setup(Step::CaptureProcFd, e)),
     }
-}
-
-/// `/proc/<pid>` of the handle's proc: the directory the Landlock layer lets the process
-/// read, for its own status.
-pub(crate) fn proc_dir_of(proc_self_fd: &ProcSelfFd) -> Result<OwnedFd, Error> {
-    rustix::fs::openat(
-        proc_self_fd,
-        "..",
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        FileMode::empty(),
-    )
-    .map_err(|e| {
-        Error::setup(
-            Step::Landlock,
-            SysError::at(Call::Landlock, "/proc/self", e),
-        )
-    })
 }

@@ -9,10 +9,11 @@
 //!
 //! - beneath the root directory given: reading and executing, and, unless read-only,
 //!   writing, creating and removing (device nodes only when `devices`);
-//! - beneath the proc-fd handle's `/proc/self` directory: reading, so that the process can
-//!   read its own status (and [`Inside::audit`](crate::Inside::audit) can);
-//! - nothing anywhere else: a path, or a descriptor opened later through a magic link,
-//!   that leads outside gets `EACCES`. Descriptors opened before keep their access.
+//! - nothing anywhere else, `/proc` included: a path, or a descriptor opened later
+//!   through a magic link, that leads outside gets `EACCES`. The proc-fd handle's magic
+//!   links lead to the files themselves, so reopening a file beneath the root works; the
+//!   handle's directory cannot even be listed. Descriptors opened before keep their
+//!   access.
 //! - with `isolate`: TCP bind and connect refused (ABI 4), signals to, and abstract UNIX
 //!   sockets of, processes outside the Landlock domain refused (ABI 6).
 
@@ -66,19 +67,15 @@ impl std::fmt::Display for Enforced {
 /// The Landlock ABI of the running kernel: `None` without Landlock (not built in, or
 /// disabled at boot).
 pub fn landlock_abi() -> Option<u32> {
-    crate::sys::landlock_abi()
+    crate::sys::landlock_abi().ok().filter(|&abi| abi > 0)
 }
 
-/// Restricts the calling thread, and the processes it forks later, to `root` (and to
-/// reading `proc_self`), as `layer` says. Sets `no_new_privs` (Landlock requires it without
+/// Restricts the calling thread, and the processes it forks later, to `root`, as `layer`
+/// says. Sets `no_new_privs` (Landlock requires it without
 /// `CAP_SYS_ADMIN`). Best effort: [`Enforced`] says what the kernel took.
 ///
 /// Only the calling thread is restricted: callers are single-threaded.
-pub(crate) fn restrict(
-    root: BorrowedFd<'_>,
-    proc_self: Option<BorrowedFd<'_>>,
-    layer: Layer,
-) -> Result<Enforced, SysError> {
+pub(crate) fn restrict(root: BorrowedFd<'_>, layer: Layer) -> Result<Enforced, SysError> {
     let failed = |e: RulesetError| SysError::new(Call::Landlock, errno_of(&e));
     let read = AccessFs::from_read(TARGET);
     let all = AccessFs::from_all(TARGET);
@@ -97,17 +94,13 @@ pub(crate) fn restrict(
             .scope(Scope::AbstractUnixSocket | Scope::Signal)
             .map_err(failed)?;
     }
-    let mut created = ruleset
+    let status = ruleset
         .create()
         .map_err(failed)?
         .add_rule(PathBeneath::new(root, allowed))
+        .map_err(failed)?
+        .restrict_self()
         .map_err(failed)?;
-    if let Some(proc_self) = proc_self {
-        created = created
-            .add_rule(PathBeneath::new(proc_self, read))
-            .map_err(failed)?;
-    }
-    let status = created.restrict_self().map_err(failed)?;
     Ok(match status.ruleset {
         RulesetStatus::FullyEnforced => Enforced::Fully,
         RulesetStatus::PartiallyEnforced => Enforced::Partly,

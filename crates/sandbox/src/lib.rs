@@ -76,6 +76,33 @@
 //! mounts can reach the original process or the host. A process can enter only once: a pid
 //! namespace accepts a single init.
 //!
+//! # Proving it from inside
+//!
+//! [`Inside::audit`] reads the sandbox back from the kernel, in the sandboxed process, and
+//! compares each answer with what was asked: the namespaces differ from the original
+//! process's (by [`NamespaceId`]), `/` is the shared directory with no host mount above it,
+//! every mount is read-only and `nodev` as asked, the five capability sets hold only the kept
+//! capabilities, `no_new_privs` and the seccomp filter are there, the Landlock layer where
+//! asked, the id maps are the ones written, the session and keyring are the process's own,
+//! and the open descriptors are exactly stdio, the proc-fd handle and the kept ones. Each
+//! [`Check`] says which kernel interface its row reads. [`Audit::is_confined`] holds when
+//! every row does (never in [`Mode::None`]); `Display` gives a table for the log:
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let inside = sandbox::Sandbox::builder("/srv/shared").build()?.confine()?;
+//! let audit = inside.audit(); // before opening anything: it counts the open descriptors
+//! eprintln!("{audit}");
+//! assert!(audit.is_confined());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! No `/proc` is left inside after the pivot, so the rows read through calls that need none:
+//! a complete audit in [`Mode::Namespace`] needs Linux 6.11 (`PIDFD_GET_*_NAMESPACE`) and
+//! 6.8 (`listmount(2)`, `statmount(2)`); on older kernels those rows say what is missing and
+//! do not hold. It costs a few tens of microseconds.
+//!
 //! # Pid 1 and signals
 //!
 //! The sandboxed process is pid 1 of its pid namespace, and the kernel ignores every signal
@@ -239,6 +266,7 @@
 //! | `inplace` | the modes that fork nothing: [`Mode::Landlock`], [`Mode::Chroot`], [`Mode::None`] |
 //! | `landlock` | the Landlock layer and [`landlock_abi`] |
 //! | `handles` | [`Entered`], [`Inside`], [`Child`] |
+//! | `audit` | [`Inside::audit`]: the [`Audit`] of what the kernel says against what was asked, one [`AuditRow`] per [`Check`]; the original process's state taken before entering |
 //! | `fds` | which descriptors survive, the check before entering, closing, kept ones replaced |
 //! | `harden` | session, keyring, no_new_privs, capabilities, ids, `RLIMIT_NOFILE`, the cwd check |
 //! | `idmap_helper` | who writes the id maps, and the helper process that writes them |
@@ -252,6 +280,7 @@
 
 #![deny(unsafe_code)]
 
+mod audit;
 mod builder;
 mod call;
 mod cause;
@@ -274,6 +303,7 @@ mod step;
 mod sys;
 mod wire;
 
+pub use audit::{Audit, AuditRow, Check};
 pub use builder::Builder;
 pub use call::{Call, SysError};
 pub use cause::Cause;
@@ -311,7 +341,8 @@ pub enum Mode {
     /// entering keep accepting), and signals to, and abstract UNIX sockets of, processes
     /// outside are refused (ABI 6, Linux 6.12). The descriptor rules, a new session and
     /// keyring, the capability drop and the seccomp filter apply as in
-    /// [`Mode::Namespace`]; the proc-fd handle reaches the process's own `/proc/self` only.
+    /// [`Mode::Namespace`]; through the proc-fd handle the process reopens files beneath the
+    /// shared directory and opens nothing else of `/proc`.
     /// A kernel without Landlock is refused ([`Step::Landlock`], `ENOSYS` or
     /// `EOPNOTSUPP`): it would give no confinement.
     ///

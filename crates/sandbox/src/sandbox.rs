@@ -30,6 +30,8 @@ pub struct Sandbox {
     pub(crate) inside_ids: Option<(u32, u32)>,
     pub(crate) seccomp: Option<sandbox_seccomp::Program>,
     pub(crate) hardening: harden::Options,
+    /// The original process's state, for the audit; taken by `enter`.
+    pub(crate) before: crate::audit::Before,
 }
 
 impl Sandbox {
@@ -124,7 +126,8 @@ impl Sandbox {
     ///   root's write.
     /// - [`Error::SharedDir`] when a joined mount namespace has no such directory.
     /// - [`Error::ChildVanished`] when the child died during setup without a report.
-    pub fn enter(self) -> Result<Entered, Error> {
+    pub fn enter(mut self) -> Result<Entered, Error> {
+        self.before = crate::audit::Before::capture(&self);
         match self.mode {
             Mode::Namespace => self.enter_namespaces(),
             _ => self.enter_in_place(),

@@ -1,5 +1,6 @@
-//! The few calls rustix has no safe wrapper for: `close_range(2)`, the session keyring, and
-//! the calls on descriptors known only by number (the ones a process inherited). All of
+//! The few calls rustix has no safe wrapper for: `close_range(2)`, the session keyring,
+//! the calls on descriptors known only by number (the ones a process inherited), and for
+//! the audit `getsid`/`getpgid` (whose answer may be 0) and Landlock's ABI version. All of
 //! this crate's `unsafe` is here, but for the one caller that closes what other owners
 //! hold (`fds::seal`). Signals, `_exit` and the init live in `sandbox-process`.
 
@@ -196,20 +197,60 @@ pub(crate) fn close_range_cloexec(first: u32, last: u32) -> Result<(), rustix::i
     }
 }
 
-/// The Landlock ABI version of the running kernel (`landlock_create_ruleset(NULL, 0,
-/// LANDLOCK_CREATE_RULESET_VERSION)`), or `None` without Landlock (`ENOSYS`: not built in;
-/// `EOPNOTSUPP`: disabled at boot).
-pub(crate) fn landlock_abi() -> Option<u32> {
+/// `getsid(0)` and `getpgid(0)`: the caller's session and process group ids as its pid
+/// namespace numbers them, 0 for a leader outside that namespace. (rustix's `getsid` and
+/// `getpgrp` return a `Pid`, which cannot be 0.)
+pub(crate) fn session_and_group() -> (
+    Result<i32, rustix::io::Errno>,
+    Result<i32, rustix::io::Errno>,
+) {
+    // SAFETY: getsid and getpgid take an integer (0: the caller) and touch no memory.
+    let (sid, pgid) = unsafe { (libc::getsid(0), libc::getpgid(0)) };
+    let result = |id: libc::pid_t| if id >= 0 { Ok(id) } else { Err(last_errno()) };
+    (result(sid), result(pgid))
+}
+
+/// `keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0)`: the serial number of the
+/// calling process's session keyring (its user's session keyring when it has none);
+/// creates nothing.
+pub(crate) fn session_keyring_id() -> Result<i32, rustix::io::Errno> {
+    const KEYCTL_GET_KEYRING_ID: libc::c_long = 0;
+    const KEY_SPEC_SESSION_KEYRING: libc::c_long = -3;
+    // SAFETY: keyctl with this operation takes integers only (the keyring to look up and
+    // whether to create it, here not) and touches no memory of ours.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_keyctl,
+            KEYCTL_GET_KEYRING_ID,
+            KEY_SPEC_SESSION_KEYRING,
+            0 as libc::c_long,
+        )
+    };
+    if rc >= 0 {
+        Ok(rc as i32)
+    } else {
+        Err(last_errno())
+    }
+}
+
+/// `landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION)`: the highest
+/// Landlock ABI the kernel supports. `ENOSYS` for a kernel built without Landlock,
+/// `EOPNOTSUPP` for one that has it but did not enable it at boot (`lsm=`).
+pub(crate) fn landlock_abi() -> Result<u32, rustix::io::Errno> {
     const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
-    // SAFETY: with a NULL attribute pointer, a size of 0 and the VERSION flag the call
-    // reads and writes no memory; it returns the ABI version or -1.
-    let v = unsafe {
+    // SAFETY: with a null attribute pointer, size 0 and the VERSION flag the kernel reads
+    // no memory and creates no ruleset; it returns a number.
+    let rc = unsafe {
         libc::syscall(
             libc::SYS_landlock_create_ruleset,
             std::ptr::null::<libc::c_void>(),
-            0usize,
+            0 as libc::size_t,
             LANDLOCK_CREATE_RULESET_VERSION,
         )
     };
-    u32::try_from(v).ok().filter(|&v| v > 0)
+    if rc >= 0 {
+        Ok(rc as u32)
+    } else {
+        Err(last_errno())
+    }
 }

@@ -30,6 +30,9 @@ wire_enum!(sandbox_mount::Error {
     13 => BoundTreeMoved { target },
     14 => ReadMountinfo { path, errno },
     15 => ParseMountinfo { line, reason },
+    16 => RootMountId { errno },
+    17 => ListMounts { id, errno },
+    18 => StatMount { id, errno },
 });
 
 wire_enum!(sandbox_pivot_root::StatTarget {
@@ -125,6 +128,17 @@ mod tests {
             E::ParseMountinfo {
                 line: 3,
                 reason: "no separator".into(),
+            },
+            E::RootMountId {
+                errno: Errno::NOSYS,
+            },
+            E::ListMounts {
+                id: 0x8000_0001,
+                errno: Errno::PERM,
+            },
+            E::StatMount {
+                id: 0x8000_0002,
+                errno: Errno::NOENT,
             },
         ]);
         use sandbox_pivot_root::{Error as P, StatTarget};

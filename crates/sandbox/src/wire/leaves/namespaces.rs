@@ -38,6 +38,7 @@ wire_enum!(sandbox_namespaces::Error {
     11 => IdMapToolNotFound { program },
     12 => SpawnIdMapTool { program, errno },
     13 => IdMapToolFailed { program, pid, status, message },
+    14 => PidfdNamespace { namespaces, errno },
 });
 
 /// The name an id map goes by in `InvalidIdMap`, a `&'static str`: it crosses as its place
@@ -138,6 +139,10 @@ mod tests {
                 pid: 43,
                 status: IdMapToolStatus::Signaled(9),
                 message: String::new(),
+            },
+            E::PidfdNamespace {
+                namespaces: Namespaces::NET,
+                errno: Errno::NOTTY,
             },
         ]);
     }
