@@ -9,7 +9,7 @@ use rustix::thread::{CapabilitySet, SecureComputingMode};
 
 use super::namespaces::mode_name;
 use super::{errno_name, AuditRow, Check, Expected};
-use crate::{Mode, Namespaces, ProcSelfFd};
+use crate::{Namespaces, ProcSelfFd};
 
 /// The five capability sets, as the kernel says now.
 struct Sets {
@@ -235,7 +235,7 @@ pub(super) fn keyring(expected: &Expected) -> AuditRow {
         (Err(e), _) => format!("not read ({})", errno_name(e)),
     };
     match (expected.mode, expected.new_keyring) {
-        (Mode::Namespace, Some(true)) => {
+        (_, Some(true)) => {
             let holds = match (now, before) {
                 (Ok(id), Ok(was)) => id != was,
                 (Err(Errno::PERM | Errno::NOSYS), _) => true,
@@ -243,10 +243,10 @@ pub(super) fn keyring(expected: &Expected) -> AuditRow {
             };
             AuditRow::new(Check::Keyring, "a fresh session keyring", found, holds)
         }
-        (Mode::Namespace, _) => {
+        (_, Some(false)) => {
             AuditRow::not_applicable(Check::Keyring, "not asked (new_keyring(false))", found)
         }
-        (mode, _) => AuditRow::not_applicable(
+        (mode, None) => AuditRow::not_applicable(
             Check::Keyring,
             format!("not applied ({})", mode_name(mode)),
             found,
