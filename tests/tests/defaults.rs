@@ -200,32 +200,19 @@ fn read_at(dir: i32, path: &str) -> Sys<String> {
     Ok(s)
 }
 
-/// The descriptors open inside and where the sandbox's proc says they lead: listed
-/// through the proc-fd handle, as no proc is mounted in the new root.
+/// The descriptors open inside and where the sandbox's proc says they lead: found by
+/// number (no proc is mounted in the new root, and the Landlock layer refuses listing the
+/// handle's directory), their links read through the proc-fd handle.
 fn descriptor_links(inside: &Inside) -> Result<Vec<(i32, String)>, Fail> {
     let handle = inside.proc_self_fd();
-    let listing = rustix::fs::openat(
-        handle,
-        ".",
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        rustix::fs::Mode::empty(),
-    )
-    .map_err(|e| failed(format!("open the proc handle's directory: {e}")))?;
-    let lfd = listing.as_raw_fd();
-    let dir = rustix::fs::Dir::new(listing).map_err(|e| failed(format!("readdir: {e}")))?;
-    let mut out = Vec::new();
-    for entry in dir.flatten() {
-        let Some(fd) = entry.file_name().to_str().ok().and_then(|n| n.parse().ok()) else {
-            continue;
-        };
-        if fd == lfd {
-            continue;
-        }
-        if let Ok(link) = rustix::fs::readlinkat(handle, entry.file_name(), Vec::new()) {
-            out.push((fd, link.to_string_lossy().into_owned()));
-        }
-    }
-    Ok(out)
+    Ok(open_fds()
+        .into_iter()
+        .filter_map(|fd| {
+            rustix::fs::readlinkat(handle, fd.to_string(), Vec::new())
+                .ok()
+                .map(|link| (fd, link.to_string_lossy().into_owned()))
+        })
+        .collect())
 }
 
 /// The descriptors open inside on one of `ids` (dev, ino).

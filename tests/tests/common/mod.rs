@@ -828,6 +828,23 @@ pub fn install_seccomp_filter(prog: &[libc::sock_filter]) -> TestResult {
 // ---------------------------------------------------------------------------------------
 // Small syscall helpers for the inside of the sandbox.
 
+/// The descriptors open in this process, by `fcntl(F_GETFD)` on every number below the
+/// soft `RLIMIT_NOFILE` (at most 65536): inside a sandbox no proc is mounted, and the
+/// Landlock layer refuses listing the proc-fd handle's directory, which lies outside the
+/// new root.
+pub fn open_fds() -> Vec<i32> {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(1024)
+        .min(65536) as i32;
+    (0..limit)
+        .filter(|&fd| {
+            // SAFETY: F_GETFD on a number reads a descriptor table entry; EBADF if not open.
+            unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
+        })
+        .collect()
+}
+
 /// The access mode (`O_ACCMODE` bits) of an open descriptor.
 pub fn access_mode(fd: BorrowedFd<'_>) -> Result<i32, Fail> {
     // SAFETY: fcntl(F_GETFL) on a descriptor we borrow; no memory involved.
