@@ -41,6 +41,7 @@ fn main() {
         a_kept_number_that_is_not_open_is_refused_before_anything_changes,
         a_kept_number_reused_by_another_file_is_refused,
         one_thread_kills_the_child_while_another_waits,
+        entering_twice_is_refused_typed_on_both_sides,
         close_on_exec_policy_keeps_inherited_fds_open_but_marked,
         close_on_exec_policy_and_init_work_without_close_range,
         an_inherited_fd_that_survives_closing_is_reported,
@@ -1338,4 +1339,38 @@ fn one_thread_kills_the_child_while_another_waits() -> TestResult {
             Ok(())
         }
     }
+}
+
+/// A process enters once: a second `enter()`, from the original process or from inside,
+/// gets `Error::AlreadyEntered` before anything changes (it used to fail halfway, with
+/// EINVAL from unshare outside or ENOENT from the thread count inside).
+fn entering_twice_is_refused_typed_on_both_sides() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    test_support::in_child(|| {
+        let out = run_inside(Sandbox::builder(&shared), |_| {
+            let again = Sandbox::builder("/").build()?.enter();
+            Ok(format!(
+                "inside={}\n",
+                match again {
+                    Err(Error::AlreadyEntered) => "AlreadyEntered".to_string(),
+                    Err(e) => format!("{e:?}"),
+                    Ok(_) => "entered again".to_string(),
+                }
+            ))
+        })?;
+        ensure_eq!(
+            need(&out.report, "inside")?,
+            "AlreadyEntered",
+            "from inside"
+        );
+        let before = own_namespaces()?;
+        let again = Sandbox::builder(&shared).build()?.enter();
+        ensure!(
+            matches!(again, Err(Error::AlreadyEntered)),
+            "from the original process: {:?}",
+            again.as_ref().err()
+        );
+        ensure_eq!(own_namespaces()?, before, "nothing changed");
+        Ok(())
+    })
 }

@@ -75,7 +75,8 @@ pub enum ErrorKind {
     Unsupported,
     /// A limit was reached (ENOSPC from `user.max_user_namespaces`, EMFILE, ENOMEM).
     LimitReached,
-    /// The process is not in a state where it can enter (more than one thread).
+    /// The process is not in a state where it can enter (more than one thread, or it
+    /// entered already).
     Precondition,
     /// Anything else.
     Other,
@@ -357,6 +358,10 @@ pub enum Error {
         /// The descriptor number.
         fd: i32,
     },
+    /// This process entered a sandbox already, or went far enough in an attempt to change
+    /// something (a namespace, its descriptors): a process enters once. Refused before
+    /// anything changes, from the original process and from inside alike.
+    AlreadyEntered,
     /// [`Builder::build`](crate::Builder::build) could not compile the seccomp filter
     /// (an architecture without filter support, a filter past the kernel's size limit).
     Seccomp(sandbox_seccomp::Error),
@@ -430,6 +435,10 @@ impl fmt::Display for Error {
                 "descriptor {fd}, kept with keep_fd, is not the open file it was then (closed \
                  since; its number is free or names another file): keep it open until entering"
             ),
+            Error::AlreadyEntered => f.write_str(
+                "this process has entered a sandbox already (or changed itself trying to): a \
+                 process enters once; enter from a fresh process",
+            ),
             Error::Seccomp(e) => write!(f, "seccomp filter: {e}"),
             Error::Supervise(e) => write!(f, "supervise the sandboxed process: {e}"),
         }
@@ -450,7 +459,8 @@ impl std::error::Error for Error {
             | Error::MultiThreaded { .. }
             | Error::ChildVanished { .. }
             | Error::LeakedDirectory { .. }
-            | Error::KeptFdChanged { .. } => None,
+            | Error::KeptFdChanged { .. }
+            | Error::AlreadyEntered => None,
         }
     }
 }

@@ -22,7 +22,7 @@ impl Error {
             | Error::InvalidOption { .. }
             | Error::LeakedDirectory { .. }
             | Error::KeptFdChanged { .. } => ErrorKind::InvalidInput,
-            Error::MultiThreaded { .. } => ErrorKind::Precondition,
+            Error::MultiThreaded { .. } | Error::AlreadyEntered => ErrorKind::Precondition,
             Error::Setup { step, source, .. } => match source.errno() {
                 Some(Errno::PERM) | Some(Errno::ACCESS) => ErrorKind::PermissionDenied,
                 Some(Errno::NOSYS) | Some(Errno::OPNOTSUPP) => ErrorKind::Unsupported,

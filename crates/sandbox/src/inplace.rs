@@ -25,6 +25,7 @@ impl Sandbox {
     /// [`Sandbox::enter`] in the modes that fork nothing.
     pub(crate) fn enter_in_place(self) -> Result<Entered, Error> {
         if self.mode == Mode::None {
+            crate::sandbox::mark_entered();
             let proc_self_fd =
                 ProcSelfFd::open_unconfined().map_err(|e| Error::setup(Step::CaptureProcFd, e))?;
             let audit = crate::audit::Expected::in_place(&self, false);
@@ -46,6 +47,7 @@ impl Sandbox {
             &[self.dir.as_raw_fd()],
             self.hardening.inherited_fds,
         )?;
+        crate::sandbox::mark_entered();
         let proc_self_fd = private_or_host_proc()?;
         // Before the chroot: fs.nr_open is read from the host's /proc.
         let nofile_limit = match self.hardening.raise_nofile {

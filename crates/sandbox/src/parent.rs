@@ -34,6 +34,7 @@ impl Sandbox {
 
         // Our references to the joined namespaces go once joined: the sandboxed process
         // must not hold a way back into them.
+        crate::sandbox::mark_entered();
         let joins = std::mem::take(&mut self.joins);
         if let Some(dir) = joins.enter(&self.path)? {
             self.dir = dir;

@@ -4,12 +4,23 @@
 use std::io::Write as _;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::builder::own_ids;
 use crate::{
     harden, joins, Builder, Entered, Error, IdMap, Inside, Mode, MountApi, Namespaces, Propagation,
     Setgroups, Signal, FORWARDED_SIGNALS,
 };
+
+/// Set once entering starts changing the process (its namespaces, its descriptors), in the
+/// original process and, through the fork, in the sandboxed one: a second `enter()` is
+/// refused with [`Error::AlreadyEntered`] instead of failing halfway with a misleading errno.
+static ENTERED: AtomicBool = AtomicBool::new(false);
+
+/// Entering is about to change the process: no second `enter()` from here on.
+pub(crate) fn mark_entered() {
+    ENTERED.store(true, Ordering::SeqCst);
+}
 
 /// A validated sandbox configuration holding the shared directory open; made by
 /// [`Builder::build`], used up by [`Sandbox::enter`] or [`Sandbox::confine`].
@@ -114,6 +125,8 @@ impl Sandbox {
     /// # Errors
     ///
     /// - [`Error::MultiThreaded`] when the process has more than one thread.
+    /// - [`Error::AlreadyEntered`] when this process entered a sandbox already (in the
+    ///   original process, or inside), or an earlier attempt changed it.
     /// - [`Error::LeakedDirectory`] when a kept directory descriptor (or one at 0, 1 or 2)
     ///   lies outside the shared directory (see the crate docs on descriptors).
     /// - [`Error::Setup`] with the [`Step`](crate::Step) that failed and the failed
@@ -127,6 +140,9 @@ impl Sandbox {
     /// - [`Error::SharedDir`] when a joined mount namespace has no such directory.
     /// - [`Error::ChildVanished`] when the child died during setup without a report.
     pub fn enter(mut self) -> Result<Entered, Error> {
+        if ENTERED.load(Ordering::SeqCst) {
+            return Err(Error::AlreadyEntered);
+        }
         self.before = crate::audit::Before::capture(&self);
         match self.mode {
             Mode::Namespace => self.enter_namespaces(),

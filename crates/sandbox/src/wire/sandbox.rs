@@ -135,6 +135,7 @@ wire_enum!(Error {
     10 => KeptFdChanged { fd },
     11 => Seccomp(e),
     12 => Supervise(e),
+    13 => AlreadyEntered,
 });
 
 #[cfg(test)]
@@ -232,6 +233,7 @@ mod tests {
                 path: "/etc".into(),
             },
             Error::KeptFdChanged { fd: 12 },
+            Error::AlreadyEntered,
         ];
         for e in all {
             let got = decode::<Error>(&encode(&e)).expect("decodes");
