@@ -177,17 +177,25 @@ pub fn user_name(uid: u32) -> Result<Option<String>, Error> {
 /// 1, 2, ... are the subordinate `ranges` one after the other, so that with one range of
 /// 65536 the inside ids 1..=65536 are that range.
 ///
-/// Ranges that contain `own` are left out (the kernel refuses overlapping outside ids), as
-/// are ranges past [`MAX_ID_MAP_ENTRIES`] entries or past the last inside id.
+/// The map is always one the kernel takes ([`validate_id_map`](crate::validate_id_map)
+/// passes): ranges that contain `own` are left out (the kernel refuses overlapping
+/// outside ids), as are ranges that overlap one taken before, and ranges that would make
+/// the map longer than [`MAX_ID_MAP_ENTRIES`] entries or than a page of text (what the
+/// kernel reads at most). The part of a range past id 4294967294, outside or inside, is
+/// cut off. A range left out does not stop the ones after it.
 pub fn rootless_id_map(own: u32, ranges: &[SubordinateRange]) -> Vec<IdMap> {
-    let mut map = vec![IdMap::new(0, own, 1)];
+    const END: u64 = u32::MAX as u64; // one past the last valid id
+    let first = IdMap::new(0, own, 1);
+    let page = rustix::param::page_size();
+    let mut text = crate::idmap::line_len(&first);
+    let mut map = vec![first];
     let mut next: u64 = 1;
     for range in ranges {
-        let (start, end) = (
-            u64::from(range.start),
-            u64::from(range.start) + u64::from(range.count),
-        );
-        let contains_own = (start..end).contains(&u64::from(own));
+        let start = u64::from(range.start);
+        let count = u64::from(range.count)
+            .min(END.saturating_sub(start))
+            .min(END.saturating_sub(next));
+        let end = start + count;
         let overlaps = map.iter().any(|m| {
             let (s, e) = (
                 u64::from(m.outside),
@@ -195,17 +203,21 @@ pub fn rootless_id_map(own: u32, ranges: &[SubordinateRange]) -> Vec<IdMap> {
             );
             s < end && start < e
         });
-        if contains_own || overlaps || range.count == 0 || map.len() >= MAX_ID_MAP_ENTRIES {
+        if count == 0 || overlaps || map.len() >= MAX_ID_MAP_ENTRIES {
             continue;
         }
-        let Ok(inside) = u32::try_from(next) else {
-            break;
+        // Both fit in u32: count <= END - next and count <= END - start.
+        let (Ok(inside), Ok(count)) = (u32::try_from(next), u32::try_from(count)) else {
+            continue;
         };
-        if next + u64::from(range.count) > u64::from(u32::MAX) || end > u64::from(u32::MAX) {
-            break;
+        let entry = IdMap::new(inside, range.start, count);
+        let len = crate::idmap::line_len(&entry);
+        if text + len >= page {
+            continue;
         }
-        map.push(IdMap::new(inside, range.start, range.count));
-        next += u64::from(range.count);
+        text += len;
+        map.push(entry);
+        next += u64::from(count);
     }
     map
 }
@@ -431,6 +443,57 @@ mod tests {
             vec![IdMap::new(0, 1000, 1), IdMap::new(1, 2000, 5)]
         );
         crate::validate_id_map(&rootless_id_map(5, &[r(u32::MAX - 10, 10)])).unwrap();
+    }
+
+    #[test]
+    fn rootless_map_goes_on_after_a_range_it_leaves_out() {
+        // Issue 16, item 2: a range past the last id used to end the map there.
+        assert_eq!(
+            rootless_id_map(1000, &[r(u32::MAX, 2), r(100_000, 65536)]),
+            vec![IdMap::new(0, 1000, 1), IdMap::new(1, 100_000, 65536)]
+        );
+        // Past the last id, the range is cut, not dropped; on both sides.
+        assert_eq!(
+            rootless_id_map(1000, &[r(u32::MAX - 3, 100), r(100_000, 65536)]),
+            vec![
+                IdMap::new(0, 1000, 1),
+                IdMap::new(1, u32::MAX - 3, 3),
+                IdMap::new(4, 100_000, 65536)
+            ]
+        );
+        assert_eq!(
+            rootless_id_map(0, &[r(1, u32::MAX - 1), r(100_000, 65536)]),
+            vec![IdMap::new(0, 0, 1), IdMap::new(1, 1, u32::MAX - 1)]
+        );
+    }
+
+    #[test]
+    fn rootless_map_stays_within_a_page_and_the_entry_limit() {
+        // Issue 16, item 3: 185 ordinary ranges made 4,109 bytes, which the kernel refuses.
+        let page = rustix::param::page_size();
+        for n in [185, 340, 400, 1000] {
+            let ranges: Vec<_> = (0..n).map(|i| r(100_000 + i * 100_000, 65536)).collect();
+            let map = rootless_id_map(1000, &ranges);
+            crate::validate_id_map(&map).unwrap();
+            assert!(crate::idmap::map_text(&map).len() < page, "{n} ranges");
+            assert!(map.len() <= MAX_ID_MAP_ENTRIES);
+            if page == 4096 {
+                assert!(
+                    map.len() > 100,
+                    "{n} ranges gave only {} entries",
+                    map.len()
+                );
+            }
+        }
+        // Short lines still fit after a long one was left out.
+        let mut ranges: Vec<_> = (0..120)
+            .map(|i| r(4_000_000_000 + i * 100_000, 65536))
+            .collect();
+        ranges.push(r(10, 1));
+        let map = rootless_id_map(1000, &ranges);
+        if page == 4096 {
+            assert_eq!(map.last().map(|m| m.outside), Some(10));
+        }
     }
 
     #[test]

@@ -16,8 +16,8 @@ use sandbox_namespaces::{
     Namespaces,
 };
 use sandbox_namespaces::{
-    in_initial_user_namespace, run_id_map_tool, subordinate_ranges, write_id_maps_of, IdMapTool,
-    IdMapToolStatus, Setgroups, SubordinateRange,
+    in_initial_user_namespace, rootless_id_map, run_id_map_tool, subordinate_ranges,
+    write_id_maps_of, IdMapTool, IdMapToolStatus, Setgroups, SubordinateRange,
 };
 use test_support::namespaces::{enter_user_ns, read_id_map};
 use test_support::{become_nobody, ensure, ensure_eq, fail, in_child, skip, Fail, TestResult};
@@ -48,6 +48,7 @@ fn main() {
         in_initial_user_namespace_is_false_after_unshare,
         newuidmap_maps_the_own_id_and_refuses_a_range_not_granted,
         subordinate_ranges_grant_exactly_what_newuidmap_and_newgidmap_grant,
+        rootless_map_of_many_ranges_is_taken_whole_by_newuidmap_and_newgidmap,
     ])
 }
 
@@ -884,6 +885,42 @@ fn subordinate_ranges_grant_exactly_what_newuidmap_and_newgidmap_grant() -> Test
             granted > 10 && refused > 10,
             "the cases should both grant and refuse: {granted} granted, {refused} refused"
         );
+        Ok(())
+    })
+}
+
+/// 400 ranges after one past the last id (issue 16, items 2 and 3): the rootless map of
+/// what our reader reads holds the range after the bad one and as many more as fit a
+/// page, and the tools and the kernel take it whole.
+fn rootless_map_of_many_ranges_is_taken_whole_by_newuidmap_and_newgidmap() -> TestResult {
+    with_private_subid_files(|subid, tools| {
+        let mut text = String::from("root:4294967295:2\n");
+        for i in 0..400u64 {
+            text.push_str(&format!("root:{}:65536\n", 100_000 + i * 100_000));
+        }
+        test_support::files::write_file(subid, &text)?;
+        for (tool, file) in tools {
+            let map = rootless_id_map(0, &subordinate_ranges(file, Some("root"), 0)?);
+            ensure!(map.len() > 100, "{} entries", map.len());
+            ensure_eq!(
+                map[1],
+                IdMap::new(1, 100_000, 65536),
+                "the range after the bad one"
+            );
+            let child = hold_child(|| {
+                unshare(Namespaces::USER)?;
+                Ok(())
+            })?;
+            run_id_map_tool(tool, child.pid, &map)?;
+            let which = if file.ends_with("subuid") {
+                "uid_map"
+            } else {
+                "gid_map"
+            };
+            let written = read_id_map(&format!("/proc/{}/{which}", child.pid.as_raw_nonzero()))?;
+            let want: Vec<[u32; 3]> = map.iter().map(|m| [m.inside, m.outside, m.count]).collect();
+            ensure_eq!(written, want, "the {which} {} wrote", tool.display());
+        }
         Ok(())
     })
 }
