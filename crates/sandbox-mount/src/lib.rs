@@ -344,6 +344,12 @@ pub fn remount_read_only(target: impl AsRef<Path>) -> Result<(), Error> {
 }
 
 /// The `MS_*` flags for the `ST_*` flags a bind remount must pass back to keep them.
+///
+/// The atime mode is one of three, and `statvfs` names two (`ST_NOATIME`,
+/// `ST_RELATIME`): neither is strictatime, passed back as `MS_STRICTATIME`. A remount
+/// that passes no atime flag keeps the mount's mode, but one that passes any (here
+/// `MS_NODIRATIME`) gets relatime unless it says otherwise; in a user namespace that
+/// locked the mode, that change is `EPERM`.
 fn kept_flags(current: StatVfsMountFlags) -> MountFlags {
     // ST_NOSYMFOLLOW (Linux 5.10) has no name in rustix's StatVfsMountFlags.
     const ST_NOSYMFOLLOW: u64 = 0x2000;
@@ -359,10 +365,15 @@ fn kept_flags(current: StatVfsMountFlags) -> MountFlags {
             MountFlags::NOSYMFOLLOW,
         ),
     ];
-    pairs
+    let kept = pairs
         .into_iter()
         .filter(|(st, _)| current.contains(*st))
-        .fold(MountFlags::empty(), |acc, (_, ms)| acc | ms)
+        .fold(MountFlags::empty(), |acc, (_, ms)| acc | ms);
+    if current.intersects(StatVfsMountFlags::NOATIME | StatVfsMountFlags::RELATIME) {
+        kept
+    } else {
+        kept | MountFlags::STRICTATIME
+    }
 }
 
 /// `/proc/self/fd/N`: the path through which `mount(2)` reaches what a descriptor refers
@@ -437,6 +448,15 @@ mod tests {
                 | MountFlags::NODIRATIME
                 | MountFlags::NOSYMFOLLOW
         );
-        assert_eq!(kept_flags(StatVfsMountFlags::empty()), MountFlags::empty());
+        // Neither noatime nor relatime: strictatime, said out loud, also next to
+        // nodiratime (which alone would make the kernel pick relatime).
+        assert_eq!(
+            kept_flags(StatVfsMountFlags::empty()),
+            MountFlags::STRICTATIME
+        );
+        assert_eq!(
+            kept_flags(StatVfsMountFlags::NODIRATIME),
+            MountFlags::NODIRATIME | MountFlags::STRICTATIME
+        );
     }
 }

@@ -41,6 +41,7 @@ fn main() {
         propagation_of_a_non_mount_point_is_einval,
         make_read_only_covers_every_submount_on_both_paths,
         make_read_only_without_recursive_leaves_submounts_writable_on_both_paths,
+        a_strictatime_submount_stays_strictatime_when_made_read_only_on_both_paths,
         clearing_a_flag_a_user_namespace_locked_is_eperm_on_both_paths,
         legacy_walk_skips_covered_mounts_and_reaches_the_top_of_a_stack,
         set_attributes_on_a_directory_that_is_no_mount_root_is_einval_on_both_paths,
@@ -677,6 +678,86 @@ fn make_read_only_without_recursive_leaves_submounts_writable_on_both_paths() ->
         expect_erofs(&view.join("new"))?;
         std::fs::write(view.join("sub/new"), "data")
             .map_err(|e| failed(format!("{api}: the submount stays writable: {e}")))?;
+    }
+    Ok(())
+}
+
+/// The atime mode statvfs reports: `noatime`, `relatime`, or `strictatime` (neither).
+fn atime_mode(path: &Path) -> Result<&'static str, Fail> {
+    let flags = statvfs_flags(path)?;
+    Ok(if flags.contains(StatVfsMountFlags::NOATIME) {
+        "noatime"
+    } else if flags.contains(StatVfsMountFlags::RELATIME) {
+        "relatime"
+    } else {
+        "strictatime"
+    })
+}
+
+/// `src/strict` is a tmpfs mounted `strictatime`, `src/strict-nodiratime` one mounted
+/// `strictatime,nodiratime`. A recursive bind of `src` is made read-only: the copies are
+/// read-only and still strictatime, on both paths, with their flags free (root, or a user
+/// namespace of ours that made the mounts) and locked (a nested user namespace: then a
+/// remount that asks for another atime mode is EPERM). A remount with no atime flag keeps
+/// the mode; the legacy path passed `MS_NODIRATIME` without `MS_STRICTATIME`, which the
+/// kernel reads as relatime (issue 16, item 5), and so did `remount_read_only`.
+fn a_strictatime_submount_stays_strictatime_when_made_read_only_on_both_paths() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = TmpfsDir::new()?;
+    let src = scratch.mkdir("src")?;
+    let subs = [
+        ("strict", MountFlags::empty()),
+        ("strict-nodiratime", MountFlags::NODIRATIME),
+    ];
+    for (name, extra) in subs {
+        let sub = scratch.mkdir(&format!("src/{name}"))?;
+        let flags = MountFlags::STRICTATIME | MountFlags::NOSUID | MountFlags::NODEV | extra;
+        rustix::mount::mount("tmpfs", &sub, "tmpfs", flags, None)
+            .map_err(|e| failed(format!("mount a {name} tmpfs: {e}")))?;
+        ensure_eq!(atime_mode(&sub)?, "strictatime", "control: {name}");
+    }
+    for locked in [false, true] {
+        for api in PATHS {
+            let view = scratch.mkdir(&format!("view-{api}-{locked}"))?;
+            sandbox_mount::bind_recursive(&src, &view)?;
+            in_child(|| {
+                if locked {
+                    enter_user_ns(UnshareFlags::NEWNS)?;
+                    let copy = view.join("strict");
+                    let relatime = MountFlags::BIND
+                        | MountFlags::NOSUID
+                        | MountFlags::NODEV
+                        | MountFlags::RELATIME;
+                    match rustix::mount::mount_remount(&copy, relatime, "") {
+                        Err(Errno::PERM) => {}
+                        other => fail!(
+                            "control: a remount to relatime of a locked strictatime mount \
+                             should be EPERM, got {other:?}"
+                        ),
+                    }
+                }
+                sandbox_mount::make_read_only_recursive(open_dir(&view)?, api)?;
+                let mounts = mountinfo::read_self()?;
+                for (name, _) in subs {
+                    let copy = view.join(name);
+                    let at = format!("{api}, locked: {locked}, {name}");
+                    expect_erofs(&copy.join("new"))?;
+                    ensure_eq!(atime_mode(&copy)?, "strictatime", "{at}");
+                    let options = mount_at(&mounts, &copy).map(|m| m.mount_options.clone());
+                    ensure!(
+                        options.as_ref().is_some_and(|o| {
+                            o.iter().any(|o| o == "ro")
+                                && !o.iter().any(|o| o == "relatime" || o == "noatime")
+                        }),
+                        "{at}: mountinfo's options of the copy: {options:?}"
+                    );
+                    // The path-based remount keeps it too.
+                    sandbox_mount::remount_read_only(&copy)?;
+                    ensure_eq!(atime_mode(&copy)?, "strictatime", "{at}: remount_read_only");
+                }
+                Ok(())
+            })?;
+        }
     }
     Ok(())
 }
