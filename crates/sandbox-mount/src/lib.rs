@@ -57,9 +57,11 @@
 use std::ffi::CString;
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd};
-use std::path::{Path, PathBuf};
+use std::os::fd::{BorrowedFd, OwnedFd};
+use std::path::{Component, Path, PathBuf};
 
-use rustix::fs::StatVfsMountFlags;
+use rustix::fs::{FileType, Mode, OFlags, StatVfsMountFlags};
+use rustix::io::Errno;
 use rustix::mount::{MountFlags, MountPropagationFlags};
 
 mod attr;
@@ -387,6 +389,24 @@ pub(crate) fn fd_path(fd: impl AsFd) -> PathBuf {
 pub(crate) fn shown_path(fd: impl AsFd) -> PathBuf {
     let link = fd_path(fd);
     std::fs::read_link(&link).unwrap_or(link)
+}
+
+/// Opens `rel` below `dir`, one component at a time, never following a symlink.
+pub(crate) fn open_beneath(dir: BorrowedFd<'_>, rel: &Path) -> Result<OwnedFd, Errno> {
+    let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mut cur = rustix::fs::openat(dir, ".", flags, Mode::empty())?;
+    for component in rel.components() {
+        let Component::Normal(name) = component else {
+            return Err(Errno::INVAL);
+        };
+        cur = rustix::fs::openat(&cur, name, flags, Mode::empty())?;
+        // O_PATH|O_NOFOLLOW opens a symlink itself: refuse it rather than go on from it.
+        let st = rustix::fs::fstat(&cur)?;
+        if FileType::from_raw_mode(st.st_mode) == FileType::Symlink {
+            return Err(Errno::LOOP);
+        }
+    }
+    Ok(cur)
 }
 
 /// Unmounts the mount at `target`: `umount2(target, flags)`. With

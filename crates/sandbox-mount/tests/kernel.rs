@@ -6,7 +6,7 @@
 //! host's mount table is never touched.
 
 use std::fs::File;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -49,6 +49,7 @@ fn main() {
         legacy_walk_fails_with_the_operation_and_errno_of_each_failed_call,
         bind_tree_lands_on_a_new_mount_with_the_submounts_on_every_path,
         bind_tree_legacy_lookup_refuses_a_path_that_leads_elsewhere,
+        bind_tree_reaches_a_directory_whose_path_is_longer_than_a_page_on_every_path,
         bind_tree_with_each_api_and_report,
         bind_tree_falls_back_to_mount_only_when_open_tree_is_refused,
         identity_tells_a_bind_mount_from_the_directory_it_binds,
@@ -1042,6 +1043,75 @@ fn bind_tree_lands_on_a_new_mount_with_the_submounts_on_every_path() -> TestResu
                 "{api}: the submount came along"
             );
         }
+    }
+    Ok(())
+}
+
+/// Makes `levels` directories of 255-byte names, one inside the other, below `base`
+/// (by descriptor: their path soon is too long for `mkdir`), and returns the last one
+/// (`O_PATH`).
+fn deep_dir(base: &Path, levels: usize) -> Result<std::os::fd::OwnedFd, Fail> {
+    let mut dir = open_dir(base)?;
+    for level in 0..levels {
+        let name = format!("{level:03}{}", "d".repeat(252));
+        rustix::fs::mkdirat(&dir, &name, rustix::fs::Mode::from_raw_mode(0o755))
+            .map_err(|e| failed(format!("mkdir level {level}: {e}")))?;
+        dir = rustix::fs::openat(
+            &dir,
+            &name,
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(|e| failed(format!("open level {level}: {e}")))?;
+    }
+    Ok(dir)
+}
+
+/// A directory 20 levels of 255-byte names below the scratch tmpfs (a path of more than
+/// 5,100 bytes) is bound onto itself: on every path the descriptor handed back is the
+/// new mount. The legacy path cannot name it by its `/proc/self/fd` link (`readlink` is
+/// `ENAMETOOLONG` past 4095 bytes, the control); it finds the new mount in mountinfo and
+/// walks there one component at a time (issue 16, item 6).
+fn bind_tree_reaches_a_directory_whose_path_is_longer_than_a_page_on_every_path() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = TmpfsDir::new()?;
+    for api in [MountApi::New, MountApi::Legacy, MountApi::Auto] {
+        let base = scratch.mkdir(&format!("deep-{api}"))?;
+        let dir = deep_dir(&base, 20)?;
+        match rustix::fs::readlinkat(
+            rustix::fs::CWD,
+            format!("/proc/self/fd/{}", dir.as_raw_fd()),
+            Vec::new(),
+        ) {
+            Err(Errno::NAMETOOLONG) => {}
+            other => fail!("control: readlink of a path past a page: {other:?}"),
+        }
+        let top = sandbox_mount::bind_tree(&dir, &dir, api)?;
+        let (bound, reached) = (Identity::of(&dir)?, Identity::of(&top)?);
+        ensure!(reached.same_file(&bound), "{api}: the directory bound");
+        ensure_eq!(reached.is_mount_root(), Some(true), "{api}: a mount root");
+        ensure_eq!(
+            reached.same_mount(&bound),
+            Some(false),
+            "{api}: a new mount"
+        );
+        let mounts = mountinfo::read_self()?;
+        let on = mounts
+            .iter()
+            .filter(|m| reached.is_on(m))
+            .collect::<Vec<_>>();
+        ensure_eq!(on.len(), 1, "{api}: one mount is the one reached");
+        let depth = on[0]
+            .mount_point
+            .strip_prefix(&base)
+            .map_err(failed)?
+            .components()
+            .count();
+        ensure_eq!(depth, 20, "{api}: mountinfo puts it at the deep directory");
+        ensure!(
+            on[0].mount_point.as_os_str().len() > 5000,
+            "{api}: the mount point's path is long"
+        );
     }
     Ok(())
 }
