@@ -178,7 +178,7 @@ pub fn user_name(uid: u32) -> Result<Option<String>, Error> {
 /// 65536 the inside ids 1..=65536 are that range.
 ///
 /// The map is always one the kernel takes ([`validate_id_map`](crate::validate_id_map)
-/// passes): ranges that contain `own` are left out (the kernel refuses overlapping
+/// passes) when `own` is an id (4294967295, `(uid_t)-1`, is none): ranges that contain `own` are left out (the kernel refuses overlapping
 /// outside ids), as are ranges that overlap one taken before, and ranges that would make
 /// the map longer than [`MAX_ID_MAP_ENTRIES`] entries or than a page of text (what the
 /// kernel reads at most). The part of a range past id 4294967294, outside or inside, is
