@@ -95,9 +95,11 @@ pub fn subordinate_ranges(
 /// `owner` says yes, in file order, read by the rules of shadow 4.13's `newuidmap` and
 /// `newgidmap`:
 ///
-/// - Lines as `fgets` reads them: a NUL byte hides the rest of its line, which then joins
-///   the next one; a file whose last line holds a NUL before its newline cannot be read
-///   at all, and grants nothing. Only the final `\n` ends a line: a `\r` stays in it.
+/// - Lines as `fgets` reads them into a buffer of 4096 bytes that grows by 4096: a NUL
+///   byte hides the rest of its line, which then joins the next one. A file whose last
+///   line holds a NUL before its newline, or ends without a newline exactly where the
+///   buffer is full, cannot be read at all, and grants nothing. Only the final `\n` ends
+///   a line: a `\r` stays in it.
 /// - A line is `owner:start:count`, three non-empty fields; anything after a third colon
 ///   is ignored. Lines starting with `+` or `-`, and lines of 1024 bytes or more, are no
 ///   entries (nor are comments, which are lines with too few fields).
@@ -112,6 +114,16 @@ pub fn subordinate_ranges(
 /// out: a count of 0 (where newuidmap 4.13 takes `owner:0:0` as granting every id, a bug
 /// not reproduced here), a start past 4294967294, or a range past 2^64 (which newuidmap
 /// reads as granting nothing).
+///
+/// ```
+/// use sandbox_namespaces::{parse_subordinate_ranges, SubordinateRange};
+///
+/// let text = b"alice:0100000:65536\nalice:200000 :10\nalice:0x493e0:10:junk\n";
+/// let ranges = parse_subordinate_ranges(text, |owner| owner == b"alice");
+/// let r = |start, count| SubordinateRange { start, count };
+/// // Octal, as strtoul reads it; a trailing space refuses the line; hex, junk ignored.
+/// assert_eq!(ranges, [r(32768, 65536), r(300_000, 10)]);
+/// ```
 pub fn parse_subordinate_ranges(
     text: &[u8],
     mut owner: impl FnMut(&[u8]) -> bool,
