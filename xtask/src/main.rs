@@ -6,6 +6,7 @@
 //! the task with a non-zero exit status.
 
 mod bench;
+mod fuzz;
 mod test;
 
 use std::ffi::OsString;
@@ -21,7 +22,8 @@ usage: cargo xtask <task> [options]
 tasks:
   test [--root-only | --unprivileged-only] [--skip-checks] [-- TEST-ARGS...]
       Checks, then the kernel tests. The checks: cargo fmt --check, clippy -D warnings,
-      rustdoc -D warnings, unit and doc tests. The kernel tests: every
+      rustdoc -D warnings, unit and doc tests, every fuzz target over its corpus and
+      2000 mutations (`cargo run -p fuzz`). The kernel tests: every
       crates/*/tests/kernel.rs binary and every test target of the `tests` package,
       copied to a fresh directory under /tmp and run twice: as root (directly, or
       through `sudo -n -E`) and as uid 65534 (through setpriv when root, else as the
@@ -29,10 +31,16 @@ tasks:
       no test.
         --root-only          run the kernel tests as root only
         --unprivileged-only  run the kernel tests unprivileged only
-        --skip-checks        skip fmt, clippy, docs and unit tests
+        --skip-checks        skip fmt, clippy, docs, unit tests and fuzz targets
         TEST-ARGS...         passed to each test binary, which reads libtest's
                              command line: a name filter, --exact, --skip NAME,
                              --test-threads N (default 1)
+  fuzz [--seconds N] [--seed S] [-- TARGET...]
+      Builds the fuzz targets (the `fuzz` package) with sanitizer coverage, in
+      target/fuzz, and runs them all (or the TARGETs) for N seconds together
+      (default 60) from seed S (default 0). Failures are saved under
+      target/fuzz-failures/<target>/; replay one with
+      `cargo run -p fuzz -- --input FILE TARGET`.
   bench [--rounds R]
       Times entering a sandbox (examples/bench_enter of `sandbox`) against bwrap, R
       rounds each (default 200), reopening through /proc/self/fd against openat
@@ -53,6 +61,7 @@ fn main() -> ExitCode {
     let result = match task {
         "test" => test::run(rest),
         "bench" => bench::run(rest),
+        "fuzz" => fuzz::run(rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

@@ -159,7 +159,8 @@ fn launch_for(mode: Mode, euid: u32) -> Result<Launch> {
     }
 }
 
-/// fmt, clippy, rustdoc, unit and doc tests: what needs no privilege.
+/// fmt, clippy, rustdoc, unit and doc tests, the fuzz targets briefly: what needs no
+/// privilege.
 fn checks(ws: &Workspace) -> Result {
     crate::run(&mut ws.cargo(&["fmt", "--all", "--check"]))?;
     crate::run(&mut ws.cargo(&[
@@ -178,6 +179,19 @@ fn checks(ws: &Workspace) -> Result {
     // builds examples as libtest binaries: it runs their #[test]s, never their main.
     crate::run(&mut ws.cargo(&["test", "--workspace", "--lib", "--bins", "--examples"]))?;
     crate::run(&mut ws.cargo(&["test", "--workspace", "--doc"]))?;
+    // Every fuzz target over its committed corpus and a fixed run of mutations: a few
+    // seconds; `cargo xtask fuzz` runs them at length.
+    crate::run(&mut ws.cargo(&[
+        "run",
+        "--quiet",
+        "--package",
+        "fuzz",
+        "--",
+        "--iterations",
+        "2000",
+        "--seed",
+        "0",
+    ]))?;
     Ok(())
 }
 

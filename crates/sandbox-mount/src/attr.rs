@@ -5,15 +5,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::path::{Component, Path};
+use std::path::Path;
 
 use bitflags::bitflags;
-use rustix::fs::{FileType, Mode, OFlags, StatVfsMountFlags};
+use rustix::fs::StatVfsMountFlags;
 use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
 use crate::mountinfo::{self, MountInfo};
-use crate::{fd_path, kept_flags, shown_path, sys, Error, Identity};
+use crate::{fd_path, kept_flags, open_beneath, shown_path, sys, Error, Identity};
 
 /// Which kernel interface the fd-based operations of this crate use.
 ///
@@ -334,24 +334,6 @@ fn legacy_set_attributes(
         }
     }
     Ok(())
-}
-
-/// Opens `rel` below `dir`, one component at a time, never following a symlink.
-fn open_beneath(dir: BorrowedFd<'_>, rel: &Path) -> Result<OwnedFd, Errno> {
-    let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let mut cur = rustix::fs::openat(dir, ".", flags, Mode::empty())?;
-    for component in rel.components() {
-        let Component::Normal(name) = component else {
-            return Err(Errno::INVAL);
-        };
-        cur = rustix::fs::openat(&cur, name, flags, Mode::empty())?;
-        // O_PATH|O_NOFOLLOW opens a symlink itself: refuse it rather than go on from it.
-        let st = rustix::fs::fstat(&cur)?;
-        if FileType::from_raw_mode(st.st_mode) == FileType::Symlink {
-            return Err(Errno::LOOP);
-        }
-    }
-    Ok(cur)
 }
 
 /// One bind remount of the mount whose root `fd` refers to, with its current flags kept

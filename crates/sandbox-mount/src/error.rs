@@ -142,10 +142,12 @@ pub enum Error {
     },
     /// The legacy path of [`bind_tree`](crate::bind_tree) bound the tree, but could not
     /// open the new mount by the target's path (`readlink` of its `/proc/self/fd` link,
-    /// `openat` with `O_NOFOLLOW`, or `statx` failed).
+    /// `openat` with `O_NOFOLLOW` of that path or, for a path past 4095 bytes, of each of
+    /// its components, or `statx` failed).
     #[error("open the tree bound onto {}: {errno}", target.display())]
     OpenBoundTree {
-        /// The target directory, as its `/proc/self/fd` link names it.
+        /// The target directory, as its `/proc/self/fd` link names it (or mountinfo, for
+        /// a path past 4095 bytes).
         target: PathBuf,
         /// What the kernel said.
         errno: Errno,

@@ -58,9 +58,11 @@
 use std::ffi::CString;
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd};
-use std::path::{Path, PathBuf};
+use std::os::fd::{BorrowedFd, OwnedFd};
+use std::path::{Component, Path, PathBuf};
 
-use rustix::fs::StatVfsMountFlags;
+use rustix::fs::{FileType, Mode, OFlags, StatVfsMountFlags};
+use rustix::io::Errno;
 use rustix::mount::{MountFlags, MountPropagationFlags};
 
 mod attr;
@@ -347,6 +349,12 @@ pub fn remount_read_only(target: impl AsRef<Path>) -> Result<(), Error> {
 }
 
 /// The `MS_*` flags for the `ST_*` flags a bind remount must pass back to keep them.
+///
+/// The atime mode is one of three, and `statvfs` names two (`ST_NOATIME`,
+/// `ST_RELATIME`): neither is strictatime, passed back as `MS_STRICTATIME`. A remount
+/// that passes no atime flag keeps the mount's mode, but one that passes any (here
+/// `MS_NODIRATIME`) gets relatime unless it says otherwise; in a user namespace that
+/// locked the mode, that change is `EPERM`.
 fn kept_flags(current: StatVfsMountFlags) -> MountFlags {
     // ST_NOSYMFOLLOW (Linux 5.10) has no name in rustix's StatVfsMountFlags.
     const ST_NOSYMFOLLOW: u64 = 0x2000;
@@ -362,10 +370,15 @@ fn kept_flags(current: StatVfsMountFlags) -> MountFlags {
             MountFlags::NOSYMFOLLOW,
         ),
     ];
-    pairs
+    let kept = pairs
         .into_iter()
         .filter(|(st, _)| current.contains(*st))
-        .fold(MountFlags::empty(), |acc, (_, ms)| acc | ms)
+        .fold(MountFlags::empty(), |acc, (_, ms)| acc | ms);
+    if current.intersects(StatVfsMountFlags::NOATIME | StatVfsMountFlags::RELATIME) {
+        kept
+    } else {
+        kept | MountFlags::STRICTATIME
+    }
 }
 
 /// `/proc/self/fd/N`: the path through which `mount(2)` reaches what a descriptor refers
@@ -379,6 +392,24 @@ pub(crate) fn fd_path(fd: impl AsFd) -> PathBuf {
 pub(crate) fn shown_path(fd: impl AsFd) -> PathBuf {
     let link = fd_path(fd);
     std::fs::read_link(&link).unwrap_or(link)
+}
+
+/// Opens `rel` below `dir`, one component at a time, never following a symlink.
+pub(crate) fn open_beneath(dir: BorrowedFd<'_>, rel: &Path) -> Result<OwnedFd, Errno> {
+    let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mut cur = rustix::fs::openat(dir, ".", flags, Mode::empty())?;
+    for component in rel.components() {
+        let Component::Normal(name) = component else {
+            return Err(Errno::INVAL);
+        };
+        cur = rustix::fs::openat(&cur, name, flags, Mode::empty())?;
+        // O_PATH|O_NOFOLLOW opens a symlink itself: refuse it rather than go on from it.
+        let st = rustix::fs::fstat(&cur)?;
+        if FileType::from_raw_mode(st.st_mode) == FileType::Symlink {
+            return Err(Errno::LOOP);
+        }
+    }
+    Ok(cur)
 }
 
 /// Unmounts the mount at `target`: `umount2(target, flags)`. With
@@ -440,6 +471,15 @@ mod tests {
                 | MountFlags::NODIRATIME
                 | MountFlags::NOSYMFOLLOW
         );
-        assert_eq!(kept_flags(StatVfsMountFlags::empty()), MountFlags::empty());
+        // Neither noatime nor relatime: strictatime, said out loud, also next to
+        // nodiratime (which alone would make the kernel pick relatime).
+        assert_eq!(
+            kept_flags(StatVfsMountFlags::empty()),
+            MountFlags::STRICTATIME
+        );
+        assert_eq!(
+            kept_flags(StatVfsMountFlags::NODIRATIME),
+            MountFlags::NODIRATIME | MountFlags::STRICTATIME
+        );
     }
 }

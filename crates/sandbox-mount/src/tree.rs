@@ -1,6 +1,7 @@
 //! Whole trees of mounts from descriptors: copying one (`open_tree`), attaching it
 //! (`move_mount`), and binding a tree with the fallback to `mount(2)` ([`bind_tree`]).
 
+use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -10,7 +11,8 @@ use rustix::fs::{Mode, OFlags, CWD};
 use rustix::io::Errno;
 use rustix::mount::{MoveMountFlags, OpenTreeFlags};
 
-use crate::{fd_path, shown_path, Error, Identity, MountApi};
+use crate::mountinfo::{self, MountInfo};
+use crate::{fd_path, open_beneath, shown_path, Error, Identity, MountApi};
 
 /// Makes a detached copy of the mount at the directory `dir` refers to (a bind mount
 /// whose root is that directory), without the mounts below it: `open_tree(dir, "",
@@ -102,8 +104,12 @@ pub fn attach_tree(tree: impl AsFd, target: impl AsFd) -> Result<(), Error> {
 ///   `/proc/self/fd` link names it), with `O_NOFOLLOW`, and the result is checked to be
 ///   the directory bound (same device and inode as `source`) on another mount than
 ///   `target`'s and `source`'s (by mount id, from Linux 5.8): otherwise something moved
-///   the path in between, [`Error::BoundTreeMoved`]. Works on any kernel; needs a procfs
-///   of the caller's mount namespace on `/proc`.
+///   the path in between, [`Error::BoundTreeMoved`]. A path longer than 4095 bytes,
+///   which no `/proc/self/fd` link names, is taken from mountinfo instead (the mount
+///   that is there after the bind and was not before) and walked from `/` one component
+///   at a time, also with `O_NOFOLLOW`. Works on any kernel; needs a procfs of the
+///   caller's mount namespace on `/proc`, and search permission on every directory of
+///   the target's path.
 ///
 /// [`MountApi::Auto`] takes the legacy path only when `open_tree` fails with `ENOSYS` (a
 /// kernel before 5.2) or `EPERM` (a seccomp profile; a real permission problem then
@@ -126,8 +132,9 @@ pub fn attach_tree(tree: impl AsFd, target: impl AsFd) -> Result<(), Error> {
 ///   unbindable mount; `ENOSYS`, `EPERM` with [`MountApi::New`]), [`Error::AttachTree`].
 /// - Legacy: [`Error::Bind`] naming both directories (`EPERM` without the capability,
 ///   `EINVAL` for an unbindable source); [`Error::OpenBoundTree`] when the new mount
-///   cannot be reached by its path; [`Error::BoundTreeMoved`] when the path leads
-///   elsewhere.
+///   cannot be reached by its path (`EACCES`: a directory on the way the caller may not
+///   search); [`Error::BoundTreeMoved`] when the path leads elsewhere; for a path past
+///   4095 bytes also [`Error::ReadMountinfo`] and [`Error::ParseMountinfo`].
 #[doc(
     alias = "open_tree",
     alias = "move_mount",
@@ -158,7 +165,20 @@ pub fn bind_tree(source: impl AsFd, target: impl AsFd, api: MountApi) -> Result<
 
 /// `mount(2)` with `MS_BIND|MS_REC` through the `/proc/self/fd` links, then the one lookup
 /// by path that reaches the new mount, checked.
+///
+/// The path is the one the target's `/proc/self/fd` link names. The kernel names none
+/// past 4095 bytes (`readlink` is `ENAMETOOLONG`): then the new mount is the one that
+/// mountinfo lists after the bind and not before, reached from `/` one component at a
+/// time.
 fn legacy_bind_tree(source: BorrowedFd<'_>, target: BorrowedFd<'_>) -> Result<OwnedFd, Error> {
+    let too_long = matches!(
+        rustix::fs::readlinkat(CWD, fd_path(target), Vec::new()),
+        Err(Errno::NAMETOOLONG)
+    );
+    let before = match too_long {
+        true => Some(mount_ids(&mountinfo::read_self()?)),
+        false => None,
+    };
     rustix::mount::mount_bind_recursive(fd_path(source), fd_path(target)).map_err(|errno| {
         Error::Bind {
             source_path: shown_path(source),
@@ -167,24 +187,14 @@ fn legacy_bind_tree(source: BorrowedFd<'_>, target: BorrowedFd<'_>) -> Result<Ow
             errno,
         }
     })?;
-    let path = rustix::fs::readlinkat(CWD, fd_path(target), Vec::new()).map_err(|errno| {
-        Error::OpenBoundTree {
-            target: fd_path(target),
-            errno,
-        }
-    })?;
-    let shown = PathBuf::from(OsStr::from_bytes(path.as_bytes()));
+    let (shown, top) = match before {
+        None => open_by_link(target)?,
+        Some(before) => open_new_mount(&before)?,
+    };
     let unreachable = |errno| Error::OpenBoundTree {
         target: shown.clone(),
         errno,
     };
-    let top = rustix::fs::openat(
-        CWD,
-        path.as_c_str(),
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(unreachable)?;
     let bound = Identity::of(source).map_err(unreachable)?;
     let covered = Identity::of(target).map_err(unreachable)?;
     let reached = Identity::of(&top).map_err(unreachable)?;
@@ -196,4 +206,70 @@ fn legacy_bind_tree(source: BorrowedFd<'_>, target: BorrowedFd<'_>) -> Result<Ow
         return Err(Error::BoundTreeMoved { target: shown });
     }
     Ok(top)
+}
+
+/// The path the target's `/proc/self/fd` link names, and the directory at that path
+/// (`O_NOFOLLOW`): the top mount there.
+fn open_by_link(target: BorrowedFd<'_>) -> Result<(PathBuf, OwnedFd), Error> {
+    let path = rustix::fs::readlinkat(CWD, fd_path(target), Vec::new()).map_err(|errno| {
+        Error::OpenBoundTree {
+            target: fd_path(target),
+            errno,
+        }
+    })?;
+    let shown = PathBuf::from(OsStr::from_bytes(path.as_bytes()));
+    let top = rustix::fs::openat(
+        CWD,
+        path.as_c_str(),
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|errno| Error::OpenBoundTree {
+        target: shown.clone(),
+        errno,
+    })?;
+    Ok((shown, top))
+}
+
+fn mount_ids(mounts: &[MountInfo]) -> BTreeSet<u32> {
+    mounts.iter().map(|m| m.mount_id).collect()
+}
+
+/// The mount that appeared since mountinfo listed `before` (the bind's copies of the
+/// submounts hang below it), its mount point, and the directory there, reached from `/`
+/// one component at a time without following a symlink and checked to be on that mount.
+fn open_new_mount(before: &BTreeSet<u32>) -> Result<(PathBuf, OwnedFd), Error> {
+    let after = mountinfo::read_self()?;
+    let fresh: BTreeSet<u32> = mount_ids(&after).difference(before).copied().collect();
+    let tops: Vec<&MountInfo> = after
+        .iter()
+        .filter(|m| fresh.contains(&m.mount_id) && !fresh.contains(&m.parent_id))
+        .collect();
+    let [top] = tops[..] else {
+        // None, or several: someone else changed the mount table meanwhile.
+        let target = tops
+            .first()
+            .map_or_else(PathBuf::new, |m| m.mount_point.clone());
+        return Err(Error::BoundTreeMoved { target });
+    };
+    let shown = top.mount_point.clone();
+    let unreachable = |errno| Error::OpenBoundTree {
+        target: shown.clone(),
+        errno,
+    };
+    let root = rustix::fs::openat(
+        CWD,
+        "/",
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(unreachable)?;
+    let rel = shown
+        .strip_prefix("/")
+        .map_err(|_| unreachable(Errno::INVAL))?;
+    let fd = open_beneath(root.as_fd(), rel).map_err(unreachable)?;
+    if !Identity::of(&fd).map_err(unreachable)?.is_on(top) {
+        return Err(Error::BoundTreeMoved { target: shown });
+    }
+    Ok((shown, fd))
 }

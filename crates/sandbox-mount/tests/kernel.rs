@@ -6,7 +6,7 @@
 //! host's mount table is never touched.
 
 use std::fs::File;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -41,6 +41,7 @@ fn main() {
         propagation_of_a_non_mount_point_is_einval,
         make_read_only_covers_every_submount_on_both_paths,
         make_read_only_without_recursive_leaves_submounts_writable_on_both_paths,
+        a_strictatime_submount_stays_strictatime_when_made_read_only_on_both_paths,
         clearing_a_flag_a_user_namespace_locked_is_eperm_on_both_paths,
         legacy_walk_skips_covered_mounts_and_reaches_the_top_of_a_stack,
         set_attributes_on_a_directory_that_is_no_mount_root_is_einval_on_both_paths,
@@ -48,6 +49,7 @@ fn main() {
         legacy_walk_fails_with_the_operation_and_errno_of_each_failed_call,
         bind_tree_lands_on_a_new_mount_with_the_submounts_on_every_path,
         bind_tree_legacy_lookup_refuses_a_path_that_leads_elsewhere,
+        bind_tree_reaches_a_directory_whose_path_is_longer_than_a_page_on_every_path,
         bind_tree_with_each_api_and_report,
         bind_tree_falls_back_to_mount_only_when_open_tree_is_refused,
         identity_tells_a_bind_mount_from_the_directory_it_binds,
@@ -682,6 +684,86 @@ fn make_read_only_without_recursive_leaves_submounts_writable_on_both_paths() ->
     Ok(())
 }
 
+/// The atime mode statvfs reports: `noatime`, `relatime`, or `strictatime` (neither).
+fn atime_mode(path: &Path) -> Result<&'static str, Fail> {
+    let flags = statvfs_flags(path)?;
+    Ok(if flags.contains(StatVfsMountFlags::NOATIME) {
+        "noatime"
+    } else if flags.contains(StatVfsMountFlags::RELATIME) {
+        "relatime"
+    } else {
+        "strictatime"
+    })
+}
+
+/// `src/strict` is a tmpfs mounted `strictatime`, `src/strict-nodiratime` one mounted
+/// `strictatime,nodiratime`. A recursive bind of `src` is made read-only: the copies are
+/// read-only and still strictatime, on both paths, with their flags free (root, or a user
+/// namespace of ours that made the mounts) and locked (a nested user namespace: then a
+/// remount that asks for another atime mode is EPERM). A remount with no atime flag keeps
+/// the mode; the legacy path passed `MS_NODIRATIME` without `MS_STRICTATIME`, which the
+/// kernel reads as relatime (issue 16, item 5), and so did `remount_read_only`.
+fn a_strictatime_submount_stays_strictatime_when_made_read_only_on_both_paths() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = TmpfsDir::new()?;
+    let src = scratch.mkdir("src")?;
+    let subs = [
+        ("strict", MountFlags::empty()),
+        ("strict-nodiratime", MountFlags::NODIRATIME),
+    ];
+    for (name, extra) in subs {
+        let sub = scratch.mkdir(&format!("src/{name}"))?;
+        let flags = MountFlags::STRICTATIME | MountFlags::NOSUID | MountFlags::NODEV | extra;
+        rustix::mount::mount("tmpfs", &sub, "tmpfs", flags, None)
+            .map_err(|e| failed(format!("mount a {name} tmpfs: {e}")))?;
+        ensure_eq!(atime_mode(&sub)?, "strictatime", "control: {name}");
+    }
+    for locked in [false, true] {
+        for api in PATHS {
+            let view = scratch.mkdir(&format!("view-{api}-{locked}"))?;
+            sandbox_mount::bind_recursive(&src, &view)?;
+            in_child(|| {
+                if locked {
+                    enter_user_ns(UnshareFlags::NEWNS)?;
+                    let copy = view.join("strict");
+                    let relatime = MountFlags::BIND
+                        | MountFlags::NOSUID
+                        | MountFlags::NODEV
+                        | MountFlags::RELATIME;
+                    match rustix::mount::mount_remount(&copy, relatime, "") {
+                        Err(Errno::PERM) => {}
+                        other => fail!(
+                            "control: a remount to relatime of a locked strictatime mount \
+                             should be EPERM, got {other:?}"
+                        ),
+                    }
+                }
+                sandbox_mount::make_read_only_recursive(open_dir(&view)?, api)?;
+                let mounts = mountinfo::read_self()?;
+                for (name, _) in subs {
+                    let copy = view.join(name);
+                    let at = format!("{api}, locked: {locked}, {name}");
+                    expect_erofs(&copy.join("new"))?;
+                    ensure_eq!(atime_mode(&copy)?, "strictatime", "{at}");
+                    let options = mount_at(&mounts, &copy).map(|m| m.mount_options.clone());
+                    ensure!(
+                        options.as_ref().is_some_and(|o| {
+                            o.iter().any(|o| o == "ro")
+                                && !o.iter().any(|o| o == "relatime" || o == "noatime")
+                        }),
+                        "{at}: mountinfo's options of the copy: {options:?}"
+                    );
+                    // The path-based remount keeps it too.
+                    sandbox_mount::remount_read_only(&copy)?;
+                    ensure_eq!(atime_mode(&copy)?, "strictatime", "{at}: remount_read_only");
+                }
+                Ok(())
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// The scratch tmpfs is nosuid,nodev; in a nested user namespace those are locked. Setting
 /// noexec and clearing it again works (the control: a flag set here is not locked), and
 /// asking to clear nosuid is EPERM on both paths, with nosuid still set afterwards.
@@ -962,6 +1044,75 @@ fn bind_tree_lands_on_a_new_mount_with_the_submounts_on_every_path() -> TestResu
                 "{api}: the submount came along"
             );
         }
+    }
+    Ok(())
+}
+
+/// Makes `levels` directories of 255-byte names, one inside the other, below `base`
+/// (by descriptor: their path soon is too long for `mkdir`), and returns the last one
+/// (`O_PATH`).
+fn deep_dir(base: &Path, levels: usize) -> Result<std::os::fd::OwnedFd, Fail> {
+    let mut dir = open_dir(base)?;
+    for level in 0..levels {
+        let name = format!("{level:03}{}", "d".repeat(252));
+        rustix::fs::mkdirat(&dir, &name, rustix::fs::Mode::from_raw_mode(0o755))
+            .map_err(|e| failed(format!("mkdir level {level}: {e}")))?;
+        dir = rustix::fs::openat(
+            &dir,
+            &name,
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(|e| failed(format!("open level {level}: {e}")))?;
+    }
+    Ok(dir)
+}
+
+/// A directory 20 levels of 255-byte names below the scratch tmpfs (a path of more than
+/// 5,100 bytes) is bound onto itself: on every path the descriptor handed back is the
+/// new mount. The legacy path cannot name it by its `/proc/self/fd` link (`readlink` is
+/// `ENAMETOOLONG` past 4095 bytes, the control); it finds the new mount in mountinfo and
+/// walks there one component at a time (issue 16, item 6).
+fn bind_tree_reaches_a_directory_whose_path_is_longer_than_a_page_on_every_path() -> TestResult {
+    own_mount_ns(UnshareFlags::empty())?;
+    let scratch = TmpfsDir::new()?;
+    for api in [MountApi::New, MountApi::Legacy, MountApi::Auto] {
+        let base = scratch.mkdir(&format!("deep-{api}"))?;
+        let dir = deep_dir(&base, 20)?;
+        match rustix::fs::readlinkat(
+            rustix::fs::CWD,
+            format!("/proc/self/fd/{}", dir.as_raw_fd()),
+            Vec::new(),
+        ) {
+            Err(Errno::NAMETOOLONG) => {}
+            other => fail!("control: readlink of a path past a page: {other:?}"),
+        }
+        let top = sandbox_mount::bind_tree(&dir, &dir, api)?;
+        let (bound, reached) = (Identity::of(&dir)?, Identity::of(&top)?);
+        ensure!(reached.same_file(&bound), "{api}: the directory bound");
+        ensure_eq!(reached.is_mount_root(), Some(true), "{api}: a mount root");
+        ensure_eq!(
+            reached.same_mount(&bound),
+            Some(false),
+            "{api}: a new mount"
+        );
+        let mounts = mountinfo::read_self()?;
+        let on = mounts
+            .iter()
+            .filter(|m| reached.is_on(m))
+            .collect::<Vec<_>>();
+        ensure_eq!(on.len(), 1, "{api}: one mount is the one reached");
+        let depth = on[0]
+            .mount_point
+            .strip_prefix(&base)
+            .map_err(failed)?
+            .components()
+            .count();
+        ensure_eq!(depth, 20, "{api}: mountinfo puts it at the deep directory");
+        ensure!(
+            on[0].mount_point.as_os_str().len() > 5000,
+            "{api}: the mount point's path is long"
+        );
     }
     Ok(())
 }

@@ -75,6 +75,12 @@ pub(crate) fn map_text(map: &[IdMap]) -> String {
     text
 }
 
+/// The length of an entry's line in [`map_text`], newline included.
+pub(crate) fn line_len(entry: &IdMap) -> usize {
+    let digits = |n: u32| n.checked_ilog10().map_or(1, |l| l as usize + 1);
+    digits(entry.inside) + digits(entry.outside) + digits(entry.count) + 3
+}
+
 pub(crate) fn check(map: &[IdMap]) -> Result<(), IdMapError> {
     if map.is_empty() {
         return Err(IdMapError::Empty);

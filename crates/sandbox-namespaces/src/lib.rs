@@ -39,6 +39,7 @@
 
 mod error;
 mod idmap;
+mod shadow;
 mod subid;
 #[allow(unsafe_code)]
 mod sys;
@@ -58,8 +59,8 @@ pub use idmap::{
     write_own_id_maps, IdMap, Setgroups, MAX_ID_MAP_ENTRIES,
 };
 pub use subid::{
-    rootless_id_map, run_id_map_tool, subordinate_ranges, user_name, IdMapTool, IdMapToolStatus,
-    SubordinateRange, SUBGID_FILE, SUBUID_FILE,
+    parse_subordinate_ranges, rootless_id_map, run_id_map_tool, subordinate_ranges, user_name,
+    IdMapTool, IdMapToolStatus, SubordinateRange, SUBGID_FILE, SUBUID_FILE,
 };
 
 bitflags! {

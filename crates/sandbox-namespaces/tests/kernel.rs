@@ -16,7 +16,8 @@ use sandbox_namespaces::{
     Namespaces,
 };
 use sandbox_namespaces::{
-    in_initial_user_namespace, run_id_map_tool, write_id_maps_of, IdMapTool, Setgroups,
+    in_initial_user_namespace, rootless_id_map, run_id_map_tool, subordinate_ranges,
+    write_id_maps_of, IdMapTool, IdMapToolStatus, Setgroups, SubordinateRange,
 };
 use test_support::namespaces::{enter_user_ns, read_id_map};
 use test_support::{become_nobody, ensure, ensure_eq, fail, in_child, skip, Fail, TestResult};
@@ -47,6 +48,8 @@ fn main() {
         in_initial_user_namespace_is_false_after_unshare,
         newuidmap_maps_the_own_id_and_refuses_a_range_not_granted,
         namespace_id_of_pidfd_is_the_proc_id_and_needs_no_proc,
+        subordinate_ranges_grant_exactly_what_newuidmap_and_newgidmap_grant,
+        rootless_map_of_many_ranges_is_taken_whole_by_newuidmap_and_newgidmap,
     ])
 }
 
@@ -666,6 +669,312 @@ fn namespace_id_of_pidfd_is_the_proc_id_and_needs_no_proc() -> TestResult {
         );
         let net = namespace_id_of_pidfd(own_pidfd()?, Namespaces::NET)?;
         ensure!(net != host_net, "the new network namespace has another id");
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Subordinate ids: our reader against the real newuidmap and newgidmap
+
+/// How our reader must agree with the tool on a file.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Agree {
+    /// The same verdict on every probe.
+    Exactly,
+    /// We may refuse what the tool grants, never the other way round: shadow 4.13 reads
+    /// `owner:0:0` as granting every id (a wrapped `start + count - 1`), and a newuidmap
+    /// built against glibc 2.38 or later in C23 mode reads `0b` numbers.
+    NeverMore,
+}
+
+/// A subordinate-id file, and the ranges (outside start, count) to ask both readers
+/// about.
+struct SubidCase {
+    text: Vec<u8>,
+    probes: &'static [(u32, u32)],
+    agree: Agree,
+}
+
+fn case(text: impl AsRef<[u8]>, probes: &'static [(u32, u32)]) -> SubidCase {
+    SubidCase {
+        text: text.as_ref().to_vec(),
+        probes,
+        agree: Agree::Exactly,
+    }
+}
+
+/// The name of a second passwd line with uid 0, bound over `/etc/passwd` for the test.
+const ALIAS_OF_ROOT: &str = "sandbox-test-alias-of-root";
+
+/// Each file is the whole of `/etc/subuid` (and `/etc/subgid`) for one round; root asks
+/// for `0 start count` of each probe. The lines of issue 16 first.
+fn subid_cases() -> Vec<SubidCase> {
+    let pad = |head: &str, len: usize| format!("{head}{}", "x".repeat(len - head.len()));
+    vec![
+        case("root:100000:65536\n", &[(100_000, 65536), (100_000, 65537)]),
+        case("root:0100000:65536\n", &[(100_000, 65536), (32768, 65536)]),
+        case("root:100000:65536\r\n", &[(100_000, 65536), (100_000, 1)]),
+        case("root:100000 :65536\n", &[(100_000, 65536)]),
+        case("root:0x186a0:65536\n", &[(100_000, 65536), (0x186a, 10)]),
+        case("root:0X186A0:65536\n", &[(100_000, 65536)]),
+        case("root:100000:65536:junk\n", &[(100_000, 65536)]),
+        case("root:100000:65536:\n", &[(100_000, 65536)]),
+        case(
+            "root:4294967295:2\nroot:100000:65536\n",
+            &[(100_000, 65536)],
+        ),
+        // White space and signs, as strtoul takes them.
+        case("root: 100000:65536\n", &[(100_000, 65536)]),
+        case("root:\t\x0b\x0c100000:+65536\n", &[(100_000, 65536)]),
+        case("root:100000:-1\n", &[(100_000, 1)]),
+        case("root:100000: \n", &[(100_000, 1)]),
+        case("root:100000:65536 # comment\n", &[(100_000, 65536)]),
+        // Numbers strtoul stops in, or that do not fit.
+        case("root:08:5\n", &[(8, 5), (0, 5)]),
+        case("root:0x:5\nroot:1e5:5\n", &[(0, 5), (1, 5), (100_000, 5)]),
+        case("root:100000:5000000000\n", &[(100_000, 65536)]),
+        case("root:18446744073709551616:5\n", &[(0, 5)]),
+        case(
+            "root:4294967290:10\n",
+            &[(4_294_967_290, 5), (4_294_967_290, 1)],
+        ),
+        // Fields.
+        case("root:100000\n", &[(100_000, 1)]),
+        case("root::100000:65536\n", &[(100_000, 65536)]),
+        case("root:100000:0\n", &[(100_000, 1)]),
+        case(
+            " root:100000:65536\nroot :200000:10\n",
+            &[(100_000, 10), (200_000, 10)],
+        ),
+        case(
+            "+root:100000:10\n-root:200000:10\n",
+            &[(100_000, 10), (200_000, 10)],
+        ),
+        case(
+            "#root:100000:10\n# root:200000:10\n",
+            &[(100_000, 10), (200_000, 10)],
+        ),
+        // Owners: by name, by uid, by another passwd name of the same uid; no one else.
+        case("0:300000:10\n", &[(300_000, 10)]),
+        case(format!("{ALIAS_OF_ROOT}:400000:10\n"), &[(400_000, 10)]),
+        case(
+            b"nobody:500000:10\nr\xffoot:600000:10\nroot:700000:10\n",
+            &[(500_000, 10), (600_000, 10), (700_000, 10)],
+        ),
+        // Ranges add up: the tool grants a map across adjacent lines.
+        case(
+            "root:100000:10\nroot:100010:10\n",
+            &[(100_000, 20), (100_005, 10), (100_000, 21)],
+        ),
+        // Lines as fgets reads them: a NUL joins a line to the next one; a NUL in the last
+        // line before its newline makes the file unreadable; at the very end it does not.
+        case(
+            b"root:100000:10\0junk\nroot:200000:10\n",
+            &[(100_000, 10), (200_000, 10)],
+        ),
+        case(b"root:100000:10\nroot:1\0\n", &[(100_000, 10)]),
+        case(
+            b"root:100000:10\nroot:200000:10\0",
+            &[(100_000, 10), (200_000, 10)],
+        ),
+        case("root:100000:10", &[(100_000, 10)]),
+        // Long lines: 1023 bytes is an entry, 1024 is not; a line past fgets's 4096-byte
+        // buffer is read whole.
+        case(pad("root:100000:10:", 1023) + "\n", &[(100_000, 10)]),
+        case(pad("root:100000:10:", 1024) + "\n", &[(100_000, 10)]),
+        case(
+            pad("root:100000:10:", 5000) + "\nroot:200000:10\n",
+            &[(100_000, 10), (200_000, 10)],
+        ),
+        // A last line of exactly 4095 bytes without newline fills fgets's buffer, the end
+        // of the file is never seen, the next read finds nothing: the file is unreadable.
+        // 4094 bytes is the control.
+        case(
+            "root:100000:10\n".to_string() + &"x".repeat(4095),
+            &[(100_000, 10)],
+        ),
+        case(
+            "root:100000:10\n".to_string() + &"x".repeat(4094),
+            &[(100_000, 10)],
+        ),
+        SubidCase {
+            text: b"root:0:0\n".to_vec(),
+            probes: &[(100_000, 10)],
+            agree: Agree::NeverMore,
+        },
+        SubidCase {
+            text: b"root:0b11000011010100000:65536\n".to_vec(),
+            probes: &[(100_000, 10)],
+            agree: Agree::NeverMore,
+        },
+    ]
+}
+
+/// Whether `ranges` cover the `count` ids from `start`, adjacent ranges together (as the
+/// tool's `have_range` walks them).
+fn covers(ranges: &[SubordinateRange], start: u32, count: u32) -> bool {
+    let (mut at, end) = (u64::from(start), u64::from(start) + u64::from(count));
+    while at < end {
+        let Some(r) = ranges.iter().find(|r| {
+            let s = u64::from(r.start);
+            s <= at && at < s + u64::from(r.count)
+        }) else {
+            return false;
+        };
+        at = u64::from(r.start) + u64::from(r.count);
+    }
+    true
+}
+
+/// Whether the tool maps `0 start count` for a fresh user namespace of root's: `Ok(true)`
+/// when it wrote the map, `Ok(false)` when it refused the range (`... not allowed`) or
+/// could not read the file at all (it exits 1 and says nothing then).
+fn tool_grants(tool: &std::path::Path, start: u32, count: u32) -> Result<bool, Fail> {
+    let child = hold_child(|| {
+        unshare(Namespaces::USER)?;
+        Ok(())
+    })?;
+    let result = run_id_map_tool(tool, child.pid, &[IdMap::new(0, start, count)]);
+    drop(child);
+    match result {
+        Ok(()) => Ok(true),
+        Err(Error::IdMapToolFailed {
+            status: IdMapToolStatus::Exited(1),
+            message,
+            ..
+        }) if message.is_empty() || message.ends_with("not allowed") => Ok(false),
+        Err(e) => fail!("{} 0 {start} {count}: {e}", tool.display()),
+    }
+}
+
+/// The setuid tools and the file each reads.
+type Tools = Vec<(std::path::PathBuf, &'static str)>;
+
+/// As root, in a forked child with a private mount namespace: a scratch file bound over
+/// `/etc/subuid` and `/etc/subgid` (the setuid tools read those paths, and so does our
+/// reader), and a copy of `/etc/passwd` with a second name for uid 0 ([`ALIAS_OF_ROOT`])
+/// bound over it. `f` gets the scratch file to write and the tools. The host's files are
+/// never written (a missing one is created empty to be mounted over, and removed).
+fn with_private_subid_files(f: impl FnOnce(&std::path::Path, &Tools) -> TestResult) -> TestResult {
+    if !test_support::is_root() {
+        skip!(
+            "needs root: a private /etc/subuid reaches the setuid newuidmap only through a \
+             mount namespace of root's"
+        );
+    }
+    let mut tools = Vec::new();
+    for (tool, file) in [
+        (IdMapTool::NewUidMap, "/etc/subuid"),
+        (IdMapTool::NewGidMap, "/etc/subgid"),
+    ] {
+        let Ok(path) = tool.find() else {
+            skip!("{} is not installed (package uidmap)", tool.program());
+        };
+        tools.push((path, file));
+    }
+    let scratch = test_support::temp_dir()?;
+    let (subid, passwd) = (scratch.path().join("subid"), scratch.path().join("passwd"));
+    let mut users = std::fs::read("/etc/passwd").map_err(test_support::failed)?;
+    users.extend_from_slice(format!("{ALIAS_OF_ROOT}:x:0:0::/root:/bin/sh\n").as_bytes());
+    test_support::files::write_file(&passwd, &users)?;
+    test_support::files::write_file(&subid, "")?;
+    let made: Vec<_> = ["/etc/subuid", "/etc/subgid"]
+        .into_iter()
+        .filter(|f| !std::path::Path::new(f).exists())
+        .collect();
+    for f in &made {
+        test_support::files::write_file(f, "")?;
+    }
+    let result = in_child(|| {
+        unshare(Namespaces::MOUNT)?;
+        rustix::mount::mount_change(
+            "/",
+            MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
+        )?;
+        rustix::mount::mount_bind(&passwd, "/etc/passwd")?;
+        for (_, file) in &tools {
+            rustix::mount::mount_bind(&subid, *file)?;
+        }
+        f(&subid, &tools)
+    });
+    for f in made {
+        let _ = std::fs::remove_file(f);
+    }
+    result
+}
+
+/// Each case's file through our reader and through the real `newuidmap` and
+/// `newgidmap`: every range one grants, the other grants too (one exception each way of
+/// the tools' own making: see [`Agree::NeverMore`]).
+fn subordinate_ranges_grant_exactly_what_newuidmap_and_newgidmap_grant() -> TestResult {
+    with_private_subid_files(|subid, tools| {
+        let (mut granted, mut refused) = (0, 0);
+        for c in subid_cases() {
+            test_support::files::write_file(subid, &c.text)?;
+            let shown = String::from_utf8_lossy(&c.text[..c.text.len().min(60)]).into_owned();
+            for (tool, file) in tools {
+                let ours = subordinate_ranges(file, Some("root"), 0)?;
+                for &(start, count) in c.probes {
+                    let theirs = tool_grants(tool, start, count)?;
+                    let mine = covers(&ours, start, count);
+                    let agreed = match c.agree {
+                        Agree::Exactly => mine == theirs,
+                        Agree::NeverMore => !mine || theirs,
+                    };
+                    ensure!(
+                        agreed,
+                        "{file} = {shown:?}: {} grants {start}+{count}: {theirs}; our ranges \
+                         {ours:?} grant it: {mine}",
+                        tool.display()
+                    );
+                    if theirs {
+                        granted += 1;
+                    } else {
+                        refused += 1;
+                    }
+                }
+            }
+        }
+        ensure!(
+            granted > 10 && refused > 10,
+            "the cases should both grant and refuse: {granted} granted, {refused} refused"
+        );
+        Ok(())
+    })
+}
+
+/// 400 ranges after one past the last id (issue 16, items 2 and 3): the rootless map of
+/// what our reader reads holds the range after the bad one and as many more as fit a
+/// page, and the tools and the kernel take it whole.
+fn rootless_map_of_many_ranges_is_taken_whole_by_newuidmap_and_newgidmap() -> TestResult {
+    with_private_subid_files(|subid, tools| {
+        let mut text = String::from("root:4294967295:2\n");
+        for i in 0..400u64 {
+            text.push_str(&format!("root:{}:65536\n", 100_000 + i * 100_000));
+        }
+        test_support::files::write_file(subid, &text)?;
+        for (tool, file) in tools {
+            let map = rootless_id_map(0, &subordinate_ranges(file, Some("root"), 0)?);
+            ensure!(map.len() > 100, "{} entries", map.len());
+            ensure_eq!(
+                map[1],
+                IdMap::new(1, 100_000, 65536),
+                "the range after the bad one"
+            );
+            let child = hold_child(|| {
+                unshare(Namespaces::USER)?;
+                Ok(())
+            })?;
+            run_id_map_tool(tool, child.pid, &map)?;
+            let which = if file.ends_with("subuid") {
+                "uid_map"
+            } else {
+                "gid_map"
+            };
+            let written = read_id_map(&format!("/proc/{}/{which}", child.pid.as_raw_nonzero()))?;
+            let want: Vec<[u32; 3]> = map.iter().map(|m| [m.inside, m.outside, m.count]).collect();
+            ensure_eq!(written, want, "the {which} {} wrote", tool.display());
+        }
         Ok(())
     })
 }

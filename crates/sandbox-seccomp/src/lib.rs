@@ -72,7 +72,7 @@ use rustix::io::Errno;
 
 pub use filter::{Action, Filter};
 pub use program::Program;
-pub use status::{status, SeccompMode, SeccompStatus};
+pub use status::{parse_status, status, SeccompMode, SeccompStatus};
 
 /// Everything that can go wrong in this crate.
 ///

@@ -40,10 +40,17 @@ pub fn status() -> Result<SeccompStatus, Error> {
     let text = std::fs::read_to_string("/proc/self/status").map_err(|e| Error::ReadStatus {
         errno: Errno::from_io_error(&e).unwrap_or(Errno::IO),
     })?;
-    parse(&text)
+    parse_status(&text)
 }
 
-fn parse(text: &str) -> Result<SeccompStatus, Error> {
+/// The seccomp state that the text of a `/proc/<pid>/status` file reports: the last
+/// `Seccomp:` line (0, 1 or 2) and the last `Seccomp_filters:` line. [`status`] reads the
+/// calling process's; this reads any process's, or a saved copy.
+///
+/// # Errors
+///
+/// [`Error::MalformedStatus`] naming the first of those lines that does not parse.
+pub fn parse_status(text: &str) -> Result<SeccompStatus, Error> {
     let mut status = SeccompStatus {
         mode: SeccompMode::NotInKernel,
         filters: None,
@@ -72,7 +79,9 @@ mod tests {
 
     #[test]
     fn parses_filter_mode_and_count() {
-        let s = parse("Name:\tx\nSeccomp:\t2\nSeccomp_filters:\t3\nSpeculation_Store_Bypass:\tx\n");
+        let s = parse_status(
+            "Name:\tx\nSeccomp:\t2\nSeccomp_filters:\t3\nSpeculation_Store_Bypass:\tx\n",
+        );
         assert_eq!(
             s.ok(),
             Some(SeccompStatus {
@@ -84,18 +93,18 @@ mod tests {
 
     #[test]
     fn old_kernel_has_no_filter_count_and_no_seccomp_means_not_in_kernel() {
-        let s = parse("Seccomp:\t0\n").ok();
+        let s = parse_status("Seccomp:\t0\n").ok();
         assert_eq!(
             s.map(|s| (s.mode, s.filters)),
             Some((SeccompMode::Disabled, None))
         );
-        let s = parse("Name:\tx\n").ok();
+        let s = parse_status("Name:\tx\n").ok();
         assert_eq!(s.map(|s| s.mode), Some(SeccompMode::NotInKernel));
     }
 
     #[test]
     fn malformed_line_is_an_error_naming_it() {
-        let e = parse("Seccomp:\t7\n").err().map(|e| e.to_string());
+        let e = parse_status("Seccomp:\t7\n").err().map(|e| e.to_string());
         assert_eq!(
             e.as_deref(),
             Some("read /proc/self/status: malformed line \"Seccomp:\\t7\"")

@@ -391,3 +391,7 @@ pub const FORWARDED_SIGNALS: [Signal; 5] = [
     Signal::USR1,
     Signal::USR2,
 ];
+
+#[doc(hidden)]
+#[path = "fuzz.rs"]
+pub mod __fuzz;

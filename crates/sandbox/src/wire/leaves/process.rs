@@ -7,7 +7,10 @@ impl Wire for rustix::process::Pid {
         w.i32(self.as_raw_nonzero().get());
     }
     fn get(r: &mut Reader<'_>) -> Option<Self> {
-        rustix::process::Pid::from_raw(r.i32()?)
+        // A pid is positive; `from_raw` debug-asserts that (a panic in tests and debug
+        // builds, a nonsense pid in release ones).
+        let raw = r.i32()?;
+        (raw > 0).then(|| rustix::process::Pid::from_raw(raw))?
     }
 }
 
@@ -70,8 +73,17 @@ mod fs_word {
 mod tests {
     use rustix::io::Errno;
 
+    use super::super::super::decode;
     use super::super::tests::{p, round_trips};
     use rustix::process::{Pid, Signal};
+
+    #[test]
+    fn a_pid_that_is_not_positive_is_garbage_not_a_panic() {
+        for raw in [0, -1, i32::MIN] {
+            assert_eq!(decode::<Pid>(&raw.to_le_bytes()), None, "{raw}");
+        }
+        assert_eq!(decode::<Pid>(&7i32.to_le_bytes()), Pid::from_raw(7));
+    }
 
     #[test]
     fn every_process_and_proc_fd_variant_round_trips() {
