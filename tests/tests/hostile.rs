@@ -21,18 +21,6 @@ use common::*;
 use sandbox::{Entered, MountApi, Sandbox, Step};
 use test_support::{ensure, ensure_eq, fail, Fail, TestResult};
 
-/// Defines one scenario per mount path for a function taking the [`MountApi`].
-macro_rules! on_both_paths {
-    ($($body:ident => $new:ident, $legacy:ident;)*) => {$(
-        fn $new() -> TestResult {
-            $body(MountApi::New)
-        }
-        fn $legacy() -> TestResult {
-            $body(MountApi::Legacy)
-        }
-    )*};
-}
-
 on_both_paths! {
     submounts_named_with_what_mountinfo_escapes_are_read_only_inside
         => submounts_named_with_what_mountinfo_escapes_are_read_only_inside_new_api,

@@ -23,18 +23,6 @@ use common::*;
 use sandbox::{Entered, Error, MountApi, Namespaces, Propagation, Sandbox, Step};
 use test_support::{ensure, ensure_eq, fail, Fail, TestResult};
 
-/// Defines one scenario per mount path for a function taking the [`MountApi`].
-macro_rules! on_both_paths {
-    ($($body:ident => $new:ident, $legacy:ident;)*) => {$(
-        fn $new() -> TestResult {
-            $body(MountApi::New)
-        }
-        fn $legacy() -> TestResult {
-            $body(MountApi::Legacy)
-        }
-    )*};
-}
-
 on_both_paths! {
     read_only_covers_submounts_and_the_host_stays_writable
         => read_only_covers_submounts_and_the_host_stays_writable_new_api,

@@ -896,12 +896,7 @@ fn legacy_walk_and_report() -> TestResult {
             println!("WALK ok erofs={erofs}");
         }
         Err(e) => {
-            let debug = format!("{e:?}");
-            let variant = debug.split([' ', '{', '(']).next().unwrap_or("");
-            println!(
-                "WALK err variant={variant} errno={}",
-                e.errno().map_or(0, |e| e.raw_os_error())
-            );
+            println!("WALK err {}", variant_and_errno(&e));
         }
     }
     Ok(())
@@ -1175,12 +1170,7 @@ fn bind_tree_with_each_api_and_report() -> TestResult {
                 println!("BIND {api} ok new_mount={}", new_mount == Some(false));
             }
             Err(e) => {
-                let debug = format!("{e:?}");
-                let variant = debug.split([' ', '{', '(']).next().unwrap_or("");
-                println!(
-                    "BIND {api} err variant={variant} errno={}",
-                    e.errno().map_or(0, |e| e.raw_os_error())
-                );
+                println!("BIND {api} err {}", variant_and_errno(&e));
             }
         }
     }
@@ -1352,4 +1342,15 @@ fn visible_mounts_are_mountinfos_mounts_with_their_attributes() -> TestResult {
         other => fail!("statmount of no mount: {other:?}"),
     }
     Ok(())
+}
+
+/// `variant=<the error's variant> errno=<its errno, 0 for none>`, for a scenario that
+/// reports an error to the one that runs it under strace.
+fn variant_and_errno(e: &Error) -> String {
+    let debug = format!("{e:?}");
+    let variant = debug.split([' ', '{', '(']).next().unwrap_or("");
+    format!(
+        "variant={variant} errno={}",
+        e.errno().map_or(0, |e| e.raw_os_error())
+    )
 }

@@ -915,3 +915,19 @@ pub fn confine_forwarded_signal_ends_a_child_without_handlers(
     );
     Ok(())
 }
+
+/// Defines one scenario per mount path (`MountApi::New` and `MountApi::Legacy`) for a
+/// function taking the `MountApi`.
+#[allow(unused_macros)]
+macro_rules! on_both_paths {
+    ($($body:ident => $new:ident, $legacy:ident;)*) => {$(
+        fn $new() -> TestResult {
+            $body(MountApi::New)
+        }
+        fn $legacy() -> TestResult {
+            $body(MountApi::Legacy)
+        }
+    )*};
+}
+#[allow(unused_imports)]
+pub(crate) use on_both_paths;
