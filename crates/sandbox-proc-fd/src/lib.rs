@@ -43,11 +43,14 @@
 mod error;
 
 pub use error::Error;
+/// The open flags [`ProcSelfFd::reopen`] takes, re-exported so that a user of this crate
+/// alone needs no `rustix` of its own.
+pub use rustix::fs::OFlags;
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::fs::{AtFlags, Mode};
 use rustix::io::Errno;
 use rustix::mount::UnmountFlags;
 use rustix::path::DecInt;
