@@ -95,9 +95,10 @@ impl fmt::Display for Call {
             Call::Setsid => f.write_str("setsid"),
             Call::JoinSessionKeyring => f.write_str("keyctl(KEYCTL_JOIN_SESSION_KEYRING)"),
             Call::NoNewPrivs => f.write_str("prctl(PR_SET_NO_NEW_PRIVS)"),
-            Call::DropCapabilities { keep } => {
-                write!(f, "drop every capability but {keep:?}")
+            Call::DropCapabilities { keep } if keep.is_empty() => {
+                f.write_str("drop every capability")
             }
+            Call::DropCapabilities { keep } => write!(f, "drop every capability but {keep:?}"),
             Call::LimitUserNamespaces => f.write_str("write 0 to"),
             Call::RaiseNofileLimit => f.write_str("setrlimit(RLIMIT_NOFILE)"),
             Call::ReopenDescriptor { fd } => {

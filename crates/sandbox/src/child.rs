@@ -177,12 +177,7 @@ impl Sandbox {
             FileMode::empty(),
         )
         .map_err(|e| Error::setup(Step::Landlock, SysError::at(Call::Landlock, "/", e)))?;
-        let layer = crate::landlock::Layer {
-            read_only: self.read_only,
-            devices: !self.hardening.nodev,
-            isolate: false,
-        };
-        crate::landlock::restrict(root.as_fd(), layer)
+        crate::landlock::restrict(root.as_fd(), self.landlock_layer(false))
             .map(Some)
             .map_err(|e| Error::setup(Step::Landlock, e))
     }

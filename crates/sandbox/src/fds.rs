@@ -341,14 +341,15 @@ pub(crate) fn seal(keep: &[RawFd], own: &[RawFd], policy: InheritedFds) -> Resul
     let ranges = gaps(&spared);
     match policy {
         InheritedFds::Close => {
-            // SAFETY: the descriptors closed are every one above 2 but the sandbox's own and
-            // the kept ones: the sandbox uses none of them again, and the daemon's values
-            // that own one must not be used or dropped inside, as the crate docs and
+            // The descriptors closed are every one above 2 but the sandbox's own and the
+            // kept ones: the sandbox uses none of them again, and the daemon's values that
+            // own one must not be used or dropped inside, as the crate docs and
             // `InheritedFds::Close` say. That promise is the point of the default: nothing
             // of the host's stays reachable.
-            let by_range = ranges
-                .iter()
-                .try_for_each(|&(lo, hi)| unsafe { sys::close_range(lo, hi) });
+            let by_range = ranges.iter().try_for_each(|&(lo, hi)| {
+                // SAFETY: no owner of a descriptor in the range uses it again (above).
+                unsafe { sys::close_range(lo, hi) }
+            });
             if by_range.is_err() {
                 // Before 5.9, or close_range refused by a seccomp filter: one by one.
                 for fd in open_fds() {

@@ -17,7 +17,7 @@ use rustix::io::Errno;
 
 use crate::call::{Call, SysError};
 use crate::child::install_seccomp;
-use crate::landlock::{Enforced, Layer};
+use crate::landlock::Enforced;
 use crate::parent::threads_error;
 use crate::{fds, harden, Entered, Error, Inside, Mode, ProcSelfFd, Sandbox, Step};
 
@@ -84,12 +84,7 @@ impl Sandbox {
         if !required && !self.hardening.landlock {
             return Ok(None);
         }
-        let layer = Layer {
-            read_only: self.read_only,
-            devices: !self.hardening.nodev,
-            isolate: required,
-        };
-        let enforced = crate::landlock::restrict(self.dir.as_fd(), layer)
+        let enforced = crate::landlock::restrict(self.dir.as_fd(), self.landlock_layer(required))
             .map_err(|e| Error::setup_on(Step::Landlock, e, &self.path))?;
         if required && enforced == Enforced::Not {
             // ENOSYS (not built in) or EOPNOTSUPP (not enabled at boot), as the kernel says.

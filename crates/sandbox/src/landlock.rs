@@ -42,6 +42,19 @@ pub(crate) struct Layer {
     pub(crate) isolate: bool,
 }
 
+impl crate::Sandbox {
+    /// The layer this sandbox asks for: read-only as [`Builder::read_only`](crate::Builder::read_only)
+    /// says, device nodes only without `nodev`, and with `isolate` (TCP and scopes) in
+    /// [`Mode::Landlock`](crate::Mode::Landlock), where no namespace does that.
+    pub(crate) fn landlock_layer(&self, isolate: bool) -> Layer {
+        Layer {
+            read_only: self.read_only,
+            devices: !self.hardening.nodev,
+            isolate,
+        }
+    }
+}
+
 /// How much of the Landlock layer the kernel enforces ([`Inside::landlock`](crate::Inside::landlock)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
