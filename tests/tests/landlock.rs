@@ -72,11 +72,7 @@ fn in_place(
                 Entered::Parent(_) => fail!("an in-place mode forked"),
             }
         })();
-        let (msg, code) = match outcome {
-            Ok(facts) => (format!("ok\n{facts}"), 0),
-            Err(Fail::Skip(reason)) => (format!("skip:{reason}"), test_support::SKIP_EXIT),
-            Err(Fail::Failed(m)) => (format!("fail:{m}"), 1),
-        };
+        let (msg, code) = verdict_message(outcome, 0);
         let _ = w.write_all(msg.as_bytes());
         code
     })?;
@@ -84,20 +80,15 @@ fn in_place(
     r.read_to_string(&mut msg)
         .map_err(io_ctx("read the report"))?;
     let ended = waitpid(child);
-    if let Some(reason) = msg.strip_prefix("skip:") {
-        return Err(Fail::Skip(reason.into()));
-    }
-    if let Some(m) = msg.strip_prefix("fail:") {
-        fail!("inside: {m}");
-    }
-    let Some(facts) = msg.strip_prefix("ok\n") else {
+    let Some(verdict) = read_verdict(&msg) else {
         fail!("the confined child sent {msg:?} and ended {ended:?}");
     };
+    let facts = verdict?;
     ensure!(
         matches!(ended, Ok(Ended::Code(0))),
         "the confined child ended {ended:?}"
     );
-    Ok(facts.to_string())
+    Ok(facts)
 }
 
 /// The errno of opening `path` with `flags` (0 for success).
@@ -394,27 +385,10 @@ fn landlock_mode_refuses_a_kept_directory_outside() -> TestResult {
     Ok(())
 }
 
-/// A seccomp filter under which the Landlock system calls answer `ENOSYS`, as on a kernel
+/// A seccomp filter under which `landlock_create_ruleset` answers `ENOSYS`, as on a kernel
 /// built without Landlock.
 fn no_landlock_in_the_kernel() -> TestResult {
-    use libc::{BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
-    let prog = [
-        stmt(BPF_LD | BPF_W | BPF_ABS, 4),                 // 0: arch
-        jump(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH, 0, 3), // 1: other arch: allow
-        stmt(BPF_LD | BPF_W | BPF_ABS, 0),                 // 2: nr
-        jump(
-            BPF_JMP | BPF_JEQ | BPF_K,
-            libc::SYS_landlock_create_ruleset as u32,
-            1,
-            0,
-        ), // 3: landlock_create_ruleset: ENOSYS
-        stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW),    // 4
-        stmt(
-            BPF_RET | BPF_K,
-            libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
-        ), // 5
-    ];
-    install_seccomp_filter(&prog)
+    answer_syscall(libc::SYS_landlock_create_ruleset, libc::ENOSYS as u32)
 }
 
 fn landlock_and_chroot_modes_prove_themselves_confined() -> TestResult {

@@ -570,15 +570,34 @@ fn child_side(
         exit_now(2)
     }
     drop(go);
-    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&inside)));
-    let (msg, code) = match verdict {
-        Ok(Ok(facts)) => (format!("ok\n{facts}"), ok_code),
-        Ok(Err(Fail::Skip(r))) => (format!("skip:{r}"), test_support::SKIP_EXIT),
-        Ok(Err(Fail::Failed(m))) => (format!("fail:{m}"), 1),
-        Err(_) => ("fail:the code inside the sandbox panicked".to_string(), 1),
-    };
+    let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&inside)))
+        .unwrap_or_else(|_| Err(failed("the code inside the sandbox panicked")));
+    let (msg, code) = verdict_message(verdict, ok_code);
     send(report, &msg);
     exit_now(code)
+}
+
+/// How a process that checked something sends its verdict over a pipe: the message
+/// (`ok` and its facts, `skip:` and the reason, or `fail:` and what failed) and the exit
+/// code to end with (`ok_code`, 77, or 1). [`read_verdict`] reads it back.
+pub fn verdict_message(verdict: Result<String, Fail>, ok_code: i32) -> (String, i32) {
+    match verdict {
+        Ok(facts) => (format!("ok\n{facts}"), ok_code),
+        Err(Fail::Skip(r)) => (format!("skip:{r}"), test_support::SKIP_EXIT),
+        Err(Fail::Failed(m)) => (format!("fail:{m}"), 1),
+    }
+}
+
+/// The facts of a verdict [`verdict_message`] made, or its skip or failure (`None` when
+/// the message is not a verdict: the sender died first).
+pub fn read_verdict(msg: &str) -> Option<Result<String, Fail>> {
+    if let Some(r) = msg.strip_prefix("skip:") {
+        return Some(Err(Fail::Skip(r.to_string())));
+    }
+    if let Some(m) = msg.strip_prefix("fail:") {
+        return Some(Err(Fail::Failed(format!("inside the sandbox: {m}"))));
+    }
+    msg.strip_prefix("ok\n").map(|facts| Ok(facts.to_string()))
 }
 
 /// A sandbox built keeping the harness's two pipes (every other descriptor above 2 is
@@ -700,18 +719,12 @@ pub fn run_inside_with(
             drop(go_w);
             let msg = receive(rep_r);
             let status = child.wait()?;
-            if let Some(r) = msg.strip_prefix("skip:") {
-                return Err(Fail::Skip(r.to_string()));
-            }
-            if let Some(m) = msg.strip_prefix("fail:") {
-                return Err(Fail::Failed(format!("inside the sandbox: {m}")));
-            }
-            let Some(report) = msg.strip_prefix("ok\n") else {
+            let Some(verdict) = read_verdict(&msg) else {
                 test_support::fail!("the sandboxed child sent {msg:?} and ended with {status:?}");
             };
             Ok(Outcome {
                 status,
-                report: report.to_string(),
+                report: verdict?,
                 pid,
             })
         }
@@ -795,6 +808,22 @@ pub fn fail_unshare_with_flags(any_of: u32, errno: u32) -> TestResult {
         jump(BPF_JMP | BPF_JSET | BPF_K, any_of, 1, 0),    // 5: flag set: deny
         stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW),    // 6
         stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ERRNO | (errno & 0xffff)), // 7
+    ];
+    install_seccomp_filter(&prog)
+}
+
+/// Installs a seccomp filter under which the system call `nr` returns `-errno` without
+/// running (errno 0: it "succeeds" doing nothing); every other call is allowed. Inherited
+/// by children, like the sandboxed one.
+pub fn answer_syscall(nr: libc::c_long, errno: u32) -> TestResult {
+    use libc::{BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
+    let prog = [
+        stmt(BPF_LD | BPF_W | BPF_ABS, 4),                 // 0: arch
+        jump(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH, 0, 3), // 1: other arch: allow
+        stmt(BPF_LD | BPF_W | BPF_ABS, 0),                 // 2: nr
+        jump(BPF_JMP | BPF_JEQ | BPF_K, nr as u32, 1, 0),  // 3: ours: answer
+        stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW),    // 4
+        stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ERRNO | (errno & 0xffff)), // 5
     ];
     install_seccomp_filter(&prog)
 }
