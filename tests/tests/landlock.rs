@@ -32,6 +32,7 @@ fn main() {
         landlock_mode_is_refused_where_the_kernel_has_no_landlock,
         landlock_and_chroot_modes_prove_themselves_confined,
         namespace_mode_enters_without_landlock_and_says_so,
+        namespace_mode_layer_refuses_a_kept_host_file_reopened_writable,
         chroot_mode_drops_every_capability_and_reaches_no_proc_sys,
         chroot_mode_landlock_layer_refuses_a_host_file_reopened_through_the_handle,
         chroot_mode_without_landlock_reopens_a_kept_host_file_writable,
@@ -451,6 +452,52 @@ fn namespace_mode_enters_without_landlock_and_says_so() -> TestResult {
         );
         Ok(())
     })
+}
+
+/// An attacker inside a default namespace sandbox holds a host file outside the shared
+/// directory (kept, read-only, on purpose) and reopens it read-write through the proc-fd
+/// handle: the file's permissions allow it, the Landlock layer does not (EACCES). With
+/// `landlock(false)` the same reopen works: what the layer alone keeps out.
+fn namespace_mode_layer_refuses_a_kept_host_file_reopened_writable() -> TestResult {
+    need_abi(1, "the Landlock layer")?;
+    let (_top, shared, host) = layout()?;
+    let file = std::fs::File::open(&host).map_err(io_ctx("open the host file"))?;
+    let raw = file.as_raw_fd();
+    let mut seen = Vec::new();
+    for landlock in [true, false] {
+        let (r, w) = pipe()?;
+        let s = shared.clone();
+        let f = file.as_fd().try_clone_to_owned().map_err(io_ctx("dup"))?;
+        test_support::in_child(move || {
+            let out = run_inside(
+                Sandbox::builder(&s).landlock(landlock).keep_fd(&f),
+                |inside| {
+                    let reopened = inside
+                        .proc_self_fd()
+                        .reopen(unsafe_borrow(f.as_raw_fd()), OFlags::RDWR)
+                        .err()
+                        .and_then(|e| e.errno())
+                        .map_or(0, |e| e.raw_os_error());
+                    Ok(format!("reopen={reopened}\n"))
+                },
+            )?;
+            send(w, &out.report);
+            Ok(())
+        })?;
+        seen.push(receive(r));
+    }
+    ensure_eq!(
+        need(&seen[0], "reopen")?,
+        libc::EACCES.to_string(),
+        "with the layer (kept fd {raw})"
+    );
+    ensure_eq!(need(&seen[1], "reopen")?, "0", "with landlock(false)");
+    ensure_eq!(
+        std::fs::read_to_string(&host).map_err(io_ctx("read the host file"))?,
+        "host",
+        "the host file afterwards"
+    );
+    Ok(())
 }
 
 fn chroot_mode_drops_every_capability_and_reaches_no_proc_sys() -> TestResult {

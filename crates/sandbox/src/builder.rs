@@ -224,13 +224,17 @@ impl Builder {
     /// directory outside is refused with [`Error::LeakedDirectory`] before anything
     /// changes. A kept regular file whose path lies below the shared directory is replaced
     /// the same way (same access mode, offset carried over, locks not): a writable one in
-    /// a read-only sandbox fails with `EROFS` ([`Step::KeptDescriptor`](crate::Step::KeptDescriptor)). A number closed
-    /// between `keep_fd` and entering is refused ([`Step::Fds`](crate::Step::Fds), `EBADF`).
+    /// a read-only sandbox fails with `EROFS` ([`Step::KeptDescriptor`](crate::Step::KeptDescriptor)). The number is
+    /// recorded with the open file it names (device and inode): a number closed, or taken
+    /// by another file, between `keep_fd` and entering is refused
+    /// ([`Error::KeptFdChanged`](crate::Error::KeptFdChanged)).
     ///
     /// What else a kept descriptor reaches is the daemon's choice: a socket receives the
     /// descriptors its peer sends (`SCM_RIGHTS`), including any already queued; a file
-    /// outside can be reopened, with other access modes its permissions allow, through
-    /// [`ProcSelfFd::reopen`](crate::ProcSelfFd::reopen); an io_uring keeps its registered files.
+    /// outside is read or written as it was opened (reopening it with other access modes
+    /// through [`ProcSelfFd::reopen`](crate::ProcSelfFd::reopen) is refused by the Landlock
+    /// layer, and works with `landlock(false)` as far as its permissions allow); an io_uring
+    /// keeps its registered files.
     pub fn keep_fd(mut self, fd: impl AsFd) -> Self {
         self.hardening
             .keep_fds

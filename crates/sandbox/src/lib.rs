@@ -214,8 +214,11 @@
 //! - reach a file of the host outside the shared directory: no path leads out (pivot, old
 //!   root detached, a fresh proc), no descriptor of the host's is left (closed, or
 //!   replaced on the sandbox's mounts), `open_by_handle_at` and new mounts are refused
-//!   (capabilities, seccomp), device nodes do not open (`nodev`);
-//! - write to the shared directory when it is read-only, also through a kept directory;
+//!   (capabilities, seccomp, Landlock), device nodes do not open (`nodev`), and behind all
+//!   of that the Landlock layer refuses opening anything outside the new root, also
+//!   through the proc-fd handle's magic links;
+//! - write to the shared directory when it is read-only, also through a kept directory or
+//!   a mount the host adds later (the Landlock layer);
 //! - see or signal host processes (pid namespace, own session and process group), push
 //!   input into the caller's terminal, reach the host's network, abstract sockets, System
 //!   V and POSIX IPC, host name, keyrings, uevents;
