@@ -1,6 +1,8 @@
 //! Unit tests of the compiled filters: a small interpreter of the classic BPF that
 //! seccompiler emits runs them on made-up calls, and combines the verdicts of several
-//! filters the way the kernel does (`seccomp_run_filters`).
+//! filters the way the kernel does (`seccomp_run_filters`). Compiled for the unit tests
+//! only: its panics and `expect`s are test failures, never reached by a daemon.
+#![cfg(test)]
 
 use rustix::io::Errno;
 use seccompiler::sock_filter;
