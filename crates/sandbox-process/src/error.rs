@@ -95,6 +95,12 @@ pub enum Error {
         /// The errno.
         errno: Errno,
     },
+    /// Mapping the shared page of a [`SignalNote`](crate::SignalNote) (`mmap(2)`) failed.
+    #[error("map a page to note how pid 1 ends: {errno}")]
+    SignalNote {
+        /// The errno of `mmap(2)` (`ENOMEM`).
+        errno: Errno,
+    },
     /// The parent exited before the child armed its parent-death signal, so that signal
     /// will never come: the child should exit.
     #[error("the parent process exited before the child asked to die with it")]
@@ -115,7 +121,8 @@ impl Error {
             | Error::DefaultSignal { errno, .. }
             | Error::ExitOnSignal { errno, .. }
             | Error::SetDeathSignal { errno, .. }
-            | Error::WatchParent { errno } => Some(*errno),
+            | Error::WatchParent { errno }
+            | Error::SignalNote { errno } => Some(*errno),
             Error::AlreadyReaped { .. } | Error::ParentGone => None,
         }
     }

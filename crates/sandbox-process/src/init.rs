@@ -32,7 +32,8 @@ pub const INIT_FAILED: i32 = 125;
 ///    every child that ended (`waitpid(-1, WNOHANG)`), takes one signal of `forward` or
 ///    `SIGCHLD` ([`wait_signal`]) and sends a forwarded one on to the daemon. When the
 ///    daemon is reaped the init exits with its exit code, or 128 + the signal that killed
-///    it (pid 1 cannot die of a signal it sends itself). When `confine_init` fails, or
+///    it (pid 1 cannot die of a signal it sends itself), noting that signal in the armed
+///    [`SignalNote`](crate::SignalNote), if any, for the parent to pass on. When `confine_init` fails, or
 ///    waiting fails otherwise than by `EINTR`, it exits with [`INIT_FAILED`]: nothing can
 ///    be reported any more, and the end of pid 1 ends the namespace.
 ///
@@ -99,7 +100,11 @@ fn run<E>(daemon: Pid, waited: &SignalSet, confine_init: impl FnOnce() -> Result
                 Ok(Some((pid, status))) => {
                     if pid == daemon {
                         let code = match status.terminating_signal() {
-                            Some(signal) => 128 + signal,
+                            Some(signal) => {
+                                // Pid 1 cannot die of it: the armed note tells the parent.
+                                sys::note_signal(signal);
+                                128 + signal
+                            }
                             None => status.exit_status().unwrap_or(0),
                         };
                         exit_now(code)

@@ -156,8 +156,18 @@ pub fn default_signals(signals: &[Signal]) -> Result<(), Error> {
 /// `SIGKILL` and `SIGSTOP` from an ancestor namespace: without a handler, `SIGTERM` from a
 /// supervisor, or a parent-death signal, would do nothing to it. With these handlers
 /// such a signal ends it, with the exit code a shell gives a process killed by that
-/// signal. A handler installed afterwards (by the daemon) replaces these. The handlers
-/// stay through `fork` and are reset by `execve`.
+/// signal; an armed [`SignalNote`] records which signal it was, so that the parent can
+/// tell that end from an `exit(128 + signal)` of the daemon's own.
+///
+/// The daemon's own handlers take over, however they are installed:
+/// - one installed with a plain `sigaction(2)` replaces this one;
+/// - one installed by a library that keeps the previous handler and calls it first
+///   (`signal-hook`, and `tokio::signal`, which uses it): this handler sees that it is no
+///   longer the installed one and returns at once, so the daemon's runs.
+///
+/// In a process forked from pid 1, which inherits these handlers, the signal instead
+/// ends the process as it would any ordinary one (the handler gives it its default action
+/// back and raises it). The handlers are reset by `execve`.
 ///
 /// # Errors
 ///
@@ -169,6 +179,90 @@ pub fn exit_on_signals(signals: &[Signal]) -> Result<(), Error> {
         sys::exit_on(signal).map_err(|errno| Error::ExitOnSignal { signal, errno })?;
     }
     Ok(())
+}
+
+/// A note, in a page of memory shared across [`fork`](crate::fork), of the signal that
+/// really ended pid 1 of a pid namespace (or, under [`start_init`](crate::start_init),
+/// the daemon it forked).
+///
+/// Pid 1 cannot die of a signal sent from inside its namespace, nor of one it raises
+/// itself: when [`exit_on_signals`]' handler or the init ends it "as" a signal, the
+/// parent only sees exit code `128 + signal`, which a daemon may also choose for itself.
+/// With a note, made before the fork and armed in the child, the handler and the init
+/// write the signal down before they exit, and the parent's [`resolve`](Self::resolve)
+/// turns that status back into death by the signal, which [`exit_like`] then passes on
+/// truly.
+///
+/// The page is the child's to write: a child may write anything there. The parent only
+/// believes a note that agrees with the exit code (`128 + signal`), and [`exit_like`]
+/// dumps no core; so the most a lying child can do is make its parent report death by a
+/// signal instead of the code `128 +` that signal, which it could also cause honestly.
+///
+/// Costs one `mmap(2)` before the fork (and `munmap(2)` when the parent drops it).
+///
+/// ```no_run
+/// use rustix::process::Signal;
+/// use sandbox_process::{fork, Fork, SignalNote};
+///
+/// // In a process that has unshared a pid namespace: the child is its pid 1.
+/// let note = SignalNote::new()?;
+/// match fork()? {
+///     Fork::Child => {
+///         note.arm();
+///         sandbox_process::exit_on_signals(&[Signal::TERM])?;
+///         // ... serve ...
+///     }
+///     Fork::Parent(mut child) => {
+///         let status = note.resolve(child.wait()?);
+///         sandbox_process::exit_like(status); // dies of SIGTERM if the child did
+///     }
+/// }
+/// # Ok::<(), sandbox_process::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct SignalNote {
+    page: sys::NotePage,
+}
+
+impl SignalNote {
+    /// Maps the shared page (zeroed: no signal noted), before the fork.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SignalNote`] with the errno of `mmap(2)` (`ENOMEM`).
+    #[doc(alias = "mmap")]
+    pub fn new() -> Result<SignalNote, Error> {
+        sys::NotePage::new()
+            .map(|page| SignalNote { page })
+            .map_err(|errno| Error::SignalNote { errno })
+    }
+
+    /// In the child: makes this the note that [`exit_on_signals`]' handlers and
+    /// [`start_init`](crate::start_init)'s init write to. The page stays mapped in this
+    /// process from then on.
+    pub fn arm(self) {
+        self.page.arm();
+    }
+
+    /// The signal noted so far, if any.
+    pub fn signal(&self) -> Option<i32> {
+        let noted = self.page.load();
+        (1..=libc::SIGRTMAX()).contains(&noted).then_some(noted)
+    }
+
+    /// In the parent, once the child ended with `status`: death by the noted signal when
+    /// the child exited with `128 +` that signal, else `status` unchanged.
+    pub fn resolve(&self, status: ExitStatus) -> ExitStatus {
+        match (status, self.signal()) {
+            (ExitStatus::Exited(code), Some(signal)) if code == 128 + signal => {
+                ExitStatus::Signaled {
+                    signal,
+                    core_dumped: false,
+                }
+            }
+            _ => status,
+        }
+    }
 }
 
 /// Ends the process at once with `code`: `_exit(2)`, without running atexit handlers,

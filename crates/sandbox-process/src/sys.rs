@@ -1,8 +1,10 @@
 //! The only unsafe code of this crate: `fork(2)`, `_exit(2)`, signal sets, the signal
-//! mask, `sigwaitinfo(2)`, signal dispositions and `close_range(2)`, which rustix has no
-//! safe call for.
+//! mask, `sigwaitinfo(2)`, signal dispositions, the shared page of a signal note and
+//! `close_range(2)`, which rustix has no safe call for.
 
 use std::mem::MaybeUninit;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 
 use rustix::io::Errno;
 use rustix::process::{Pid, Signal};
@@ -123,19 +125,122 @@ pub(crate) fn default_action(signal: Signal) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Makes `signal` end the process with exit code `128 + signal`: a handler that only
-/// calls `_exit`.
-pub(crate) fn exit_on(signal: Signal) -> Result<(), Errno> {
-    extern "C" fn exit_with_signal(signal: libc::c_int) {
-        // SAFETY: _exit(2) is async-signal-safe and takes a plain integer.
-        unsafe { libc::_exit(128 + signal) }
+/// Where pid 1 notes the signal that ended it ([`crate::SignalNote`]): null until the
+/// note is armed in this process, then a word of a shared page that stays mapped until
+/// the process ends ([`NotePage::arm`]). Read from signal handlers, hence an atomic pointer.
+static NOTE: AtomicPtr<AtomicI32> = AtomicPtr::new(std::ptr::null_mut());
+
+/// Notes `signal` in the armed note, if there is one. Async-signal-safe: two atomic
+/// accesses.
+pub(crate) fn note_signal(signal: i32) {
+    let note = NOTE.load(Ordering::SeqCst);
+    if !note.is_null() {
+        // SAFETY: a non-null NOTE points into a page that `NotePage::arm` leaked: mapped until
+        // the process ends, aligned for an AtomicI32 (the page is), and only ever accessed
+        // atomically.
+        unsafe { (*note).store(signal, Ordering::SeqCst) };
     }
+}
+
+/// One page shared with the children forked later (`MAP_SHARED | MAP_ANONYMOUS`), zeroed:
+/// the word at its start is a signal note. Unmapped on drop, unless armed.
+#[derive(Debug)]
+pub(crate) struct NotePage(NonNull<AtomicI32>);
+
+// SAFETY: the page is plain shared memory, only ever accessed through an AtomicI32, so it
+// may be used and dropped from any thread.
+unsafe impl Send for NotePage {}
+// SAFETY: as above: shared access goes through atomic operations only.
+unsafe impl Sync for NotePage {}
+
+/// The length of the note's mapping: one page on every architecture we run on.
+const NOTE_LEN: usize = 4096;
+
+impl NotePage {
+    pub(crate) fn new() -> Result<NotePage, Errno> {
+        // SAFETY: an anonymous mapping at an address of the kernel's choosing touches no
+        // memory of ours; the result is checked before use.
+        let page = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                NOTE_LEN,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if page == libc::MAP_FAILED {
+            return Err(last_errno());
+        }
+        NonNull::new(page.cast::<AtomicI32>())
+            .map(NotePage)
+            .ok_or(Errno::NOMEM)
+    }
+
+    /// The word noted so far (0: nothing).
+    pub(crate) fn load(&self) -> i32 {
+        // SAFETY: the page is mapped for as long as `self` lives, page-aligned (so aligned
+        // for an AtomicI32), and only ever accessed atomically.
+        unsafe { self.0.as_ref() }.load(Ordering::SeqCst)
+    }
+
+    /// Makes this page the one this process's handlers and init write to; it then stays
+    /// mapped until the process ends.
+    pub(crate) fn arm(self) {
+        NOTE.store(self.0.as_ptr(), Ordering::SeqCst);
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for NotePage {
+    fn drop(&mut self) {
+        // SAFETY: `self.0` is the start of a NOTE_LEN mapping that only this value owns
+        // (an armed page is never dropped); an error leaves it mapped, which is harmless.
+        unsafe { libc::munmap(self.0.as_ptr().cast(), NOTE_LEN) };
+    }
+}
+
+/// The handler of [`exit_on`]: ends pid 1 with `128 + signal`, noting the signal.
+extern "C" fn end_on_signal(signal: libc::c_int) {
+    // SAFETY: a zeroed sigaction is a valid value for sigaction(2) to fill; querying the
+    // disposition (a null new action) is async-signal-safe and changes nothing.
+    let current = unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut current);
+        current.sa_sigaction
+    };
+    if current != end_on_signal as extern "C" fn(libc::c_int) as usize {
+        // A handler installed later (signal-hook, tokio) calls the one it replaced first:
+        // the daemon has its own handler now, which runs once this returns.
+        return;
+    }
+    // SAFETY: getpid(2) is async-signal-safe and takes no argument.
+    if unsafe { libc::getpid() } != 1 {
+        // A process forked by pid 1 inherited this handler: as an ordinary process it can
+        // die of the signal itself, which is the truest report. The signal is blocked while
+        // its handler runs; raised now, it is delivered, with its default action, on return.
+        // SAFETY: signal(2) with SIG_DFL installs no code; raise(3) is async-signal-safe.
+        unsafe {
+            libc::signal(signal, libc::SIG_DFL);
+            libc::raise(signal);
+        }
+        return;
+    }
+    note_signal(signal);
+    // SAFETY: _exit(2) is async-signal-safe and takes a plain integer.
+    unsafe { libc::_exit(128 + signal) }
+}
+
+/// Makes `signal` end pid 1 with exit code `128 + signal`, noting the signal: a handler
+/// that steps aside for any handler installed after it (see [`end_on_signal`]).
+pub(crate) fn exit_on(signal: Signal) -> Result<(), Errno> {
     // SAFETY: a zeroed sigaction is a valid "no flags, empty mask" value; the handler is an
-    // extern "C" fn that only calls the async-signal-safe _exit; the pointers passed to
+    // extern "C" fn that only makes async-signal-safe calls; the pointers passed to
     // sigaction(2) point to this initialised local.
     let rc = unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = exit_with_signal as extern "C" fn(libc::c_int) as usize;
+        action.sa_sigaction = end_on_signal as extern "C" fn(libc::c_int) as usize;
         libc::sigemptyset(&mut action.sa_mask);
         libc::sigaction(signal.as_raw(), &action, std::ptr::null_mut())
     };
@@ -145,12 +250,21 @@ pub(crate) fn exit_on(signal: Signal) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Ends the process with `signal`, falling back to `_exit(128 + signal)`.
+/// Ends the process with `signal`, falling back to `_exit(128 + signal)`. Dumps no core:
+/// the process only passes on how another one ended, and a core of its own would be
+/// nobody's (and, through a piped `core_pattern`, would run a host program).
 pub(crate) fn exit_like_signal(signal: i32) -> ! {
-    // SAFETY: signal(2) with SIG_DFL installs no handler code; sigprocmask gets pointers to
-    // a local, initialised sigset_t; raise(3) sends a signal to ourselves. None of these
+    // SAFETY: prctl(PR_SET_DUMPABLE) and setrlimit take integers and a pointer to a local;
+    // signal(2) with SIG_DFL installs no handler code; sigprocmask gets pointers to a
+    // local, initialised sigset_t; raise(3) sends a signal to ourselves. None of these
     // touches memory the compiler does not know about.
     unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        let no_core = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        libc::setrlimit(libc::RLIMIT_CORE, &no_core);
         libc::signal(signal, libc::SIG_DFL);
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
@@ -158,8 +272,7 @@ pub(crate) fn exit_like_signal(signal: i32) -> ! {
         libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
         libc::raise(signal);
     }
-    // A core-dumping signal may take a moment to be acted on; any that was not fatal leaves
-    // us here.
+    // Any signal that was not fatal (its default is to ignore or stop) leaves us here.
     exit(128 + signal)
 }
 
