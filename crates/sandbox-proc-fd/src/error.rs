@@ -99,6 +99,17 @@ pub enum Error {
         /// The errno of `openat(2)`.
         errno: Errno,
     },
+    /// [`ProcSelfFd::reopen`](crate::ProcSelfFd::reopen) was called in a process other
+    /// than the one that made the handle: a child forked after it. The handle names its
+    /// parent's descriptor table, where the same number may be another file, so nothing
+    /// is opened.
+    #[error(
+        "reopen through /proc/self/fd: the handle is process {owner}'s descriptor table, not this process's (a handle does not follow fork); reopen in process {owner}, or share its table (threads)"
+    )]
+    NotOwner {
+        /// The pid of the process that made the handle.
+        owner: i32,
+    },
 }
 
 impl Error {
@@ -113,7 +124,10 @@ impl Error {
             | Error::Pipe { errno }
             | Error::PrivateProc { errno }
             | Error::Reopen { errno, .. } => Some(*errno),
-            Error::NotProcfs { .. } | Error::NotOwnFdTable | Error::InvalidFlags { .. } => None,
+            Error::NotProcfs { .. }
+            | Error::NotOwnFdTable
+            | Error::InvalidFlags { .. }
+            | Error::NotOwner { .. } => None,
         }
     }
 

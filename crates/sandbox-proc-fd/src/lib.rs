@@ -35,12 +35,17 @@
 //! ```
 //!
 //! The handle names the fd table of the process that made it. After `fork`, a child
-//! that reopens through an inherited handle would open its *parent's* descriptors:
-//! the child must capture its own (and [`ProcSelfFd::verify`] tells which case holds).
+//! that reopened through an inherited handle would open its *parent's* descriptors; so
+//! [`ProcSelfFd::reopen`] refuses there ([`Error::NotOwner`]) and [`ProcSelfFd::verify`]
+//! fails. A child that still sees a proc can make its own handle; in a sandbox, where
+//! none is left, a worker sends its descriptors to the handle's process to reopen, or is
+//! a thread.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod error;
+#[allow(unsafe_code)]
+mod sys;
 
 pub use error::Error;
 /// The open flags [`ProcSelfFd::reopen`] takes, re-exported so that a user of this crate
@@ -86,6 +91,8 @@ const TMPFILE_ONLY: OFlags = OFlags::TMPFILE.difference(OFlags::DIRECTORY);
 #[derive(Debug)]
 pub struct ProcSelfFd {
     fd: OwnedFd,
+    /// The pid of the process whose table the handle was verified to be.
+    owner: i32,
 }
 
 impl ProcSelfFd {
@@ -246,7 +253,10 @@ impl ProcSelfFd {
     /// - [`Error::Stat`]: `fstat` or `fstatat` failed otherwise.
     /// - [`Error::Pipe`]: the pipe for check 3 could not be made (out of descriptors).
     pub fn from_fd(fd: OwnedFd) -> Result<Self, Error> {
-        let handle = ProcSelfFd { fd };
+        let handle = ProcSelfFd {
+            fd,
+            owner: sys::claim(),
+        };
         handle.verify()?;
         Ok(handle)
     }
@@ -307,6 +317,11 @@ impl ProcSelfFd {
     /// descriptor into a readable or writable one. Allocates nothing (the number is
     /// formatted on the stack) and makes one syscall: fit for a daemon's hot path.
     ///
+    /// It refuses to run in a process forked after the handle was made
+    /// ([`Error::NotOwner`]), which would otherwise open its parent's descriptor of that
+    /// number. The check reads one word of a page that the kernel hands a forked child
+    /// zeroed (`MADV_WIPEONFORK`, Linux 4.14; before that it costs a `getpid(2)`).
+    ///
     /// Flags in [`REFUSED_REOPEN_FLAGS`] (`O_CREAT`, `O_EXCL`, `O_TMPFILE`,
     /// `O_NOFOLLOW`) are refused before any syscall, not stripped: each would change what
     /// the call means. `O_DIRECTORY` alone is fine and asserts the file is a directory.
@@ -334,13 +349,21 @@ impl ProcSelfFd {
     /// # Errors
     ///
     /// - [`Error::InvalidFlags`]: `flags` contains refused flags.
+    /// - [`Error::NotOwner`]: this is not the process that made the handle, but a child
+    ///   forked after it. The handle names the parent's descriptor table, where the same
+    ///   number may be another file: nothing is opened. A worker process reopens by asking
+    ///   the handle's process (send it the descriptor over a UNIX socket), or works as a
+    ///   thread, which shares the table.
     /// - [`Error::Reopen`]: the open failed: `EACCES` when the caller may not open the
-    ///   file with these flags, `ENOENT` when the table the handle names has no such
-    ///   number (a handle inherited across `fork` names the parent's), `ENXIO` for a socket, `ENOTDIR` for `O_DIRECTORY` on a non-directory, `ELOOP`, ...
+    ///   file with these flags, `ENXIO` for a socket, `ENOTDIR` for `O_DIRECTORY` on a
+    ///   non-directory, `ELOOP`, ...
     #[doc(alias = "openat")]
     pub fn reopen(&self, fd: impl AsFd, flags: OFlags) -> Result<OwnedFd, Error> {
         if !refused_flags(flags).is_empty() {
             return Err(Error::InvalidFlags { flags });
+        }
+        if sys::owner() != self.owner {
+            return Err(Error::NotOwner { owner: self.owner });
         }
         let fd = fd.as_fd();
         let name = DecInt::from_fd(fd);
@@ -415,7 +438,7 @@ mod unit {
         // Refusing happens before the handle is used, so any directory fd will do here.
         let fd = rustix::fs::open("/", OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
             .expect("open / O_PATH");
-        let handle = ProcSelfFd { fd };
+        let handle = ProcSelfFd { fd, owner: 0 };
         let asked = OFlags::RDWR | OFlags::CREATE | OFlags::EXCL;
         let err = handle.reopen(&handle, asked).unwrap_err();
         assert!(matches!(err, Error::InvalidFlags { flags } if flags == asked));

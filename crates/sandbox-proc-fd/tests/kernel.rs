@@ -34,7 +34,7 @@ fn main() {
         from_fd_refuses_a_handle_inherited_across_fork,
         reopen_o_path_fd_reads_and_writes_with_the_access_mode_asked,
         reopen_read_only_file_for_writing_is_eacces,
-        reopen_of_a_number_not_open_in_the_handle_table_is_enoent,
+        reopen_in_a_forked_child_is_refused_and_never_opens_the_parents_file,
         reopen_refuses_creating_and_nofollow_flags,
         open_unconfined_works_without_namespaces_and_reaches_ancestors,
     ])
@@ -451,26 +451,62 @@ fn reopen_read_only_file_for_writing_is_eacces() -> TestResult {
     })
 }
 
-fn reopen_of_a_number_not_open_in_the_handle_table_is_enoent() -> TestResult {
-    // The handle names the parent's table; a child's new descriptor has a number the
-    // parent does not have open, so the kernel finds no such entry.
+fn reopen_in_a_forked_child_is_refused_and_never_opens_the_parents_file() -> TestResult {
+    // The parent's file and the child's file at the same number: through the inherited
+    // handle the kernel would open the parent's. Reopen must refuse instead; a handle the
+    // child makes itself opens the child's.
     let handle = ProcSelfFd::open_unconfined()?;
-    let (_dir, path) = temp_file("x", 0o644)?;
+    let (_parents_dir, parents) = temp_file("the parent's\n", 0o644)?;
+    let (_childs_dir, childs) = temp_file("the child's\n", 0o644)?;
+    let parents_file = open_path(&parents, OFlags::PATH)?;
+    let number = parents_file.as_raw_fd();
     in_child(|| {
-        // Push the number past anything the parent has open.
-        let file = open_path(&path, OFlags::PATH)?;
-        let high = rustix::io::fcntl_dupfd_cloexec(&file, 900).map_err(failed)?;
-        match handle.reopen(&high, OFlags::RDONLY) {
-            Err(e @ Error::Reopen { .. }) => {
-                ensure_eq!(e.errno(), Some(Errno::NOENT));
-                Ok(())
-            }
-            other => fail!(
-                "reopen of fd {} not in the table: want ENOENT, got {other:?}",
-                high.as_raw_fd()
-            ),
+        let childs_file = open_path(&childs, OFlags::PATH)?;
+        // SAFETY: `number` is open in this (the child's) table as its copy of the
+        // parent's file, which this child never uses again; dup2 closes it and puts the
+        // child's file there.
+        if unsafe { libc::dup2(childs_file.as_raw_fd(), number) } != number {
+            fail!("dup2: {}", std::io::Error::last_os_error());
         }
-    })
+        let raw = rustix::fs::openat(
+            &handle,
+            DecInt::new(number).as_c_str(),
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(failed)?;
+        ensure_eq!(
+            read_all(raw)?,
+            "the parent's\n",
+            "the raw open through the inherited handle reads the parent's file"
+        );
+        let parent = std::os::unix::process::parent_id() as i32;
+        match handle.reopen(&parents_file, OFlags::RDONLY) {
+            Err(Error::NotOwner { owner }) => ensure_eq!(owner, parent, "the owner named"),
+            other => fail!("reopen through the inherited handle: want NotOwner, got {other:?}"),
+        }
+        // A handle of the child's own opens the child's file; the inherited one still
+        // refuses.
+        let own = ProcSelfFd::open_unconfined()?;
+        ensure_eq!(
+            read_all(own.reopen(&parents_file, OFlags::RDONLY)?)?,
+            "the child's\n"
+        );
+        ensure!(
+            matches!(
+                handle.reopen(&parents_file, OFlags::RDONLY),
+                Err(Error::NotOwner { .. })
+            ),
+            "the inherited handle refuses even after the child made its own"
+        );
+        Ok(())
+    })?;
+    // And the parent's handle still works in the parent.
+    ensure_eq!(
+        read_all(handle.reopen(&parents_file, OFlags::RDONLY)?)?,
+        "the parent's\n"
+    );
+    Ok(())
 }
 
 fn reopen_refuses_creating_and_nofollow_flags() -> TestResult {

@@ -36,6 +36,7 @@ wire_enum!(sandbox_process::Error {
     9 => SetDeathSignal { signal, errno },
     10 => WatchParent { errno },
     11 => ParentGone,
+    12 => SignalNote { errno },
 });
 
 wire_by_bits!(rustix::fs::OFlags);
@@ -52,6 +53,7 @@ wire_enum!(sandbox_proc_fd::Error {
     8 => InvalidFlags { flags },
     9 => Reopen { fd, flags, errno },
     10 => PrivateProc { errno },
+    11 => NotOwner { owner },
 });
 
 /// `statfs`'s `f_type`, whose integer type differs between architectures.
@@ -118,6 +120,9 @@ mod tests {
                 errno: Errno::MFILE,
             },
             E::ParentGone,
+            E::SignalNote {
+                errno: Errno::NOMEM,
+            },
         ]);
         use rustix::fs::OFlags;
         use sandbox_proc_fd::Error as F;
@@ -148,6 +153,7 @@ mod tests {
                 flags: OFlags::RDWR | OFlags::APPEND,
                 errno: e,
             },
+            F::NotOwner { owner: 1 },
         ]);
     }
 }
