@@ -416,12 +416,26 @@ impl Builder {
     /// Runs a minimal init as pid 1 (default: false): the first process of the namespace
     /// stays pid 1, forks the daemon (which gets [`Entered::Inside`](crate::Entered::Inside) as pid 2), passes the
     /// forwarded and die-with-parent signals on to it, reaps every orphan of the namespace,
-    /// and exits with the daemon's exit code, or 128 + the signal that killed it. For
-    /// daemons that spawn helpers and do not reap what the helpers leave behind. Costs: one
-    /// more process, and a daemon killed by a signal shows as an exit code to the original
-    /// process.
+    /// and exits with the daemon's exit code, or 128 + the signal that killed it, which
+    /// [`Child::wait`](crate::Child::wait) reports as death by that signal. For daemons
+    /// that spawn helpers and do not reap what the helpers leave behind. Costs one more
+    /// process (a fork; `cargo xtask bench` measures it).
     pub fn init(mut self, on: bool) -> Self {
         self.hardening.init = on;
+        self
+    }
+
+    /// Whether, in [`Sandbox::confine`](crate::Sandbox::confine), the original process
+    /// closes every descriptor but stdin, stdout and stderr once the sandboxed process is
+    /// ready (default: true). It only waits from then on, and a copy it kept would outlive
+    /// the daemon's: a listening socket the daemon closes to drain would still take
+    /// connections that nobody answers, a pipe's reader would see no end of file, a lock
+    /// held through a descriptor would not be released. `false` keeps them (for a caller
+    /// that shares something with the original process on purpose). No effect on
+    /// [`Sandbox::enter`](crate::Sandbox::enter), where the caller decides, nor outside
+    /// [`Mode::Namespace`], where nothing is forked.
+    pub fn close_fds_in_original(mut self, on: bool) -> Self {
+        self.hardening.close_fds_in_original = on;
         self
     }
 

@@ -29,8 +29,11 @@ impl Sandbox {
     ) -> Result<Inside, Error> {
         if self.namespaces.contains(Namespaces::PID) {
             // As pid 1 the child would ignore these (and the die-with-parent signal)
-            // without a handler.
-            sandbox_process::exit_on_signals(&self.pid1_signals())
+            // without a handler; and SIGABRT, which `abort()` raises, would leave it to
+            // die of abort's fallback (a SIGSEGV) instead.
+            let mut handled = self.pid1_signals();
+            handled.push(Signal::ABORT);
+            sandbox_process::exit_on_signals(&handled)
                 .map_err(|e| Error::setup(Step::DieWithParent, e))?;
         }
         if let Some((uid, gid)) = switch_ids {

@@ -1,7 +1,7 @@
 //! What entering hands out: [`Entered`], the sandboxed process's [`Inside`], and the
 //! original process's [`Child`].
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
 use crate::{Audit, Error, ExitStatus, Pid, ProcSelfFd, Signal};
@@ -114,14 +114,37 @@ pub struct Child {
     /// while another waits: a pidfd never reaches a process that reused the pid.
     pidfd: Option<OwnedFd>,
     inner: Mutex<sandbox_process::Child>,
+    /// Where the child, pid 1 of its namespace, notes the signal that ended it.
+    note: Option<sandbox_process::SignalNote>,
 }
 
 impl Child {
-    pub(crate) fn new(child: sandbox_process::Child) -> Child {
+    pub(crate) fn new(
+        child: sandbox_process::Child,
+        note: Option<sandbox_process::SignalNote>,
+    ) -> Child {
         Child {
             pid: child.pid(),
             pidfd: child.pidfd().and_then(|fd| fd.try_clone_to_owned().ok()),
             inner: Mutex::new(child),
+            note,
+        }
+    }
+
+    /// The descriptors this handle holds (its pidfds), which the original process must
+    /// keep to wait for the child.
+    pub(crate) fn own_fds(&self) -> Vec<RawFd> {
+        let inner = self.inner().pidfd().map(|fd| fd.as_raw_fd());
+        let own = self.pidfd.as_ref().map(|fd| fd.as_raw_fd());
+        inner.into_iter().chain(own).collect()
+    }
+
+    /// How the child really ended: death by the signal its pid 1 noted, where it could
+    /// only exit with `128 +` that signal.
+    fn resolve(&self, status: ExitStatus) -> ExitStatus {
+        match &self.note {
+            Some(note) => note.resolve(status),
+            None => status,
         }
     }
 
@@ -139,11 +162,20 @@ impl Child {
     /// same status. One thread at a time waits; another thread may [`kill`](Self::kill)
     /// meanwhile.
     ///
+    /// A sandboxed pid 1 that ended on a signal (through the handlers `enter()` gives it,
+    /// or as the minimal init passing on its daemon's death) cannot die of it and exits
+    /// with `128 +` the signal instead; it notes the signal in memory shared with this
+    /// process, and the status returned here is death by that signal, as for any other
+    /// process ([`ExitStatus::Signaled`](crate::ExitStatus::Signaled), never with a core).
+    ///
     /// # Errors
     ///
     /// [`Error::Supervise`] when `waitpid(2)` fails.
     pub fn wait(&self) -> Result<ExitStatus, Error> {
-        self.inner().wait().map_err(Error::Supervise)
+        self.inner()
+            .wait()
+            .map(|status| self.resolve(status))
+            .map_err(Error::Supervise)
     }
 
     /// Returns the status if the child has ended, without blocking (but for another
@@ -153,7 +185,10 @@ impl Child {
     ///
     /// [`Error::Supervise`] when `waitpid(2)` fails.
     pub fn try_wait(&self) -> Result<Option<ExitStatus>, Error> {
-        self.inner().try_wait().map_err(Error::Supervise)
+        self.inner()
+            .try_wait()
+            .map(|status| status.map(|status| self.resolve(status)))
+            .map_err(Error::Supervise)
     }
 
     /// Sends `signal` to the child, through a pidfd where the kernel has them (Linux 5.3),
@@ -191,6 +226,7 @@ impl Child {
     pub fn wait_forwarding(&self, signals: &[Signal]) -> Result<ExitStatus, Error> {
         self.inner()
             .wait_forwarding(signals)
+            .map(|status| self.resolve(status))
             .map_err(Error::Supervise)
     }
 }

@@ -107,17 +107,24 @@
 //!
 //! The sandboxed process is pid 1 of its pid namespace, and the kernel ignores every signal
 //! pid 1 has no handler for (SIGKILL and SIGSTOP from an ancestor namespace excepted). So
-//! it starts with handlers that make the [`FORWARDED_SIGNALS`] and the die-with-parent
-//! signal end it with exit code 128 + the signal; a daemon's own handlers replace them.
-//! When it ends, the kernel kills every other process of the namespace.
+//! it starts with handlers that make the [`FORWARDED_SIGNALS`], the die-with-parent signal
+//! and SIGABRT end it with exit code 128 + the signal. The daemon's own handlers take
+//! over, however it installs them: a plain `sigaction(2)` replaces ours, and ours step
+//! aside when a library that chains to the previous handler (`signal-hook`,
+//! `tokio::signal`) calls them first. When it ends, the kernel kills every other process of
+//! the namespace.
+//!
+//! Pid 1 cannot die of a signal from its own namespace, so it notes the signal in a page
+//! shared with the original process before it exits: [`Child::wait`] reports death by that
+//! signal, and [`Sandbox::confine`] dies of it, as the daemon would have outside.
 //!
 //! [`Builder::init`] puts a minimal init in front instead: pid 1 forks the daemon (pid 2,
 //! where [`Entered::Inside`] is returned), passes those signals on to it, reaps every
 //! orphan that the daemon's helpers leave behind (they would otherwise stay zombies of a
-//! pid 1 that never waits for them), and exits with the daemon's exit code, or 128 + the
-//! signal that killed it. It protects against zombies piling up and against a daemon that
-//! forgets signals it has no handler for; it costs one process and turns a death by signal
-//! into an exit code. It holds no descriptor and keeps only `CAP_KILL`.
+//! pid 1 that never waits for them), and exits with the daemon's exit code, or notes the
+//! signal that killed it. It protects against zombies piling up; the daemon, an ordinary
+//! process, ends on any signal it has no handler for. It costs one process (a fork). It
+//! holds no descriptor and keeps only `CAP_KILL`.
 //!
 //! The original process dies, the sandbox follows: the child gets the die-with-parent
 //! signal ([`Builder::die_with_parent`], SIGKILL by default, which nothing inside can

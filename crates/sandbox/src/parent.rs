@@ -82,6 +82,14 @@ impl Sandbox {
         let (report_rx, report_tx) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
             .map_err(|e| Error::setup(Step::PrepareFork, SysError::new(Call::Pipe, e)))?;
         let watch = ParentWatch::new().map_err(|e| Error::setup(Step::PrepareFork, e))?;
+        // The child is pid 1 of the new pid namespace, which cannot die of a signal.
+        let note = match self.namespaces.contains(Namespaces::PID) {
+            true => Some(
+                sandbox_process::SignalNote::new()
+                    .map_err(|e| Error::setup(Step::PrepareFork, e))?,
+            ),
+            false => None,
+        };
 
         match sandbox_process::fork().map_err(|e| match e {
             sandbox_process::Error::SingleThreaded(inner) => threads_error(inner),
@@ -89,6 +97,9 @@ impl Sandbox {
         })? {
             Fork::Child => {
                 drop(report_rx);
+                if let Some(note) = note {
+                    note.arm();
+                }
                 let own = [self.dir.as_raw_fd(), report_tx.as_raw_fd()];
                 let set_up = self.set_up_child(watch, switch_ids, &own, &kept_inside);
                 // The filter comes last, once the sandbox's own descriptors are gone (the
@@ -115,7 +126,7 @@ impl Sandbox {
             Fork::Parent(child) => {
                 watch.parent_keep();
                 drop(report_tx);
-                let child = Child::new(child);
+                let child = Child::new(child, note);
                 match report::receive(&report_rx) {
                     Ok(Some(Report::Ready)) => Ok(Entered::Parent(child)),
                     Ok(Some(Report::Failed(e))) => {

@@ -152,33 +152,56 @@ impl Sandbox {
 
     /// Enters the sandbox and, in the original process, stays there: waits for the
     /// sandboxed process, passes the [`FORWARDED_SIGNALS`] on to it, and exits with its
-    /// exit code, or dies of the same signal it died of. Only the sandboxed process returns.
+    /// exit code, or dies of the same signal it died of (without a core dump). Only the
+    /// sandboxed process returns.
     ///
-    /// As pid 1 of its namespace, the sandboxed process would ignore signals it has no
-    /// handler for; so it starts with handlers that make the forwarded signals and the
-    /// die-with-parent signal end it with exit code 128 + the signal (the shell's
-    /// convention), which the original process then exits with. A daemon that installs its
-    /// own handlers replaces them.
+    /// Once the sandboxed process is ready, the original process closes every descriptor
+    /// but stdin, stdout and stderr ([`Builder::close_fds_in_original`] to keep them): it
+    /// holds no copy of the daemon's listening socket, pipes or locks that would outlive
+    /// the daemon's own.
+    ///
+    /// Signals: as pid 1 of its namespace, the sandboxed process would ignore signals it
+    /// has no handler for; so it starts with handlers that make the forwarded signals, the
+    /// die-with-parent signal and `SIGABRT` end it. A daemon's own handlers take over,
+    /// whether installed with `sigaction(2)` or through `signal-hook` or `tokio::signal`
+    /// (see [`sandbox_process::exit_on_signals`]). A daemon that ends on a signal, through
+    /// those handlers or under [`Builder::init`], is seen by the original process's parent
+    /// dying of that signal, not exiting with 128 + it.
     ///
     /// # Errors
     ///
-    /// As [`Sandbox::enter`]; and [`Error::Supervise`] when waiting fails, after the child
-    /// was killed and reaped. The caller should exit on any error.
+    /// As [`Sandbox::enter`], in the original process before the sandboxed one is ready.
+    /// The caller should exit on any error. Once the original process has closed its
+    /// descriptors it can no longer return to its caller (whose values own them): should
+    /// waiting fail then ([`Error::Supervise`]), it kills and reaps the child, prints the
+    /// error on stderr and exits with code 125.
     pub fn confine(self) -> Result<Inside, Error> {
-        match self.enter()? {
-            Entered::Inside(inside) => Ok(inside),
-            Entered::Parent(child) => match child.wait_forwarding(&FORWARDED_SIGNALS) {
-                Ok(status) => {
-                    let _ = std::io::stdout().flush();
-                    let _ = std::io::stderr().flush();
-                    sandbox_process::exit_like(status)
+        let close_fds = self.hardening.close_fds_in_original;
+        let child = match self.enter()? {
+            Entered::Inside(inside) => return Ok(inside),
+            Entered::Parent(child) => child,
+        };
+        let let_go = match close_fds {
+            // Everything but the handle's own pidfds (and stdio, which seal leaves).
+            true => crate::fds::seal(&child.own_fds(), &[], crate::InheritedFds::Close),
+            false => Ok(()),
+        };
+        let status = let_go.and_then(|()| child.wait_forwarding(&FORWARDED_SIGNALS));
+        match status {
+            Ok(status) => {
+                let _ = std::io::stdout().flush();
+                let _ = std::io::stderr().flush();
+                sandbox_process::exit_like(status)
+            }
+            Err(e) => {
+                let _ = child.kill(Signal::KILL);
+                let _ = child.wait();
+                if !close_fds {
+                    return Err(e);
                 }
-                Err(e) => {
-                    let _ = child.kill(Signal::KILL);
-                    let _ = child.wait();
-                    Err(e)
-                }
-            },
+                eprintln!("sandbox: the original process gives up supervising: {e}");
+                sandbox_process::exit_now(125)
+            }
         }
     }
 }
