@@ -193,6 +193,29 @@ fn change_attributes(
     recursive: bool,
     api: MountApi,
 ) -> Result<(), Error> {
+    match try_change_attributes(dir, set, clear, recursive, api) {
+        // Both paths refuse a directory that is not a mount's root with EINVAL, under a
+        // message that names the call; say what is wrong instead (checked only on failure,
+        // so success costs no statx).
+        Err(e)
+            if e.errno() == Some(Errno::INVAL)
+                && Identity::of(dir).ok().and_then(|id| id.is_mount_root()) == Some(false) =>
+        {
+            Err(Error::NotAMountRoot {
+                path: crate::shown_path(dir),
+            })
+        }
+        other => other,
+    }
+}
+
+fn try_change_attributes(
+    dir: BorrowedFd<'_>,
+    set: MountAttr,
+    clear: MountAttr,
+    recursive: bool,
+    api: MountApi,
+) -> Result<(), Error> {
     if api != MountApi::Legacy {
         match sys::mount_setattr(dir, recursive, set.bits(), clear.bits()) {
             Ok(()) => return Ok(()),

@@ -192,6 +192,18 @@ pub enum Error {
         /// What the kernel said.
         errno: Errno,
     },
+    /// [`set_attributes`](crate::set_attributes) and its kin were given a directory that
+    /// is not the root of a mount: the kernel changes attributes of whole mounts only, and
+    /// refused with `EINVAL` ([`errno`](Error::errno) says so).
+    #[error(
+        "{} is not the root of a mount: mount attributes apply to whole mounts (bind the directory onto itself to make it one): {}",
+        path.display(),
+        Errno::INVAL
+    )]
+    NotAMountRoot {
+        /// The directory, as its `/proc/self/fd` link names it.
+        path: PathBuf,
+    },
     /// [`stat_mount`](crate::stat_mount): `statmount(2)` failed (Linux 6.8).
     #[error("describe mount {id} (statmount): {errno}")]
     StatMount {
@@ -225,6 +237,7 @@ impl Error {
             | Error::ListMounts { errno, .. }
             | Error::StatMount { errno, .. } => Some(*errno),
             Error::BoundTreeMoved { .. } => Some(Errno::STALE),
+            Error::NotAMountRoot { .. } => Some(Errno::INVAL),
             Error::ParseMountinfo { .. } => None,
         }
     }
@@ -247,7 +260,7 @@ impl Error {
                 Some(mount_point)
             }
             Error::OpenBoundTree { target, .. } | Error::BoundTreeMoved { target } => Some(target),
-            Error::ReadMountinfo { path, .. } => Some(path),
+            Error::ReadMountinfo { path, .. } | Error::NotAMountRoot { path } => Some(path),
             Error::CloneTree { .. }
             | Error::AttachTree { .. }
             | Error::SetAttributes { .. }

@@ -861,11 +861,29 @@ fn set_attributes_on_a_directory_that_is_no_mount_root_is_einval_on_both_paths()
     let scratch = TmpfsDir::new()?;
     let plain = scratch.mkdir("plain")?;
     for api in PATHS {
-        match sandbox_mount::make_read_only_recursive(open_dir(&plain)?, api) {
-            Err(e @ (Error::SetAttributes { .. } | Error::Remount { .. })) => {
-                ensure_eq!(e.errno(), Some(Errno::INVAL), "{api}: {e}");
+        for recursive in [true, false] {
+            let fd = open_dir(&plain)?;
+            let result = match recursive {
+                true => sandbox_mount::make_read_only_recursive(fd, api),
+                false => sandbox_mount::make_read_only(fd, api),
+            };
+            match result {
+                Err(e @ Error::NotAMountRoot { .. }) => {
+                    ensure_eq!(e.errno(), Some(Errno::INVAL), "{api}: {e}");
+                    ensure_eq!(
+                        e.path(),
+                        Some(plain.as_path()),
+                        "{api}: names the directory"
+                    );
+                    ensure!(
+                        e.to_string().contains("is not the root of a mount"),
+                        "{api}, recursive {recursive}: {e}"
+                    );
+                }
+                other => {
+                    fail!("{api}, recursive {recursive}: expected NotAMountRoot, got {other:?}")
+                }
             }
-            other => fail!("{api}: expected EINVAL, got {other:?}"),
         }
         std::fs::write(plain.join(format!("still-{api}")), "data")
             .map_err(|e| failed(format!("{api}: the scratch mount stays writable: {e}")))?;

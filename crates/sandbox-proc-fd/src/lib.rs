@@ -75,9 +75,13 @@ use rustix::path::DecInt;
 /// `O_PATH`, `O_DIRECTORY`, `O_TRUNC`, `O_APPEND`, `O_NONBLOCK`, `O_DIRECT`, `O_NOATIME`
 /// and the other status flags keep their usual meaning and pass through. `O_CLOEXEC` is
 /// always added.
+///
+/// `O_TMPFILE` is two bits, its own and `O_DIRECTORY`'s; the constant holds only its own
+/// (so `flags.intersects(REFUSED_REOPEN_FLAGS)` is false for `O_DIRECTORY` alone), which
+/// `Debug` shows as a number: `OFlags(CREATE | EXCL | NOFOLLOW | 0x400000)`.
 pub const REFUSED_REOPEN_FLAGS: OFlags = OFlags::CREATE
     .union(OFlags::EXCL)
-    .union(OFlags::TMPFILE)
+    .union(TMPFILE_ONLY)
     .union(OFlags::NOFOLLOW);
 
 /// The `O_TMPFILE` bits without `O_DIRECTORY`, which is part of `O_TMPFILE` and legal alone.
@@ -431,6 +435,25 @@ mod unit {
             refused_flags(OFlags::RDWR | OFlags::TMPFILE),
             OFlags::TMPFILE
         );
+    }
+
+    #[test]
+    fn the_refused_set_leaves_o_directory_alone() {
+        assert!(!OFlags::DIRECTORY.intersects(REFUSED_REOPEN_FLAGS));
+        assert!(OFlags::TMPFILE.intersects(REFUSED_REOPEN_FLAGS));
+        assert!(!format!("{REFUSED_REOPEN_FLAGS:?}").contains("DIRECTORY"));
+        for flags in [
+            OFlags::CREATE,
+            OFlags::EXCL,
+            OFlags::NOFOLLOW,
+            OFlags::TMPFILE,
+        ] {
+            assert_eq!(
+                refused_flags(flags).is_empty(),
+                !flags.intersects(REFUSED_REOPEN_FLAGS),
+                "{flags:?}"
+            );
+        }
     }
 
     #[test]

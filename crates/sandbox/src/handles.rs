@@ -153,7 +153,17 @@ impl Child {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The child's pid, as the original process sees it.
+    /// The child's pid, as the original process sees it (the sandboxed process itself
+    /// sees 1). [`Pid`] displays as the number:
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), sandbox::Error> {
+    /// if let sandbox::Entered::Parent(child) = sandbox::Sandbox::builder("/srv").build()?.enter()? {
+    ///     eprintln!("sandboxed process {}", child.pid());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn pid(&self) -> Pid {
         self.pid
     }

@@ -33,6 +33,7 @@ wire_enum!(sandbox_mount::Error {
     16 => RootMountId { errno },
     17 => ListMounts { id, errno },
     18 => StatMount { id, errno },
+    19 => NotAMountRoot { path },
 });
 
 wire_enum!(sandbox_pivot_root::StatTarget {
@@ -139,6 +140,9 @@ mod tests {
             E::StatMount {
                 id: 0x8000_0002,
                 errno: Errno::NOENT,
+            },
+            E::NotAMountRoot {
+                path: p("/srv/shared/sub"),
             },
         ]);
         use sandbox_pivot_root::{Error as P, StatTarget};
