@@ -16,7 +16,11 @@
 //!   same signal), so that its own parent sees how the child ended.
 //! - Signals: a [`SignalSet`], [`block_signals`] and [`set_signal_mask`], taking a signal
 //!   synchronously with [`wait_signal`], [`default_signals`], and [`exit_on_signals`],
-//!   the handlers pid 1 needs to end on `SIGTERM` at all.
+//!   the handlers pid 1 needs to end on `SIGTERM` at all (they step aside for the
+//!   daemon's own, however installed).
+//! - [`SignalNote`]: pid 1 cannot die of a signal from its own namespace; it notes the
+//!   signal in a page shared with its parent, which passes on a death by that signal
+//!   instead of the exit code `128 +` it.
 //! - [`start_init`]: a minimal init for a new pid namespace. It stays pid 1, forks the
 //!   daemon, passes signals on to it, reaps every orphan and exits with the daemon's
 //!   status.
