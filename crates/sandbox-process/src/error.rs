@@ -95,6 +95,14 @@ pub enum Error {
         /// The errno.
         errno: Errno,
     },
+    /// Opening a pidfd of the parent for the watch (`pidfd_open(2)`) failed with an errno
+    /// other than `ENOSYS` (before Linux 5.3) and `EPERM` (a seccomp profile), the two that
+    /// leave the pipe alone to watch: `EMFILE` at the descriptor limit, `ENOMEM`.
+    #[error("open a pidfd of the parent process to watch it (pidfd_open): {errno}")]
+    ParentPidfd {
+        /// The errno of `pidfd_open(2)`.
+        errno: Errno,
+    },
     /// The parent exited before the child armed its parent-death signal, so that signal
     /// will never come: the child should exit.
     #[error("the parent process exited before the child asked to die with it")]
@@ -115,7 +123,8 @@ impl Error {
             | Error::DefaultSignal { errno, .. }
             | Error::ExitOnSignal { errno, .. }
             | Error::SetDeathSignal { errno, .. }
-            | Error::WatchParent { errno } => Some(*errno),
+            | Error::WatchParent { errno }
+            | Error::ParentPidfd { errno } => Some(*errno),
             Error::AlreadyReaped { .. } | Error::ParentGone => None,
         }
     }

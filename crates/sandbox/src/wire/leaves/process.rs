@@ -36,6 +36,7 @@ wire_enum!(sandbox_process::Error {
     9 => SetDeathSignal { signal, errno },
     10 => WatchParent { errno },
     11 => ParentGone,
+    12 => ParentPidfd { errno },
 });
 
 wire_by_bits!(rustix::fs::OFlags);
@@ -118,6 +119,9 @@ mod tests {
                 errno: Errno::MFILE,
             },
             E::ParentGone,
+            E::ParentPidfd {
+                errno: Errno::MFILE,
+            },
         ]);
         use rustix::fs::OFlags;
         use sandbox_proc_fd::Error as F;
