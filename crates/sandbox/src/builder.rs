@@ -509,7 +509,7 @@ impl Builder {
         // namespace is made and nothing is mapped a second time. Any other process, a root
         // without CAP_SYS_ADMIN included, enters through a user namespace as an
         // unprivileged one does (the kernel would refuse it the others).
-        let privileged = Privilege::current().makes_namespaces();
+        let privileged = Privilege::current().remember().makes_namespaces();
         if self.joins.user.is_some() {
             namespaces -= Namespaces::USER;
         } else if !privileged || maps_given || self.setgroups != Setgroups::Deny {

@@ -232,7 +232,9 @@ struct Facts {
 /// read now.
 pub(crate) fn unshare_cause(errno: Errno) -> Option<Cause> {
     let facts = Facts {
-        sys_admin: Privilege::current().makes_namespaces(),
+        // As built: a failure after the unshare leaves the process in the new user
+        // namespace, with every capability there.
+        sys_admin: Privilege::at_build().makes_namespaces(),
         initial_user_ns: sandbox_namespaces::in_initial_user_namespace().ok(),
         max_user_namespaces: read_trimmed("/proc/sys/user/max_user_namespaces"),
         apparmor_restrict: read_trimmed("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"),

@@ -159,7 +159,7 @@ impl Error {
             ) => Some(format!(
                 "pivot_root is not possible when the root file system is an initramfs \
                  (rootfs); {}",
-                match Privilege::current().may_chroot() {
+                match Privilege::at_build().may_chroot() {
                     true => "use Mode::Chroot there",
                     false => {
                         "Mode::Landlock confines the file system there (Mode::Chroot would \

@@ -10,7 +10,12 @@
 //! kernel decides by the effective capabilities in the process's own user namespace, and
 //! so does this module.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rustix::thread::CapabilitySet;
+
+/// The effective set when the process last built a sandbox; `u64::MAX` before any build.
+static AT_BUILD: AtomicU64 = AtomicU64::new(u64::MAX);
 
 /// The effective capabilities of the calling thread (the process: entering needs one
 /// thread), read with `capget(2)`.
@@ -28,6 +33,25 @@ impl Privilege {
             .map(|sets| sets.effective)
             .unwrap_or_else(|_| CapabilitySet::empty());
         Privilege { effective }
+    }
+
+    /// The capabilities the process had when it last built a sandbox (else now): what
+    /// advice after a failed [`Sandbox::enter`](crate::Sandbox::enter) goes by. Entering
+    /// may have moved the original process into a new user namespace, where it holds every
+    /// capability, though only in there.
+    pub(crate) fn at_build() -> Privilege {
+        match AT_BUILD.load(Ordering::Relaxed) {
+            u64::MAX => Privilege::current(),
+            bits => Privilege {
+                effective: CapabilitySet::from_bits_retain(bits),
+            },
+        }
+    }
+
+    /// Records these as the capabilities at build, for [`Privilege::at_build`].
+    pub(crate) fn remember(self) -> Privilege {
+        AT_BUILD.store(self.effective.bits(), Ordering::Relaxed);
+        self
     }
 
     /// Whether the process creates the mount, pid, network and other namespaces itself,
