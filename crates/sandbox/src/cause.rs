@@ -1,6 +1,7 @@
-//! Why user namespaces, or the maps of one, are not available: the [`Cause`] that
-//! [`Error::cause`](crate::Error::cause) and [`probe`](crate::probe) report, found from the
-//! sysctls and the process status read when asked.
+//! Why user namespaces, or the maps of one, are not available, or which limit entering ran
+//! into: the [`Cause`] that [`Error::cause`](crate::Error::cause) and
+//! [`probe`](crate::probe) report, found from the sysctls, the process status and its
+//! limits read when asked.
 
 use std::ffi::OsStr;
 use std::fmt;
@@ -10,8 +11,9 @@ use rustix::io::Errno;
 
 use crate::privilege::Privilege;
 
-/// Why user namespaces (or the maps of one) are not available: what
-/// [`Error::cause`](crate::Error::cause) and [`probe`](crate::probe) found.
+/// Why user namespaces (or the maps of one) are not available, or which limit on
+/// processes or descriptors was reached: what [`Error::cause`](crate::Error::cause) and
+/// [`probe`](crate::probe) found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Cause {

@@ -47,12 +47,15 @@ impl Error {
         }
     }
 
-    /// Why user namespaces, or the id maps of one, are not available, when this error is
-    /// such a failure: `user.max_user_namespaces` 0, AppArmor, a seccomp filter, the
-    /// id-map tool missing or refusing, no subordinate ids.
+    /// What in the environment made this error, when it is one the environment explains:
+    /// why user namespaces, or the id maps of one, are not available
+    /// (`user.max_user_namespaces` 0 here or in an enclosing namespace, AppArmor, a seccomp
+    /// filter, the id-map tool missing or refusing, no subordinate ids), or which limit was
+    /// reached (`EAGAIN` from `fork`: a pids cgroup or `RLIMIT_NPROC`; `EMFILE`:
+    /// `RLIMIT_NOFILE`). Keyed on the failing call, not on the step alone.
     ///
-    /// For `unshare` failures this reads the sysctls and `/proc/self/status` when called:
-    /// call it in the process that got the error.
+    /// This reads the sysctls, `/proc/self/status`, the limits, the cgroup and the
+    /// descriptor table when called: call it in the process that got the error.
     pub fn cause(&self) -> Option<Cause> {
         match self {
             Error::IdMaps { cause, .. } => cause.clone(),
