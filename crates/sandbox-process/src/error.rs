@@ -101,6 +101,14 @@ pub enum Error {
         /// The errno of `mmap(2)` (`ENOMEM`).
         errno: Errno,
     },
+    /// Opening a pidfd of the parent for the watch (`pidfd_open(2)`) failed with an errno
+    /// other than `ENOSYS` (before Linux 5.3) and `EPERM` (a seccomp profile), the two that
+    /// leave the pipe alone to watch: `EMFILE` at the descriptor limit, `ENOMEM`.
+    #[error("open a pidfd of the parent process to watch it (pidfd_open): {errno}")]
+    ParentPidfd {
+        /// The errno of `pidfd_open(2)`.
+        errno: Errno,
+    },
     /// The parent exited before the child armed its parent-death signal, so that signal
     /// will never come: the child should exit.
     #[error("the parent process exited before the child asked to die with it")]
@@ -122,7 +130,8 @@ impl Error {
             | Error::ExitOnSignal { errno, .. }
             | Error::SetDeathSignal { errno, .. }
             | Error::WatchParent { errno }
-            | Error::SignalNote { errno } => Some(*errno),
+            | Error::SignalNote { errno }
+            | Error::ParentPidfd { errno } => Some(*errno),
             Error::AlreadyReaped { .. } | Error::ParentGone => None,
         }
     }

@@ -39,13 +39,21 @@ impl ParentWatch {
     ///
     /// # Errors
     ///
-    /// [`Error::WatchParent`] when the pipe cannot be created (`EMFILE`, `ENFILE`).
+    /// - [`Error::WatchParent`] when the pipe cannot be created (`EMFILE`, `ENFILE`).
+    /// - [`Error::ParentPidfd`] when `pidfd_open` fails otherwise than with `ENOSYS`
+    ///   (before 5.3) or `EPERM` (a seccomp profile), which leave the pipe alone to watch:
+    ///   an `EMFILE` swallowed here would only resurface as the next open's failure,
+    ///   under another name.
     pub fn new() -> Result<Self, Error> {
         let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
             .map_err(|errno| Error::WatchParent { errno })?;
-        // ENOSYS before 5.3, EPERM under some seccomp filters: the pipe alone still works.
         let pidfd =
-            rustix::process::pidfd_open(rustix::process::getpid(), PidfdFlags::empty()).ok();
+            match rustix::process::pidfd_open(rustix::process::getpid(), PidfdFlags::empty()) {
+                Ok(pidfd) => Some(pidfd),
+                // The kernel or a filter has no pidfd for us: the pipe alone still works.
+                Err(Errno::NOSYS | Errno::PERM) => None,
+                Err(errno) => return Err(Error::ParentPidfd { errno }),
+            };
         Ok(ParentWatch { pidfd, read, write })
     }
 

@@ -36,6 +36,7 @@ fn main() {
         injected_death_signal_failure_is_reported,
         injected_watch_pipe_failure_is_reported,
         injected_watch_poll_failure_is_reported,
+        injected_watch_without_pidfd_permission_uses_the_pipe,
     ];
     let scenarios = test_support::scenarios![
         fork_with_two_threads_is_refused,
@@ -67,6 +68,8 @@ fn main() {
         death_signal_failure_is_reported_under_strace,
         watch_pipe_failure_is_reported_under_strace,
         watch_poll_failure_is_reported_under_strace,
+        watch_without_pidfd_permission_uses_the_pipe_under_strace,
+        watch_at_the_descriptor_limit_reports_pidfd_emfile,
         block_wait_and_restore_take_a_signal_without_a_handler,
         default_signals_removes_a_handler,
         exit_on_signals_makes_pid_1_end_with_128_plus_the_signal,
@@ -812,6 +815,58 @@ fn injected_watch_pipe_failure_is_reported() -> TestResult {
         other => fail!("expected WatchParent EMFILE, got {other:?}"),
     }
     Ok(())
+}
+
+/// `EPERM` from `pidfd_open` (a seccomp profile) leaves the pipe alone to watch.
+fn watch_without_pidfd_permission_uses_the_pipe_under_strace() -> TestResult {
+    under_strace(
+        &["pidfd_open:error=EPERM"],
+        "injected_watch_without_pidfd_permission_uses_the_pipe",
+    )
+}
+
+fn injected_watch_without_pidfd_permission_uses_the_pipe() -> TestResult {
+    let watch = ParentWatch::new()?;
+    ensure!(!watch.uses_pidfd(), "pidfd_open was not failed");
+    drop(watch);
+    parent_gone(false)
+}
+
+/// With room for the pipe and not for the pidfd, the kernel's `EMFILE` from `pidfd_open`
+/// is an error that names the call, not a silent fallback to the pipe.
+fn watch_at_the_descriptor_limit_reports_pidfd_emfile() -> TestResult {
+    in_child(|| {
+        // The lowest limit that leaves exactly two numbers free, for the pipe.
+        let open: Vec<i32> = (0..1024)
+            .filter(|&fd| {
+                // SAFETY: F_GETFD on a number reads a descriptor table entry; EBADF if not open.
+                unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
+            })
+            .collect();
+        let limit = (0..1024u64)
+            .find(|&l| l - open.iter().filter(|&&fd| (fd as u64) < l).count() as u64 == 2)
+            .ok_or_else(|| test_support::failed("no limit leaves two numbers free"))?;
+        let hard = rustix::process::getrlimit(rustix::process::Resource::Nofile).maximum;
+        rustix::process::setrlimit(
+            rustix::process::Resource::Nofile,
+            rustix::process::Rlimit {
+                current: Some(limit),
+                maximum: hard,
+            },
+        )?;
+        match ParentWatch::new() {
+            Err(e @ Error::ParentPidfd { .. }) => {
+                ensure_eq!(e.errno(), Some(Errno::MFILE));
+                ensure_eq!(
+                    e.to_string(),
+                    "open a pidfd of the parent process to watch it (pidfd_open): Too many \
+                     open files (os error 24)"
+                );
+            }
+            other => fail!("expected ParentPidfd EMFILE at limit {limit}, got {other:?}"),
+        }
+        Ok(())
+    })
 }
 
 fn watch_poll_failure_is_reported_under_strace() -> TestResult {

@@ -10,6 +10,7 @@ use rustix::fs::{Mode as FileMode, OFlags as OpenFlags, CWD};
 use rustix::io::Errno;
 
 use crate::error::{BuilderOption, OptionConflict};
+use crate::privilege::Privilege;
 use crate::{
     harden, joins, CapabilitySet, Error, Filter, IdMap, InheritedFds, Mode, MountApi, Namespaces,
     PathProblem, Propagation, Sandbox, Setgroups, Signal, DEFAULT_NAMESPACES,
@@ -66,7 +67,8 @@ impl Builder {
 
     /// The namespaces to create besides the mount namespace, which [`Mode::Namespace`]
     /// always creates. Default: [`DEFAULT_NAMESPACES`], `PID | NET | IPC | UTS | CGROUP`.
-    /// `USER` is added when the process does not run as root, an id map is given, or
+    /// `USER` is added when the process lacks `CAP_SYS_ADMIN` in its effective set (it is
+    /// not root, or a root without it, like a container's), an id map is given, or
     /// setgroups is allowed (not when one is joined); `PID`
     /// should stay: without it the fresh proc cannot be mounted in a user namespace, and
     /// the sandboxed process is not pid 1.
@@ -516,13 +518,15 @@ impl Builder {
         }
         let mut namespaces = self.namespaces.unwrap_or(DEFAULT_NAMESPACES);
         namespaces |= Namespaces::MOUNT;
-        // Root here, including root of a user namespace made beforehand (`unshare -r`, a
-        // rootless container), has the capabilities already: no user namespace is made and
-        // nothing is mapped a second time.
-        let root = rustix::process::geteuid().is_root();
+        // A process with CAP_SYS_ADMIN (root, also root of a user namespace made beforehand:
+        // `unshare -r`, a rootless container) makes the namespaces itself: no user
+        // namespace is made and nothing is mapped a second time. Any other process, a root
+        // without CAP_SYS_ADMIN included, enters through a user namespace as an
+        // unprivileged one does (the kernel would refuse it the others).
+        let privileged = Privilege::current().remember().makes_namespaces();
         if self.joins.user.is_some() {
             namespaces -= Namespaces::USER;
-        } else if !root || maps_given || self.setgroups != Setgroups::Deny {
+        } else if !privileged || maps_given || self.setgroups != Setgroups::Deny {
             namespaces |= Namespaces::USER;
         }
         if self.joins.net.is_some() {

@@ -81,6 +81,17 @@ pub enum Call {
     TellHelper,
     /// Reading the id-map helper's report (`EPIPE` when it ended without one).
     ReadHelperReport,
+    /// The check, before anything changes, that enough descriptor numbers are free below
+    /// the soft `RLIMIT_NOFILE` for entering (`EMFILE` when not): `getrlimit(2)` and
+    /// `fcntl(F_GETFD)` from the limit down.
+    ReserveDescriptors {
+        /// How many entering opens at once.
+        needed: u32,
+        /// How many are open below the limit.
+        open: u32,
+        /// The soft limit.
+        limit: u64,
+    },
 }
 
 impl fmt::Display for Call {
@@ -119,6 +130,16 @@ impl fmt::Display for Call {
             Call::ReadReport => f.write_str("read the sandboxed process's report"),
             Call::TellHelper => f.write_str("tell the id-map helper to write the maps"),
             Call::ReadHelperReport => f.write_str("read the id-map helper's report"),
+            Call::ReserveDescriptors {
+                needed,
+                open,
+                limit,
+            } => write!(
+                f,
+                "entering needs about {} descriptors, {open} open and {needed} more at once, \
+                 and the soft RLIMIT_NOFILE is {limit}",
+                u64::from(*open) + u64::from(*needed)
+            ),
         }
     }
 }

@@ -1,6 +1,7 @@
-//! Why user namespaces, or the maps of one, are not available: the [`Cause`] that
-//! [`Error::cause`](crate::Error::cause) and [`probe`](crate::probe) report, found from the
-//! sysctls and the process status read when asked.
+//! Why user namespaces, or the maps of one, are not available, or which limit entering ran
+//! into: the [`Cause`] that [`Error::cause`](crate::Error::cause) and
+//! [`probe`](crate::probe) report, found from the sysctls, the process status and its
+//! limits read when asked.
 
 use std::ffi::OsStr;
 use std::fmt;
@@ -8,8 +9,11 @@ use std::path::PathBuf;
 
 use rustix::io::Errno;
 
-/// Why user namespaces (or the maps of one) are not available: what
-/// [`Error::cause`](crate::Error::cause) and [`probe`](crate::probe) found.
+use crate::privilege::Privilege;
+
+/// Why user namespaces (or the maps of one) are not available, or which limit on
+/// processes or descriptors was reached: what [`Error::cause`](crate::Error::cause) and
+/// [`probe`](crate::probe) found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Cause {
@@ -19,6 +23,15 @@ pub enum Cause {
     /// `unshare` answered `ENOSPC` or `EUSERS` while `user.max_user_namespaces` is not 0: a
     /// limit in `/proc/sys/user` or the nesting depth (32) was reached.
     NamespaceLimitReached,
+    /// `unshare` answered `ENOSPC` in a user namespace other than the initial one, whose own
+    /// `user.max_user_namespaces` is not 0: the limit that was reached belongs to an
+    /// enclosing user namespace, where this process cannot read or raise it. Flatpak's
+    /// `bwrap --disable-userns` works so (a limit of 1 outside, the sandbox's namespace
+    /// counted), as do container runtimes that forbid nested namespaces.
+    EnclosingNamespaceLimit {
+        /// `user.max_user_namespaces` as this process reads it: its own namespace's limit.
+        local_limit: u64,
+    },
     /// AppArmor restricts unprivileged user namespaces
     /// (`kernel.apparmor_restrict_unprivileged_userns` is 1; Ubuntu 23.10 and later).
     AppArmorRestricted,
@@ -52,6 +65,70 @@ pub enum Cause {
     /// The process wrote its own maps and the kernel refused (`EPERM`): without a helper
     /// it may map only its own uid and gid, one line each.
     OwnIdsOnly,
+    /// `fork(2)` answered `EAGAIN`: a limit on processes was reached.
+    ProcessLimitReached {
+        /// Which one, as far as could be told.
+        limit: ProcessLimit,
+    },
+    /// A call answered `EMFILE`: the process's descriptor table reached its soft
+    /// `RLIMIT_NOFILE`.
+    DescriptorLimitReached {
+        /// How many descriptors entering opens at once on top of those the process holds
+        /// (in [`Mode::Namespace`](crate::Mode::Namespace), without an id-map helper).
+        needed: u32,
+        /// The descriptors open below the limit when the cause was looked for.
+        open: u32,
+        /// The soft `RLIMIT_NOFILE`.
+        limit: u64,
+    },
+}
+
+/// The limit on processes that made `fork(2)` fail with `EAGAIN`: what
+/// [`Cause::ProcessLimitReached`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProcessLimit {
+    /// The pids cgroup of the process, or an ancestor, has as many tasks as its
+    /// `pids.max` (systemd's `TasksMax=`, a container runtime's `--pids-limit`).
+    PidsCgroup {
+        /// The cgroup's directory.
+        cgroup: PathBuf,
+        /// Its `pids.max`.
+        max: u64,
+    },
+    /// The soft `RLIMIT_NPROC`: the processes of the real uid, all of them, counted
+    /// against it (`prlimit --nproc`, systemd's `LimitNPROC=`). Uid 0 of the initial user
+    /// namespace, `CAP_SYS_RESOURCE` and `CAP_SYS_ADMIN` are exempt.
+    Nproc {
+        /// The soft limit.
+        limit: u64,
+    },
+    /// No pids cgroup at its maximum, and no `RLIMIT_NPROC` that applies: the system-wide
+    /// `kernel.threads-max` or `kernel.pid_max`, or a limit freed since.
+    Unknown,
+}
+
+impl fmt::Display for ProcessLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProcessLimit::PidsCgroup { cgroup, max } => write!(
+                f,
+                "the pids cgroup {} holds its pids.max of {max} tasks: raise pids.max \
+                 (TasksMax= in systemd, --pids-limit in a container runtime)",
+                cgroup.display()
+            ),
+            ProcessLimit::Nproc { limit } => write!(
+                f,
+                "the real uid has reached its RLIMIT_NPROC of {limit} (every process of that \
+                 uid counts): raise the soft limit (prlimit --nproc, LimitNPROC= in systemd) \
+                 or run fewer processes as this uid"
+            ),
+            ProcessLimit::Unknown => f.write_str(
+                "a limit on processes: RLIMIT_NPROC, a pids cgroup's pids.max, \
+                 kernel.threads-max or kernel.pid_max",
+            ),
+        }
+    }
 }
 
 impl fmt::Display for Cause {
@@ -101,6 +178,35 @@ impl fmt::Display for Cause {
                 "this process may map only its own uid and gid, one line each; other ids, \
                  ranges and setgroups allow need newuidmap/newgidmap or root",
             ),
+            Cause::EnclosingNamespaceLimit { local_limit } => write!(
+                f,
+                "user namespaces are limited by an enclosing user namespace (as under \
+                 Flatpak's bwrap --disable-userns or a container that forbids nesting): \
+                 user.max_user_namespaces reads {local_limit} here, in a user namespace \
+                 that is not the initial one, so unless that many were made here already, \
+                 the limit reached is one outside, which this process can neither read nor \
+                 raise; allow nested user namespaces where the daemon is started, or use \
+                 Mode::Landlock, which needs no namespace"
+            ),
+            Cause::ProcessLimitReached { limit } => {
+                write!(
+                    f,
+                    "fork answered EAGAIN: {limit}; entering forks one or two processes"
+                )
+            }
+            Cause::DescriptorLimitReached {
+                needed,
+                open,
+                limit,
+            } => write!(
+                f,
+                "the descriptor table is full (EMFILE): {open} descriptors are open below the \
+                 soft RLIMIT_NOFILE of {limit}, and entering opens about {needed} more at \
+                 once (a limit of {} at least): raise the soft \
+                 limit (setrlimit, prlimit --nofile, LimitNOFILE= in systemd) or close \
+                 descriptors before entering",
+                u64::from(*open) + u64::from(*needed)
+            ),
         }
     }
 }
@@ -114,7 +220,10 @@ fn read_trimmed(path: &str) -> Option<String> {
 /// What the diagnosis of an `unshare` failure looks at.
 #[derive(Debug, Default)]
 struct Facts {
-    root: bool,
+    /// `CAP_SYS_ADMIN`: what spares the process the unprivileged-userns switches.
+    sys_admin: bool,
+    /// Whether the process is in the initial user namespace (`None`: unknown, no proc).
+    initial_user_ns: Option<bool>,
     max_user_namespaces: Option<String>,
     apparmor_restrict: Option<String>,
     userns_clone: Option<String>,
@@ -125,7 +234,10 @@ struct Facts {
 /// read now.
 pub(crate) fn unshare_cause(errno: Errno) -> Option<Cause> {
     let facts = Facts {
-        root: rustix::process::geteuid().is_root(),
+        // As built: a failure after the unshare leaves the process in the new user
+        // namespace, with every capability there.
+        sys_admin: Privilege::at_build().makes_namespaces(),
+        initial_user_ns: sandbox_namespaces::in_initial_user_namespace().ok(),
         max_user_namespaces: read_trimmed("/proc/sys/user/max_user_namespaces"),
         apparmor_restrict: read_trimmed("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"),
         userns_clone: read_trimmed("/proc/sys/kernel/unprivileged_userns_clone"),
@@ -135,15 +247,23 @@ pub(crate) fn unshare_cause(errno: Errno) -> Option<Cause> {
 }
 
 fn classify(errno: Errno, facts: &Facts) -> Option<Cause> {
+    let local_limit = facts
+        .max_user_namespaces
+        .as_deref()
+        .and_then(|l| l.parse::<u64>().ok());
     match errno {
-        Errno::NOSPC | Errno::USERS => Some(match facts.max_user_namespaces.as_deref() {
-            Some("0") => Cause::UserNamespacesDisabled,
+        Errno::NOSPC | Errno::USERS => Some(match local_limit {
+            Some(0) => Cause::UserNamespacesDisabled,
+            // The nesting depth is EUSERS; ENOSPC with room here is a limit further out.
+            Some(local_limit) if errno == Errno::NOSPC && facts.initial_user_ns == Some(false) => {
+                Cause::EnclosingNamespaceLimit { local_limit }
+            }
             _ => Cause::NamespaceLimitReached,
         }),
         Errno::PERM => Some(
-            if !facts.root && facts.apparmor_restrict.as_deref() == Some("1") {
+            if !facts.sys_admin && facts.apparmor_restrict.as_deref() == Some("1") {
                 Cause::AppArmorRestricted
-            } else if !facts.root && facts.userns_clone.as_deref() == Some("0") {
+            } else if !facts.sys_admin && facts.userns_clone.as_deref() == Some("0") {
                 Cause::UnprivilegedUsernsCloneDisabled
             } else if facts.seccomp {
                 Cause::SeccompRefused
@@ -250,9 +370,9 @@ mod tests {
             classify(Errno::PERM, &facts(|_| {})),
             Some(Cause::UnshareRefused)
         );
-        // Root is not restricted by the unprivileged-userns switches.
+        // CAP_SYS_ADMIN is not restricted by the unprivileged-userns switches.
         let root_apparmor = facts(|f| {
-            f.root = true;
+            f.sys_admin = true;
             f.apparmor_restrict = Some("1".into());
         });
         assert_eq!(
@@ -260,6 +380,26 @@ mod tests {
             Some(Cause::UnshareRefused)
         );
         assert_eq!(classify(Errno::INVAL, &facts(|_| {})), None);
+        // ENOSPC with room here, in a namespace that is not the initial one: the limit is
+        // an enclosing namespace's (bwrap --disable-userns).
+        let nested = facts(|f| f.initial_user_ns = Some(false));
+        assert_eq!(
+            classify(Errno::NOSPC, &nested),
+            Some(Cause::EnclosingNamespaceLimit { local_limit: 1000 })
+        );
+        let nested_zero = facts(|f| {
+            f.initial_user_ns = Some(false);
+            f.max_user_namespaces = Some("0".into());
+        });
+        assert_eq!(
+            classify(Errno::NOSPC, &nested_zero),
+            Some(Cause::UserNamespacesDisabled)
+        );
+        // The nesting depth (EUSERS) is no enclosing limit.
+        assert_eq!(
+            classify(Errno::USERS, &nested),
+            Some(Cause::NamespaceLimitReached)
+        );
         // Each cause has its own message.
         let all = [
             Cause::UserNamespacesDisabled,
@@ -280,6 +420,24 @@ mod tests {
                 message: "m".into(),
             },
             Cause::OwnIdsOnly,
+            Cause::EnclosingNamespaceLimit { local_limit: 5 },
+            Cause::ProcessLimitReached {
+                limit: ProcessLimit::Nproc { limit: 1 },
+            },
+            Cause::ProcessLimitReached {
+                limit: ProcessLimit::PidsCgroup {
+                    cgroup: "/sys/fs/cgroup/a".into(),
+                    max: 1,
+                },
+            },
+            Cause::ProcessLimitReached {
+                limit: ProcessLimit::Unknown,
+            },
+            Cause::DescriptorLimitReached {
+                needed: 6,
+                open: 7,
+                limit: 12,
+            },
         ];
         let texts: std::collections::BTreeSet<String> =
             all.iter().map(ToString::to_string).collect();

@@ -6,6 +6,7 @@ use rustix::io::Errno;
 use crate::call::{Call, SysError};
 use crate::cause::Cause;
 use crate::error::{Error, ErrorKind, PathProblem, SetupError};
+use crate::privilege::Privilege;
 use crate::step::Step;
 use crate::Signal;
 
@@ -46,12 +47,15 @@ impl Error {
         }
     }
 
-    /// Why user namespaces, or the id maps of one, are not available, when this error is
-    /// such a failure: `user.max_user_namespaces` 0, AppArmor, a seccomp filter, the
-    /// id-map tool missing or refusing, no subordinate ids.
+    /// What in the environment made this error, when it is one the environment explains:
+    /// why user namespaces, or the id maps of one, are not available
+    /// (`user.max_user_namespaces` 0 here or in an enclosing namespace, AppArmor, a seccomp
+    /// filter, the id-map tool missing or refusing, no subordinate ids), or which limit was
+    /// reached (`EAGAIN` from `fork`: a pids cgroup or `RLIMIT_NPROC`; `EMFILE`:
+    /// `RLIMIT_NOFILE`). Keyed on the failing call, not on the step alone.
     ///
-    /// For `unshare` failures this reads the sysctls and `/proc/self/status` when called:
-    /// call it in the process that got the error.
+    /// This reads the sysctls, `/proc/self/status`, the limits, the cgroup and the
+    /// descriptor table when called: call it in the process that got the error.
     pub fn cause(&self) -> Option<Cause> {
         match self {
             Error::IdMaps { cause, .. } => cause.clone(),
@@ -59,11 +63,54 @@ impl Error {
                 user: user.clone(),
                 file: file.clone(),
             }),
-            Error::Setup { step, source, .. } => match (step, source.errno()?) {
-                (Step::UnshareParent | Step::UnshareChild | Step::JoinNamespace, errno) => {
-                    crate::cause::unshare_cause(errno)
+            // Keyed on the failing call: the same errno means other things elsewhere.
+            Error::Setup { step, source, .. } => match (step, source, source.errno()?) {
+                // The check before entering counted, with the shared directory's
+                // descriptor still open.
+                (
+                    _,
+                    SetupError::Sys(SysError {
+                        call:
+                            Call::ReserveDescriptors {
+                                needed,
+                                open,
+                                limit,
+                            },
+                        ..
+                    }),
+                    _,
+                ) => Some(Cause::DescriptorLimitReached {
+                    needed: *needed,
+                    open: *open,
+                    limit: *limit,
+                }),
+                // Counted now, when entering has closed the shared directory's descriptor.
+                (_, _, Errno::MFILE) => {
+                    let (open, limit) = crate::limits::descriptors_open()?;
+                    Some(Cause::DescriptorLimitReached {
+                        needed: crate::limits::ENTER_DESCRIPTORS + 1,
+                        open,
+                        limit,
+                    })
                 }
-                (Step::WriteIdMaps, Errno::PERM) => Some(Cause::OwnIdsOnly),
+                (_, SetupError::Process(sandbox_process::Error::Fork { .. }), Errno::AGAIN) => {
+                    Some(Cause::ProcessLimitReached {
+                        limit: crate::limits::process_limit(),
+                    })
+                }
+                (
+                    _,
+                    SetupError::Namespaces(
+                        sandbox_namespaces::Error::Unshare { .. }
+                        | sandbox_namespaces::Error::Setns { .. },
+                    ),
+                    errno,
+                ) => crate::cause::unshare_cause(errno),
+                (
+                    Step::WriteIdMaps,
+                    SetupError::Namespaces(sandbox_namespaces::Error::WriteIdMap { .. }),
+                    Errno::PERM,
+                ) => Some(Cause::OwnIdsOnly),
                 _ => None,
             },
             _ => None,
@@ -100,21 +147,46 @@ impl Error {
             return Some(cause.to_string());
         }
         let errno = source.errno()?;
+        // Keyed on the failing call, not on the step: a step makes several calls, and the
+        // same errno from two of them has two causes.
         match (step, source, errno) {
-            (Step::MountProc, _, Errno::PERM) => Some(
+            (_, SetupError::Mount(sandbox_mount::Error::MountProc { .. }), Errno::PERM) => Some(
                 "mounting proc needs a pid namespace of its own and a fully visible /proc on the \
                  host (no mounts over /proc subdirectories, as some container runtimes add)"
                     .into(),
             ),
-            (Step::PivotRoot, _, Errno::INVAL) => Some(
-                "pivot_root is not possible when the root file system is an initramfs (rootfs); \
-                 use Mode::Chroot there"
+            (
+                _,
+                SetupError::PivotRoot(sandbox_pivot_root::Error::PivotRoot { .. }),
+                Errno::INVAL,
+            ) => Some(format!(
+                "pivot_root is not possible when the root file system is an initramfs \
+                 (rootfs); {}",
+                match Privilege::at_build().may_chroot() {
+                    true => "use Mode::Chroot there",
+                    false => {
+                        "Mode::Landlock confines the file system there (Mode::Chroot would \
+                         need CAP_SYS_CHROOT, which this process lacks)"
+                    }
+                }
+            )),
+            // open_tree and move_mount name no path: an LSM's mount rules or a seccomp
+            // profile refused the new mount API.
+            (
+                _,
+                SetupError::Mount(
+                    sandbox_mount::Error::CloneTree { .. } | sandbox_mount::Error::AttachTree { .. },
+                ),
+                Errno::ACCESS | Errno::PERM,
+            ) => Some(
+                "the new mount API (open_tree, move_mount) was refused: a seccomp profile or an \
+                 LSM's mount rules (AppArmor, SELinux) forbid it; MountApi::Auto falls back to \
+                 mount(2) on EPERM and ENOSYS only, MountApi::Legacy uses mount(2) always"
                     .into(),
             ),
-            // Keyed on the call, not the step: only the mount(2) fallback looks the bound
-            // directory up by path.
+            // Only the mount(2) fallback looks the bound directory up by path.
             (
-                Step::BindSharedDir,
+                _,
                 SetupError::Mount(sandbox_mount::Error::OpenBoundTree { .. }),
                 Errno::ACCESS,
             ) => Some(
@@ -136,7 +208,14 @@ impl Error {
                  refuse close"
                     .into(),
             ),
-            (Step::Landlock, _, Errno::NOSYS | Errno::OPNOTSUPP) => Some(
+            (
+                _,
+                SetupError::Sys(SysError {
+                    call: Call::Landlock,
+                    ..
+                }),
+                Errno::NOSYS | Errno::OPNOTSUPP,
+            ) => Some(
                 "Mode::Landlock needs Landlock in the kernel (Linux 5.13, CONFIG_SECURITY_LANDLOCK, \
                  and landlock in the lsm= boot list): without it the mode would confine nothing"
                     .into(),
@@ -183,7 +262,8 @@ mod tests {
         assert!(source.downcast_ref::<SysError>().is_some());
         assert!(source.source().is_none());
         assert_eq!(e.kind(), ErrorKind::PermissionDenied);
-        assert!(e.hint().is_some_and(|h| h.contains("proc")));
+        // Hints follow the call: fchdir's EPERM is not the proc mount's.
+        assert_eq!(e.hint(), None);
     }
 
     #[test]
@@ -244,15 +324,85 @@ mod tests {
         };
         assert_eq!(dir.kind(), ErrorKind::NotFound);
         assert_eq!(dir.to_string(), "shared directory /nope: no such directory");
-        assert!(setup(Step::PivotRoot, Errno::INVAL)
-            .hint()
-            .is_some_and(|h| h.contains("initramfs")));
+        let pivot = Error::setup(
+            Step::PivotRoot,
+            sandbox_pivot_root::Error::PivotRoot {
+                errno: Errno::INVAL,
+            },
+        );
+        assert!(pivot.hint().is_some_and(|h| h.contains("initramfs")));
+        assert_eq!(setup(Step::PivotRoot, Errno::INVAL).hint(), None);
     }
 
     #[test]
-    fn a_bind_hint_is_given_for_the_path_lookup_only() {
+    fn hints_are_keyed_on_the_failing_call() {
+        let mount = |e: sandbox_mount::Error| Error::setup(Step::BindSharedDir, e);
         // EACCES from anything but the fallback's lookup gets no advice about searching.
         let e = setup(Step::BindSharedDir, Errno::ACCESS);
         assert!(!e.hint().is_some_and(|h| h.contains("search")));
+        let lookup = mount(sandbox_mount::Error::OpenBoundTree {
+            target: "/srv/shared".into(),
+            errno: Errno::ACCESS,
+        });
+        assert!(lookup.hint().is_some_and(|h| h.contains("search")));
+        // open_tree's EACCES, in the same step, is the new mount API refused.
+        let open_tree = mount(sandbox_mount::Error::CloneTree {
+            errno: Errno::ACCESS,
+        });
+        let hint = open_tree.hint().unwrap_or_default();
+        assert!(
+            hint.contains("open_tree") && !hint.contains("search"),
+            "{hint}"
+        );
+        // The proc hint belongs to mounting proc, not to any EPERM of its step.
+        let proc = Error::setup(
+            Step::MountProc,
+            sandbox_mount::Error::MountProc {
+                target: "/proc".into(),
+                errno: Errno::PERM,
+            },
+        );
+        assert!(proc
+            .hint()
+            .is_some_and(|h| h.contains("fully visible /proc")));
+        assert_eq!(setup(Step::MountProc, Errno::PERM).hint(), None);
+    }
+
+    #[test]
+    fn fork_eagain_and_emfile_name_their_limit() {
+        let fork = Error::setup(
+            Step::Fork,
+            sandbox_process::Error::Fork {
+                errno: Errno::AGAIN,
+            },
+        );
+        assert!(matches!(
+            fork.cause(),
+            Some(Cause::ProcessLimitReached { .. })
+        ));
+        assert!(fork.hint().is_some_and(|h| h.contains("EAGAIN")));
+        assert_eq!(fork.kind(), ErrorKind::LimitReached);
+        let reserve = Error::setup(
+            Step::Fds,
+            SysError::new(
+                Call::ReserveDescriptors {
+                    needed: 6,
+                    open: 7,
+                    limit: 12,
+                },
+                Errno::MFILE,
+            ),
+        );
+        assert!(reserve
+            .to_string()
+            .contains("entering needs about 13 descriptors, 7 open and 6 more at once, and the soft RLIMIT_NOFILE is 12"));
+        assert_eq!(
+            reserve.cause(),
+            Some(Cause::DescriptorLimitReached {
+                needed: 6,
+                open: 7,
+                limit: 12
+            })
+        );
     }
 }

@@ -20,6 +20,7 @@ use sandbox_process::Fork;
 use crate::call::{Call, SysError};
 use crate::cause::helper_cause;
 use crate::error::Error;
+use crate::privilege::Privilege;
 use crate::step::Step;
 use crate::wire;
 
@@ -57,7 +58,7 @@ pub(crate) fn choose_writer(
     if own && setgroups == Setgroups::Deny {
         return Ok(Writer::Itself);
     }
-    if rustix::process::geteuid().is_root() {
+    if Privilege::current().writes_any_id_map() {
         return Ok(Writer::Helper(Helper::Root));
     }
     let find = |tool: IdMapTool| {

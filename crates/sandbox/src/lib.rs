@@ -5,7 +5,8 @@
 //! [`Mode::Namespace`] that gives it:
 //!
 //! - new pid, network, IPC, UTS and cgroup namespaces (plus mount, always, and a user
-//!   namespace when it does not run as root), with its uid and gid mapped to themselves,
+//!   namespace when it lacks `CAP_SYS_ADMIN`: not root, or a root without it, as in a
+//!   container), with its uid and gid mapped to themselves,
 //!   or ranges of subordinate ids ([`Builder::subordinate_ids`]) written by a helper
 //!   through `newuidmap`;
 //! - a fresh proc, and a verified [`ProcSelfFd`] handle on `/proc/self/fd` that can reopen
@@ -46,7 +47,7 @@
 //!   (`open_tree(2)`, `move_mount(2)`), 5.12 for `mount_setattr(2)` that makes it read-only
 //!   with all its submounts in one call, 5.3 for pidfds; older kernels (or seccomp profiles
 //!   that refuse these calls) get the `mount(2)` fallback, see [`Builder::mount_api`].
-//! - Either root (`CAP_SYS_ADMIN`), or unprivileged user namespaces
+//! - Either `CAP_SYS_ADMIN` (root, as a rule), or unprivileged user namespaces
 //!   (`user.max_user_namespaces` > 0, no AppArmor or seccomp rule against them).
 //!   [`Error::hint`] says which of these stopped it.
 //! - A process with exactly one thread: enter before starting any thread.
@@ -281,6 +282,8 @@
 //! | `harden` | session, keyring, no_new_privs, capabilities, ids, `RLIMIT_NOFILE`, the cwd check |
 //! | `idmap_helper` | who writes the id maps, and the helper process that writes them |
 //! | `joins` | namespaces given by descriptor, joined with `setns` |
+//! | `privilege` | what the process may do by its effective capabilities: the one place that decides whether it enters through a user namespace |
+//! | `limits` | the resource limits entering runs into: descriptors, processes |
 //! | `error`, `step`, `call` | [`Error`] with the typed [`SetupError`], [`Step`], [`SysError`] |
 //! | `hint`, `cause` | [`Error::kind`], [`Error::cause`], [`Error::hint`]; the diagnosis of [`Cause`]s |
 //! | `wire` | the one format of every message between our processes: errors cross typed |
@@ -304,7 +307,9 @@ mod idmap_helper;
 mod inplace;
 mod joins;
 mod landlock;
+mod limits;
 mod parent;
+mod privilege;
 mod probe;
 mod report;
 mod sandbox;
@@ -316,7 +321,7 @@ mod wire;
 pub use audit::{Audit, AuditRow, Check};
 pub use builder::Builder;
 pub use call::{Call, SysError};
-pub use cause::Cause;
+pub use cause::{Cause, ProcessLimit};
 pub use error::{BuilderOption, Error, ErrorKind, OptionConflict, PathProblem, SetupError};
 pub use fds::InheritedFds;
 pub use handles::{Child, Entered, Inside};

@@ -11,7 +11,8 @@ use crate::call::{Call, SysError};
 use crate::child::install_seccomp;
 use crate::report::{self, Report};
 use crate::{
-    fds, idmap_helper, Child, Entered, Error, IdMap, Namespaces, Sandbox, Setgroups, Signal, Step,
+    fds, idmap_helper, limits, Child, Entered, Error, IdMap, Namespaces, Sandbox, Setgroups,
+    Signal, Step,
 };
 
 /// Exit code of a sandboxed child that failed during setup (after reporting why).
@@ -20,6 +21,10 @@ const SETUP_FAILED: i32 = 125;
 impl Sandbox {
     pub(crate) fn enter_namespaces(mut self) -> Result<Entered, Error> {
         sandbox_namespaces::ensure_single_threaded().map_err(threads_error)?;
+        // Where the descriptor table is nearly full, say so now, before anything changes,
+        // rather than by the EMFILE of whichever call comes last.
+        limits::reserve_descriptors(limits::ENTER_DESCRIPTORS)
+            .map_err(|e| Error::setup(Step::Fds, e))?;
         let kept_inside = fds::check(
             &self.dir,
             &self.hardening.keep_fds,
@@ -30,7 +35,6 @@ impl Sandbox {
         // take them now.
         let (uid, gid) = own_ids();
         let switch_ids = self.ids_to_take(uid, gid);
-        let root = rustix::process::geteuid().is_root();
 
         // Our references to the joined namespaces go once joined: the sandboxed process
         // must not hold a way back into them.
@@ -63,10 +67,14 @@ impl Sandbox {
             })?;
         }
         match (maps, helper) {
-            (Some((_, _, _)), Some(helper)) => {
-                if self.setgroups == Setgroups::Deny && !root {
-                    // newgidmap leaves setgroups alone for a map of subordinate gids (root's
-                    // helper writes setgroups itself).
+            (Some((_, _, writer)), Some(helper)) => {
+                let tools = matches!(
+                    writer,
+                    idmap_helper::Writer::Helper(idmap_helper::Helper::Tools { .. })
+                );
+                if self.setgroups == Setgroups::Deny && tools {
+                    // newgidmap leaves setgroups alone for a map of subordinate gids (the
+                    // helper that writes the maps itself writes setgroups too).
                     sandbox_namespaces::deny_setgroups()
                         .map_err(|e| Error::setup(Step::WriteIdMaps, e))?;
                 }

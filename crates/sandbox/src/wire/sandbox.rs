@@ -5,7 +5,7 @@ use rustix::thread::CapabilitySet;
 
 use super::{wire_by_bits, wire_enum, Reader, Wire, Writer};
 use crate::call::{Call, SysError};
-use crate::cause::Cause;
+use crate::cause::{Cause, ProcessLimit};
 use crate::error::{BuilderOption, Error, OptionConflict, PathProblem, SetupError};
 use crate::step::Step;
 use crate::ExitStatus;
@@ -81,6 +81,7 @@ wire_enum!(Call {
     21 => Landlock,
     22 => PrivateProc,
     23 => Chroot,
+    24 => ReserveDescriptors { needed, open, limit },
 });
 
 impl Wire for SysError {
@@ -119,6 +120,15 @@ wire_enum!(Cause {
     7 => NoSubordinateIds { user, file },
     8 => IdMapToolRefused { program, message },
     9 => OwnIdsOnly,
+    10 => EnclosingNamespaceLimit { local_limit },
+    11 => ProcessLimitReached { limit },
+    12 => DescriptorLimitReached { needed, open, limit },
+});
+
+wire_enum!(ProcessLimit {
+    0 => PidsCgroup { cgroup, max },
+    1 => Nproc { limit },
+    2 => Unknown,
 });
 
 wire_enum!(Error {
@@ -174,11 +184,16 @@ mod tests {
             Call::Landlock,
             Call::PrivateProc,
             Call::Chroot,
+            Call::ReserveDescriptors {
+                needed: 6,
+                open: 7,
+                limit: 12,
+            },
         ];
         for call in calls {
             assert_eq!(decode::<Call>(&encode(&call)), Some(call));
         }
-        assert_eq!(decode::<Call>(&[24]), None);
+        assert_eq!(decode::<Call>(&[25]), None);
     }
 
     #[test]
@@ -239,10 +254,34 @@ mod tests {
             let got = decode::<Error>(&encode(&e)).expect("decodes");
             assert_eq!(format!("{got:?}"), format!("{e:?}"));
         }
-        let cause = Cause::IdMapToolRefused {
-            program: "/usr/bin/newuidmap".into(),
-            message: "m".into(),
-        };
-        assert_eq!(decode::<Cause>(&encode(&cause)), Some(cause));
+        let causes = [
+            Cause::IdMapToolRefused {
+                program: "/usr/bin/newuidmap".into(),
+                message: "m".into(),
+            },
+            Cause::EnclosingNamespaceLimit {
+                local_limit: 2147483647,
+            },
+            Cause::ProcessLimitReached {
+                limit: ProcessLimit::PidsCgroup {
+                    cgroup: "/sys/fs/cgroup/pids/a".into(),
+                    max: 1,
+                },
+            },
+            Cause::ProcessLimitReached {
+                limit: ProcessLimit::Nproc { limit: 1 },
+            },
+            Cause::ProcessLimitReached {
+                limit: ProcessLimit::Unknown,
+            },
+            Cause::DescriptorLimitReached {
+                needed: 6,
+                open: 7,
+                limit: 12,
+            },
+        ];
+        for cause in causes {
+            assert_eq!(decode::<Cause>(&encode(&cause)), Some(cause));
+        }
     }
 }

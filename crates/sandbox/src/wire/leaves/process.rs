@@ -37,6 +37,7 @@ wire_enum!(sandbox_process::Error {
     10 => WatchParent { errno },
     11 => ParentGone,
     12 => SignalNote { errno },
+    13 => ParentPidfd { errno },
 });
 
 wire_by_bits!(rustix::fs::OFlags);
@@ -122,6 +123,9 @@ mod tests {
             E::ParentGone,
             E::SignalNote {
                 errno: Errno::NOMEM,
+            },
+            E::ParentPidfd {
+                errno: Errno::MFILE,
             },
         ]);
         use rustix::fs::OFlags;
