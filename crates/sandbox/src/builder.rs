@@ -428,8 +428,8 @@ impl Builder {
     }
 
     /// Whether, in [`Sandbox::confine`](crate::Sandbox::confine), the original process
-    /// closes every descriptor but stdin, stdout and stderr once the sandboxed process is
-    /// ready (default: true). It only waits from then on, and a copy it kept would outlive
+    /// lets go of every descriptor but stdin, stdout and stderr once the sandboxed process
+    /// is ready (default: true; each number is left naming `/dev/null`). It only waits from then on, and a copy it kept would outlive
     /// the daemon's: a listening socket the daemon closes to drain would still take
     /// connections that nobody answers, a pipe's reader would see no end of file, a lock
     /// held through a descriptor would not be released. `false` keeps them (for a caller

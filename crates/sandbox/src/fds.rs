@@ -102,7 +102,7 @@ pub(crate) struct KeptInside {
 /// The descriptors this process holds, in increasing order: `/proc/self/fd` where proc is
 /// mounted, else every number below the soft `RLIMIT_NOFILE` (at most 65536) that
 /// `fcntl(F_GETFD)` accepts.
-fn open_fds() -> Vec<RawFd> {
+pub(crate) fn open_fds() -> Vec<RawFd> {
     let mut fds: Vec<RawFd> = match std::fs::read_dir("/proc/self/fd") {
         Ok(dir) => dir
             .flatten()

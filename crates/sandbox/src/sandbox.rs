@@ -155,10 +155,11 @@ impl Sandbox {
     /// exit code, or dies of the same signal it died of (without a core dump). Only the
     /// sandboxed process returns.
     ///
-    /// Once the sandboxed process is ready, the original process closes every descriptor
-    /// but stdin, stdout and stderr ([`Builder::close_fds_in_original`] to keep them): it
-    /// holds no copy of the daemon's listening socket, pipes or locks that would outlive
-    /// the daemon's own.
+    /// Once the sandboxed process is ready, the original process lets go of every
+    /// descriptor but stdin, stdout and stderr ([`Builder::close_fds_in_original`] to keep
+    /// them): it holds no copy of the daemon's listening socket, pipes or locks that would
+    /// outlive the daemon's own. Each number is left naming `/dev/null` (closed, where
+    /// there is no `/dev/null`), so the caller's values that own one stay safe to drop.
     ///
     /// Signals: as pid 1 of its namespace, the sandboxed process would ignore signals it
     /// has no handler for; so it starts with handlers that make the forwarded signals, the
@@ -170,24 +171,20 @@ impl Sandbox {
     ///
     /// # Errors
     ///
-    /// As [`Sandbox::enter`], in the original process before the sandboxed one is ready.
-    /// The caller should exit on any error. Once the original process has closed its
-    /// descriptors it can no longer return to its caller (whose values own them): should
-    /// waiting fail then ([`Error::Supervise`]), it kills and reaps the child, prints the
-    /// error on stderr and exits with code 125.
+    /// As [`Sandbox::enter`]; and [`Error::Supervise`] when waiting fails (`ECHILD` when
+    /// the caller set `SIGCHLD` to `SIG_IGN`, so that the kernel reaped the child), after
+    /// the child was killed and reaped. The caller should exit on any error; its
+    /// descriptors above 2 may name `/dev/null` by then.
     pub fn confine(self) -> Result<Inside, Error> {
         let close_fds = self.hardening.close_fds_in_original;
         let child = match self.enter()? {
             Entered::Inside(inside) => return Ok(inside),
             Entered::Parent(child) => child,
         };
-        let let_go = match close_fds {
-            // Everything but the handle's own pidfds (and stdio, which seal leaves).
-            true => crate::fds::seal(&child.own_fds(), &[], crate::InheritedFds::Close),
-            false => Ok(()),
-        };
-        let status = let_go.and_then(|()| child.wait_forwarding(&FORWARDED_SIGNALS));
-        match status {
+        if close_fds {
+            let_go(&child.own_fds());
+        }
+        match child.wait_forwarding(&FORWARDED_SIGNALS) {
             Ok(status) => {
                 let _ = std::io::stdout().flush();
                 let _ = std::io::stderr().flush();
@@ -196,12 +193,32 @@ impl Sandbox {
             Err(e) => {
                 let _ = child.kill(Signal::KILL);
                 let _ = child.wait();
-                if !close_fds {
-                    return Err(e);
-                }
-                eprintln!("sandbox: the original process gives up supervising: {e}");
-                sandbox_process::exit_now(125)
+                Err(e)
             }
+        }
+    }
+}
+
+/// The original process in [`Sandbox::confine`] lets go of every descriptor above 2 but
+/// `spared`: each is replaced by a copy of `/dev/null` (`dup3(2)`), which releases the file
+/// it named (the daemon's listener, pipes, locks) and keeps the number valid, so that
+/// values of the caller's that own one may still be dropped should `confine` return an
+/// error. Without `/dev/null` they are closed instead. Best effort: it runs after the
+/// daemon is ready, and a descriptor that cannot be replaced only stays as it was.
+fn let_go(spared: &[std::os::fd::RawFd]) {
+    let null = rustix::fs::open(
+        "/dev/null",
+        rustix::fs::OFlags::RDWR | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    );
+    let Ok(null) = null else {
+        let _ = crate::fds::seal(spared, &[], crate::InheritedFds::Close);
+        return;
+    };
+    let null_fd = std::os::fd::AsRawFd::as_raw_fd(&null);
+    for fd in crate::fds::open_fds() {
+        if fd > 2 && fd != null_fd && !spared.contains(&fd) {
+            let _ = crate::sys::dup_onto(std::os::fd::AsFd::as_fd(&null), fd, true);
         }
     }
 }
