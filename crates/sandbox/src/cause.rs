@@ -52,6 +52,13 @@ pub enum Cause {
     /// The process wrote its own maps and the kernel refused (`EPERM`): without a helper
     /// it may map only its own uid and gid, one line each.
     OwnIdsOnly,
+    /// Mounting a fresh proc was refused (`EPERM`) in a user namespace while every proc of
+    /// the mount namespace has mounts on parts of it (a container's masks): the kernel's
+    /// rule against a proc that would reveal what they hide.
+    ProcCovered {
+        /// The mount points of the covering mounts, from `/proc/self/mountinfo`.
+        mounts: Vec<PathBuf>,
+    },
 }
 
 impl fmt::Display for Cause {
@@ -101,6 +108,7 @@ impl fmt::Display for Cause {
                 "this process may map only its own uid and gid, one line each; other ids, \
                  ranges and setgroups allow need newuidmap/newgidmap or root",
             ),
+            Cause::ProcCovered { mounts } => crate::proc_cover::describe(f, mounts),
         }
     }
 }

@@ -64,6 +64,10 @@ impl Error {
                     crate::cause::unshare_cause(errno)
                 }
                 (Step::WriteIdMaps, Errno::PERM) => Some(Cause::OwnIdsOnly),
+                (Step::MountProc, errno) => crate::proc_cover::proc_mount_cause(
+                    errno,
+                    crate::proc_cover::in_child_user_namespace(),
+                ),
                 _ => None,
             },
             _ => None,

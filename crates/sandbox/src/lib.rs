@@ -276,6 +276,7 @@
 //! | `joins` | namespaces given by descriptor, joined with `setns` |
 //! | `error`, `step`, `call` | [`Error`] with the typed [`SetupError`], [`Step`], [`SysError`] |
 //! | `hint`, `cause` | [`Error::kind`], [`Error::cause`], [`Error::hint`]; the diagnosis of [`Cause`]s |
+//! | `proc_cover` | the mounts over parts of proc that make the kernel refuse a new one in a user namespace |
 //! | `wire` | the one format of every message between our processes: errors cross typed |
 //! | `report` | the child's report to the original process, in that format |
 //! | `probe` | [`probe`]: what this process can do, tried in a child |
@@ -299,6 +300,7 @@ mod joins;
 mod landlock;
 mod parent;
 mod probe;
+mod proc_cover;
 mod report;
 mod sandbox;
 mod step;

@@ -119,6 +119,7 @@ wire_enum!(Cause {
     7 => NoSubordinateIds { user, file },
     8 => IdMapToolRefused { program, message },
     9 => OwnIdsOnly,
+    10 => ProcCovered { mounts },
 });
 
 wire_enum!(Error {
@@ -242,6 +243,10 @@ mod tests {
         let cause = Cause::IdMapToolRefused {
             program: "/usr/bin/newuidmap".into(),
             message: "m".into(),
+        };
+        assert_eq!(decode::<Cause>(&encode(&cause)), Some(cause));
+        let cause = Cause::ProcCovered {
+            mounts: vec!["/proc/kcore".into(), "/proc/sys".into()],
         };
         assert_eq!(decode::<Cause>(&encode(&cause)), Some(cause));
     }
