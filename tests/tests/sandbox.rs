@@ -738,6 +738,7 @@ type Trace = Vec<(bool, Vec<String>)>;
 /// Runs `enter_and_report` under `strace -ff`, tracing `syscalls`, and returns each
 /// process's calls.
 fn trace_enter(syscalls: &str, env: &[(&str, &str)]) -> Result<Trace, Fail> {
+    test_support::require_tool(&test_support::tools::STRACE)?;
     let dir = test_support::temp_dir()?;
     let prefix = dir.path().join("trace");
     let out = Command::new("strace")
@@ -844,6 +845,7 @@ struct FaultRun {
 /// this scenario alone: nothing else on the machine writes there, so whatever is left
 /// in it is the faulted run's (the library makes no temporary files).
 fn run_faulted(inject: Option<&str>, env: &[(&str, &str)]) -> Result<FaultRun, Fail> {
+    test_support::require_tool(&test_support::tools::STRACE)?;
     let tmp = test_support::temp_dir()?;
     let mounts_before = test_support::mountinfo()?;
     let mut cmd = Command::new("strace");
