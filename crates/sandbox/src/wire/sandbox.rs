@@ -119,7 +119,7 @@ wire_enum!(Cause {
     7 => NoSubordinateIds { user, file },
     8 => IdMapToolRefused { program, message },
     9 => OwnIdsOnly,
-    10 => ProcCovered { mounts },
+    13 => ProcCovered { mounts },
 });
 
 wire_enum!(Error {
