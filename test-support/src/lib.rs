@@ -33,8 +33,9 @@
 //! calls and never with the crates under test (this crate depends on none of them):
 //! who runs the scenario ([`is_root`], [`require_root`], [`become_nobody`]), namespaces
 //! of its own ([`namespaces`]), files and a tmpfs to mount below ([`files`]), forks and
-//! raw system calls ([`syscalls`]), a small daemon's workload ([`daemon`]) and the
-//! benchmark examples' loop ([`mod@bench`]).
+//! raw system calls ([`syscalls`]), a small daemon's workload ([`daemon`]), the
+//! benchmark examples' loop ([`mod@bench`]), and the programs some scenarios run
+//! ([`tools`]: a missing one skips the scenario with the install command as the reason).
 
 use std::fmt::Display;
 use std::io::{Read, Write};
@@ -47,9 +48,11 @@ pub mod namespaces;
 mod privilege;
 mod runner;
 pub mod syscalls;
+pub mod tools;
 
 pub use privilege::{become_nobody, is_root, require_root, require_unprivileged, NOBODY};
 pub use runner::{main, main_with_helpers, SCENARIO_ENV, SKIP_EXIT, TIMEOUT_ENV};
+pub use tools::{require_id_map_tools, require_tool};
 
 /// Why a scenario did not pass.
 #[derive(Debug)]

@@ -589,9 +589,7 @@ fn close_on_exec_policy_keeps_inherited_fds_open_but_marked() -> TestResult {
 /// before Linux 5.9, or under a seccomp profile), and checks it passed and that the
 /// injection really hit.
 fn without_close_range(scenario: &str) -> TestResult {
-    if !strace_available() {
-        skip!("strace is not installed");
-    }
+    test_support::require_tool(&test_support::tools::STRACE)?;
     let dir = test_support::temp_dir()?;
     let log = dir.path().join("trace");
     let exe = exe()?;

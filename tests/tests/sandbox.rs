@@ -740,6 +740,7 @@ type Trace = Vec<(bool, Vec<String>)>;
 /// Runs `enter_and_report` under `strace -ff`, tracing `syscalls`, and returns each
 /// process's calls.
 fn trace_enter(syscalls: &str, env: &[(&str, &str)]) -> Result<Trace, Fail> {
+    test_support::require_tool(&test_support::tools::STRACE)?;
     let dir = test_support::temp_dir()?;
     let prefix = dir.path().join("trace");
     let out = Command::new("strace")
@@ -846,6 +847,7 @@ struct FaultRun {
 /// this scenario alone: nothing else on the machine writes there, so whatever is left
 /// in it is the faulted run's (the library makes no temporary files).
 fn run_faulted(inject: Option<&str>, env: &[(&str, &str)]) -> Result<FaultRun, Fail> {
+    test_support::require_tool(&test_support::tools::STRACE)?;
     let tmp = test_support::temp_dir()?;
     let mounts_before = test_support::mountinfo()?;
     let mut cmd = Command::new("strace");
@@ -994,9 +996,7 @@ fn fault(
     step: Step,
     env: &[(&str, &str)],
 ) -> TestResult {
-    if !strace_available() {
-        skip!("strace is not installed");
-    }
+    test_support::require_tool(&test_support::tools::STRACE)?;
     let trace = trace_enter(syscall, env)?;
     let call = find_call(&trace, syscall, in_helper, needle)?;
     expect_fault(syscall, &call, step, env)
@@ -1028,9 +1028,7 @@ fn fault_id_map_writes_are_reported_and_leave_host_unchanged() -> TestResult {
     if test_support::is_root() {
         skip!("root needs no user namespace and writes no id map; the unprivileged run covers it");
     }
-    if !strace_available() {
-        skip!("strace is not installed");
-    }
+    test_support::require_tool(&test_support::tools::STRACE)?;
     let trace = trace_enter("open,openat,write", &[])?;
     for file in ["setgroups", "gid_map", "uid_map"] {
         // rustix opens CWD-relative paths with open(2) where the architecture has it.
@@ -1095,9 +1093,7 @@ fn fault_move_mount_is_reported_and_leaves_host_unchanged() -> TestResult {
 }
 
 fn fault_read_only_remount_is_reported_and_leaves_host_unchanged() -> TestResult {
-    if !strace_available() {
-        skip!("strace is not installed");
-    }
+    test_support::require_tool(&test_support::tools::STRACE)?;
     let env = [(ENV_READ_ONLY, "1")];
     // The new mount API (mount_setattr), or mount(MS_REMOUNT|MS_BIND|MS_RDONLY).
     let trace = trace_enter("mount,mount_setattr", &env)?;
@@ -1124,9 +1120,7 @@ fn fault_old_root_propagation_is_reported_and_leaves_host_unchanged() -> TestRes
 fn fault_proc_fd_capture_is_reported_and_leaves_host_unchanged() -> TestResult {
     // Whatever the capture does (a bind over /proc, fstatfs to verify), failing its calls
     // gives the capture step.
-    if !strace_available() {
-        skip!("strace is not installed");
-    }
+    test_support::require_tool(&test_support::tools::STRACE)?;
     let trace = trace_enter("mount,umount2,fstatfs,open_tree", &[])?;
     let proc_mount = find_call(&trace, "mount", false, "\"proc\"")?;
     let mut tried = 0;
@@ -1167,9 +1161,7 @@ fn fault_proc_fd_capture_is_reported_and_leaves_host_unchanged() -> TestResult {
 }
 
 fn fault_pidfd_open_falls_back_and_enter_still_works() -> TestResult {
-    if !strace_available() {
-        skip!("strace is not installed");
-    }
+    test_support::require_tool(&test_support::tools::STRACE)?;
     // The parent watch and the child handle fall back to a pipe and to the plain pid.
     for when in [1, 2] {
         let run = run_faulted(Some(&format!("pidfd_open:error=ENOSYS:when={when}")), &[])?;
@@ -1183,9 +1175,7 @@ fn fault_pidfd_open_falls_back_and_enter_still_works() -> TestResult {
 }
 
 fn fault_open_tree_enosys_falls_back_to_mount_and_enter_still_works() -> TestResult {
-    if !strace_available() {
-        skip!("strace is not installed");
-    }
+    test_support::require_tool(&test_support::tools::STRACE)?;
     // Kernels before 5.2 have no open_tree: the bind falls back to mount(2).
     let run = run_faulted(Some("open_tree:error=ENOSYS"), &[])?;
     ensure!(
@@ -1220,9 +1210,7 @@ fn fault_legacy_bind_is_reported_and_leaves_host_unchanged() -> TestResult {
 }
 
 fn fault_mount_setattr_enosys_falls_back_to_the_remount_walk_and_read_only_holds() -> TestResult {
-    if !strace_available() {
-        skip!("strace is not installed");
-    }
+    test_support::require_tool(&test_support::tools::STRACE)?;
     // Kernels 5.2 to 5.11 have open_tree but no mount_setattr; the child checks EROFS.
     let run = run_faulted(Some("mount_setattr:error=ENOSYS"), &[(ENV_READ_ONLY, "1")])?;
     ensure!(
@@ -1234,9 +1222,7 @@ fn fault_mount_setattr_enosys_falls_back_to_the_remount_walk_and_read_only_holds
 }
 
 fn every_mount_call_in_turn(env: &[(&str, &str)]) -> TestResult {
-    if !strace_available() {
-        skip!("strace is not installed");
-    }
+    test_support::require_tool(&test_support::tools::STRACE)?;
     let syscalls = "mount,umount2,open_tree,move_mount,mount_setattr,fsopen,fsconfig,fsmount,pivot_root,chdir,fchdir,fstatfs";
     let trace = trace_enter(syscalls, env)?;
     // strace counts per process: skip an ordinal the original process also reaches, as
@@ -1345,9 +1331,7 @@ fn fault_init_signal_mask_is_reported_and_leaves_host_unchanged() -> TestResult 
     // The init blocks the signals it passes on before forking the daemon; its fork
     // itself cannot be failed alone (strace counts per process, and the original
     // process's fork is its first clone too).
-    if !strace_available() {
-        skip!("strace is not installed");
-    }
+    test_support::require_tool(&test_support::tools::STRACE)?;
     let env = [(ENV_INIT, "1")];
     let trace = trace_enter("rt_sigprocmask", &env)?;
     let call = find_call(&trace, "rt_sigprocmask", false, "SIG_BLOCK")?;

@@ -8,6 +8,7 @@
 mod bench;
 mod fuzz;
 mod test;
+mod tools;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -20,7 +21,7 @@ const HELP: &str = "\
 usage: cargo xtask <task> [options]
 
 tasks:
-  test [--root-only | --unprivileged-only] [--skip-checks] [-- TEST-ARGS...]
+  test [--root-only | --unprivileged-only] [--skip-checks] [--no-install] [-- TEST-ARGS...]
       Checks, then the kernel tests. The checks: cargo fmt --check, clippy -D warnings,
       rustdoc -D warnings, unit and doc tests, every fuzz target over its corpus and
       2000 mutations (`cargo run -p fuzz`). The kernel tests: every
@@ -32,6 +33,11 @@ tasks:
         --root-only          run the kernel tests as root only
         --unprivileged-only  run the kernel tests unprivileged only
         --skip-checks        skip fmt, clippy, docs, unit tests and fuzz targets
+        --no-install         do not install the programs some scenarios run
+                             (newuidmap, newgidmap, bwrap, strace); by default
+                             root with apt-get installs the missing ones first.
+                             Without them those scenarios skip, naming the
+                             install command
         TEST-ARGS...         passed to each test binary, which reads libtest's
                              command line: a name filter, --exact, --skip NAME,
                              --test-threads N (default 1)

@@ -40,12 +40,15 @@ enum Launch {
 struct Options {
     modes: Vec<Mode>,
     skip_checks: bool,
+    /// Install the programs some scenarios run, where xtask can (root, apt-get).
+    install: bool,
     /// What follows `--`: passed to each test binary (libtest's command line).
     test_args: Vec<String>,
 }
 
 fn parse_args(args: &[String]) -> Result<Options> {
     let (mut root_only, mut unprivileged_only, mut skip_checks) = (false, false, false);
+    let mut install = true;
     let mut test_args = Vec::new();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -53,6 +56,7 @@ fn parse_args(args: &[String]) -> Result<Options> {
             "--root-only" => root_only = true,
             "--unprivileged-only" => unprivileged_only = true,
             "--skip-checks" => skip_checks = true,
+            "--no-install" => install = false,
             "--" => test_args.extend(iter.by_ref().cloned()),
             other => {
                 return Err(Error::msg(format!(
@@ -75,6 +79,7 @@ fn parse_args(args: &[String]) -> Result<Options> {
     Ok(Options {
         modes,
         skip_checks,
+        install,
         test_args,
     })
 }
@@ -89,6 +94,8 @@ pub fn run(args: &[String]) -> Result {
     for &mode in &opts.modes {
         plan.push((mode, launch_for(mode, euid)?));
     }
+
+    crate::tools::prepare(euid, opts.install);
 
     if !opts.skip_checks {
         checks(&ws)?;
@@ -491,6 +498,8 @@ mod unit {
         let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let o = parse_args(&args(&["--skip-checks", "--", "pivot", "--exact"])).unwrap();
         assert!(o.skip_checks);
+        assert!(o.install);
+        assert!(!parse_args(&args(&["--no-install"])).unwrap().install);
         assert_eq!(o.modes, [Mode::Root, Mode::Unprivileged]);
         assert_eq!(o.test_args, ["pivot", "--exact"]);
         assert_eq!(

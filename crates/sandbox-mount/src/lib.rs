@@ -262,7 +262,7 @@ fn bind_paths(source: &Path, target: &Path, recursive: bool) -> Result<(), Error
 /// namespace. In a user namespace the kernel also requires a procfs that is fully visible
 /// in the caller's mount namespace: one not covered by other mounts (container runtimes
 /// often mask `/proc/kcore`, `/proc/sys`, ...), so mount the new proc before detaching
-/// the old root.
+/// the old root. [`mountinfo::proc_visibility`] names the mounts that cover it.
 ///
 /// # Errors
 ///

@@ -159,6 +159,62 @@ pub fn read(path: impl AsRef<Path>) -> Result<Vec<MountInfo>, Error> {
     parse_bytes(&text)
 }
 
+/// What the mounts of a namespace say about mounting a new proc in a user namespace.
+///
+/// The kernel lets a process whose mount namespace belongs to a user namespace other than
+/// the initial one mount proc only if a proc of the same namespace is *fully visible*
+/// (`mount_too_revealing()` in `fs/namespace.c`): some proc mounted at the root of its file
+/// system with no mount on a part of it, because a new proc would reveal what those mounts
+/// hide. Container runtimes mask parts of `/proc` that way (`/proc/kcore`, `/proc/keys`,
+/// `/proc/sys`, ...), and a user namespace made under such a mask cannot mount proc:
+/// `EPERM`. As root in the initial user namespace the rule does not apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProcVisibility {
+    /// A proc at this mount point has nothing mounted on a part of it.
+    FullyVisible(PathBuf),
+    /// No proc is mounted at the root of its file system.
+    NoProc,
+    /// Every proc is partly covered: the mount points of the mounts on parts of them.
+    Covered(Vec<PathBuf>),
+}
+
+/// Whether a proc in `mounts` (one mount namespace's, as [`read_self`] returns them) is
+/// fully visible; see [`ProcVisibility`].
+///
+/// Mounts whose mount point is a directory the kernel keeps empty for them
+/// (`sys/fs/binfmt_misc` of a proc) do not count, as the kernel does not count them. The
+/// kernel also ignores mounts that are not locked (made in the same user namespace as the
+/// new proc would be); mountinfo does not say which are, so this reports every other mount
+/// on a part of a proc: what a user namespace made below them inherits locked.
+pub fn proc_visibility(mounts: &[MountInfo]) -> ProcVisibility {
+    let mut covered = Vec::new();
+    let mut any = false;
+    for proc in mounts
+        .iter()
+        .filter(|m| m.fs_type == "proc" && m.root == Path::new("/"))
+    {
+        any = true;
+        let keeps_empty = proc.mount_point.join("sys/fs/binfmt_misc");
+        let covers: Vec<&MountInfo> = mounts
+            .iter()
+            .filter(|m| m.parent_id == proc.mount_id && m.mount_id != proc.mount_id)
+            .filter(|m| m.mount_point != keeps_empty)
+            .collect();
+        if covers.is_empty() {
+            return ProcVisibility::FullyVisible(proc.mount_point.clone());
+        }
+        for m in covers {
+            if !covered.contains(&m.mount_point) {
+                covered.push(m.mount_point.clone());
+            }
+        }
+    }
+    match any {
+        true => ProcVisibility::Covered(covered),
+        false => ProcVisibility::NoProc,
+    }
+}
+
 fn parse_line(line: &[u8]) -> Result<MountInfo, String> {
     if line.is_empty() {
         return Err("empty line".into());
@@ -423,6 +479,46 @@ mod tests {
                 other => panic!("{bad}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn proc_is_fully_visible_unless_every_proc_has_a_mount_on_a_part_of_it() {
+        let host = "\
+1 0 8:1 / / rw - ext4 /dev/sda rw
+22 1 0:21 / /proc rw,nosuid - proc proc rw
+23 22 0:40 / /proc/sys/fs/binfmt_misc rw - autofs systemd-1 rw
+";
+        let m = parse(host).unwrap();
+        assert_eq!(
+            proc_visibility(&m),
+            ProcVisibility::FullyVisible("/proc".into())
+        );
+        // Docker's masks: a file over /proc/kcore, a tmpfs over /proc/sys; a mount on
+        // the mask itself is not on proc.
+        let masked = "\
+1 0 8:1 / / rw - ext4 /dev/sda rw
+22 1 0:21 / /proc rw,nosuid - proc proc rw
+30 22 0:5 /null /proc/kcore rw - devtmpfs udev rw
+31 22 0:50 / /proc/sys ro - tmpfs tmpfs ro
+32 31 0:51 / /proc/sys/x rw - tmpfs tmpfs rw
+";
+        let m = parse(masked).unwrap();
+        assert_eq!(
+            proc_visibility(&m),
+            ProcVisibility::Covered(vec!["/proc/kcore".into(), "/proc/sys".into()])
+        );
+        // A second, clean proc elsewhere makes it visible; a bind of a part of proc is not
+        // a proc at the root of its file system.
+        let second = format!("{masked}40 1 0:21 / /mnt/proc rw - proc proc rw\n");
+        assert_eq!(
+            proc_visibility(&parse(&second).unwrap()),
+            ProcVisibility::FullyVisible("/mnt/proc".into())
+        );
+        let part = "1 0 8:1 / / rw - ext4 /dev/sda rw\n2 1 0:21 /sys /x rw - proc proc rw\n";
+        assert_eq!(
+            proc_visibility(&parse(part).unwrap()),
+            ProcVisibility::NoProc
+        );
     }
 
     #[test]

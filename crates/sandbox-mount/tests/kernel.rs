@@ -19,8 +19,8 @@ use sandbox_mount::{Error, Identity, MountApi, MountAttr, Propagation, UnmountFl
 use test_support::files::{open_dir, write_file, TmpfsDir};
 use test_support::namespaces::{enter_user_ns, own_mount_ns, unshare};
 use test_support::{
-    become_nobody, ensure, ensure_eq, fail, failed, in_child, is_root, strace_available, temp_dir,
-    this_binary, Fail, TestResult,
+    become_nobody, ensure, ensure_eq, fail, failed, in_child, is_root, temp_dir, this_binary, Fail,
+    TestResult,
 };
 
 fn main() {
@@ -924,9 +924,7 @@ fn legacy_walk_and_report() -> TestResult {
 /// returns the error of that operation with the injected errno, or, for a call it does
 /// without (a size hint), still makes every mount read-only.
 fn legacy_walk_fails_with_the_operation_and_errno_of_each_failed_call() -> TestResult {
-    if !strace_available() {
-        test_support::skip!("strace is not installed");
-    }
+    test_support::require_tool(&test_support::tools::STRACE)?;
     let exe = this_binary()?;
     let dir = temp_dir()?;
     let trace_file = dir.path().join("trace");
@@ -1198,13 +1196,7 @@ fn bind_tree_with_each_api_and_report() -> TestResult {
 /// `open_tree` fails under strace with each errno in turn: `Auto` binds with `mount(2)`
 /// for ENOSYS and EPERM and returns the error for any other; `New` never falls back.
 fn bind_tree_falls_back_to_mount_only_when_open_tree_is_refused() -> TestResult {
-    let have_strace = std::process::Command::new("strace")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have_strace {
-        test_support::skip!("strace is not installed");
-    }
+    test_support::require_tool(&test_support::tools::STRACE)?;
     let exe = std::env::current_exe().map_err(failed)?;
     for (errno, raw, falls_back) in [
         ("ENOSYS", libc::ENOSYS, true),

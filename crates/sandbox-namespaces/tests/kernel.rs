@@ -17,7 +17,7 @@ use sandbox_namespaces::{
 };
 use sandbox_namespaces::{
     in_initial_user_namespace, rootless_id_map, run_id_map_tool, subordinate_ranges,
-    write_id_maps_of, IdMapTool, IdMapToolStatus, Setgroups, SubordinateRange,
+    write_id_maps_of, IdMapToolStatus, Setgroups, SubordinateRange,
 };
 use test_support::namespaces::{enter_user_ns, read_id_map};
 use test_support::{become_nobody, ensure, ensure_eq, fail, in_child, skip, Fail, TestResult};
@@ -591,9 +591,7 @@ fn in_initial_user_namespace_is_false_after_unshare() -> TestResult {
 }
 
 fn newuidmap_maps_the_own_id_and_refuses_a_range_not_granted() -> TestResult {
-    let Ok(newuidmap) = IdMapTool::NewUidMap.find() else {
-        skip!("newuidmap is not installed (package uidmap)");
-    };
+    let newuidmap = test_support::require_tool(&test_support::tools::NEWUIDMAP)?;
     let me = getuid().as_raw();
     let child = hold_child(|| {
         unshare(Namespaces::USER)?;
@@ -864,13 +862,10 @@ fn with_private_subid_files(f: impl FnOnce(&std::path::Path, &Tools) -> TestResu
     }
     let mut tools = Vec::new();
     for (tool, file) in [
-        (IdMapTool::NewUidMap, "/etc/subuid"),
-        (IdMapTool::NewGidMap, "/etc/subgid"),
+        (test_support::tools::NEWUIDMAP, "/etc/subuid"),
+        (test_support::tools::NEWGIDMAP, "/etc/subgid"),
     ] {
-        let Ok(path) = tool.find() else {
-            skip!("{} is not installed (package uidmap)", tool.program());
-        };
-        tools.push((path, file));
+        tools.push((test_support::require_tool(&tool)?, file));
     }
     let scratch = test_support::temp_dir()?;
     let (subid, passwd) = (scratch.path().join("subid"), scratch.path().join("passwd"));

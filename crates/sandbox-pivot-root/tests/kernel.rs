@@ -16,8 +16,8 @@ use sandbox_pivot_root::{chroot, is_current_root, pivot_root, Error, Outcome};
 use test_support::files::{dev_ino, open_dir, write_file, TmpfsDir};
 use test_support::namespaces::{enter_user_ns, own_mount_ns, unshare};
 use test_support::{
-    become_nobody, ensure, ensure_eq, fail, failed, in_child, is_root, skip, strace_available,
-    temp_dir, this_binary, Fail, TestResult,
+    become_nobody, ensure, ensure_eq, fail, failed, in_child, is_root, skip, temp_dir, this_binary,
+    Fail, TestResult,
 };
 
 fn main() {
@@ -329,9 +329,7 @@ const FAULTS: &[(&str, u32, &str, &str)] = &[
 /// Fails each system call of `pivot_root` in turn with strace's fault injection and
 /// checks the typed error and its errno (the inner process does the checking).
 fn each_failing_step_gives_its_typed_error_and_errno() -> TestResult {
-    if !strace_available() {
-        skip!("strace is not installed");
-    }
+    test_support::require_tool(&test_support::tools::STRACE)?;
     let exe = this_binary()?;
     for (syscall, when, errno, variant) in FAULTS {
         // Made (and removed) here: the inner process may end up pivoted into it.

@@ -17,8 +17,7 @@ use sandbox_process::{
 };
 use test_support::syscalls::{exit_now, pause_forever};
 use test_support::{
-    become_nobody, ensure, ensure_eq, fail, in_child, io_ctx, skip, strace_available, this_binary,
-    Fail, TestResult,
+    become_nobody, ensure, ensure_eq, fail, in_child, io_ctx, skip, this_binary, Fail, TestResult,
 };
 
 fn main() {
@@ -165,9 +164,7 @@ fn signaled(signal: Signal) -> ExitStatus {
 
 /// Runs the hidden scenario `scenario` under `strace -f` with the given injections.
 fn under_strace(injections: &[&str], scenario: &str) -> TestResult {
-    if !strace_available() {
-        skip!("strace is not installed");
-    }
+    test_support::require_tool(&test_support::tools::STRACE)?;
     let exe = this_binary()?;
     let mut cmd = Command::new("strace");
     cmd.args(["-f", "-qq", "-o", "/dev/null"]);

@@ -81,6 +81,13 @@ pub enum Cause {
         /// The soft `RLIMIT_NOFILE`.
         limit: u64,
     },
+    /// Mounting a fresh proc was refused (`EPERM`) in a user namespace while every proc of
+    /// the mount namespace has mounts on parts of it (a container's masks): the kernel's
+    /// rule against a proc that would reveal what they hide.
+    ProcCovered {
+        /// The mount points of the covering mounts, from `/proc/self/mountinfo`.
+        mounts: Vec<PathBuf>,
+    },
 }
 
 /// The limit on processes that made `fork(2)` fail with `EAGAIN`: what
@@ -207,6 +214,7 @@ impl fmt::Display for Cause {
                  descriptors before entering",
                 u64::from(*open) + u64::from(*needed)
             ),
+            Cause::ProcCovered { mounts } => crate::proc_cover::describe(f, mounts),
         }
     }
 }

@@ -111,6 +111,12 @@ impl Error {
                     SetupError::Namespaces(sandbox_namespaces::Error::WriteIdMap { .. }),
                     Errno::PERM,
                 ) => Some(Cause::OwnIdsOnly),
+                (_, SetupError::Mount(sandbox_mount::Error::MountProc { .. }), errno) => {
+                    crate::proc_cover::proc_mount_cause(
+                        errno,
+                        crate::proc_cover::in_child_user_namespace(),
+                    )
+                }
                 _ => None,
             },
             _ => None,

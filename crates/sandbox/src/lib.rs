@@ -286,6 +286,7 @@
 //! | `limits` | the resource limits entering runs into: descriptors, processes |
 //! | `error`, `step`, `call` | [`Error`] with the typed [`SetupError`], [`Step`], [`SysError`] |
 //! | `hint`, `cause` | [`Error::kind`], [`Error::cause`], [`Error::hint`]; the diagnosis of [`Cause`]s |
+//! | `proc_cover` | the mounts over parts of proc that make the kernel refuse a new one in a user namespace |
 //! | `wire` | the one format of every message between our processes: errors cross typed |
 //! | `report` | the child's report to the original process, in that format |
 //! | `probe` | [`probe`]: what this process can do, tried in a child |
@@ -311,6 +312,7 @@ mod limits;
 mod parent;
 mod privilege;
 mod probe;
+mod proc_cover;
 mod report;
 mod sandbox;
 mod step;

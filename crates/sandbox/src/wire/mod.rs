@@ -126,6 +126,11 @@ impl<'a> Reader<'a> {
         T::get(self)
     }
 
+    /// Whether every byte was read.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The value of a whole message: `None` if bytes are left over.
     pub(crate) fn finish<T>(self, value: T) -> Option<T> {
         self.0.is_empty().then_some(value)
@@ -163,6 +168,13 @@ pub(crate) fn send<T: Wire>(pipe: impl AsFd, value: &T) -> Result<(), Errno> {
 /// Reads until the writer closes its end, then decodes: `Ok(None)` when nothing, or not a
 /// whole valid message, arrived (the writer died first).
 pub(crate) fn receive<T: Wire>(pipe: impl AsFd) -> Result<Option<T>, Errno> {
+    Ok(receive_bytes(pipe)?.and_then(|buf| decode(&buf)))
+}
+
+/// Reads until every writer has closed its end: the bytes, or `Ok(None)` past
+/// [`MAX_MESSAGE`]. For a stream of small messages, each sent whole (see
+/// [`crate::probe`]), of which the ones that arrived count even when the writer died.
+pub(crate) fn receive_bytes(pipe: impl AsFd) -> Result<Option<Vec<u8>>, Errno> {
     let mut buf = Vec::with_capacity(64);
     let mut chunk = [0u8; 4096];
     loop {
@@ -174,7 +186,7 @@ pub(crate) fn receive<T: Wire>(pipe: impl AsFd) -> Result<Option<T>, Errno> {
             Err(e) => return Err(e),
         }
     }
-    Ok(decode(&buf))
+    Ok(Some(buf))
 }
 
 impl Wire for Errno {
@@ -269,6 +281,24 @@ impl<T: Wire> Wire for Option<T> {
             1 => Some(Some(T::get(r)?)),
             _ => None,
         }
+    }
+}
+
+impl<T: Wire> Wire for Vec<T> {
+    fn put(&self, w: &mut Writer) {
+        // Our lists are short (a few mount points); the receiver refuses far less than 4 G.
+        w.u32(u32::try_from(self.len()).unwrap_or(u32::MAX));
+        for v in self {
+            v.put(w);
+        }
+    }
+    fn get(r: &mut Reader<'_>) -> Option<Self> {
+        let len = usize::try_from(r.u32()?).ok()?;
+        // Each item takes a byte at the least: a count past what is left is no message.
+        if len > r.0.len() {
+            return None;
+        }
+        (0..len).map(|_| T::get(r)).collect()
     }
 }
 
@@ -408,6 +438,20 @@ mod tests {
                 "cut at {cut}"
             );
         }
+    }
+
+    #[test]
+    fn lists_round_trip_and_a_count_past_the_bytes_is_garbage() {
+        let v: Vec<PathBuf> = vec!["/proc/kcore".into(), "/proc/sys".into()];
+        assert_eq!(decode::<Vec<PathBuf>>(&encode(&v)), Some(v));
+        assert_eq!(
+            decode::<Vec<u32>>(&encode(&Vec::<u32>::new())),
+            Some(vec![])
+        );
+        let mut huge = Writer::default();
+        huge.u32(u32::MAX);
+        huge.u32(7);
+        assert_eq!(decode::<Vec<u32>>(&huge.into_bytes()), None);
     }
 
     #[test]

@@ -123,6 +123,7 @@ wire_enum!(Cause {
     10 => EnclosingNamespaceLimit { local_limit },
     11 => ProcessLimitReached { limit },
     12 => DescriptorLimitReached { needed, open, limit },
+    13 => ProcCovered { mounts },
 });
 
 wire_enum!(ProcessLimit {
@@ -283,5 +284,14 @@ mod tests {
         for cause in causes {
             assert_eq!(decode::<Cause>(&encode(&cause)), Some(cause));
         }
+        let cause = Cause::IdMapToolRefused {
+            program: "/usr/bin/newuidmap".into(),
+            message: "m".into(),
+        };
+        assert_eq!(decode::<Cause>(&encode(&cause)), Some(cause));
+        let cause = Cause::ProcCovered {
+            mounts: vec!["/proc/kcore".into(), "/proc/sys".into()],
+        };
+        assert_eq!(decode::<Cause>(&encode(&cause)), Some(cause));
     }
 }
