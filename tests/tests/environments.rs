@@ -204,6 +204,15 @@ fn fork_at_rlimit_nproc_names_eagain_and_the_limit() -> TestResult {
             hint.contains("EAGAIN") && hint.contains("RLIMIT_NPROC of 1"),
             "{hint}"
         );
+        // The probe cannot fork its trial either, and says why.
+        let report = sandbox::probe();
+        match &report.user_namespace {
+            sandbox::Support::No(why) => ensure!(
+                why.contains("RLIMIT_NPROC of 1") && why.contains("entering fails the same way"),
+                "the probe's user row: {why}"
+            ),
+            yes => fail!("the probe's user row at RLIMIT_NPROC 1: {yes:?}"),
+        }
         Ok(())
     })
 }
@@ -541,6 +550,19 @@ fn root_without_cap_sys_admin_enters_through_a_user_namespace() -> TestResult {
     ensure!(
         pid_ns.is_err(),
         "unshare(CLONE_NEWPID) worked without CAP_SYS_ADMIN"
+    );
+    // The probe decides as entering does: it tries a user namespace, which works.
+    let report = sandbox::probe();
+    match &report.user_namespace {
+        sandbox::Support::Yes(how) => ensure!(
+            how.contains("own uid and gid mapped"),
+            "the probe's user row without CAP_SYS_ADMIN: {how}"
+        ),
+        no => fail!("the probe's user row without CAP_SYS_ADMIN: {no:?}\n{report}"),
+    }
+    ensure!(
+        report.mount_proc.is_yes(),
+        "the probe's proc row without CAP_SYS_ADMIN:\n{report}"
     );
     let sandbox = prepare(Sandbox::builder(&shared))?;
     ensure!(

@@ -302,7 +302,9 @@ struct Tried {
 /// Needs a single-threaded process for the fork; in a multi-threaded one the namespace
 /// rows say so. Never fails: what cannot be tried is reported as a "no".
 pub fn probe() -> Probe {
-    let root = rustix::process::geteuid().is_root();
+    // Decided as entering decides: by CAP_SYS_ADMIN, not by the uid.
+    let privilege = crate::privilege::Privilege::current();
+    let root = privilege.makes_namespaces();
     let uid = rustix::process::geteuid().as_raw();
     let gid = rustix::process::getegid().as_raw();
     // Compiled here: the trial child only installs it.
@@ -320,7 +322,7 @@ pub fn probe() -> Probe {
                 proc: no.clone(),
                 new_mount_api: no,
             };
-            return finish(tried, seccomp, root, uid);
+            return finish(tried, seccomp, privilege, uid);
         }
     };
     let explain = |trial: Trial, what: &str| -> Support {
@@ -337,7 +339,7 @@ pub fn probe() -> Probe {
         }
     };
     let user = match (root, trials.get(Trial::User), trials.get(Trial::Maps)) {
-        (true, _, _) => Support::Yes("not needed: running as root".into()),
+        (true, _, _) => Support::Yes("not needed: CAP_SYS_ADMIN makes the namespaces".into()),
         (false, Found::Answer(Answer::Worked), Found::Answer(Answer::Refused(errno))) => {
             Support::No(format!(
                 "created, but writing the own uid/gid map failed: {errno}"
@@ -391,7 +393,7 @@ pub fn probe() -> Probe {
             Err(e) => Err(e.to_string()),
         },
     );
-    finish(tried, seccomp, root, uid)
+    finish(tried, seccomp, privilege, uid)
 }
 
 /// The proc row: forking pid 1 into the new pid namespace, making `/` private, mounting
@@ -483,12 +485,17 @@ fn seccomp_support(
     }
 }
 
-fn finish(tried: Tried, seccomp: Support, root: bool, uid: u32) -> Probe {
+fn finish(
+    tried: Tried,
+    seccomp: Support,
+    privilege: crate::privilege::Privilege,
+    uid: u32,
+) -> Probe {
     let tools = [IdMapTool::NewUidMap, IdMapTool::NewGidMap].map(|t| t.find());
     let id_map_helpers = match tools {
         [Ok(u), Ok(g)] => Support::Yes(format!("{} and {}", u.display(), g.display())),
         [Err(e), _] | [_, Err(e)] => Support::No(format!(
-            "{e}: only the own uid and gid can be mapped without root"
+            "{e}: only the own uid and gid can be mapped without CAP_SETUID and CAP_SETGID"
         )),
     };
     let name = sandbox_namespaces::user_name(uid).ok().flatten();
@@ -510,8 +517,8 @@ fn finish(tried: Tried, seccomp: Support, root: bool, uid: u32) -> Probe {
             } else {
                 sandbox_namespaces::SUBGID_FILE
             };
-            let needed = if root {
-                " (root maps ranges without them)"
+            let needed = if privilege.writes_any_id_map() {
+                " (with CAP_SETUID and CAP_SETGID, ranges are mapped without them)"
             } else {
                 ""
             };
@@ -584,6 +591,15 @@ fn try_in_child(
         .map_err(|e| format!("cannot probe: pipe: {e}"))?;
     let fork = sandbox_process::fork().map_err(|e| match e {
         sandbox_process::Error::SingleThreaded(inner) => format!("cannot probe: {inner}"),
+        // Entering forks too, and would fail the same way: say which limit.
+        sandbox_process::Error::Fork {
+            errno: Errno::AGAIN,
+        } => format!(
+            "cannot probe: {e}: {}; entering fails the same way",
+            crate::Cause::ProcessLimitReached {
+                limit: crate::limits::process_limit()
+            }
+        ),
         e => format!("cannot probe: {e}"),
     })?;
     match fork {
