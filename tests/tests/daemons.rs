@@ -358,6 +358,8 @@ fn get(address: SocketAddr, name: &str) -> Result<String, Fail> {
 
 fn the_example_server_answers_and_shuts_down_gracefully_on_sigterm() -> TestResult {
     let (_top, shared) = shared_dir_with_marker()?;
+    std::os::unix::fs::symlink("/etc/passwd", shared.join("passwd"))
+        .map_err(io_ctx("symlink passwd"))?;
     let listener = TcpListener::bind("127.0.0.1:0").map_err(io_ctx("bind 127.0.0.1:0"))?;
     let address = listener.local_addr().map_err(io_ctx("local_addr"))?;
     let original = test_support::syscalls::fork_process(move || {
@@ -365,32 +367,76 @@ fn the_example_server_answers_and_shuts_down_gracefully_on_sigterm() -> TestResu
         serve::run(listener, &shared)
     })?;
     // The listener moved into the closure, dropped here unrun: only the server holds it.
-    let served = (|| {
+    let in_flight = (|| {
+        // A request whose head is not finished yet, connected first...
+        let mut slow = TcpStream::connect_timeout(&address, Duration::from_secs(5))
+            .map_err(io_ctx(format!("connect to {address}")))?;
+        slow.write_all(format!("GET /{MARKER} HTTP/1.0\r\n").as_bytes())
+            .map_err(io_ctx("send half a request"))?;
+        // ... so that once this one is answered, it was accepted too (the kernel's queue of
+        // connections is first in, first out).
         let response = get(address, MARKER)?;
         ensure!(
             response.starts_with("HTTP/1.0 200 OK") && response.ends_with(MARKER_TEXT),
             "GET /{MARKER} answered {response:?}"
         );
-        let outside = get(address, "../../etc/passwd")?;
+        // The host's file through a symlink: / is the shared directory inside.
+        let passwd = get(address, "passwd")?;
         ensure!(
-            outside.starts_with("HTTP/1.0 400"),
-            "a path out of the directory was answered {outside:?}"
+            passwd.starts_with("HTTP/1.0 404"),
+            "a symlink to /etc/passwd was answered {passwd:?}"
         );
-        wait_blocked(original, &[libc::SIGTERM], Duration::from_secs(5))
+        wait_blocked(original, &[libc::SIGTERM], Duration::from_secs(5))?;
+        Ok(slow)
     })();
-    if let Err(e) = served {
+    let mut slow = match in_flight {
+        Ok(slow) => slow,
+        Err(e) => {
+            kill_and_reap(original);
+            return Err(e);
+        }
+    };
+    send_signal(original, libc::SIGTERM)?;
+    // Draining: new connections are refused at once, while the server is still there.
+    let refused = (|| {
+        let until = Instant::now() + Duration::from_secs(10);
+        while connects(address) {
+            ensure!(
+                Instant::now() < until,
+                "the server still accepts 10 s after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        ensure!(
+            waitpid_timeout(original, Duration::ZERO)?.is_none(),
+            "the server ended before the request in flight was answered"
+        );
+        // The request in flight is still answered.
+        slow.set_read_timeout(Some(Duration::from_secs(10)))
+            .map_err(io_ctx("set_read_timeout"))?;
+        slow.write_all(b"\r\n")
+            .map_err(io_ctx("finish the request"))?;
+        let mut response = String::new();
+        slow.read_to_string(&mut response)
+            .map_err(io_ctx("read the response in flight"))?;
+        ensure!(
+            response.starts_with("HTTP/1.0 200 OK") && response.ends_with(MARKER_TEXT),
+            "the request in flight was answered {response:?}"
+        );
+        Ok(())
+    })();
+    if let Err(e) = refused {
         kill_and_reap(original);
         return Err(e);
     }
-    let ended = signal_and_wait(original, libc::SIGTERM, Duration::from_secs(15))?;
+    let ended = waitpid_timeout(original, Duration::from_secs(15))?;
+    if ended.is_none() {
+        kill_and_reap(original);
+    }
     ensure_eq!(
         ended,
         Some(Ended::Code(0)),
-        "SIGTERM: the server drains and exits 0, passed on by the original process"
-    );
-    ensure!(
-        !connects(address),
-        "the port still accepts after the server ended"
+        "SIGTERM: the server drained and exited 0, passed on by the original process"
     );
     Ok(())
 }

@@ -101,9 +101,9 @@ fn run<E>(daemon: Pid, waited: &SignalSet, confine_init: impl FnOnce() -> Result
                     if pid == daemon {
                         let code = match status.terminating_signal() {
                             Some(signal) => {
-                                // Pid 1 cannot die of it: the armed note tells the parent.
-                                sys::note_signal(signal);
-                                128 + signal
+                                // Pid 1 cannot die of it: the armed note tells the parent
+                                // (and the code agrees with what the note says).
+                                128 + sys::note_signal(signal)
                             }
                             None => status.exit_status().unwrap_or(0),
                         };

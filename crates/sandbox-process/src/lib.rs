@@ -69,7 +69,7 @@ pub use error::Error;
 pub use init::{start_init, INIT_FAILED};
 pub use signal::{
     block_signals, default_signals, exit_like, exit_like_signal, exit_now, exit_on_signals,
-    set_signal_mask, wait_signal, SignalNote, SignalSet,
+    set_signal_mask, unignore_signals, wait_signal, SignalNote, SignalSet,
 };
 pub use status::ExitStatus;
 pub use watch::ParentWatch;

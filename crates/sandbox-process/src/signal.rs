@@ -149,8 +149,8 @@ pub fn default_signals(signals: &[Signal]) -> Result<(), Error> {
     Ok(())
 }
 
-/// Makes each of `signals` end the process with exit code `128 + signal` (a handler that
-/// only calls `_exit`): what pid 1 of a pid namespace needs.
+/// Makes each of `signals` that is at its default action end the process with exit code
+/// `128 + signal`: what pid 1 of a pid namespace needs.
 ///
 /// The init of a pid namespace ignores every signal it has no handler for, except
 /// `SIGKILL` and `SIGSTOP` from an ancestor namespace: without a handler, `SIGTERM` from a
@@ -159,15 +159,23 @@ pub fn default_signals(signals: &[Signal]) -> Result<(), Error> {
 /// signal; an armed [`SignalNote`] records which signal it was, so that the parent can
 /// tell that end from an `exit(128 + signal)` of the daemon's own.
 ///
-/// The daemon's own handlers take over, however they are installed:
-/// - one installed with a plain `sigaction(2)` replaces this one;
-/// - one installed by a library that keeps the previous handler and calls it first
+/// The daemon's own handlers take over, however and whenever they are installed:
+/// - one installed before this call keeps its place (only signals at their default action
+///   get the handler), and so does `SIG_IGN` (as `nohup` leaves `SIGHUP`; see
+///   [`unignore_signals`]);
+/// - one installed later with a plain `sigaction(2)` replaces this one;
+/// - one installed later by a library that keeps the previous handler and calls it first
 ///   (`signal-hook`, and `tokio::signal`, which uses it): this handler sees that it is no
-///   longer the installed one and returns at once, so the daemon's runs.
+///   longer the installed one and returns at once, so the daemon's runs. (A signal that
+///   arrives while such a library is swapping handlers on another thread may find the
+///   new handler installed and be lost to both; libraries install before they serve.)
 ///
-/// In a process forked from pid 1, which inherits these handlers, the signal instead
-/// ends the process as it would any ordinary one (the handler gives it its default action
-/// back and raises it). The handlers are reset by `execve`.
+/// The handler queries the disposition (`sigaction(2)`), calls `getpid(2)` and `_exit(2)`:
+/// all async-signal-safe. Should the query fail (a seccomp filter answering it with an
+/// errno) the handler ends the process anyway. In a process forked from pid 1, which
+/// inherits these handlers, the signal instead ends the process as it would any ordinary
+/// one (the handler gives it its default action back and raises it). The handlers are
+/// reset by `execve`.
 ///
 /// # Errors
 ///
@@ -177,6 +185,21 @@ pub fn default_signals(signals: &[Signal]) -> Result<(), Error> {
 pub fn exit_on_signals(signals: &[Signal]) -> Result<(), Error> {
     for &signal in signals {
         sys::exit_on(signal).map_err(|errno| Error::ExitOnSignal { signal, errno })?;
+    }
+    Ok(())
+}
+
+/// Gives each of `signals` that is ignored (`SIG_IGN`) its default action back; a signal
+/// with a handler keeps it. For a signal the process must not ignore, such as the
+/// parent-death signal, before [`exit_on_signals`].
+///
+/// # Errors
+///
+/// [`Error::DefaultSignal`] for the first signal whose disposition cannot be read or
+/// changed.
+pub fn unignore_signals(signals: &[Signal]) -> Result<(), Error> {
+    for &signal in signals {
+        sys::unignore(signal).map_err(|errno| Error::DefaultSignal { signal, errno })?;
     }
     Ok(())
 }
@@ -194,11 +217,14 @@ pub fn exit_on_signals(signals: &[Signal]) -> Result<(), Error> {
 /// truly.
 ///
 /// The page is the child's to write: a child may write anything there. The parent only
-/// believes a note that agrees with the exit code (`128 + signal`), and [`exit_like`]
-/// dumps no core; so the most a lying child can do is make its parent report death by a
-/// signal instead of the code `128 +` that signal, which it could also cause honestly.
+/// believes a note that agrees with the exit code (`128 + signal`) and names a signal
+/// whose default action ends a process (never a stop signal: the parent would stop), and
+/// [`exit_like`] dumps no core; so the most a lying child can do is make its parent report
+/// death by such a signal instead of the code `128 +` that signal, which it could also
+/// cause honestly.
 ///
-/// Costs one `mmap(2)` before the fork (and `munmap(2)` when the parent drops it).
+/// Costs one `mmap(2)` before the fork and one `madvise(2)` after it
+/// ([`parent_keep`](Self::parent_keep)), and `munmap(2)` when the parent drops it.
 ///
 /// ```no_run
 /// use rustix::process::Signal;
@@ -244,10 +270,24 @@ impl SignalNote {
         self.page.arm();
     }
 
-    /// The signal noted so far, if any.
+    /// In the parent after the fork: the page is not passed on to children forked later
+    /// (`MADV_DONTFORK`), so that it stays a channel between this process and the one
+    /// child it is for, not between that child and every later one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SignalNote`] with the errno of `madvise(2)`; the note still works.
+    #[doc(alias = "MADV_DONTFORK")]
+    pub fn parent_keep(&self) -> Result<(), Error> {
+        self.page
+            .keep_from_later_forks()
+            .map_err(|errno| Error::SignalNote { errno })
+    }
+
+    /// The signal noted so far, if any: one whose default action ends a process.
     pub fn signal(&self) -> Option<i32> {
         let noted = self.page.load();
-        (1..=libc::SIGRTMAX()).contains(&noted).then_some(noted)
+        sys::ends_by_default(noted).then_some(noted)
     }
 
     /// In the parent, once the child ended with `status`: death by the noted signal when
@@ -276,9 +316,10 @@ pub fn exit_now(code: i32) -> ! {
 
 /// Ends the process as if `signal` had killed it, so that whoever waits for it sees the
 /// same status (`WIFSIGNALED`, `WTERMSIG`): gives `signal` its default action, unblocks it
-/// and raises it. When the signal does not end the process (its default action is to
-/// ignore or to stop, or it is no signal number) the process exits with code
-/// `128 + signal` instead, as a shell reports such a death. Pid 1 of a pid namespace
+/// and raises it, without dumping core. When the signal does not end the process (its
+/// default action is to ignore, to stop or to continue, or it is no signal number) the
+/// process exits with code `128 + signal` instead, as a shell reports such a death, and
+/// never raises it: a stop signal would stop it. Pid 1 of a pid namespace
 /// cannot die of a signal it sends itself, and so exits with that code too.
 ///
 /// Takes a number, as [`ExitStatus::signal`] gives it (real-time signals included).
@@ -301,6 +342,35 @@ pub fn exit_like(status: ExitStatus) -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_note_is_believed_only_for_a_matching_code_and_a_signal_that_ends() {
+        let note = SignalNote::new().expect("mmap a page");
+        let exited = |code| ExitStatus::Exited(code);
+        assert_eq!(note.resolve(exited(143)), exited(143), "nothing noted");
+        note.page.store_for_test(libc::SIGTERM);
+        assert_eq!(
+            note.resolve(exited(143)),
+            ExitStatus::Signaled {
+                signal: libc::SIGTERM,
+                core_dumped: false
+            }
+        );
+        assert_eq!(note.resolve(exited(0)), exited(0), "another code");
+        // A lying child: a stop signal would stop the parent instead of ending it.
+        for stop in [libc::SIGSTOP, libc::SIGTSTP, libc::SIGTTIN, libc::SIGCHLD] {
+            note.page.store_for_test(stop);
+            assert_eq!(
+                note.resolve(exited(128 + stop)),
+                exited(128 + stop),
+                "{stop}"
+            );
+        }
+        for garbage in [-1, 0, 65, i32::MAX] {
+            note.page.store_for_test(garbage);
+            assert_eq!(note.signal(), None, "{garbage}");
+        }
+    }
 
     #[test]
     fn a_set_holds_what_was_inserted() {

@@ -132,14 +132,65 @@ static NOTE: AtomicPtr<AtomicI32> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Notes `signal` in the armed note, if there is one. Async-signal-safe: two atomic
 /// accesses.
-pub(crate) fn note_signal(signal: i32) {
+pub(crate) fn note_signal(signal: i32) -> i32 {
     let note = NOTE.load(Ordering::SeqCst);
-    if !note.is_null() {
-        // SAFETY: a non-null NOTE points into a page that `NotePage::arm` leaked: mapped until
-        // the process ends, aligned for an AtomicI32 (the page is), and only ever accessed
-        // atomically.
-        unsafe { (*note).store(signal, Ordering::SeqCst) };
+    if note.is_null() {
+        return signal;
     }
+    // SAFETY: a non-null NOTE points into a page that `NotePage::arm` leaked: mapped until
+    // the process ends, aligned for an AtomicI32 (the page is), and only ever accessed
+    // atomically.
+    let word = unsafe { &*note };
+    // The first signal noted wins: two handlers running at once on two threads must exit
+    // with the code of the signal the note names.
+    match word.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst) {
+        Ok(_) => signal,
+        Err(first) => first,
+    }
+}
+
+/// Whether `signal`'s default action ends the process (rather than stopping it,
+/// continuing it, or doing nothing).
+pub(crate) fn ends_by_default(signal: i32) -> bool {
+    (1..=libc::SIGRTMAX()).contains(&signal)
+        && ![
+            libc::SIGCHLD,
+            libc::SIGCONT,
+            libc::SIGSTOP,
+            libc::SIGTSTP,
+            libc::SIGTTIN,
+            libc::SIGTTOU,
+            libc::SIGURG,
+            libc::SIGWINCH,
+        ]
+        .contains(&signal)
+}
+
+/// What a signal's disposition is now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Disposition {
+    Default,
+    Ignore,
+    Handler(usize),
+}
+
+/// Reads `signal`'s disposition (`sigaction(2)` with no new action).
+pub(crate) fn disposition(signal: i32) -> Result<Disposition, Errno> {
+    // SAFETY: a zeroed sigaction is a valid value for sigaction(2) to fill; querying the
+    // disposition (a null new action) changes nothing and is async-signal-safe.
+    let (rc, handler) = unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        let rc = libc::sigaction(signal, std::ptr::null(), &mut current);
+        (rc, current.sa_sigaction)
+    };
+    if rc != 0 {
+        return Err(last_errno());
+    }
+    Ok(match handler {
+        libc::SIG_DFL => Disposition::Default,
+        libc::SIG_IGN => Disposition::Ignore,
+        handler => Disposition::Handler(handler),
+    })
 }
 
 /// One page shared with the children forked later (`MAP_SHARED | MAP_ANONYMOUS`), zeroed:
@@ -155,6 +206,8 @@ unsafe impl Sync for NotePage {}
 
 /// The length of the note's mapping: one page on every architecture we run on.
 const NOTE_LEN: usize = 4096;
+// (A page on x86_64 and 4K-page aarch64 kernels; on 16K or 64K pages the mapping is one
+// page all the same, and munmap of the first 4096 bytes unmaps that whole page.)
 
 impl NotePage {
     pub(crate) fn new() -> Result<NotePage, Errno> {
@@ -185,6 +238,25 @@ impl NotePage {
         unsafe { self.0.as_ref() }.load(Ordering::SeqCst)
     }
 
+    /// Marks the page `MADV_DONTFORK`: children forked from now on do not get it.
+    pub(crate) fn keep_from_later_forks(&self) -> Result<(), Errno> {
+        // SAFETY: the page is a NOTE_LEN mapping this value owns; madvise changes only
+        // what a later fork copies.
+        let rc = unsafe { libc::madvise(self.0.as_ptr().cast(), NOTE_LEN, libc::MADV_DONTFORK) };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(last_errno())
+        }
+    }
+
+    /// Writes the word, as a lying child would (unit tests of the reading side).
+    #[cfg(test)]
+    pub(crate) fn store_for_test(&self, value: i32) {
+        // SAFETY: as in `load`.
+        unsafe { self.0.as_ref() }.store(value, Ordering::SeqCst);
+    }
+
     /// Makes this page the one this process's handlers and init write to; it then stays
     /// mapped until the process ends.
     pub(crate) fn arm(self) {
@@ -203,17 +275,16 @@ impl Drop for NotePage {
 
 /// The handler of [`exit_on`]: ends pid 1 with `128 + signal`, noting the signal.
 extern "C" fn end_on_signal(signal: libc::c_int) {
-    // SAFETY: a zeroed sigaction is a valid value for sigaction(2) to fill; querying the
-    // disposition (a null new action) is async-signal-safe and changes nothing.
-    let current = unsafe {
-        let mut current: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(signal, std::ptr::null(), &mut current);
-        current.sa_sigaction
-    };
-    if current != end_on_signal as extern "C" fn(libc::c_int) as usize {
+    let ours = end_on_signal as extern "C" fn(libc::c_int) as usize;
+    // A query that fails (a seccomp filter answering rt_sigaction with an errno) counts as
+    // "still ours": stepping aside then would leave pid 1 ignoring the signal.
+    match disposition(signal) {
         // A handler installed later (signal-hook, tokio) calls the one it replaced first:
         // the daemon has its own handler now, which runs once this returns.
-        return;
+        Ok(Disposition::Handler(current)) if current != ours => return,
+        // The daemon chose to ignore it meanwhile.
+        Ok(Disposition::Ignore) => return,
+        _ => {}
     }
     // SAFETY: getpid(2) is async-signal-safe and takes no argument.
     if unsafe { libc::getpid() } != 1 {
@@ -227,33 +298,52 @@ extern "C" fn end_on_signal(signal: libc::c_int) {
         }
         return;
     }
-    note_signal(signal);
+    let noted = note_signal(signal);
     // SAFETY: _exit(2) is async-signal-safe and takes a plain integer.
-    unsafe { libc::_exit(128 + signal) }
+    unsafe { libc::_exit(128 + noted) }
 }
 
 /// Makes `signal` end pid 1 with exit code `128 + signal`, noting the signal: a handler
-/// that steps aside for any handler installed after it (see [`end_on_signal`]).
-pub(crate) fn exit_on(signal: Signal) -> Result<(), Errno> {
-    // SAFETY: a zeroed sigaction is a valid "no flags, empty mask" value; the handler is an
-    // extern "C" fn that only makes async-signal-safe calls; the pointers passed to
+/// that steps aside for any handler installed after it (see [`end_on_signal`]). A signal
+/// that already has a handler, or is ignored, keeps its disposition: returns whether the
+/// handler was installed.
+pub(crate) fn exit_on(signal: Signal) -> Result<bool, Errno> {
+    if disposition(signal.as_raw())? != Disposition::Default {
+        return Ok(false);
+    }
+    // SAFETY: a zeroed sigaction is a valid "no flags" value and its mask is filled (every
+    // signal blocked while the handler runs, so two of ours never interleave); the handler
+    // is an extern "C" fn that only makes async-signal-safe calls; the pointers passed to
     // sigaction(2) point to this initialised local.
     let rc = unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
         action.sa_sigaction = end_on_signal as extern "C" fn(libc::c_int) as usize;
-        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigfillset(&mut action.sa_mask);
         libc::sigaction(signal.as_raw(), &action, std::ptr::null_mut())
     };
     if rc != 0 {
         return Err(last_errno());
     }
-    Ok(())
+    Ok(true)
+}
+
+/// Gives `signal` its default action back if it is ignored; a handler stays.
+pub(crate) fn unignore(signal: Signal) -> Result<(), Errno> {
+    match disposition(signal.as_raw())? {
+        Disposition::Ignore => default_action(signal),
+        _ => Ok(()),
+    }
 }
 
 /// Ends the process with `signal`, falling back to `_exit(128 + signal)`. Dumps no core:
 /// the process only passes on how another one ended, and a core of its own would be
 /// nobody's (and, through a piped `core_pattern`, would run a host program).
 pub(crate) fn exit_like_signal(signal: i32) -> ! {
+    if !ends_by_default(signal) {
+        // Raising a stop signal would stop this process instead of ending it; an ignored
+        // one would do nothing.
+        exit(128 + signal)
+    }
     // SAFETY: prctl(PR_SET_DUMPABLE) and setrlimit take integers and a pointer to a local;
     // signal(2) with SIG_DFL installs no handler code; sigprocmask gets pointers to a
     // local, initialised sigset_t; raise(3) sends a signal to ourselves. None of these
@@ -272,7 +362,8 @@ pub(crate) fn exit_like_signal(signal: i32) -> ! {
         libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
         libc::raise(signal);
     }
-    // Any signal that was not fatal (its default is to ignore or stop) leaves us here.
+    // A core-dumping signal may take a moment to be acted on; should the signal not end
+    // the process after all (a pid 1 raising it), it leaves us here.
     exit(128 + signal)
 }
 

@@ -12,8 +12,8 @@ use rustix::io::Errno;
 use rustix::process::{getpid, getppid, Pid, Signal, WaitOptions};
 use sandbox_process::{
     block_signals, default_signals, exit_like, exit_like_signal, exit_on_signals, fork,
-    set_signal_mask, start_init, wait_signal, Child, Error, ExitStatus, Fork, ParentWatch,
-    SignalSet, INIT_FAILED,
+    set_signal_mask, start_init, unignore_signals, wait_signal, Child, Error, ExitStatus, Fork,
+    ParentWatch, SignalNote, SignalSet, INIT_FAILED,
 };
 use test_support::syscalls::{exit_now, pause_forever};
 use test_support::{
@@ -72,6 +72,11 @@ fn main() {
         block_wait_and_restore_take_a_signal_without_a_handler,
         default_signals_removes_a_handler,
         exit_on_signals_makes_pid_1_end_with_128_plus_the_signal,
+        a_noted_signal_turns_pid_1s_exit_code_back_into_the_signal,
+        pid_1s_handler_steps_aside_for_a_chaining_handler_installed_later,
+        pid_1s_handler_leaves_an_earlier_handler_in_place,
+        an_ignored_signal_stays_ignored_until_unignored,
+        exit_like_signal_never_stops_on_a_stop_signal,
         exit_like_signal_makes_a_waiting_parent_see_the_signal,
         exit_like_passes_an_exit_code_or_a_signal_on,
         init_forwards_sigterm_to_the_daemon_and_exits_with_its_status,
@@ -988,6 +993,144 @@ fn exit_on_signals_makes_pid_1_end_with_128_plus_the_signal() -> TestResult {
     init.kill(Signal::TERM)?;
     deadline(20);
     ensure_eq!(init.wait()?, ExitStatus::Exited(143));
+    Ok(())
+}
+
+/// Pid 1 ended by its SIGTERM handler exits 143, which a note turns back into the death by
+/// SIGTERM; a pid 1 that exits 143 itself stays an exit code.
+fn a_noted_signal_turns_pid_1s_exit_code_back_into_the_signal() -> TestResult {
+    // Each case in a pid namespace of its own: one ends with its pid 1.
+    in_child(|| noted_signal_case(true))?;
+    in_child(|| noted_signal_case(false))
+}
+
+fn noted_signal_case(by_signal: bool) -> TestResult {
+    new_pid_namespace()?;
+    let note = SignalNote::new()?;
+    let (reader, mut writer) = std::io::pipe().map_err(test_support::failed)?;
+    let mut init = match fork()? {
+        Fork::Child => child_main(|| {
+            drop(reader);
+            note.arm();
+            exit_on_signals(&[Signal::TERM])?;
+            if !by_signal {
+                exit_now(143)
+            }
+            writeln!(writer, "armed").map_err(test_support::failed)?;
+            pause_forever()
+        }),
+        Fork::Parent(init) => init,
+    };
+    note.parent_keep()?;
+    drop(writer);
+    if by_signal {
+        ensure_eq!(read_line(reader)?, "armed");
+        init.kill(Signal::TERM)?;
+    }
+    deadline(20);
+    let status = init.wait()?;
+    ensure_eq!(status, ExitStatus::Exited(143), "what waitpid says");
+    let resolved = note.resolve(status);
+    match by_signal {
+        true => ensure_eq!(resolved, signaled(Signal::TERM), "the noted signal"),
+        false => ensure_eq!(resolved, ExitStatus::Exited(143), "exit(143) by choice"),
+    }
+    Ok(())
+}
+
+/// A pid 1 that registers SIGTERM with `flag` and exits 42 once it is set: the code its
+/// parent sees tells whose handler ended it (143: the sandbox's).
+fn pid_1_with_a_flag(
+    register: impl FnOnce(&std::sync::Arc<std::sync::atomic::AtomicBool>) -> TestResult,
+) -> TestResult {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    new_pid_namespace()?;
+    let (reader, mut writer) = std::io::pipe().map_err(test_support::failed)?;
+    let mut init = match fork()? {
+        Fork::Child => child_main(|| {
+            drop(reader);
+            let flag = Arc::new(AtomicBool::new(false));
+            register(&flag)?;
+            writeln!(writer, "armed").map_err(test_support::failed)?;
+            let until = Instant::now() + Duration::from_secs(10);
+            while !flag.load(Ordering::SeqCst) && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            exit_now(if flag.load(Ordering::SeqCst) { 42 } else { 81 })
+        }),
+        Fork::Parent(init) => init,
+    };
+    drop(writer);
+    ensure_eq!(read_line(reader)?, "armed");
+    init.kill(Signal::TERM)?;
+    deadline(20);
+    ensure_eq!(
+        init.wait()?,
+        ExitStatus::Exited(42),
+        "the daemon's handler ran (42), not pid 1's (143), and the signal was not lost (81)"
+    );
+    Ok(())
+}
+
+fn pid_1s_handler_steps_aside_for_a_chaining_handler_installed_later() -> TestResult {
+    // signal-hook keeps the handler it replaces and calls it first.
+    pid_1_with_a_flag(|flag| {
+        exit_on_signals(&[Signal::TERM])?;
+        signal_hook::flag::register(libc::SIGTERM, std::sync::Arc::clone(flag))
+            .map_err(test_support::failed)?;
+        Ok(())
+    })
+}
+
+fn pid_1s_handler_leaves_an_earlier_handler_in_place() -> TestResult {
+    pid_1_with_a_flag(|flag| {
+        signal_hook::flag::register(libc::SIGTERM, std::sync::Arc::clone(flag))
+            .map_err(test_support::failed)?;
+        exit_on_signals(&[Signal::TERM])?;
+        Ok(())
+    })
+}
+
+/// `SIG_IGN` (as `nohup` leaves SIGHUP) stays through `exit_on_signals`, as the kernel's
+/// `SigIgn` shows, until `unignore_signals` gives the default action back.
+fn an_ignored_signal_stays_ignored_until_unignored() -> TestResult {
+    // SAFETY: SIG_IGN installs no code.
+    unsafe { libc::signal(libc::SIGHUP, libc::SIG_IGN) };
+    exit_on_signals(&[Signal::HUP])?;
+    ensure!(
+        signal_mask("self", "SigIgn:")? & bit(Signal::HUP) != 0,
+        "SIGHUP stays ignored"
+    );
+    unignore_signals(&[Signal::HUP])?;
+    ensure_eq!(
+        signal_mask("self", "SigIgn:")? & bit(Signal::HUP),
+        0,
+        "SIGHUP is no longer ignored"
+    );
+    exit_on_signals(&[Signal::HUP])?;
+    ensure!(
+        signal_mask("self", "SigCgt:")? & bit(Signal::HUP) != 0,
+        "SIGHUP now has the handler"
+    );
+    Ok(())
+}
+
+/// `exit_like_signal` with a stop signal exits with 128 + it: raising it would stop the
+/// process (its parent would wait forever).
+fn exit_like_signal_never_stops_on_a_stop_signal() -> TestResult {
+    for signal in [Signal::TSTP, Signal::STOP] {
+        let mut child = match fork()? {
+            Fork::Child => exit_like_signal(signal.as_raw()),
+            Fork::Parent(child) => child,
+        };
+        deadline(20);
+        ensure_eq!(
+            child.wait()?,
+            ExitStatus::Exited(128 + signal.as_raw()),
+            "{signal:?}"
+        );
+    }
     Ok(())
 }
 

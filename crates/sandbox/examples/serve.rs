@@ -64,17 +64,27 @@ pub fn run(listener: TcpListener, dir: &Path) -> i32 {
             return 1;
         }
     };
-    if let Err(e) = sandbox.confine() {
-        eprintln!("serve: {e}");
-        if let Some(hint) = e.hint() {
-            eprintln!("serve: hint: {hint}");
+    let inside = match sandbox.confine() {
+        Ok(inside) => inside,
+        Err(e) => {
+            eprintln!("serve: {e}");
+            if let Some(hint) = e.hint() {
+                eprintln!("serve: hint: {hint}");
+            }
+            return 1;
         }
+    };
+    // What the kernel says the sandbox is, read back from inside: worth a log line at start.
+    let audit = inside.audit();
+    if !audit.is_confined() {
+        eprintln!("serve: the sandbox is not what was asked:\n{audit}");
         return 1;
     }
     // 3. Now threads may start.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_io()
+        .enable_time()
         .build()
     {
         Ok(runtime) => runtime,
@@ -93,7 +103,7 @@ pub fn run(listener: TcpListener, dir: &Path) -> i32 {
 }
 
 /// Accepts until SIGTERM or SIGINT, then closes the listener and waits for the
-/// connections in flight.
+/// connections in flight (a request half sent when the signal came is still answered).
 async fn serve(listener: TcpListener) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -102,10 +112,17 @@ async fn serve(listener: TcpListener) -> std::io::Result<()> {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, _) = accepted?;
-                connections.spawn(answer(stream));
-            }
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(answer(stream));
+                }
+                // A client that gave up (ECONNABORTED), or out of descriptors for a moment
+                // (EMFILE): the requests in flight go on; wait a little and accept again.
+                Err(e) => {
+                    eprintln!("serve: accept: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            },
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
         }
@@ -118,13 +135,18 @@ async fn serve(listener: TcpListener) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Reads one request and answers it.
+/// Reads one request (up to the blank line that ends its head, 4 KiB at most) and answers
+/// it.
 async fn answer(mut stream: tokio::net::TcpStream) {
-    let mut request = [0u8; 1024];
-    let Ok(n) = stream.read(&mut request).await else {
-        return;
-    };
-    let request = String::from_utf8_lossy(&request[..n]);
+    let mut request = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 4096 {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => request.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let request = String::from_utf8_lossy(&request);
     let (status, body) = match request
         .strip_prefix("GET /")
         .and_then(|rest| rest.split_whitespace().next())

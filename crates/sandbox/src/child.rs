@@ -33,6 +33,13 @@ impl Sandbox {
             // die of abort's fallback (a SIGSEGV) instead.
             let mut handled = self.pid1_signals();
             handled.push(Signal::ABORT);
+            // The death signal must not stay ignored (as a SIGTERM under `nohup` could be):
+            // the sandbox would outlive its parent. Other ignored signals stay ignored, and
+            // handlers the daemon installed before entering keep their place.
+            if ![Signal::KILL, Signal::STOP].contains(&self.die_signal) {
+                sandbox_process::unignore_signals(&[self.die_signal])
+                    .map_err(|e| Error::setup(Step::DieWithParent, e))?;
+            }
             sandbox_process::exit_on_signals(&handled)
                 .map_err(|e| Error::setup(Step::DieWithParent, e))?;
         }

@@ -109,15 +109,20 @@
 //! The sandboxed process is pid 1 of its pid namespace, and the kernel ignores every signal
 //! pid 1 has no handler for (SIGKILL and SIGSTOP from an ancestor namespace excepted). So
 //! it starts with handlers that make the [`FORWARDED_SIGNALS`], the die-with-parent signal
-//! and SIGABRT end it with exit code 128 + the signal. The daemon's own handlers take
-//! over, however it installs them: a plain `sigaction(2)` replaces ours, and ours step
-//! aside when a library that chains to the previous handler (`signal-hook`,
-//! `tokio::signal`) calls them first. When it ends, the kernel kills every other process of
-//! the namespace.
+//! and SIGABRT end it with exit code 128 + the signal, where they are at their default
+//! action. The daemon's own handlers take over, however and whenever it installs them: one
+//! installed before entering keeps its place (as does a signal ignored, but for the
+//! die-with-parent signal, which must not be), a plain `sigaction(2)` after entering
+//! replaces ours, and ours step aside when a library that chains to the previous handler
+//! (`signal-hook`, `tokio::signal`) calls them first. When it ends, the kernel kills every
+//! other process of the namespace.
 //!
 //! Pid 1 cannot die of a signal from its own namespace, so it notes the signal in a page
 //! shared with the original process before it exits: [`Child::wait`] reports death by that
-//! signal, and [`Sandbox::confine`] dies of it, as the daemon would have outside.
+//! signal, and [`Sandbox::confine`] dies of it, as the daemon would have outside. The page
+//! is writable from inside: the most code inside can do with it is have the original
+//! process report a death by a signal that ends processes (no stop signal, no core dump)
+//! instead of the exit code 128 + that signal.
 //!
 //! [`Builder::init`] puts a minimal init in front instead: pid 1 forks the daemon (pid 2,
 //! where [`Entered::Inside`] is returned), passes those signals on to it, reaps every

@@ -133,6 +133,11 @@ impl Sandbox {
             }
             Fork::Parent(child) => {
                 watch.parent_keep();
+                if let Some(note) = &note {
+                    // Best effort: without it, children this process forks later share the
+                    // page too; the note itself works either way.
+                    let _ = note.parent_keep();
+                }
                 drop(report_tx);
                 let child = Child::new(child, note);
                 match report::receive(&report_rx) {
