@@ -100,14 +100,17 @@ pub enum Error {
         errno: Errno,
     },
     /// [`ProcSelfFd::reopen`](crate::ProcSelfFd::reopen) was called in a process other
-    /// than the one that made the handle: a child forked after it. The handle names its
-    /// parent's descriptor table, where the same number may be another file, so nothing
-    /// is opened.
+    /// than the one that made the handle: a child forked after it, or a descendant. The
+    /// handle names that process's descriptor table, where the same number may be another
+    /// file, so nothing is opened.
     #[error(
         "reopen through /proc/self/fd: the handle is process {owner}'s descriptor table, not this process's (a handle does not follow fork); reopen in process {owner}, or share its table (threads)"
     )]
     NotOwner {
-        /// The pid of the process that made the handle.
+        /// The pid of the process that made the handle, in that process's own pid
+        /// namespace: a descendant in a nested pid namespace may have the same number
+        /// (the check itself does not compare pids, where the kernel has
+        /// `MADV_WIPEONFORK`).
         owner: i32,
     },
 }

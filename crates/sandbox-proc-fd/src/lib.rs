@@ -40,6 +40,14 @@
 //! fails. A child that still sees a proc can make its own handle; in a sandbox, where
 //! none is left, a worker sends its descriptors to the handle's process to reopen, or is
 //! a thread.
+//!
+//! That refusal guards against a mistake (a worker that reopens through the handle it
+//! inherited), not against code that wants the parent's descriptors: the handle is an
+//! ordinary descriptor, and any code in the child can call `openat(handle, "7")` on it
+//! itself and get whatever the parent holds at 7, with the access the parent's file
+//! allows. A worker that runs less trusted code must not have the handle's descriptor at
+//! all: drop the inherited [`ProcSelfFd`] (which closes it) in the worker right after the
+//! fork, before that code runs.
 
 #![deny(unsafe_code)]
 
@@ -95,7 +103,9 @@ const TMPFILE_ONLY: OFlags = OFlags::TMPFILE.difference(OFlags::DIRECTORY);
 #[derive(Debug)]
 pub struct ProcSelfFd {
     fd: OwnedFd,
-    /// The pid of the process whose table the handle was verified to be.
+    /// The mark of the process whose table the handle was verified to be (see `sys`).
+    mark: sys::Mark,
+    /// That process's pid, for [`Error::NotOwner`].
     owner: i32,
 }
 
@@ -257,12 +267,13 @@ impl ProcSelfFd {
     /// - [`Error::Stat`]: `fstat` or `fstatat` failed otherwise.
     /// - [`Error::Pipe`]: the pipe for check 3 could not be made (out of descriptors).
     pub fn from_fd(fd: OwnedFd) -> Result<Self, Error> {
-        let handle = ProcSelfFd {
+        verify_table(fd.as_fd())?;
+        // Only a verified handle claims the process: a refused one leaves no trace.
+        Ok(ProcSelfFd {
             fd,
-            owner: sys::claim(),
-        };
-        handle.verify()?;
-        Ok(handle)
+            mark: sys::claim(),
+            owner: rustix::process::getpid().as_raw_nonzero().get(),
+        })
     }
 
     /// Repeats the checks of [`from_fd`](Self::from_fd) on this handle.
@@ -274,42 +285,7 @@ impl ProcSelfFd {
     ///
     /// As [`from_fd`](Self::from_fd).
     pub fn verify(&self) -> Result<(), Error> {
-        let statfs = rustix::fs::fstatfs(&self.fd).map_err(|errno| Error::Statfs { errno })?;
-        if statfs.f_type != rustix::fs::PROC_SUPER_MAGIC {
-            return Err(Error::NotProcfs {
-                f_type: statfs.f_type,
-            });
-        }
-        let own = rustix::fs::fstat(&self.fd).map_err(|errno| Error::Stat { errno })?;
-        if rustix::fs::FileType::from_raw_mode(own.st_mode) != rustix::fs::FileType::Directory {
-            return Err(Error::NotOwnFdTable);
-        }
-        // Check 2: our own entry leads back to us.
-        let entry = self.follow(self.fd.as_fd())?;
-        if (entry.st_dev, entry.st_ino) != (own.st_dev, own.st_ino) {
-            return Err(Error::NotOwnFdTable);
-        }
-        // Check 3: a descriptor no other process can have at this number leads to itself.
-        let (reader, _writer) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
-            .map_err(|errno| Error::Pipe { errno })?;
-        let pipe = rustix::fs::fstat(&reader).map_err(|errno| Error::Stat { errno })?;
-        let entry = self.follow(reader.as_fd())?;
-        if (entry.st_dev, entry.st_ino) != (pipe.st_dev, pipe.st_ino) {
-            return Err(Error::NotOwnFdTable);
-        }
-        Ok(())
-    }
-
-    /// `fstatat(handle, "<fd>", 0)`: where the entry for `fd` leads.
-    fn follow(&self, fd: BorrowedFd<'_>) -> Result<rustix::fs::Stat, Error> {
-        let name = DecInt::from_fd(fd);
-        rustix::fs::statat(&self.fd, name.as_c_str(), AtFlags::empty()).map_err(|errno| {
-            match errno {
-                // Our own table always has the entry, and we may always look at it.
-                Errno::NOENT | Errno::ACCESS | Errno::PERM | Errno::NOTDIR => Error::NotOwnFdTable,
-                errno => Error::Stat { errno },
-            }
-        })
+        verify_table(self.fd.as_fd())
     }
 
     /// Opens the file behind `fd` again, with real access flags.
@@ -324,7 +300,15 @@ impl ProcSelfFd {
     /// It refuses to run in a process forked after the handle was made
     /// ([`Error::NotOwner`]), which would otherwise open its parent's descriptor of that
     /// number. The check reads one word of a page that the kernel hands a forked child
-    /// zeroed (`MADV_WIPEONFORK`, Linux 4.14; before that it costs a `getpid(2)`).
+    /// zeroed (`MADV_WIPEONFORK`, Linux 4.14), where each process that makes a handle
+    /// notes a number no handle it inherited holds; it tells a child from its parent also
+    /// when both have the same pid in different pid namespaces. Before Linux 4.14 it
+    /// compares pids instead (a `getpid(2)`), and then misses that case: a handle made by
+    /// a namespace's pid 1 passes in a descendant that is pid 1 of a nested pid namespace.
+    ///
+    /// The check is against mistakes, not against a hostile child: a child holding the
+    /// descriptor can open through it without this method (see the crate docs); drop the
+    /// handle in a worker that must not reach the parent's descriptors.
     ///
     /// Flags in [`REFUSED_REOPEN_FLAGS`] (`O_CREAT`, `O_EXCL`, `O_TMPFILE`,
     /// `O_NOFOLLOW`) are refused before any syscall, not stripped: each would change what
@@ -354,10 +338,10 @@ impl ProcSelfFd {
     ///
     /// - [`Error::InvalidFlags`]: `flags` contains refused flags.
     /// - [`Error::NotOwner`]: this is not the process that made the handle, but a child
-    ///   forked after it. The handle names the parent's descriptor table, where the same
-    ///   number may be another file: nothing is opened. A worker process reopens by asking
-    ///   the handle's process (send it the descriptor over a UNIX socket), or works as a
-    ///   thread, which shares the table.
+    ///   forked after it (or a descendant). The handle names that process's descriptor
+    ///   table, where the same number may be another file: nothing is opened. A worker
+    ///   process reopens by asking the handle's process (send it the descriptor over a
+    ///   UNIX socket), or works as a thread, which shares the table.
     /// - [`Error::Reopen`]: the open failed: `EACCES` when the caller may not open the
     ///   file with these flags, `ENXIO` for a socket, `ENOTDIR` for `O_DIRECTORY` on a
     ///   non-directory, `ELOOP`, ...
@@ -366,7 +350,7 @@ impl ProcSelfFd {
         if !refused_flags(flags).is_empty() {
             return Err(Error::InvalidFlags { flags });
         }
-        if sys::owner() != self.owner {
+        if sys::mark() != self.mark {
             return Err(Error::NotOwner { owner: self.owner });
         }
         let fd = fd.as_fd();
@@ -383,6 +367,44 @@ impl ProcSelfFd {
             errno,
         })
     }
+}
+
+/// The checks of [`ProcSelfFd::from_fd`] on `fd`.
+fn verify_table(fd: BorrowedFd<'_>) -> Result<(), Error> {
+    let statfs = rustix::fs::fstatfs(fd).map_err(|errno| Error::Statfs { errno })?;
+    if statfs.f_type != rustix::fs::PROC_SUPER_MAGIC {
+        return Err(Error::NotProcfs {
+            f_type: statfs.f_type,
+        });
+    }
+    let own = rustix::fs::fstat(fd).map_err(|errno| Error::Stat { errno })?;
+    if rustix::fs::FileType::from_raw_mode(own.st_mode) != rustix::fs::FileType::Directory {
+        return Err(Error::NotOwnFdTable);
+    }
+    // Check 2: our own entry leads back to us.
+    let entry = follow(fd, fd)?;
+    if (entry.st_dev, entry.st_ino) != (own.st_dev, own.st_ino) {
+        return Err(Error::NotOwnFdTable);
+    }
+    // Check 3: a descriptor no other process can have at this number leads to itself.
+    let (reader, _writer) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+        .map_err(|errno| Error::Pipe { errno })?;
+    let pipe = rustix::fs::fstat(&reader).map_err(|errno| Error::Stat { errno })?;
+    let entry = follow(fd, reader.as_fd())?;
+    if (entry.st_dev, entry.st_ino) != (pipe.st_dev, pipe.st_ino) {
+        return Err(Error::NotOwnFdTable);
+    }
+    Ok(())
+}
+
+/// `fstatat(table, "<fd>", 0)`: where the entry for `fd` leads.
+fn follow(table: BorrowedFd<'_>, fd: BorrowedFd<'_>) -> Result<rustix::fs::Stat, Error> {
+    let name = DecInt::from_fd(fd);
+    rustix::fs::statat(table, name.as_c_str(), AtFlags::empty()).map_err(|errno| match errno {
+        // Our own table always has the entry, and we may always look at it.
+        Errno::NOENT | Errno::ACCESS | Errno::PERM | Errno::NOTDIR => Error::NotOwnFdTable,
+        errno => Error::Stat { errno },
+    })
 }
 
 /// The part of `flags` that [`ProcSelfFd::reopen`] refuses.
@@ -461,7 +483,11 @@ mod unit {
         // Refusing happens before the handle is used, so any directory fd will do here.
         let fd = rustix::fs::open("/", OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
             .expect("open / O_PATH");
-        let handle = ProcSelfFd { fd, owner: 0 };
+        let handle = ProcSelfFd {
+            fd,
+            mark: 0,
+            owner: 0,
+        };
         let asked = OFlags::RDWR | OFlags::CREATE | OFlags::EXCL;
         let err = handle.reopen(&handle, asked).unwrap_err();
         assert!(matches!(err, Error::InvalidFlags { flags } if flags == asked));

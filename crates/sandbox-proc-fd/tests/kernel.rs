@@ -16,7 +16,7 @@ use rustix::path::DecInt;
 use rustix::thread::UnshareFlags;
 use sandbox_proc_fd::{Error, ProcSelfFd};
 use test_support::files::dev_ino;
-use test_support::namespaces::own_mount_ns;
+use test_support::namespaces::{enter_user_ns, own_mount_ns, unshare};
 use test_support::{become_nobody, ensure, ensure_eq, fail, failed, in_child, Fail, TestResult};
 
 fn main() {
@@ -35,6 +35,7 @@ fn main() {
         reopen_o_path_fd_reads_and_writes_with_the_access_mode_asked,
         reopen_read_only_file_for_writing_is_eacces,
         reopen_in_a_forked_child_is_refused_and_never_opens_the_parents_file,
+        reopen_refuses_an_inherited_handle_where_the_pid_repeats_in_a_nested_pid_namespace,
         reopen_refuses_creating_and_nofollow_flags,
         open_unconfined_works_without_namespaces_and_reaches_ancestors,
     ])
@@ -507,6 +508,81 @@ fn reopen_in_a_forked_child_is_refused_and_never_opens_the_parents_file() -> Tes
         "the parent's\n"
     );
     Ok(())
+}
+
+fn reopen_refuses_an_inherited_handle_where_the_pid_repeats_in_a_nested_pid_namespace() -> TestResult
+{
+    // A pid 1 makes a handle, unshares a pid namespace and forks: the grandchild is pid 1
+    // as well. After it made a handle of its own, the inherited one must still refuse,
+    // though the pids are the same number.
+    let (_dir, path) = temp_file("pid 1's\n", 0o644)?;
+    let file = open_path(&path, OFlags::PATH)?;
+    let number = file.as_raw_fd();
+    if test_support::is_root() {
+        unshare(UnshareFlags::NEWPID)?;
+    } else {
+        // Unprivileged, a pid namespace needs a user namespace of its own to own it.
+        enter_user_ns(UnshareFlags::NEWPID)?;
+    }
+    in_child(|| {
+        ensure_eq!(rustix::process::getpid().as_raw_nonzero().get(), 1);
+        let handle = ProcSelfFd::open_unconfined()?;
+        unshare(UnshareFlags::NEWPID)?;
+        in_child(|| {
+            ensure_eq!(
+                rustix::process::getpid().as_raw_nonzero().get(),
+                1,
+                "the grandchild's pid in its own namespace"
+            );
+            // Another file at the same number in the grandchild's table, so that a reopen
+            // that went through would show which table it read.
+            let (_dir, other) = temp_file("the grandchild's\n", 0o644)?;
+            let other = open_path(other, OFlags::PATH)?;
+            // SAFETY: `number` is open in this (the grandchild's) table as its copy of
+            // the file, which it never uses again; dup2 closes it and puts the other file
+            // there.
+            if unsafe { libc::dup2(other.as_raw_fd(), number) } != number {
+                fail!("dup2: {}", std::io::Error::last_os_error());
+            }
+            match handle.reopen(&file, OFlags::RDONLY) {
+                Err(Error::NotOwner { owner }) => ensure_eq!(owner, 1, "the owner named"),
+                other => fail!("reopen through the inherited handle: want NotOwner, got {other:?}"),
+            }
+            let own = ProcSelfFd::open_unconfined()?;
+            ensure_eq!(
+                read_all(own.reopen(&file, OFlags::RDONLY)?)?,
+                "the grandchild's\n",
+                "the grandchild's own handle reads its own table"
+            );
+            match handle.reopen(&file, OFlags::RDONLY) {
+                Err(Error::NotOwner { owner: 1 }) => {}
+                other => fail!(
+                    "reopen through the inherited handle after the grandchild made its own \
+                     (both pid 1): want NotOwner, got {other:?}"
+                ),
+            }
+            // What the refusal stands in front of: the raw open reads pid 1's file.
+            let raw = rustix::fs::openat(
+                &handle,
+                DecInt::new(number).as_c_str(),
+                OFlags::RDONLY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(failed)?;
+            ensure_eq!(
+                read_all(raw)?,
+                "pid 1's\n",
+                "the raw open through the inherited handle"
+            );
+            Ok(())
+        })?;
+        // In the pid 1 that made it, the handle still works.
+        ensure_eq!(
+            read_all(handle.reopen(&file, OFlags::RDONLY)?)?,
+            "pid 1's\n"
+        );
+        Ok(())
+    })
 }
 
 fn reopen_refuses_creating_and_nofollow_flags() -> TestResult {

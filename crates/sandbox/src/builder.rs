@@ -429,13 +429,29 @@ impl Builder {
 
     /// Whether, in [`Sandbox::confine`](crate::Sandbox::confine), the original process
     /// lets go of every descriptor but stdin, stdout and stderr once the sandboxed process
-    /// is ready (default: true; each number is left naming `/dev/null`). It only waits from then on, and a copy it kept would outlive
-    /// the daemon's: a listening socket the daemon closes to drain would still take
-    /// connections that nobody answers, a pipe's reader would see no end of file, a lock
-    /// held through a descriptor would not be released. `false` keeps them (for a caller
-    /// that shares something with the original process on purpose). No effect on
-    /// [`Sandbox::enter`](crate::Sandbox::enter), where the caller decides, nor outside
-    /// [`Mode::Namespace`], where nothing is forked.
+    /// is ready (default: true). Each number is left naming `/dev/null` (or `/`, `O_PATH`,
+    /// where `/dev/null` does not open), never closed, so values of the caller's that own
+    /// one stay safe to drop. The original process only waits from then on, and a copy it
+    /// kept would outlive the daemon's: a listening socket the daemon closes to drain
+    /// would still take connections that nobody answers, a pipe's reader would see no end
+    /// of file, and an `flock(2)` or open file description lock would stay held after
+    /// the daemon closed its copy.
+    ///
+    /// Letting go also releases the original process's POSIX record locks
+    /// (`fcntl(F_SETLK)`, `lockf(3)`) on those files, which the sandboxed process never
+    /// had (a forked child does not inherit them): a pidfile locked that way before
+    /// `confine()` is unlocked once the daemon is ready. Take such a lock inside, after
+    /// `confine()`, or use `flock(2)` or `F_OFD_SETLK`, which the daemon's copy holds; or
+    /// pass `false`.
+    ///
+    /// Stdio is kept: a socket passed on stdin or stdout (inetd, systemd's
+    /// `StandardInput=socket`) stays open in the original process for as long as the
+    /// daemon runs. Move it above 2 before entering ([`keep_fd`](Self::keep_fd) a `dup`
+    /// of it and put `/dev/null` on 0 and 1), and it is let go like the rest.
+    ///
+    /// `false` keeps every descriptor (for a caller that shares something with the
+    /// original process on purpose). No effect on [`Sandbox::enter`](crate::Sandbox::enter),
+    /// where the caller decides, nor outside [`Mode::Namespace`], where nothing is forked.
     pub fn close_fds_in_original(mut self, on: bool) -> Self {
         self.hardening.close_fds_in_original = on;
         self

@@ -158,8 +158,14 @@
 //! the same directory or file opened on the sandbox's own mounts (same access mode, file
 //! offset carried over; locks held through the old descriptor are not). Other kept files,
 //! sockets and pipes stay as they are. [`InheritedFds::CloseOnExec`] leaves every
-//! descriptor open instead (marked close-on-exec); the original process keeps all of its
-//! descriptors. After the pivot the cwd is checked to be the new root.
+//! descriptor open instead (marked close-on-exec). After the pivot the cwd is checked to
+//! be the new root.
+//!
+//! The original process keeps its descriptors after [`Sandbox::enter`]: its caller
+//! decides. [`Sandbox::confine`], whose original process only waits, lets go of each one
+//! above 2 once the daemon is ready, putting `/dev/null` on the number, so that it holds
+//! no copy of the daemon's listener or pipes ([`Builder::close_fds_in_original`], which
+//! also says what that does to POSIX record locks and why stdio stays).
 //!
 //! # Capabilities
 //!

@@ -157,9 +157,25 @@ impl Sandbox {
     ///
     /// Once the sandboxed process is ready, the original process lets go of every
     /// descriptor but stdin, stdout and stderr ([`Builder::close_fds_in_original`] to keep
-    /// them): it holds no copy of the daemon's listening socket, pipes or locks that would
-    /// outlive the daemon's own. Each number is left naming `/dev/null` (closed, where
-    /// there is no `/dev/null`), so the caller's values that own one stay safe to drop.
+    /// them): it holds no copy of the daemon's listening socket or pipes that would
+    /// outlive the daemon's own. Each number is left naming `/dev/null` (or `/`, opened
+    /// `O_PATH`, where `/dev/null` does not open; where neither opens, the descriptors
+    /// stay as they are), so the caller's values that own one stay safe to drop. What that
+    /// means for locks and for stdio:
+    ///
+    /// - **POSIX record locks** (`fcntl(F_SETLK)`, `lockf(3)`) belong to a process and
+    ///   are released when it closes any descriptor of the file, and a forked child never
+    ///   inherits them: a pidfile locked that way before `confine()` is unlocked once the
+    ///   daemon is ready. Lock after `confine()` (inside), or with `flock(2)` or an open
+    ///   file description lock (`F_OFD_SETLK`), which belong to the open file and live on
+    ///   in the daemon's copy of the descriptor; or keep the descriptors
+    ///   (`close_fds_in_original(false)`).
+    /// - **Stdio is kept**: a socket handed over on stdin or stdout (inetd,
+    ///   systemd's `StandardInput=socket`) stays open in the original process for as long
+    ///   as the daemon runs, so the peer sees no end of file when the daemon closes its
+    ///   copy. Move it above 2 before entering (`dup` it, [`Builder::keep_fd`] the copy,
+    ///   and put `/dev/null` on 0 and 1): the original process then lets go of the copy
+    ///   like any other descriptor.
     ///
     /// Signals: as pid 1 of its namespace, the sandboxed process would ignore signals it
     /// has no handler for; so it starts with handlers that make the forwarded signals, the
@@ -174,7 +190,7 @@ impl Sandbox {
     /// As [`Sandbox::enter`]; and [`Error::Supervise`] when waiting fails (`ECHILD` when
     /// the caller set `SIGCHLD` to `SIG_IGN`, so that the kernel reaped the child), after
     /// the child was killed and reaped. The caller should exit on any error; its
-    /// descriptors above 2 may name `/dev/null` by then.
+    /// descriptors above 2 may name the placeholder (`/dev/null` or `/`) by then.
     pub fn confine(self) -> Result<Inside, Error> {
         let close_fds = self.hardening.close_fds_in_original;
         let child = match self.enter()? {
@@ -200,25 +216,75 @@ impl Sandbox {
 }
 
 /// The original process in [`Sandbox::confine`] lets go of every descriptor above 2 but
-/// `spared`: each is replaced by a copy of `/dev/null` (`dup3(2)`), which releases the file
-/// it named (the daemon's listener, pipes, locks) and keeps the number valid, so that
-/// values of the caller's that own one may still be dropped should `confine` return an
-/// error. Without `/dev/null` they are closed instead. Best effort: it runs after the
-/// daemon is ready, and a descriptor that cannot be replaced only stays as it was.
+/// `spared`: each is replaced by a copy of a placeholder (`dup3(2)`), which releases the
+/// file it named (the daemon's listener, pipes) and keeps the number valid, so that values
+/// of the caller's that own one may still be dropped should `confine` return an error.
+/// Best effort: it runs after the daemon is ready; a descriptor that cannot be replaced,
+/// or every one when no placeholder opens, stays as it was. Nothing is ever closed.
 fn let_go(spared: &[std::os::fd::RawFd]) {
-    let null = rustix::fs::open(
-        "/dev/null",
-        rustix::fs::OFlags::RDWR | rustix::fs::OFlags::CLOEXEC,
-        rustix::fs::Mode::empty(),
-    );
-    let Ok(null) = null else {
-        let _ = crate::fds::seal(spared, &[], crate::InheritedFds::Close);
+    let Some(placeholder) = placeholder(PLACEHOLDERS) else {
         return;
     };
-    let null_fd = std::os::fd::AsRawFd::as_raw_fd(&null);
+    let placeholder_fd = std::os::fd::AsRawFd::as_raw_fd(&placeholder);
     for fd in crate::fds::open_fds() {
-        if fd > 2 && fd != null_fd && !spared.contains(&fd) {
-            let _ = crate::sys::dup_onto(std::os::fd::AsFd::as_fd(&null), fd, true);
+        if fd > 2 && fd != placeholder_fd && !spared.contains(&fd) {
+            let _ = crate::sys::dup_onto(std::os::fd::AsFd::as_fd(&placeholder), fd, true);
         }
+    }
+}
+
+/// What [`let_go`] puts on each number, in order of preference: `/dev/null`, which reads
+/// as empty and swallows writes, else the root directory `O_PATH`, which needs no device
+/// node and no permission (a container without `/dev/null`).
+const PLACEHOLDERS: &[(&str, rustix::fs::OFlags)] = &[
+    ("/dev/null", rustix::fs::OFlags::RDWR),
+    ("/", rustix::fs::OFlags::PATH),
+];
+
+/// The first of `candidates` that opens (with `O_CLOEXEC` added), or `None`, when none
+/// does (at the descriptor limit, say).
+fn placeholder(candidates: &[(&str, rustix::fs::OFlags)]) -> Option<OwnedFd> {
+    candidates.iter().find_map(|&(path, flags)| {
+        rustix::fs::open(
+            path,
+            flags | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .ok()
+    })
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+    use rustix::fs::OFlags;
+
+    fn flags_of(fd: &OwnedFd) -> OFlags {
+        rustix::fs::fcntl_getfl(fd).expect("F_GETFL on an open descriptor")
+    }
+
+    #[test]
+    fn the_placeholder_is_dev_null_where_it_opens() {
+        let fd = placeholder(PLACEHOLDERS).expect("a placeholder opens");
+        let st = rustix::fs::fstat(&fd).expect("fstat");
+        let null = rustix::fs::stat("/dev/null").expect("stat /dev/null");
+        assert_eq!((st.st_dev, st.st_ino), (null.st_dev, null.st_ino));
+    }
+
+    #[test]
+    fn without_dev_null_the_placeholder_is_the_root_o_path() {
+        let missing = "/nonexistent-placeholder-of-sandbox-unit-test";
+        let fd = placeholder(&[(missing, OFlags::RDWR), PLACEHOLDERS[1]])
+            .expect("the root opens O_PATH");
+        assert!(flags_of(&fd).contains(OFlags::PATH));
+        let st = rustix::fs::fstat(&fd).expect("fstat");
+        let root = rustix::fs::stat("/").expect("stat /");
+        assert_eq!((st.st_dev, st.st_ino), (root.st_dev, root.st_ino));
+    }
+
+    #[test]
+    fn when_nothing_opens_there_is_no_placeholder() {
+        let missing = "/nonexistent-placeholder-of-sandbox-unit-test";
+        assert!(placeholder(&[(missing, OFlags::RDWR), (missing, OFlags::PATH)]).is_none());
     }
 }
