@@ -11,7 +11,7 @@
 //!
 //! 1. bind the listening socket, in the host's network namespace, as the process is;
 //! 2. [`Sandbox::confine`], keeping that socket by name ([`Builder::keep_fd`]; every other
-//!    descriptor is closed inside, and the original process closes its own copies);
+//!    descriptor is closed inside, and the original process lets go of its own copies);
 //! 3. only then start the runtime and its threads.
 //!
 //! Not `#[tokio::main]`: its runtime starts threads before `main`'s body runs, and entering
