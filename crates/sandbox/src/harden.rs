@@ -115,6 +115,7 @@ pub(crate) fn detach(options: &Options) -> Result<(), Error> {
             }
         }
     }
+    crate::timing::mark(Step::Hardening);
     if options.new_keyring {
         match crate::sys::join_new_session_keyring() {
             // No keyrings in this kernel, or keyctl refused by a seccomp filter that the
@@ -128,6 +129,7 @@ pub(crate) fn detach(options: &Options) -> Result<(), Error> {
             }
         }
     }
+    crate::timing::mark(Step::Keyring);
     Ok(())
 }
 
@@ -149,6 +151,7 @@ pub(crate) fn after_pivot(options: &Options) -> Result<(), Error> {
             SysError::new(Call::DropCapabilities { keep }, e),
         )
     })?;
+    crate::timing::mark(Step::Capabilities);
     Ok(())
 }
 

@@ -398,3 +398,6 @@ pub const FORWARDED_SIGNALS: [Signal; 5] = [
 #[doc(hidden)]
 #[path = "fuzz.rs"]
 pub mod __fuzz;
+
+#[doc(hidden)]
+pub mod timing;

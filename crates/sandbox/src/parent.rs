@@ -20,12 +20,14 @@ const SETUP_FAILED: i32 = 125;
 impl Sandbox {
     pub(crate) fn enter_namespaces(mut self) -> Result<Entered, Error> {
         sandbox_namespaces::ensure_single_threaded().map_err(threads_error)?;
+        crate::timing::mark(Step::CheckThreads);
         let kept_inside = fds::check(
             &self.dir,
             &self.hardening.keep_fds,
             &[self.dir.as_raw_fd()],
             self.hardening.inherited_fds,
         )?;
+        crate::timing::mark(Step::Fds);
         // After unshare(CLONE_NEWUSER) the ids read back as the overflow id until mapped:
         // take them now.
         let (uid, gid) = own_ids();
@@ -40,6 +42,7 @@ impl Sandbox {
             self.dir = dir;
         }
         drop(joins);
+        crate::timing::mark(Step::JoinNamespace);
         let before_fork = self.namespaces & (Namespaces::USER | Namespaces::PID | Namespaces::TIME);
         let maps = match (self.uid_map(), self.gid_map()) {
             (Some(uid_map), Some(gid_map)) => {
@@ -62,6 +65,7 @@ impl Sandbox {
                 e => Error::setup(Step::UnshareParent, e),
             })?;
         }
+        crate::timing::mark(Step::UnshareParent);
         match (maps, helper) {
             (Some((_, _, _)), Some(helper)) => {
                 if self.setgroups == Setgroups::Deny && !root {
@@ -78,16 +82,19 @@ impl Sandbox {
             }
             (None, _) => {}
         }
+        crate::timing::mark(Step::WriteIdMaps);
 
         let (report_rx, report_tx) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
             .map_err(|e| Error::setup(Step::PrepareFork, SysError::new(Call::Pipe, e)))?;
         let watch = ParentWatch::new().map_err(|e| Error::setup(Step::PrepareFork, e))?;
+        crate::timing::mark(Step::PrepareFork);
 
         match sandbox_process::fork().map_err(|e| match e {
             sandbox_process::Error::SingleThreaded(inner) => threads_error(inner),
             e => Error::setup(Step::Fork, e),
         })? {
             Fork::Child => {
+                crate::timing::mark(Step::Fork);
                 drop(report_rx);
                 let own = [self.dir.as_raw_fd(), report_tx.as_raw_fd()];
                 let set_up = self.set_up_child(watch, switch_ids, &own, &kept_inside);
@@ -100,6 +107,7 @@ impl Sandbox {
                     install_seccomp(seccomp.as_ref())?;
                     Ok(inside)
                 });
+                crate::timing::mark(Step::Seccomp);
                 match installed {
                     Ok(inside) => {
                         report::send(&report_tx, &Report::Ready);
