@@ -81,6 +81,10 @@ pub enum Call {
     TellHelper,
     /// Reading the id-map helper's report (`EPIPE` when it ended without one).
     ReadHelperReport,
+    /// Reading the report of the child that makes a
+    /// [`SharedNetwork`](crate::SharedNetwork)'s namespace (`EPIPE` when it ended without
+    /// one).
+    ReadNetworkHolder,
 }
 
 impl fmt::Display for Call {
@@ -119,6 +123,9 @@ impl fmt::Display for Call {
             Call::ReadReport => f.write_str("read the sandboxed process's report"),
             Call::TellHelper => f.write_str("tell the id-map helper to write the maps"),
             Call::ReadHelperReport => f.write_str("read the id-map helper's report"),
+            Call::ReadNetworkHolder => {
+                f.write_str("read the report of the child making the shared network namespace")
+            }
         }
     }
 }

@@ -297,6 +297,7 @@ mod idmap_helper;
 mod inplace;
 mod joins;
 mod landlock;
+mod network;
 mod parent;
 mod probe;
 mod report;
@@ -314,6 +315,7 @@ pub use error::{BuilderOption, Error, ErrorKind, OptionConflict, PathProblem, Se
 pub use fds::InheritedFds;
 pub use handles::{Child, Entered, Inside};
 pub use landlock::{landlock_abi, Enforced as LandlockEnforced};
+pub use network::SharedNetwork;
 pub use probe::{probe, Probe, Support};
 pub use rustix::fs::OFlags;
 pub use rustix::process::{Pid, Signal};
