@@ -207,16 +207,29 @@ pub(crate) fn check(
     let state_error =
         |fd, e| Error::setup(Step::Fds, SysError::new(Call::DescriptorState { fd }, e));
     let mut kept = Vec::new();
-    for fd in open_fds() {
+    // Under the default policy only standard input, output and error and the kept ones
+    // survive: those are looked at, and the table is not listed (listing /proc/self/fd
+    // costs the kernel a few microseconds per descriptor, milliseconds for thousands).
+    let candidates = match policy {
+        InheritedFds::Close => {
+            let mut fds: Vec<RawFd> = (0..=2).chain(keep.iter().copied()).collect();
+            fds.sort_unstable();
+            fds.dedup();
+            fds
+        }
+        InheritedFds::CloseOnExec => open_fds(),
+    };
+    for fd in candidates {
         if own.contains(&fd) || !survives(fd, keep, policy) {
             continue;
         }
         // A descriptor of our own on the same directory (O_PATH), or ENOTDIR when it is no
         // directory. A directory we may not even look at (EACCES) counts as outside.
         let reopened = sys::reopen_directory(fd);
-        if fd <= 2 && matches!(reopened, Err(Errno::NOTDIR)) {
+        if fd <= 2 && matches!(reopened, Err(Errno::NOTDIR | Errno::BADF)) {
             // Standard input, output and error that are no directories are the caller's
-            // plumbing, left as they are (below): their path is not needed.
+            // plumbing, left as they are (below): their path is not needed. One that is
+            // not open has nothing to check.
             continue;
         }
         // The path below the shared directory, from the two links; none for a descriptor
