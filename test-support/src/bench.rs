@@ -70,3 +70,33 @@ pub fn median(values: &mut [f64]) -> f64 {
         _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
     }
 }
+
+/// Runs `cmd` to its end, output discarded, and returns how long it took from spawn to
+/// reaping. Err, with what it printed, unless it exits 0 (it is run once more to capture
+/// that).
+pub fn time_run(cmd: &mut std::process::Command) -> Result<std::time::Duration, String> {
+    use std::process::Stdio;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let started = std::time::Instant::now();
+    let status = cmd.status();
+    let elapsed = started.elapsed();
+    match status {
+        Ok(s) if s.success() => Ok(elapsed),
+        _ => {
+            let out = cmd
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .output()
+                .map_err(|e| format!("run {cmd:?}: {e}"))?;
+            Err(format!(
+                "{cmd:?} failed ({:?}), then {}:\n{}{}",
+                status.map(|s| s.to_string()),
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    }
+}

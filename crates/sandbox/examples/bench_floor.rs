@@ -84,16 +84,62 @@ fn mount(src: Option<&CStr>, target: &CStr, fstype: Option<&CStr>, flags: libc::
     check(rc, "mount");
 }
 
+/// Opens `n` copies of `/dev/null`, not close-on-exec, and leaves them open: what the
+/// floor does with them is what the kernel does (fork copies the table, exit closes it).
+/// Raises the soft `RLIMIT_NOFILE` to the hard one if needed.
+fn open_descriptors(n: usize) {
+    if n == 0 {
+        return;
+    }
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit read or fill one local struct.
+    unsafe {
+        check(
+            libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit),
+            "getrlimit",
+        );
+        if limit.rlim_cur < n as libc::rlim_t + 64 {
+            limit.rlim_cur = limit.rlim_max;
+            check(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), "setrlimit");
+        }
+    }
+    // SAFETY: open reads a NUL-terminated literal; dup takes an integer.
+    unsafe {
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
+        if null < 0 {
+            die("open /dev/null");
+        }
+        for _ in 1..n {
+            if libc::dup(null) < 0 {
+                die("dup");
+            }
+        }
+    }
+}
+
 fn main() {
     let mut args = std::env::args_os().skip(1);
     let Some(dir) = args.next() else {
-        eprintln!("usage: bench_floor DIR [--marks]");
+        eprintln!("usage: bench_floor DIR [--marks] [--fds N]");
         std::process::exit(2);
     };
     let mut marks = Marks {
-        on: args.next().is_some_and(|a| a == "--marks"),
+        on: false,
         list: Vec::with_capacity(16),
     };
+    while let Some(arg) = args.next() {
+        match arg.to_str() {
+            Some("--marks") => marks.on = true,
+            Some("--fds") => {
+                let n = args.next().and_then(|n| n.to_str()?.parse().ok());
+                open_descriptors(n.unwrap_or_else(|| die("--fds takes a number")));
+            }
+            _ => die("usage: bench_floor DIR [--marks] [--fds N]"),
+        }
+    }
     marks.mark("main");
     let dir = CString::new(dir.as_bytes()).unwrap_or_else(|_| die("DIR holds a NUL byte"));
 

@@ -318,6 +318,11 @@ fn bwrap_command(dir: &Path, bind: &str) -> std::result::Result<Command, String>
     // static it needs nothing else inside the new root.
     run_checked(&mut Command::new(&t))
         .map_err(|e| format!("{} does not work as `true`: {e:?}", t.display()))?;
+    if bind == "--ro-bind" {
+        // bwrap mounts its proc on a directory it cannot make in a read-only root.
+        let proc = dir.join("proc");
+        std::fs::create_dir_all(&proc).map_err(|e| format!("mkdir {}: {e}", proc.display()))?;
+    }
     let mut cmd = Command::new(bwrap);
     cmd.arg(bind)
         .arg(dir)
