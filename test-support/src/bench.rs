@@ -100,3 +100,39 @@ pub fn time_run(cmd: &mut std::process::Command) -> Result<std::time::Duration, 
         }
     }
 }
+
+/// [`alternate`] for any number of measurements: each round runs them all, the first
+/// rotating, and prints a line with each figure and its ratio to the first. Returns the
+/// per-round figures of each, in their order.
+pub fn alternate_many(
+    rounds: usize,
+    unit: &str,
+    measures: &mut [Measure<'_>],
+) -> Result<Vec<Vec<f64>>, String> {
+    let n = measures.len();
+    let mut figures = vec![Vec::with_capacity(rounds); n];
+    for round in 0..rounds {
+        for k in 0..n {
+            let i = (round + k) % n;
+            let figure = (measures[i].1)()?;
+            figures[i].push(figure);
+        }
+        let mut line = format!("round {:>2}/{rounds}:", round + 1);
+        for (i, (name, _)) in measures.iter().enumerate() {
+            let x = figures[i][round];
+            line += &format!("  {name} {x:>8.1} {unit}");
+            if i > 0 {
+                line += &format!(" ({:.3})", figures[0][round] / x);
+            }
+        }
+        println!("{line}");
+    }
+    Ok(figures)
+}
+
+/// The median of the per-round ratios `a[i] / b[i]`, which a load that drifts between
+/// rounds moves less than the ratio of the medians.
+pub fn paired_ratio(a: &[f64], b: &[f64]) -> f64 {
+    let mut ratios: Vec<f64> = a.iter().zip(b).map(|(a, b)| a / b).collect();
+    median(&mut ratios)
+}

@@ -109,7 +109,7 @@ fn run() -> Result<(), String> {
     let (Some(enter), Some(floor), Some(dir)) = (enter, floor, dir) else {
         return Err(USAGE.into());
     };
-    if rounds == 0 || enterers.contains(&0) || !(seconds > 0.0) {
+    if rounds == 0 || enterers.contains(&0) || seconds.is_nan() || seconds <= 0.0 {
         return Err("--rounds, --seconds and each of --enterers must be positive".into());
     }
 
