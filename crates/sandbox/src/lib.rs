@@ -253,6 +253,17 @@
 //! against. Take [`Mode::Namespace`] wherever it works: only it hides the host's
 //! processes, network and mounts.
 //!
+//! # Many sandboxes
+//!
+//! A process enters once, so a daemon that runs many short jobs in sandboxes forks a
+//! worker per job and the worker enters. Making and tearing down each sandbox's network
+//! namespace is then the largest single cost, and it serialises on the kernel's `rtnl`
+//! lock when many enter at once. A root daemon can make one empty network namespace up
+//! front with [`SharedNetwork::new`] and have each sandbox join it
+//! ([`Builder::join_shared_network`]): the jobs stay cut off from the host's network, but
+//! not from each other's (abstract UNIX sockets, and loopback ports if `lo` is brought
+//! up); [`SharedNetwork`] says what it does and does not isolate.
+//!
 //! # How the crate is laid out
 //!
 //! The leaf crates own the kernel concepts (`sandbox-namespaces`: namespaces and id maps;
@@ -274,11 +285,13 @@
 //! | `harden` | session, keyring, no_new_privs, capabilities, ids, `RLIMIT_NOFILE`, the cwd check |
 //! | `idmap_helper` | who writes the id maps, and the helper process that writes them |
 //! | `joins` | namespaces given by descriptor, joined with `setns` |
+//! | `network` | [`SharedNetwork`]: one empty network namespace for many sandboxes |
 //! | `error`, `step`, `call` | [`Error`] with the typed [`SetupError`], [`Step`], [`SysError`] |
 //! | `hint`, `cause` | [`Error::kind`], [`Error::cause`], [`Error::hint`]; the diagnosis of [`Cause`]s |
 //! | `wire` | the one format of every message between our processes: errors cross typed |
 //! | `report` | the child's report to the original process, in that format |
 //! | `probe` | [`probe`]: what this process can do, tried in a child |
+//! | `timing` | hidden: the step marks of `cargo xtask bench --steps` (the `step-times` feature) |
 //! | `sys` | the calls rustix has no safe wrapper for: all the `unsafe` but one block, in `fds::seal`, which closes what other owners hold and says why |
 
 #![deny(unsafe_code)]
