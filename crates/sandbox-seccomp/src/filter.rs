@@ -273,11 +273,8 @@ impl Filter {
                     Errno::NOSYS.raw_os_error().unsigned_abs(),
                 ));
                 let mut listed = Vec::new();
-                for entry in policy::DEFAULT {
-                    if back.contains(entry.name) {
-                        continue;
-                    }
-                    let Some(nr) = table::number(entry.name) else {
+                for (entry, nr) in policy::DEFAULT.iter().zip(policy::DEFAULT_NUMBERS) {
+                    let Some(nr) = nr.filter(|_| !back.contains(entry.name)) else {
                         continue;
                     };
                     let refusal = match entry.refusal {
