@@ -121,7 +121,9 @@ fn open_fds() -> Vec<RawFd> {
 }
 
 /// The entries of `/proc/self/fd` but the listing's own descriptor: nothing else opens or
-/// closes a descriptor meanwhile (the process has one thread), so each is open.
+/// closes a descriptor meanwhile (the process has one thread), so each is open. The
+/// listing's own number is looked at after its close, which a hostile environment may
+/// fake (a seccomp filter answering 0): then it is open, and listed.
 fn list_proc_self_fd() -> Result<Vec<RawFd>, Errno> {
     use std::mem::MaybeUninit;
     let dir = rustix::fs::openat(
@@ -146,6 +148,11 @@ fn list_proc_self_fd() -> Result<Vec<RawFd>, Errno> {
             // ".", "..", and the listing itself.
             _ => {}
         }
+    }
+    drop(entries);
+    drop(dir);
+    if fd_flags(own).is_some() {
+        fds.push(own);
     }
     Ok(fds)
 }
