@@ -149,7 +149,7 @@ fn list_proc_self_fd() -> Result<Vec<RawFd>, Errno> {
             _ => {}
         }
     }
-    drop(entries);
+    // The listing borrows `dir`, and is over: close it.
     drop(dir);
     if fd_flags(own).is_some() {
         fds.push(own);
