@@ -6,7 +6,7 @@
 //! it ended, in whichever process it ran: the original process or the sandboxed one. That
 //! clock is the same in both (the sandbox makes no time namespace by default), so the two
 //! lists merge into one timeline, and a step's time is the distance to the mark before
-//! it. Without the feature [`mark`] compiles to nothing, and [`take`] returns nothing.
+//! it. Without the feature the marks compile to nothing, and [`take`] returns nothing.
 
 use std::sync::Mutex;
 
