@@ -70,3 +70,69 @@ pub fn median(values: &mut [f64]) -> f64 {
         _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
     }
 }
+
+/// Runs `cmd` to its end, output discarded, and returns how long it took from spawn to
+/// reaping. Err, with what it printed, unless it exits 0 (it is run once more to capture
+/// that).
+pub fn time_run(cmd: &mut std::process::Command) -> Result<std::time::Duration, String> {
+    use std::process::Stdio;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let started = std::time::Instant::now();
+    let status = cmd.status();
+    let elapsed = started.elapsed();
+    match status {
+        Ok(s) if s.success() => Ok(elapsed),
+        _ => {
+            let out = cmd
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .output()
+                .map_err(|e| format!("run {cmd:?}: {e}"))?;
+            Err(format!(
+                "{cmd:?} failed ({:?}), then {}:\n{}{}",
+                status.map(|s| s.to_string()),
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    }
+}
+
+/// [`alternate`] for any number of measurements: each round runs them all, the first
+/// rotating, and prints a line with each figure and its ratio to the first. Returns the
+/// per-round figures of each, in their order.
+pub fn alternate_many(
+    rounds: usize,
+    unit: &str,
+    measures: &mut [Measure<'_>],
+) -> Result<Vec<Vec<f64>>, String> {
+    let n = measures.len();
+    let mut figures = vec![Vec::with_capacity(rounds); n];
+    for round in 0..rounds {
+        for k in 0..n {
+            let i = (round + k) % n;
+            let figure = (measures[i].1)()?;
+            figures[i].push(figure);
+        }
+        let mut line = format!("round {:>2}/{rounds}:", round + 1);
+        for (i, (name, _)) in measures.iter().enumerate() {
+            let x = figures[i][round];
+            line += &format!("  {name} {x:>8.1} {unit}");
+            if i > 0 {
+                line += &format!(" ({:.3})", figures[0][round] / x);
+            }
+        }
+        println!("{line}");
+    }
+    Ok(figures)
+}
+
+/// The median of the per-round ratios `a[i] / b[i]`, which a load that drifts between
+/// rounds moves less than the ratio of the medians.
+pub fn paired_ratio(a: &[f64], b: &[f64]) -> f64 {
+    let mut ratios: Vec<f64> = a.iter().zip(b).map(|(a, b)| a / b).collect();
+    median(&mut ratios)
+}

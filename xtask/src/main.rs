@@ -47,13 +47,24 @@ tasks:
       (default 60) from seed S (default 0). Failures are saved under
       target/fuzz-failures/<target>/; replay one with
       `cargo run -p fuzz -- --input FILE TARGET`.
-  bench [--rounds R]
-      Times entering a sandbox (examples/bench_enter of `sandbox`) against bwrap, R
-      rounds each (default 200), reopening through /proc/self/fd against openat
-      (examples/bench_reopen of `sandbox-proc-fd`), the seccomp filter on that path
-      (examples/bench_filter of `sandbox-seccomp`), and Inside::audit() against one
-      read of /proc/self/status (examples/bench_audit of `sandbox`). Reports medians;
-      asserts nothing.
+  bench [--rounds R] [--only NAME,...] [--steps]
+      Benchmarks, each side against its peer in the same run, taking turns; reports
+      medians and ratios, asserts nothing. NAME is one of:
+        enter    entering a sandbox and exiting, whole processes, R rounds (default
+                 200): ours, ours with pid+net only, the floor (the bare system calls,
+                 examples/bench_floor of `sandbox`) and bwrap
+        steps    the time of each step of entering, ours (examples/bench_steps, built
+                 with the step-times feature) against the floor's, R runs each
+        many     enters per second with 1, 2 and 8 at once: own netns, shared netns
+                 (root), the floor, bwrap (examples/bench_many)
+        growth   1,000 read-only submounts and 10,000 open descriptors
+                 (examples/bench_growth), R/4 rounds
+        reopen   reopening through /proc/self/fd against the same openat by hand and a
+                 plain openat by name (examples/bench_reopen of `sandbox-proc-fd`)
+        hotpath  that reopen under the default filter, 1 and 4 threads
+        filter   the default filter on reopen + read (`sandbox-seccomp`)
+        audit    Inside::audit() against one read of /proc/self/status
+      --steps is --only steps.
   help
       This text.
 ";

@@ -180,7 +180,10 @@ impl fmt::Display for Namespaces {
     }
 }
 
-/// How many threads the calling process has: the entries of `/proc/self/task`.
+/// How many threads the calling process has: the entries of `/proc/self/task`, which
+/// procfs also gives as the directory's link count (2 plus one per thread), read with one
+/// `stat` instead of a listing. A link count below 3, which procfs never gives (something
+/// else is mounted there), is checked by listing the directory.
 ///
 /// Needs `/proc` mounted (a procfs that can see the caller).
 ///
@@ -188,6 +191,11 @@ impl fmt::Display for Namespaces {
 ///
 /// [`Error::CountThreads`] when `/proc/self/task` cannot be opened or read (no `/proc`).
 pub fn thread_count() -> Result<usize, Error> {
+    match rustix::fs::stat("/proc/self/task") {
+        Ok(st) if st.st_nlink >= 3 => return Ok(st.st_nlink as usize - 2),
+        Ok(_) => {}
+        Err(errno) => return Err(Error::CountThreads { errno }),
+    }
     let count = || -> rustix::io::Result<usize> {
         let fd = rustix::fs::open(
             "/proc/self/task",

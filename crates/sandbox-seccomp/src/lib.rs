@@ -1,6 +1,9 @@
 //! Seccomp-BPF filters for a daemon that confines itself: the default deny list,
-//! allowlists by name, and the action on a refused call, compiled by
-//! [`seccompiler`](https://docs.rs/seccompiler) (rust-vmm's compiler; no libseccomp).
+//! allowlists by name, and the action on a refused call. Allowlists are compiled by
+//! [`seccompiler`](https://docs.rs/seccompiler) (rust-vmm's compiler; no libseccomp); the
+//! deny list by this crate, into one program that finds the call by binary search, which
+//! the kernel installs in a quarter of the time and runs in fewer steps (see
+//! [`Filter::default_deny`]).
 //!
 //! - [`Filter::default_deny`] refuses the calls that let a confined daemon out or into the
 //!   kernel's large attack surfaces (keyrings, new user namespaces, modules, bpf,
@@ -58,6 +61,7 @@
 //! ```
 #![deny(unsafe_code)]
 
+mod deny;
 #[cfg(test)]
 mod eval;
 mod filter;

@@ -235,6 +235,18 @@ pub(crate) const DEFAULT: &[Entry] = &[
     enosys("openat2"),
 ];
 
+/// The number of each entry of [`DEFAULT`] on this architecture (`None` where it lacks the
+/// call), found while compiling.
+pub(crate) const DEFAULT_NUMBERS: [Option<i64>; DEFAULT.len()] = {
+    let mut numbers = [None; DEFAULT.len()];
+    let mut i = 0;
+    while i < DEFAULT.len() {
+        numbers[i] = crate::table::const_number(DEFAULT[i].name);
+        i += 1;
+    }
+    numbers
+};
+
 /// x86_64: `ioctl` and `kexec_load` also have x32 numbers of their own (the x32 ABI's
 /// compat entry points, 512 and up). The filter refuses them with and without the x32 bit,
 /// like every other x32 number of a listed call.
@@ -281,6 +293,13 @@ mod tests {
                 "{}",
                 entry.name
             );
+        }
+    }
+
+    #[test]
+    fn numbers_found_while_compiling_are_the_tables() {
+        for (entry, nr) in DEFAULT.iter().zip(DEFAULT_NUMBERS) {
+            assert_eq!(nr, crate::table::number(entry.name), "{}", entry.name);
         }
     }
 

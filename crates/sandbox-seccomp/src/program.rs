@@ -6,9 +6,9 @@ use seccompiler::BpfProgram;
 
 use crate::{sys, Action, Error, Missing};
 
-/// A compiled filter ([`Filter::compile`](crate::Filter::compile)): one or two BPF
-/// programs (one that answers `ENOSYS` for `clone3` and `openat2`, installed first, and the
-/// list itself), ready to install.
+/// A compiled filter ([`Filter::compile`](crate::Filter::compile)), ready to install: one
+/// BPF program for the deny list, two for an allowlist (one that answers `ENOSYS` for
+/// `clone3` and `openat2`, installed first, and the list itself).
 ///
 /// Compile before `fork` and install in the child: [`install`](Self::install) does not
 /// allocate.

@@ -27,7 +27,7 @@ pub struct Builder {
     gid_map: Option<Vec<IdMap>>,
     subordinate_ids: bool,
     setgroups: Setgroups,
-    joins: joins::Joins,
+    pub(crate) joins: joins::Joins,
     read_only: bool,
     propagation: Propagation,
     die_signal: Signal,

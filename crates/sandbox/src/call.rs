@@ -92,6 +92,10 @@ pub enum Call {
         /// The soft limit.
         limit: u64,
     },
+    /// Reading the report of the child that makes a
+    /// [`SharedNetwork`](crate::SharedNetwork)'s namespace (`EPIPE` when it ended without
+    /// one).
+    ReadNetworkHolder,
 }
 
 impl fmt::Display for Call {
@@ -140,6 +144,9 @@ impl fmt::Display for Call {
                  and the soft RLIMIT_NOFILE is {limit}",
                 u64::from(*open) + u64::from(*needed)
             ),
+            Call::ReadNetworkHolder => {
+                f.write_str("read the report of the child making the shared network namespace")
+            }
         }
     }
 }

@@ -52,8 +52,10 @@ impl Sandbox {
         watch
             .die_with_parent(self.die_signal)
             .map_err(|e| Error::setup(Step::DieWithParent, e))?;
+        crate::timing::mark(Step::DieWithParent);
         let keep: Vec<RawFd> = self.hardening.keep_fds.iter().map(|k| k.fd).collect();
         fds::seal(&keep, own, self.hardening.inherited_fds)?;
+        crate::timing::mark(Step::Fds);
 
         // unshare(CLONE_NEWNS) moves the cwd into the new mount namespace, while our
         // descriptor keeps pointing into the old one (where no mount operation may use it).
@@ -63,16 +65,21 @@ impl Sandbox {
                 SysError::at(Call::Fchdir, &self.path, e),
             )
         })?;
+        crate::timing::mark(Step::EnterSharedDir);
         let after_fork = self.namespaces - (Namespaces::USER | Namespaces::PID | Namespaces::TIME);
         sandbox_namespaces::unshare(after_fork).map_err(|e| Error::setup(Step::UnshareChild, e))?;
+        crate::timing::mark(Step::UnshareChild);
 
         sandbox_mount::set_propagation_recursive("/", self.propagation)
             .map_err(|e| Error::setup(Step::Propagation, e))?;
+        crate::timing::mark(Step::Propagation);
         sandbox_mount::mount_proc("/proc").map_err(|e| Error::setup(Step::MountProc, e))?;
+        crate::timing::mark(Step::MountProc);
         if self.namespaces.contains(Namespaces::USER) && !self.hardening.nested_userns {
             harden::forbid_user_namespaces(Path::new("/proc"))
                 .map_err(|e| Error::setup(Step::NestedUserNamespaces, e))?;
         }
+        crate::timing::mark(Step::NestedUserNamespaces);
         harden::detach(&self.hardening)?;
         if self.hardening.init {
             // Returns in the daemon (pid 2) only; the init stays pid 1.
@@ -88,10 +95,13 @@ impl Sandbox {
             })
             .map_err(|e| Error::setup(Step::Init, e))?;
         }
+        crate::timing::mark(Step::Init);
         let proc_self_fd =
             ProcSelfFd::capture("/proc").map_err(|e| Error::setup(Step::CaptureProcFd, e))?;
+        crate::timing::mark(Step::CaptureProcFd);
         // While the fresh proc is still there: the id maps are read back from it.
         let audit = crate::audit::Expected::namespace(self, Path::new("/proc"));
+        crate::timing::mark_named("audit-expected");
         let nofile_limit = match self.hardening.raise_nofile {
             true => Some(harden::raise_nofile(Path::new("/proc"))?),
             false => None,
@@ -100,10 +110,13 @@ impl Sandbox {
         let pivoted = self.mount_shared_dir()?;
         harden::check_cwd()
             .map_err(|e| Error::setup(Step::CheckCwd, SysError::new(Call::CheckCwd, e)))?;
+        crate::timing::mark(Step::CheckCwd);
         for kept in kept_inside {
             kept.replace()?;
         }
+        crate::timing::mark(Step::KeptDescriptor);
         let landlock = self.landlock_after_pivot()?;
+        crate::timing::mark(Step::Landlock);
         harden::after_pivot(&self.hardening)?;
         Ok(Inside {
             proc_self_fd,
@@ -135,6 +148,7 @@ impl Sandbox {
             if self.read_only {
                 sandbox_mount::make_read_only_recursive(root, self.mount_api)
                     .map_err(|e| Error::setup_on(Step::ReadOnly, e, &self.path))?;
+                crate::timing::mark(Step::ReadOnly);
             }
             if self.hardening.nodev {
                 sandbox_mount::set_attributes_recursive(
@@ -144,6 +158,7 @@ impl Sandbox {
                     self.mount_api,
                 )
                 .map_err(|e| Error::setup_on(Step::Nodev, e, &self.path))?;
+                crate::timing::mark(Step::Nodev);
             }
             Ok::<(), Error>(())
         };
@@ -166,9 +181,11 @@ impl Sandbox {
         // `sandbox_mount::bind_tree`).
         let tree = sandbox_mount::bind_tree(&here, &here, self.mount_api)
             .map_err(|e| Error::setup_on(Step::BindSharedDir, e, &self.path))?;
+        crate::timing::mark(Step::BindSharedDir);
         restrict(&tree)?;
         sandbox_pivot_root::pivot_root(&tree)
             .map_err(|e| Error::setup_on(Step::PivotRoot, e, &self.path))?;
+        crate::timing::mark(Step::PivotRoot);
         Ok(true)
     }
 

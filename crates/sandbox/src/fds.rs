@@ -99,27 +99,62 @@ pub(crate) struct KeptInside {
     cloexec: bool,
 }
 
-/// The descriptors this process holds, in increasing order: `/proc/self/fd` where proc is
-/// mounted, else every number below the soft `RLIMIT_NOFILE` (at most 65536) that
-/// `fcntl(F_GETFD)` accepts.
+/// The descriptors this process holds, in increasing order: `/proc/self/fd` read in one
+/// pass (open, `getdents64` until the end, close) where proc is mounted, leaving out the
+/// listing's own descriptor; else every number below the soft `RLIMIT_NOFILE` (at most
+/// 65536) that `fcntl(F_GETFD)` accepts.
 pub(crate) fn open_fds() -> Vec<RawFd> {
-    let mut fds: Vec<RawFd> = match std::fs::read_dir("/proc/self/fd") {
-        Ok(dir) => dir
-            .flatten()
-            .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok()))
-            .collect(),
+    let mut fds = match list_proc_self_fd() {
+        Ok(fds) => fds,
         Err(_) => {
             let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
                 .current
                 .unwrap_or(1024)
                 .min(65536);
-            (0..limit as RawFd).collect()
+            (0..limit as RawFd)
+                .filter(|&fd| fd_flags(fd).is_some())
+                .collect()
         }
     };
-    // The listing's own descriptor is closed by now; probing drops it (and the gaps).
-    fds.retain(|&fd| fd_flags(fd).is_some());
     fds.sort_unstable();
     fds
+}
+
+/// The entries of `/proc/self/fd` but the listing's own descriptor: nothing else opens or
+/// closes a descriptor meanwhile (the process has one thread), so each is open. The
+/// listing's own number is looked at after its close, which a hostile environment may
+/// fake (a seccomp filter answering 0): then it is open, and listed.
+fn list_proc_self_fd() -> Result<Vec<RawFd>, Errno> {
+    use std::mem::MaybeUninit;
+    let dir = rustix::fs::openat(
+        CWD,
+        "/proc/self/fd",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        FileMode::empty(),
+    )?;
+    let own = dir.as_raw_fd();
+    // Room for some 1300 entries per getdents64: a daemon's table in one call, and the
+    // call that says the end is reached.
+    let mut buf = vec![MaybeUninit::<u8>::uninit(); 32 * 1024];
+    let mut entries = rustix::fs::RawDir::new(&dir, &mut buf);
+    let mut fds = Vec::new();
+    while let Some(entry) = entries.next() {
+        let entry = entry?;
+        match std::str::from_utf8(entry.file_name().to_bytes())
+            .ok()
+            .and_then(|n| n.parse().ok())
+        {
+            Some(fd) if fd != own => fds.push(fd),
+            // ".", "..", and the listing itself.
+            _ => {}
+        }
+    }
+    // The listing borrows `dir`, and is over: close it.
+    drop(dir);
+    if fd_flags(own).is_some() {
+        fds.push(own);
+    }
+    Ok(fds)
 }
 
 /// `fcntl(fd, F_GETFD)`, or `None` when `fd` is not open.
@@ -179,8 +214,29 @@ pub(crate) fn check(
     let state_error =
         |fd, e| Error::setup(Step::Fds, SysError::new(Call::DescriptorState { fd }, e));
     let mut kept = Vec::new();
-    for fd in open_fds() {
+    // Under the default policy only standard input, output and error and the kept ones
+    // survive: those are looked at, and the table is not listed (listing /proc/self/fd
+    // costs the kernel a few microseconds per descriptor, milliseconds for thousands).
+    let candidates = match policy {
+        InheritedFds::Close => {
+            let mut fds: Vec<RawFd> = (0..=2).chain(keep.iter().copied()).collect();
+            fds.sort_unstable();
+            fds.dedup();
+            fds
+        }
+        InheritedFds::CloseOnExec => open_fds(),
+    };
+    for fd in candidates {
         if own.contains(&fd) || !survives(fd, keep, policy) {
+            continue;
+        }
+        // A descriptor of our own on the same directory (O_PATH), or ENOTDIR when it is no
+        // directory. A directory we may not even look at (EACCES) counts as outside.
+        let reopened = sys::reopen_directory(fd);
+        if fd <= 2 && matches!(reopened, Err(Errno::NOTDIR | Errno::BADF)) {
+            // Standard input, output and error that are no directories are the caller's
+            // plumbing, left as they are (below): their path is not needed. One that is
+            // not open has nothing to check.
             continue;
         }
         // The path below the shared directory, from the two links; none for a descriptor
@@ -191,9 +247,7 @@ pub(crate) fn check(
             (Some(top), Some(link)) => below_path(top, link),
             _ => None,
         };
-        // A descriptor of our own on the same directory (O_PATH), or ENOTDIR when it is no
-        // directory. A directory we may not even look at (EACCES) counts as outside.
-        let (held, is_dir) = match sys::reopen_directory(fd) {
+        let (held, is_dir) = match reopened {
             Ok(held) if below.is_some() && is_below(held.as_fd(), &shared).unwrap_or(false) => {
                 (held, true)
             }

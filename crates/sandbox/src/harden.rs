@@ -117,6 +117,7 @@ pub(crate) fn detach(options: &Options) -> Result<(), Error> {
             }
         }
     }
+    crate::timing::mark(Step::Hardening);
     if options.new_keyring {
         match crate::sys::join_new_session_keyring() {
             // No keyrings in this kernel, or keyctl refused by a seccomp filter that the
@@ -130,6 +131,7 @@ pub(crate) fn detach(options: &Options) -> Result<(), Error> {
             }
         }
     }
+    crate::timing::mark(Step::Keyring);
     Ok(())
 }
 
@@ -151,6 +153,7 @@ pub(crate) fn after_pivot(options: &Options) -> Result<(), Error> {
             SysError::new(Call::DropCapabilities { keep }, e),
         )
     })?;
+    crate::timing::mark(Step::Capabilities);
     Ok(())
 }
 
@@ -188,8 +191,16 @@ pub(crate) fn switch_ids(uid: u32, gid: u32, clear_groups: bool) -> Result<(), E
 }
 
 /// Keeps only `keep` in every capability set of the calling thread: bounding (dropped one
-/// by one; needs `CAP_SETPCAP`, so first), ambient (lowered), then effective, permitted
-/// and inheritable in one `capset(2)`.
+/// by one, `PR_CAPBSET_DROP`; needs `CAP_SETPCAP`, so first), ambient (all cleared in one
+/// `PR_CAP_AMBIENT_CLEAR_ALL` when nothing kept can be ambient, else the others lowered),
+/// then effective, permitted and inheritable in one `capset(2)`.
+///
+/// The bounding set has no bulk call: each capability not kept costs one `prctl` (and a
+/// new set of credentials in the kernel). The loop stops at the first `EINVAL`, the
+/// kernel's last capability passed (capabilities are numbered without gaps). A capability
+/// already out of the set is dropped again rather than looked up first: dropping costs
+/// little more than asking (`PR_CAPBSET_READ`), and reading `/proc/self/status` once costs
+/// more than all the drops (see `cargo xtask bench --steps`).
 pub(crate) fn drop_capabilities(keep: CapabilitySet) -> Result<(), Errno> {
     let now = rustix::thread::capabilities(None)?;
     // Dropping from the bounding set needs CAP_SETPCAP. A process without it (an
@@ -197,23 +208,40 @@ pub(crate) fn drop_capabilities(keep: CapabilitySet) -> Result<(), Errno> {
     // capability back either: its permitted set is what it has, and no_new_privs, which
     // the seccomp filter and the Landlock layer set, stops execve from adding file
     // capabilities. Its bounding set stays as it is.
-    let bounding = now.effective.contains(CapabilitySet::SETPCAP);
-    for bit in 0..64u32 {
-        let cap = CapabilitySet::from_bits_retain(1 << bit);
-        if keep.contains(cap) {
-            continue;
-        }
-        if bounding {
+    if now.effective.contains(CapabilitySet::SETPCAP) {
+        for bit in 0..64u32 {
+            let cap = CapabilitySet::from_bits_retain(1 << bit);
+            if keep.contains(cap) {
+                continue;
+            }
             match rustix::thread::remove_capability_from_bounding_set(cap) {
-                // Beyond the kernel's last capability.
-                Ok(()) | Err(Errno::INVAL) => {}
+                Ok(()) => {}
+                // Beyond the kernel's last capability: so are all the ones after it.
+                Err(Errno::INVAL) => break,
                 Err(e) => return Err(e),
             }
         }
-        match rustix::thread::configure_capability_in_ambient_set(cap, false) {
-            // Beyond the last capability, or a kernel without ambient capabilities (4.3).
+    }
+    // A capability is ambient only while it is both permitted and inheritable (the kernel
+    // keeps that invariant), so these are the only ones that may need lowering.
+    let may_be_ambient = now.permitted & now.inheritable;
+    if (may_be_ambient & keep).is_empty() {
+        match rustix::thread::clear_ambient_capability_set() {
+            // A kernel without ambient capabilities (before 4.3) has none to clear.
             Ok(()) | Err(Errno::INVAL) => {}
             Err(e) => return Err(e),
+        }
+    } else {
+        for bit in 0..64u32 {
+            let cap = CapabilitySet::from_bits_retain(1 << bit);
+            if !may_be_ambient.contains(cap) || keep.contains(cap) {
+                continue;
+            }
+            match rustix::thread::configure_capability_in_ambient_set(cap, false) {
+                // Beyond the last capability, or a kernel without ambient capabilities (4.3).
+                Ok(()) | Err(Errno::INVAL) => {}
+                Err(e) => return Err(e),
+            }
         }
     }
     rustix::thread::set_capabilities(

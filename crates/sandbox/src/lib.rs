@@ -272,6 +272,17 @@
 //! against. Take [`Mode::Namespace`] wherever it works: only it hides the host's
 //! processes, network and mounts.
 //!
+//! # Many sandboxes
+//!
+//! A process enters once, so a daemon that runs many short jobs in sandboxes forks a
+//! worker per job and the worker enters. Making and tearing down each sandbox's network
+//! namespace is then the largest single cost, and it serialises on the kernel's `rtnl`
+//! lock when many enter at once. A root daemon can make one empty network namespace up
+//! front with [`SharedNetwork::new`] and have each sandbox join it
+//! ([`Builder::join_shared_network`]): the jobs stay cut off from the host's network, but
+//! not from each other's (abstract UNIX sockets, and loopback ports if `lo` is brought
+//! up); [`SharedNetwork`] says what it does and does not isolate.
+//!
 //! # How the crate is laid out
 //!
 //! The leaf crates own the kernel concepts (`sandbox-namespaces`: namespaces and id maps;
@@ -295,12 +306,14 @@
 //! | `joins` | namespaces given by descriptor, joined with `setns` |
 //! | `privilege` | what the process may do by its effective capabilities: the one place that decides whether it enters through a user namespace |
 //! | `limits` | the resource limits entering runs into: descriptors, processes |
+//! | `network` | [`SharedNetwork`]: one empty network namespace for many sandboxes |
 //! | `error`, `step`, `call` | [`Error`] with the typed [`SetupError`], [`Step`], [`SysError`] |
 //! | `hint`, `cause` | [`Error::kind`], [`Error::cause`], [`Error::hint`]; the diagnosis of [`Cause`]s |
 //! | `proc_cover` | the mounts over parts of proc that make the kernel refuse a new one in a user namespace |
 //! | `wire` | the one format of every message between our processes: errors cross typed |
 //! | `report` | the child's report to the original process, in that format |
 //! | `probe` | [`probe`]: what this process can do, tried in a child |
+//! | `timing` | hidden: the step marks of `cargo xtask bench --steps` (the `step-times` feature) |
 //! | `sys` | the calls rustix has no safe wrapper for: all the `unsafe` but one block, in `fds::seal`, which closes what other owners hold and says why |
 
 #![deny(unsafe_code)]
@@ -320,6 +333,7 @@ mod inplace;
 mod joins;
 mod landlock;
 mod limits;
+mod network;
 mod parent;
 mod privilege;
 mod probe;
@@ -339,6 +353,7 @@ pub use error::{BuilderOption, Error, ErrorKind, OptionConflict, PathProblem, Se
 pub use fds::InheritedFds;
 pub use handles::{Child, Entered, Inside};
 pub use landlock::{landlock_abi, Enforced as LandlockEnforced};
+pub use network::SharedNetwork;
 pub use probe::{probe, Probe, Support};
 pub use rustix::fs::OFlags;
 pub use rustix::process::{Pid, Signal};
@@ -423,3 +438,6 @@ pub const FORWARDED_SIGNALS: [Signal; 5] = [
 #[doc(hidden)]
 #[path = "fuzz.rs"]
 pub mod __fuzz;
+
+#[doc(hidden)]
+pub mod timing;

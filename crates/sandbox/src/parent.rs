@@ -21,6 +21,7 @@ const SETUP_FAILED: i32 = 125;
 impl Sandbox {
     pub(crate) fn enter_namespaces(mut self) -> Result<Entered, Error> {
         sandbox_namespaces::ensure_single_threaded().map_err(threads_error)?;
+        crate::timing::mark(Step::CheckThreads);
         // Where the descriptor table is nearly full, say so now, before anything changes,
         // rather than by the EMFILE of whichever call comes last.
         limits::reserve_descriptors(limits::ENTER_DESCRIPTORS)
@@ -31,6 +32,7 @@ impl Sandbox {
             &[self.dir.as_raw_fd()],
             self.hardening.inherited_fds,
         )?;
+        crate::timing::mark(Step::Fds);
         // After unshare(CLONE_NEWUSER) the ids read back as the overflow id until mapped:
         // take them now.
         let (uid, gid) = own_ids();
@@ -44,6 +46,7 @@ impl Sandbox {
             self.dir = dir;
         }
         drop(joins);
+        crate::timing::mark(Step::JoinNamespace);
         let before_fork = self.namespaces & (Namespaces::USER | Namespaces::PID | Namespaces::TIME);
         let maps = match (self.uid_map(), self.gid_map()) {
             (Some(uid_map), Some(gid_map)) => {
@@ -66,6 +69,7 @@ impl Sandbox {
                 e => Error::setup(Step::UnshareParent, e),
             })?;
         }
+        crate::timing::mark(Step::UnshareParent);
         match (maps, helper) {
             (Some((_, _, writer)), Some(helper)) => {
                 let tools = matches!(
@@ -86,6 +90,7 @@ impl Sandbox {
             }
             (None, _) => {}
         }
+        crate::timing::mark(Step::WriteIdMaps);
 
         let (report_rx, report_tx) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
             .map_err(|e| Error::setup(Step::PrepareFork, SysError::new(Call::Pipe, e)))?;
@@ -98,12 +103,14 @@ impl Sandbox {
             ),
             false => None,
         };
+        crate::timing::mark(Step::PrepareFork);
 
         match sandbox_process::fork().map_err(|e| match e {
             sandbox_process::Error::SingleThreaded(inner) => threads_error(inner),
             e => Error::setup(Step::Fork, e),
         })? {
             Fork::Child => {
+                crate::timing::mark(Step::Fork);
                 drop(report_rx);
                 if let Some(note) = note {
                     note.arm();
@@ -119,6 +126,7 @@ impl Sandbox {
                     install_seccomp(seccomp.as_ref())?;
                     Ok(inside)
                 });
+                crate::timing::mark(Step::Seccomp);
                 match installed {
                     Ok(inside) => {
                         report::send(&report_tx, &Report::Ready);

@@ -72,10 +72,13 @@ pub enum Step {
     Seccomp,
     /// Restricting the process with Landlock to the shared directory.
     Landlock,
+    /// Making the empty network namespace of a [`SharedNetwork`](crate::SharedNetwork)
+    /// (before any sandbox, in [`SharedNetwork::new`](crate::SharedNetwork::new)).
+    SharedNetwork,
 }
 
 impl Step {
-    const ALL: [Step; 29] = [
+    const ALL: [Step; 30] = [
         Step::CheckThreads,
         Step::UnshareParent,
         Step::WriteIdMaps,
@@ -105,6 +108,7 @@ impl Step {
         Step::KeptDescriptor,
         Step::Seccomp,
         Step::Landlock,
+        Step::SharedNetwork,
     ];
 
     /// A short, stable name for logs (`mount-proc`).
@@ -139,6 +143,7 @@ impl Step {
             Step::KeptDescriptor => "kept-descriptor",
             Step::Seccomp => "seccomp",
             Step::Landlock => "landlock",
+            Step::SharedNetwork => "shared-network",
         }
     }
 

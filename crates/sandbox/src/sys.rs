@@ -1,6 +1,7 @@
 //! The few calls rustix has no safe wrapper for: `close_range(2)`, the session keyring,
 //! the calls on descriptors known only by number (the ones a process inherited), and for
-//! the audit `getsid`/`getpgid` (whose answer may be 0) and Landlock's ABI version. All of
+//! the audit `getsid`/`getpgid` (whose answer may be 0) and Landlock's ABI version, and the
+//! fork of the child that makes a shared network namespace. All of
 //! this crate's `unsafe` is here, but for the one caller that closes what other owners
 //! hold (`fds::seal`). Signals, `_exit` and the init live in `sandbox-process`.
 
@@ -252,5 +253,53 @@ pub(crate) fn landlock_abi() -> Result<u32, rustix::io::Errno> {
         Ok(rc as u32)
     } else {
         Err(last_errno())
+    }
+}
+
+/// Forks the holder of a new network namespace, for
+/// [`SharedNetwork::new`](crate::SharedNetwork::new): the child closes `hold_w` (its copy of
+/// the write end the caller keeps), makes a network namespace of its own
+/// (`unshare(CLONE_NEWNET)`), writes that call's errno (0 for success) as 4 bytes to
+/// `ready`, then waits until `hold` reaches end of file and exits. Returns its pid.
+pub(crate) fn fork_network_holder(
+    ready: BorrowedFd<'_>,
+    hold: BorrowedFd<'_>,
+    hold_w: BorrowedFd<'_>,
+) -> Result<libc::pid_t, rustix::io::Errno> {
+    use std::os::fd::AsRawFd;
+    let (ready, hold, hold_w) = (ready.as_raw_fd(), hold.as_raw_fd(), hold_w.as_raw_fd());
+    // SAFETY: the child makes only async-signal-safe calls (close, unshare, write, read,
+    // _exit) on integers and local buffers, and never returns: sound after a fork even in a
+    // process with other threads. The parent only gets a number.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(last_errno());
+    }
+    if pid > 0 {
+        return Ok(pid);
+    }
+    let errno = |rc: libc::c_int| match rc {
+        0 => 0,
+        _ => std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EINVAL),
+    };
+    // SAFETY: as above; in the child, closing its copy of the caller's write end is what
+    // lets the caller's close reach this read, and _exit runs none of the parent's code.
+    unsafe {
+        libc::close(hold_w);
+        let failed = errno(libc::unshare(libc::CLONE_NEWNET));
+        let bytes = failed.to_le_bytes();
+        if libc::write(ready, bytes.as_ptr().cast(), bytes.len()) == 4 && failed == 0 {
+            let mut byte = 0u8;
+            loop {
+                let n = libc::read(hold, (&mut byte as *mut u8).cast(), 1);
+                if n > 0 || (n < 0 && errno(-1) == libc::EINTR) {
+                    continue;
+                }
+                break;
+            }
+        }
+        libc::_exit(0)
     }
 }

@@ -1,0 +1,94 @@
+//! Enter + exit of one sandbox, as a whole process: ours with its defaults, ours with the
+//! pid and network namespaces only, the floor (the bare system calls of entering, nothing
+//! else), and bwrap, in the same rounds.
+
+use std::process::Command;
+
+use super::{alternate, build_example, bwrap_command, med_p90, paired_ratio, Row};
+use crate::{Result, TempDir, Workspace};
+
+const WARM_UP: usize = 5;
+
+pub(super) fn run(ws: &Workspace, rounds: usize) -> Result<Vec<Row>> {
+    let enter = build_example(ws, "sandbox", "bench_enter", "")?;
+    let floor = build_example(ws, "sandbox", "bench_floor", "")?;
+    let dir = TempDir::new("xtask-bench-")?;
+    let mut ours = Command::new(&enter);
+    ours.arg(dir.path());
+    let mut pid_net = Command::new(&enter);
+    pid_net.arg(dir.path()).arg("pid-net");
+    let mut bare = Command::new(&floor);
+    bare.arg(dir.path());
+    for cmd in [&mut ours, &mut pid_net, &mut bare] {
+        println!("==> {}", crate::describe(cmd));
+        super::run_checked(cmd)?;
+    }
+    let mut peer = match bwrap_command(dir.path(), "--bind") {
+        Ok(cmd) => {
+            println!("==> {}", crate::describe(&cmd));
+            Some(cmd)
+        }
+        Err(why) => {
+            println!("    skipping the bwrap comparison: {why}");
+            None
+        }
+    };
+    println!(
+        "    {WARM_UP} warm-up runs, then {rounds} rounds of ours, ours with pid+net only, \
+         the floor{}, taking turns",
+        if peer.is_some() { " and bwrap" } else { "" }
+    );
+    let mut cmds = vec![&mut ours, &mut pid_net, &mut bare];
+    if let Some(p) = peer.as_mut() {
+        cmds.push(p);
+    }
+    let times = alternate(&mut cmds, rounds, WARM_UP)?;
+    let (ours_t, pid_net_t, floor_t) = (&times[0], &times[1], &times[2]);
+    for (name, t) in [
+        ("ours", ours_t),
+        ("ours, pid+net only", pid_net_t),
+        ("floor", floor_t),
+    ] {
+        println!("    enter+exit, {name}: median (p90) {}", med_p90(t));
+    }
+    let mut rows = Vec::new();
+    let vs_floor = Row::new(
+        "enter + exit vs the floor",
+        med_p90(ours_t),
+        format!("floor {}", med_p90(floor_t)),
+        paired_ratio(ours_t, floor_t),
+    );
+    match times.get(3) {
+        Some(bwrap_t) => {
+            println!("    enter+exit, bwrap: median (p90) {}", med_p90(bwrap_t));
+            rows.push(Row::new(
+                "enter + exit vs bwrap, median (p90)",
+                med_p90(ours_t),
+                format!("bwrap {}", med_p90(bwrap_t)),
+                paired_ratio(ours_t, bwrap_t),
+            ));
+            rows.push(vs_floor);
+            rows.push(Row::new(
+                "bwrap vs the floor",
+                format!("bwrap {}", med_p90(bwrap_t)),
+                format!("floor {}", med_p90(floor_t)),
+                paired_ratio(bwrap_t, floor_t),
+            ));
+        }
+        None => {
+            rows.push(Row::skipped(
+                "enter + exit vs bwrap, median (p90)",
+                med_p90(ours_t),
+                "bwrap skipped",
+            ));
+            rows.push(vs_floor);
+        }
+    }
+    rows.push(Row::new(
+        "default vs pid+net namespaces only",
+        med_p90(ours_t),
+        format!("pid+net {}", med_p90(pid_net_t)),
+        paired_ratio(ours_t, pid_net_t),
+    ));
+    Ok(rows)
+}
