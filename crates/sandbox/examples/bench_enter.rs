@@ -1,9 +1,10 @@
 //! One whole sandboxed run for `cargo xtask bench`: enter a sandbox over DIR, do nothing
 //! inside, exit 0.
 //!
-//! `bench_enter DIR [pid-net] [--read-only] [--mount-api legacy] [--join-net FD] [--fds N]`:
+//! `bench_enter DIR [pid-net] [--init] [--read-only] [--mount-api legacy] [--join-net FD] [--fds N]`:
 //! - `pid-net`: only the pid and network namespaces (the defaults before IPC, UTS and
 //!   cgroup joined them), to measure what those three cost;
+//! - `--init`: the minimal init as pid 1 (`Builder::init(true)`), to measure its fork;
 //! - `--read-only`: the shared directory and its submounts read-only; with
 //!   `--mount-api legacy` through `mount(2)` (a remount of each mount) instead of one
 //!   recursive `mount_setattr(2)`;
@@ -48,7 +49,7 @@ fn open_descriptors(n: usize) {
 fn main() {
     let mut args = std::env::args().skip(1);
     let Some(dir) = args.next() else {
-        fail("usage: bench_enter DIR [pid-net] [--read-only] [--mount-api legacy] [--join-net FD] [--fds N]");
+        fail("usage: bench_enter DIR [pid-net] [--init] [--read-only] [--mount-api legacy] [--join-net FD] [--fds N]");
     };
     let mut builder = Sandbox::builder(dir);
     while let Some(arg) = args.next() {
@@ -58,6 +59,7 @@ fn main() {
         };
         match arg.as_str() {
             "pid-net" => builder = builder.namespaces(Namespaces::PID | Namespaces::NET),
+            "--init" => builder = builder.init(true),
             "--read-only" => builder = builder.read_only(true),
             "--mount-api" => match value().as_str() {
                 "legacy" => builder = builder.mount_api(MountApi::Legacy),

@@ -1,6 +1,6 @@
 //! Enter + exit of one sandbox, as a whole process: ours with its defaults, ours with the
 //! pid and network namespaces only, the floor (the bare system calls of entering, nothing
-//! else), and bwrap, in the same rounds.
+//! else), ours with the minimal init as pid 1, and bwrap, in the same rounds.
 
 use std::process::Command;
 
@@ -19,7 +19,9 @@ pub(super) fn run(ws: &Workspace, rounds: usize) -> Result<Vec<Row>> {
     pid_net.arg(dir.path()).arg("pid-net");
     let mut bare = Command::new(&floor);
     bare.arg(dir.path());
-    for cmd in [&mut ours, &mut pid_net, &mut bare] {
+    let mut with_init = Command::new(&enter);
+    with_init.arg(dir.path()).arg("--init");
+    for cmd in [&mut ours, &mut pid_net, &mut bare, &mut with_init] {
         println!("==> {}", crate::describe(cmd));
         super::run_checked(cmd)?;
     }
@@ -35,19 +37,20 @@ pub(super) fn run(ws: &Workspace, rounds: usize) -> Result<Vec<Row>> {
     };
     println!(
         "    {WARM_UP} warm-up runs, then {rounds} rounds of ours, ours with pid+net only, \
-         the floor{}, taking turns",
+         the floor, ours with init(true){}, taking turns",
         if peer.is_some() { " and bwrap" } else { "" }
     );
-    let mut cmds = vec![&mut ours, &mut pid_net, &mut bare];
+    let mut cmds = vec![&mut ours, &mut pid_net, &mut bare, &mut with_init];
     if let Some(p) = peer.as_mut() {
         cmds.push(p);
     }
     let times = alternate(&mut cmds, rounds, WARM_UP)?;
-    let (ours_t, pid_net_t, floor_t) = (&times[0], &times[1], &times[2]);
+    let (ours_t, pid_net_t, floor_t, init_t) = (&times[0], &times[1], &times[2], &times[3]);
     for (name, t) in [
         ("ours", ours_t),
         ("ours, pid+net only", pid_net_t),
         ("floor", floor_t),
+        ("ours with init(true)", init_t),
     ] {
         println!("    enter+exit, {name}: median (p90) {}", med_p90(t));
     }
@@ -58,7 +61,7 @@ pub(super) fn run(ws: &Workspace, rounds: usize) -> Result<Vec<Row>> {
         format!("floor {}", med_p90(floor_t)),
         paired_ratio(ours_t, floor_t),
     );
-    match times.get(3) {
+    match times.get(4) {
         Some(bwrap_t) => {
             println!("    enter+exit, bwrap: median (p90) {}", med_p90(bwrap_t));
             rows.push(Row::new(
@@ -89,6 +92,12 @@ pub(super) fn run(ws: &Workspace, rounds: usize) -> Result<Vec<Row>> {
         med_p90(ours_t),
         format!("pid+net {}", med_p90(pid_net_t)),
         paired_ratio(ours_t, pid_net_t),
+    ));
+    rows.push(Row::new(
+        "init(true) vs the default (pid 1 is the daemon)",
+        format!("init {}", med_p90(init_t)),
+        format!("default {}", med_p90(ours_t)),
+        paired_ratio(init_t, ours_t),
     ));
     Ok(rows)
 }
