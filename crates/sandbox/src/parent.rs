@@ -134,7 +134,7 @@ impl Sandbox {
             Fork::Parent(child) => {
                 watch.parent_keep();
                 drop(report_tx);
-                let child = Child::new(child, note);
+                let child = Child::new(child, note).map_err(|e| Error::setup(Step::Fork, e))?;
                 match report::receive(&report_rx) {
                     Ok(Some(Report::Ready)) => Ok(Entered::Parent(child)),
                     Ok(Some(Report::Failed(e))) => {
