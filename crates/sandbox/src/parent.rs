@@ -20,11 +20,12 @@ const SETUP_FAILED: i32 = 125;
 
 impl Sandbox {
     pub(crate) fn enter_namespaces(mut self) -> Result<Entered, Error> {
-        sandbox_namespaces::ensure_single_threaded().map_err(threads_error)?;
         // Where the descriptor table is nearly full, say so now, before anything changes,
-        // rather than by the EMFILE of whichever call comes last.
+        // rather than by the EMFILE of whichever call comes next. First: it opens nothing,
+        // while the thread count opens /proc/self/task, whose EMFILE would name that.
         limits::reserve_descriptors(limits::ENTER_DESCRIPTORS)
             .map_err(|e| Error::setup(Step::Fds, e))?;
+        sandbox_namespaces::ensure_single_threaded().map_err(threads_error)?;
         let kept_inside = fds::check(
             &self.dir,
             &self.hardening.keep_fds,
