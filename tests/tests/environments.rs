@@ -34,6 +34,7 @@ fn main() {
         a_full_descriptor_table_is_refused_naming_the_descriptor_limit_not_the_threads,
         open_tree_refused_with_eacces_gets_the_new_api_hint_not_the_fallbacks,
         user_namespace_limit_of_an_enclosing_namespace_is_named,
+        a_net_namespace_limit_is_named_not_the_user_namespace_limit,
         root_without_cap_sys_admin_enters_through_a_user_namespace,
         pivot_root_einval_suggests_chroot_only_with_cap_sys_chroot,
     ])
@@ -513,6 +514,78 @@ fn user_namespace_limit_of_an_enclosing_namespace_is_named() -> TestResult {
         );
         Ok(())
     })
+}
+
+/// `user.max_net_namespaces` 0 in a user namespace the scenario made (its owner may write
+/// it there), then entering from inside it: the sandboxed child's `unshare` of the
+/// network namespace (with mount, IPC, UTS and cgroup) gets `ENOSPC`, and the cause names
+/// the network limit, never the user-namespace one.
+///
+/// - Without capabilities the sandbox makes a user namespace first, and the original
+///   process lives in it when the child fails: there every limit reads 2147483647 and the
+///   process is not in the initial user namespace, which once read as an enclosing
+///   `user.max_user_namespaces`. The cause lists the types asked with their limits read.
+/// - With `CAP_SYS_ADMIN` in the scenario's namespace no user namespace is made, the limit
+///   reads 0 where the cause looks, and it is named alone.
+fn a_net_namespace_limit_is_named_not_the_user_namespace_limit() -> TestResult {
+    let (_top, shared) = shared_dir_owned_by(NOBODY)?;
+    for keep_caps in [false, true] {
+        let shared = shared.clone();
+        test_support::in_child(move || {
+            become_nobody()?;
+            test_support::namespaces::enter_user_ns(rustix::thread::UnshareFlags::empty())?;
+            std::fs::write("/proc/sys/user/max_net_namespaces", "0")
+                .map_err(io_ctx("write 0 to user.max_net_namespaces"))?;
+            if !keep_caps {
+                rustix::thread::set_capabilities(
+                    None,
+                    CapabilitySets {
+                        effective: CapabilitySet::empty(),
+                        permitted: CapabilitySet::empty(),
+                        inheritable: CapabilitySet::empty(),
+                    },
+                )?;
+            }
+            let e = refused(&shared, |b| b, "user.max_net_namespaces is 0")?;
+            ensure_eq!(e.step(), Some(Step::UnshareChild), "caps {keep_caps}: {e}");
+            errno_once(&e, libc::ENOSPC)?;
+            ensure!(e.to_string().contains("net"), "the namespaces asked: {e}");
+            ensure_eq!(e.kind(), ErrorKind::LimitReached, "{e}");
+            let limits = match e.cause() {
+                Some(Cause::NamespaceTypeLimitReached { limits }) => limits,
+                other => fail!("caps {keep_caps}: expected the type limit, got {other:?} for {e}"),
+            };
+            let net = limits
+                .iter()
+                .find(|l| l.namespace == Namespaces::NET)
+                .ok_or_else(|| test_support::failed(format!("no net limit in {limits:?}")))?;
+            let hint = hint_of(&e)?;
+            ensure!(
+                hint.contains("user.max_net_namespaces") && !hint.contains("max_user_namespaces"),
+                "{hint}"
+            );
+            if keep_caps {
+                ensure_eq!(
+                    limits,
+                    vec![sandbox::NamespaceLimit {
+                        namespace: Namespaces::NET,
+                        limit: Some(0)
+                    }],
+                    "{e}"
+                );
+                ensure!(
+                    hint.starts_with("user.max_net_namespaces is 0 in this user namespace"),
+                    "{hint}"
+                );
+            } else {
+                // Read in the sandbox's user namespace, where the limit is not set.
+                ensure!(net.limit.is_some_and(|l| l > 0), "{limits:?}");
+                ensure!(hint.contains("enclosing"), "{hint}");
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
 }
 
 // =======================================================================================

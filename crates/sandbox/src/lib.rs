@@ -323,7 +323,7 @@ mod wire;
 pub use audit::{Audit, AuditRow, Check};
 pub use builder::Builder;
 pub use call::{Call, SysError};
-pub use cause::{Cause, ProcessLimit};
+pub use cause::{Cause, NamespaceLimit, ProcessLimit};
 pub use error::{BuilderOption, Error, ErrorKind, OptionConflict, PathProblem, SetupError};
 pub use fds::InheritedFds;
 pub use handles::{Child, Entered, Inside};

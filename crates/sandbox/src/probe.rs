@@ -149,6 +149,18 @@ impl Trial {
     fn index(self) -> usize {
         self as usize
     }
+
+    /// The namespaces the step unshares (the user namespace for writing its maps), for
+    /// the diagnosis of a refusal.
+    fn namespaces(self) -> Namespaces {
+        match self {
+            Trial::User | Trial::Maps => Namespaces::USER,
+            Trial::Pid => Namespaces::PID,
+            Trial::Net => Namespaces::NET,
+            Trial::Mount => Namespaces::MOUNT,
+            _ => Namespaces::empty(),
+        }
+    }
 }
 
 wire::wire_enum!(Trial {
@@ -331,7 +343,8 @@ pub fn probe() -> Probe {
             return no;
         }
         match found {
-            Found::Answer(Answer::Refused(errno)) => match unshare_cause(errno) {
+            Found::Answer(Answer::Refused(errno)) => match unshare_cause(trial.namespaces(), errno)
+            {
                 Some(cause) => Support::No(format!("{errno}: {cause}")),
                 None => Support::No(format!("{errno}")),
             },
