@@ -152,13 +152,15 @@ pub enum ProcessLimit {
     },
     /// The soft `RLIMIT_NPROC`: the processes of the real uid, all of them, counted
     /// against it (`prlimit --nproc`, systemd's `LimitNPROC=`). Uid 0 of the initial user
-    /// namespace, `CAP_SYS_RESOURCE` and `CAP_SYS_ADMIN` are exempt.
+    /// namespace, `CAP_SYS_RESOURCE` and `CAP_SYS_ADMIN` are exempt. Named only when the
+    /// tasks of the real uid that `/proc` shows have reached it.
     Nproc {
         /// The soft limit.
         limit: u64,
     },
-    /// No pids cgroup at its maximum, and no `RLIMIT_NPROC` that applies: the system-wide
-    /// `kernel.threads-max` or `kernel.pid_max`, or a limit freed since.
+    /// No pids cgroup at its maximum, and no `RLIMIT_NPROC` that applies and was reached
+    /// (or `/proc` could not tell): the system-wide `kernel.threads-max` or
+    /// `kernel.pid_max`, or a limit freed since.
     Unknown,
 }
 
