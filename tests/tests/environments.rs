@@ -32,6 +32,7 @@ fn main() {
         one_descriptor_short_is_refused_before_anything_changes_naming_the_limit,
         entering_works_with_exactly_the_descriptors_it_needs,
         a_full_descriptor_table_is_refused_naming_the_descriptor_limit_not_the_threads,
+        the_probe_descriptors_row_says_no_exactly_where_entering_is_refused,
         open_tree_refused_with_eacces_gets_the_new_api_hint_not_the_fallbacks,
         user_namespace_limit_of_an_enclosing_namespace_is_named,
         a_net_namespace_limit_is_named_not_the_user_namespace_limit,
@@ -424,6 +425,53 @@ fn a_full_descriptor_table_is_refused_naming_the_descriptor_limit_not_the_thread
         );
         Ok(())
     })
+}
+
+/// The probe's descriptors row counts what entering needs (6 at once and the shared
+/// directory's descriptor, which `build()` opens after the probe): with 6 numbers free it
+/// says no, and a sandbox built and entered then is refused; with 7 it says yes, and
+/// entering works.
+fn the_probe_descriptors_row_says_no_exactly_where_entering_is_refused() -> TestResult {
+    let (_top, shared) = shared_dir_with_marker()?;
+    for (free, fits) in [(6, false), (7, true)] {
+        let shared = shared.clone();
+        test_support::in_child(move || {
+            let limit = limit_leaving(free)?;
+            set_limit(Resource::Nofile, limit, None)?;
+            let report = sandbox::probe();
+            let row = &report.descriptors;
+            ensure_eq!(row.is_yes(), fits, "{free} free:\n{report}");
+            ensure!(
+                row.detail()
+                    .contains(&format!("soft RLIMIT_NOFILE of {limit}, {free} free")),
+                "{}",
+                row.detail()
+            );
+            // The other rows are not what this limit is about: they still say yes.
+            ensure!(
+                report.user_namespace.is_yes() && report.mount_namespace.is_yes(),
+                "{free} free:\n{report}"
+            );
+            let sandbox = Sandbox::builder(&shared).build()?;
+            match sandbox.enter() {
+                Ok(sandbox::Entered::Inside(_)) => test_support::syscalls::exit_now(0),
+                Ok(sandbox::Entered::Parent(child)) => {
+                    let status = child.wait()?;
+                    ensure!(fits, "entered with {free} free, where the probe said no");
+                    ensure_eq!(status.code(), 0, "the sandboxed child");
+                }
+                Err(e) => {
+                    ensure!(
+                        !fits,
+                        "refused with {free} free, where the probe said yes: {e}"
+                    );
+                    ensure_eq!(e.step(), Some(Step::Fds), "{e}");
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
 }
 
 // =======================================================================================

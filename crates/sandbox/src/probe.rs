@@ -66,11 +66,17 @@ pub struct Probe {
     /// Landlock: the ABI version of the kernel, for [`Mode::Landlock`](crate::Mode::Landlock)
     /// and the layer of the other modes.
     pub landlock: Support,
+    /// Descriptor numbers: how many are open below the soft `RLIMIT_NOFILE`, that limit,
+    /// and whether the numbers left free hold what entering in
+    /// [`Mode::Namespace`](crate::Mode::Namespace) opens at once, counted with the shared
+    /// directory's descriptor that [`Builder::build`](crate::Builder::build) opens (so a
+    /// process that built its sandbox before probing needs one fewer than it says).
+    pub descriptors: Support,
 }
 
 impl Probe {
     /// The facilities with their names, in the order of the table.
-    pub fn rows(&self) -> [(&'static str, &Support); 11] {
+    pub fn rows(&self) -> [(&'static str, &Support); 12] {
         [
             ("user namespace", &self.user_namespace),
             ("mount namespace", &self.mount_namespace),
@@ -83,6 +89,7 @@ impl Probe {
             ("pidfd", &self.pidfd),
             ("seccomp", &self.seccomp),
             ("landlock", &self.landlock),
+            ("descriptors", &self.descriptors),
         ]
     }
 }
@@ -504,6 +511,8 @@ fn finish(
     privilege: crate::privilege::Privilege,
     uid: u32,
 ) -> Probe {
+    // First, while this function holds no descriptor of its own.
+    let descriptors = descriptors_support();
     let tools = [IdMapTool::NewUidMap, IdMapTool::NewGidMap].map(|t| t.find());
     let id_map_helpers = match tools {
         [Ok(u), Ok(g)] => Support::Yes(format!("{} and {}", u.display(), g.display())),
@@ -561,6 +570,29 @@ fn finish(
         pidfd,
         seccomp,
         landlock: landlock_support(),
+        descriptors,
+    }
+}
+
+/// The descriptors row: the numbers free below the soft `RLIMIT_NOFILE` now, against what
+/// entering needs at once and the shared directory's descriptor.
+fn descriptors_support() -> Support {
+    let at_once = crate::limits::ENTER_DESCRIPTORS;
+    let needed = u64::from(at_once) + 1;
+    let Some((open, limit)) = crate::limits::descriptors_open() else {
+        return Support::Yes("no soft RLIMIT_NOFILE: the descriptor table is not limited".into());
+    };
+    let free = limit.saturating_sub(u64::from(open));
+    let text = format!(
+        "{open} open below the soft RLIMIT_NOFILE of {limit}, {free} free; entering needs \
+         {needed} ({at_once} at once, and the shared directory's from build())"
+    );
+    match free >= needed {
+        true => Support::Yes(text),
+        false => Support::No(format!(
+            "{text}: raise the soft limit (setrlimit, prlimit --nofile, LimitNOFILE= in \
+             systemd) or close descriptors first"
+        )),
     }
 }
 
