@@ -200,8 +200,8 @@ impl fmt::Display for Cause {
             Cause::AppArmorRestricted => f.write_str(
                 "AppArmor restricts unprivileged user namespaces \
                  (kernel.apparmor_restrict_unprivileged_userns = 1): give the daemon an AppArmor \
-                 profile that allows userns, run it as root, or use Mode::Landlock, which needs \
-                 no namespace",
+                 profile that allows userns, give it CAP_SYS_ADMIN, or use Mode::Landlock, \
+                 which needs no namespace",
             ),
             Cause::UnprivilegedUsernsCloneDisabled => f.write_str(
                 "unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0)",
@@ -232,7 +232,7 @@ impl fmt::Display for Cause {
             }
             Cause::OwnIdsOnly => f.write_str(
                 "this process may map only its own uid and gid, one line each; other ids, \
-                 ranges and setgroups allow need newuidmap/newgidmap or root",
+                 ranges and setgroups allow need newuidmap/newgidmap, or CAP_SETUID and CAP_SETGID",
             ),
             Cause::NamespaceTypeLimitReached { limits } => {
                 let types = limits

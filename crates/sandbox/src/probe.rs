@@ -38,19 +38,20 @@ impl Support {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Probe {
-    /// Creating a user namespace (needed without root) and mapping the own ids in it.
+    /// Creating a user namespace (needed without `CAP_SYS_ADMIN`) and mapping the own ids
+    /// in it.
     pub user_namespace: Support,
-    /// Creating a mount namespace (in a new user namespace without root).
+    /// Creating a mount namespace (in a new user namespace without `CAP_SYS_ADMIN`).
     pub mount_namespace: Support,
     /// Creating a pid namespace.
     pub pid_namespace: Support,
     /// Creating a network namespace.
     pub net_namespace: Support,
     /// Mounting a fresh proc from pid 1 of a new pid namespace, in a new mount namespace
-    /// (in a new user namespace without root), as entering does. In a user namespace the
-    /// kernel refuses it (`EPERM`) while every proc of the mount namespace has mounts on
-    /// parts of it, as container runtimes add over `/proc/kcore`, `/proc/sys`, ...: the
-    /// detail then lists them.
+    /// (in a new user namespace without `CAP_SYS_ADMIN`), as entering does. In a user
+    /// namespace the kernel refuses it (`EPERM`) while every proc of the mount namespace
+    /// has mounts on parts of it, as container runtimes add over `/proc/kcore`,
+    /// `/proc/sys`, ...: the detail then lists them.
     pub mount_proc: Support,
     /// `newuidmap` and `newgidmap`, for maps beyond the own ids.
     pub id_map_helpers: Support,
@@ -305,7 +306,7 @@ struct Tried {
 }
 
 /// Finds out what this process can do for a sandbox, without changing it: a forked child
-/// tries to create each namespace (inside a new user namespace when not root, as
+/// tries to create each namespace (inside a new user namespace without `CAP_SYS_ADMIN`, as
 /// [`Sandbox::enter`](crate::Sandbox::enter) would), to map its own ids, to mount a fresh
 /// proc from pid 1 of its new pid namespace (after making `/` private in its new mount
 /// namespace), to clone a mount tree with `open_tree(2)`, and, last, to install the default
