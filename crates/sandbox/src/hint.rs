@@ -56,7 +56,8 @@ impl Error {
     /// `RLIMIT_NOFILE`). Keyed on the failing call, not on the step alone.
     ///
     /// This reads the sysctls, `/proc/self/status`, the limits, the cgroup and the
-    /// descriptor table when called: call it in the process that got the error.
+    /// descriptor table when called (after a `fork` `EAGAIN`, every `/proc/<pid>/status`
+    /// too, to count the real uid's tasks): call it in the process that got the error.
     pub fn cause(&self) -> Option<Cause> {
         match self {
             Error::IdMaps { cause, .. } => cause.clone(),

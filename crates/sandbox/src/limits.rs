@@ -215,3 +215,15 @@ fn at_max(dir: &Path) -> Option<u64> {
     let current: u64 = read("pids.current")?.trim().parse().ok()?;
     (current >= max).then_some(max)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_real_uid_s_tasks_include_this_process() {
+        // Other test threads come and go meanwhile: this process counts at least once.
+        let counted = tasks_of_real_uid().expect("/proc lists");
+        assert!(counted >= 1, "{counted} tasks counted for the real uid");
+    }
+}
