@@ -31,9 +31,11 @@ fn main() {
         fork_in_a_pids_cgroup_at_its_max_names_the_cgroup,
         one_descriptor_short_is_refused_before_anything_changes_naming_the_limit,
         entering_works_with_exactly_the_descriptors_it_needs,
-        a_full_descriptor_table_fails_the_thread_count_naming_the_limit,
+        a_full_descriptor_table_is_refused_naming_the_descriptor_limit_not_the_threads,
+        the_probe_descriptors_row_says_no_exactly_where_entering_is_refused,
         open_tree_refused_with_eacces_gets_the_new_api_hint_not_the_fallbacks,
         user_namespace_limit_of_an_enclosing_namespace_is_named,
+        a_net_namespace_limit_is_named_not_the_user_namespace_limit,
         root_without_cap_sys_admin_enters_through_a_user_namespace,
         pivot_root_einval_suggests_chroot_only_with_cap_sys_chroot,
     ])
@@ -389,36 +391,87 @@ fn entering_works_with_exactly_the_descriptors_it_needs() -> TestResult {
     })
 }
 
-/// With no number free, the first open of entering (counting the threads) gets the
-/// kernel's `EMFILE`; the cause counts what is open now and names the limit.
-fn a_full_descriptor_table_fails_the_thread_count_naming_the_limit() -> TestResult {
+/// With no number free, the check before anything changes (which opens nothing) refuses,
+/// naming the descriptor limit: not the thread count that comes after it, whose open of
+/// `/proc/self/task` would get the kernel's `EMFILE` first otherwise.
+fn a_full_descriptor_table_is_refused_naming_the_descriptor_limit_not_the_threads() -> TestResult {
     let (_top, shared) = shared_dir_owned_by(NOBODY)?;
     test_support::in_child(|| {
         let sandbox = prepare(Sandbox::builder(&shared))?;
         let limit = limit_leaving(0)?;
+        let open = open_below(limit);
         set_limit(Resource::Nofile, limit, None)?;
         let e = expect_refused(sandbox.enter(), "no descriptor free")?;
-        ensure_eq!(e.step(), Some(Step::CheckThreads), "{e}");
+        ensure_eq!(e.step(), Some(Step::Fds), "{e}");
         errno_once(&e, libc::EMFILE)?;
         ensure!(
-            e.to_string().contains("/proc/self/task"),
-            "the call is named: {e}"
+            !e.to_string().contains("/proc/self/task"),
+            "the thread count is blamed: {e}"
         );
-        // enter() has closed the shared directory's descriptor by now: one more needed.
-        match e.cause() {
+        ensure_eq!(
+            e.cause(),
             Some(Cause::DescriptorLimitReached {
-                needed,
+                needed: 6,
                 open,
-                limit: l,
-            }) => {
-                ensure_eq!((needed, l), (7, limit), "{e}");
-                ensure_eq!(open, open_below(limit), "{e}");
-            }
-            other => fail!("expected DescriptorLimitReached, got {other:?} for {e}"),
-        }
+                limit
+            }),
+            "{e}"
+        );
         ensure!(hint_of(&e)?.contains("RLIMIT_NOFILE"), "{:?}", e.hint());
+        ensure!(
+            children_of(getpid()).is_empty(),
+            "a child was forked: {:?}",
+            children_of(getpid())
+        );
         Ok(())
     })
+}
+
+/// The probe's descriptors row counts what entering needs (6 at once and the shared
+/// directory's descriptor, which `build()` opens after the probe): with 6 numbers free it
+/// says no, and a sandbox built and entered then is refused; with 7 it says yes, and
+/// entering works.
+fn the_probe_descriptors_row_says_no_exactly_where_entering_is_refused() -> TestResult {
+    let (_top, shared) = shared_dir_with_marker()?;
+    for (free, fits) in [(6, false), (7, true)] {
+        let shared = shared.clone();
+        test_support::in_child(move || {
+            let limit = limit_leaving(free)?;
+            set_limit(Resource::Nofile, limit, None)?;
+            let report = sandbox::probe();
+            let row = &report.descriptors;
+            ensure_eq!(row.is_yes(), fits, "{free} free:\n{report}");
+            ensure!(
+                row.detail()
+                    .contains(&format!("soft RLIMIT_NOFILE of {limit}, {free} free")),
+                "{}",
+                row.detail()
+            );
+            // The other rows are not what this limit is about: they still say yes.
+            ensure!(
+                report.user_namespace.is_yes() && report.mount_namespace.is_yes(),
+                "{free} free:\n{report}"
+            );
+            let sandbox = Sandbox::builder(&shared).build()?;
+            match sandbox.enter() {
+                Ok(sandbox::Entered::Inside(_)) => test_support::syscalls::exit_now(0),
+                Ok(sandbox::Entered::Parent(child)) => {
+                    let status = child.wait()?;
+                    ensure!(fits, "entered with {free} free, where the probe said no");
+                    ensure_eq!(status.code(), 0, "the sandboxed child");
+                }
+                Err(e) => {
+                    ensure!(
+                        !fits,
+                        "refused with {free} free, where the probe said yes: {e}"
+                    );
+                    ensure_eq!(e.step(), Some(Step::Fds), "{e}");
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
 }
 
 // =======================================================================================
@@ -509,6 +562,78 @@ fn user_namespace_limit_of_an_enclosing_namespace_is_named() -> TestResult {
         );
         Ok(())
     })
+}
+
+/// `user.max_net_namespaces` 0 in a user namespace the scenario made (its owner may write
+/// it there), then entering from inside it: the sandboxed child's `unshare` of the
+/// network namespace (with mount, IPC, UTS and cgroup) gets `ENOSPC`, and the cause names
+/// the network limit, never the user-namespace one.
+///
+/// - Without capabilities the sandbox makes a user namespace first, and the original
+///   process lives in it when the child fails: there every limit reads 2147483647 and the
+///   process is not in the initial user namespace, which once read as an enclosing
+///   `user.max_user_namespaces`. The cause lists the types asked with their limits read.
+/// - With `CAP_SYS_ADMIN` in the scenario's namespace no user namespace is made, the limit
+///   reads 0 where the cause looks, and it is named alone.
+fn a_net_namespace_limit_is_named_not_the_user_namespace_limit() -> TestResult {
+    let (_top, shared) = shared_dir_owned_by(NOBODY)?;
+    for keep_caps in [false, true] {
+        let shared = shared.clone();
+        test_support::in_child(move || {
+            become_nobody()?;
+            test_support::namespaces::enter_user_ns(rustix::thread::UnshareFlags::empty())?;
+            std::fs::write("/proc/sys/user/max_net_namespaces", "0")
+                .map_err(io_ctx("write 0 to user.max_net_namespaces"))?;
+            if !keep_caps {
+                rustix::thread::set_capabilities(
+                    None,
+                    CapabilitySets {
+                        effective: CapabilitySet::empty(),
+                        permitted: CapabilitySet::empty(),
+                        inheritable: CapabilitySet::empty(),
+                    },
+                )?;
+            }
+            let e = refused(&shared, |b| b, "user.max_net_namespaces is 0")?;
+            ensure_eq!(e.step(), Some(Step::UnshareChild), "caps {keep_caps}: {e}");
+            errno_once(&e, libc::ENOSPC)?;
+            ensure!(e.to_string().contains("net"), "the namespaces asked: {e}");
+            ensure_eq!(e.kind(), ErrorKind::LimitReached, "{e}");
+            let limits = match e.cause() {
+                Some(Cause::NamespaceTypeLimitReached { limits }) => limits,
+                other => fail!("caps {keep_caps}: expected the type limit, got {other:?} for {e}"),
+            };
+            let net = limits
+                .iter()
+                .find(|l| l.namespace == Namespaces::NET)
+                .ok_or_else(|| test_support::failed(format!("no net limit in {limits:?}")))?;
+            let hint = hint_of(&e)?;
+            ensure!(
+                hint.contains("user.max_net_namespaces") && !hint.contains("max_user_namespaces"),
+                "{hint}"
+            );
+            if keep_caps {
+                ensure_eq!(
+                    limits,
+                    vec![sandbox::NamespaceLimit {
+                        namespace: Namespaces::NET,
+                        limit: Some(0)
+                    }],
+                    "{e}"
+                );
+                ensure!(
+                    hint.starts_with("user.max_net_namespaces is 0 in this user namespace"),
+                    "{hint}"
+                );
+            } else {
+                // Read in the sandbox's user namespace, where the limit is not set.
+                ensure!(net.limit.is_some_and(|l| l > 0), "{limits:?}");
+                ensure!(hint.contains("enclosing"), "{hint}");
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
 }
 
 // =======================================================================================

@@ -1143,6 +1143,6 @@ fn probe_reports_every_facility_with_a_reason_for_each_no() -> TestResult {
         })?;
     }
     let text = report.to_string();
-    ensure_eq!(text.lines().count(), 11, "{text}");
+    ensure_eq!(text.lines().count(), 12, "{text}");
     Ok(())
 }

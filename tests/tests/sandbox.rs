@@ -69,6 +69,7 @@ fn main() {
         fault_old_root_propagation_is_reported_and_leaves_host_unchanged,
         fault_proc_fd_capture_is_reported_and_leaves_host_unchanged,
         fault_pidfd_open_falls_back_and_enter_still_works,
+        fault_child_pidfd_emfile_is_an_error_and_ends_the_child,
         fault_open_tree_enosys_falls_back_to_mount_and_enter_still_works,
         fault_every_mount_call_in_turn_is_reported_and_leaves_host_unchanged,
         fault_every_mount_call_in_turn_on_the_legacy_path_is_reported_and_leaves_host_unchanged,
@@ -1162,14 +1163,34 @@ fn fault_proc_fd_capture_is_reported_and_leaves_host_unchanged() -> TestResult {
 
 fn fault_pidfd_open_falls_back_and_enter_still_works() -> TestResult {
     test_support::require_tool(&test_support::tools::STRACE)?;
-    // The parent watch and the child handle fall back to a pipe and to the plain pid.
-    for when in [1, 2] {
+    // In the original process, in order: the audit's record of the namespaces it starts
+    // from (which notes the errno), the parent watch (which falls back to its pipe), and
+    // the two handles on the child (the leaf's in fork, then enter's own), which fall back
+    // to the plain pid.
+    for when in [1, 2, 3, 4] {
         let run = run_faulted(Some(&format!("pidfd_open:error=ENOSYS:when={when}")), &[])?;
         ensure!(
             run.ok,
             "enter failed without pidfds (call {when}): {}",
             run.msg
         );
+    }
+    Ok(())
+}
+
+/// `EMFILE` from a `pidfd_open` of the child (the leaf's in `fork`, then the original
+/// process's own handle's: the third and fourth `pidfd_open` of the original process)
+/// selects no fallback: entering fails at `fork` with the leaf's typed error, the child
+/// is killed and reaped (the host check finds no child left).
+fn fault_child_pidfd_emfile_is_an_error_and_ends_the_child() -> TestResult {
+    test_support::require_tool(&test_support::tools::STRACE)?;
+    for when in [3, 4] {
+        let run = run_faulted(Some(&format!("pidfd_open:error=EMFILE:when={when}")), &[])?;
+        ensure!(!run.ok, "entered although pidfd_open {when} failed");
+        ensure_eq!(run.step, Step::Fork.name(), "call {when}: {}", run.msg);
+        ensure_eq!(run.errno, libc::EMFILE, "call {when}: {}", run.msg);
+        ensure_eq!(run.in_child, "false", "call {when}: {}", run.msg);
+        ensure_eq!(run.leaf, "process:ChildPidfd", "call {when}: {}", run.msg);
     }
     Ok(())
 }

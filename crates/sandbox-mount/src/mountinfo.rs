@@ -178,14 +178,26 @@ pub enum ProcVisibility {
     Covered(Vec<PathBuf>),
 }
 
+/// The directories of a proc, relative to its root, that the kernel keeps permanently
+/// empty as mount points (`register_sysctl_mount_point()`, `proc_create_mount_point()`): a
+/// mount on one hides nothing of proc, and [`proc_visibility`] does not count it.
+const PROC_EMPTY_MOUNT_POINTS: [&str; 2] = ["sys/fs/binfmt_misc", "fs/nfsd"];
+
 /// Whether a proc in `mounts` (one mount namespace's, as [`read_self`] returns them) is
 /// fully visible; see [`ProcVisibility`].
 ///
-/// Mounts whose mount point is a directory the kernel keeps empty for them
-/// (`sys/fs/binfmt_misc` of a proc) do not count, as the kernel does not count them. The
-/// kernel also ignores mounts that are not locked (made in the same user namespace as the
-/// new proc would be); mountinfo does not say which are, so this reports every other mount
-/// on a part of a proc: what a user namespace made below them inherits locked.
+/// Mounts whose mount point is one of the directories proc keeps permanently empty for
+/// them (`sys/fs/binfmt_misc` and `fs/nfsd` below its root) do not count, as the
+/// kernel does not count them. The kernel also ignores mounts that are not locked (made in
+/// the same user namespace as the new proc would be); mountinfo does not say which are, so
+/// this reports every other mount on a part of a proc: what a user namespace made below
+/// them inherits locked.
+///
+/// Not detected: the kernel also passes over a fully visible proc whose locked flags are
+/// more restrictive than the new mount's. A read-only proc (read-only in its superblock,
+/// or locked read-only when a mount namespace of a less privileged user namespace copied
+/// it) lets no read-write proc be mounted, only a read-only one, and reads as
+/// [`ProcVisibility::FullyVisible`] here all the same.
 pub fn proc_visibility(mounts: &[MountInfo]) -> ProcVisibility {
     let mut covered = Vec::new();
     let mut any = false;
@@ -194,11 +206,11 @@ pub fn proc_visibility(mounts: &[MountInfo]) -> ProcVisibility {
         .filter(|m| m.fs_type == "proc" && m.root == Path::new("/"))
     {
         any = true;
-        let keeps_empty = proc.mount_point.join("sys/fs/binfmt_misc");
+        let keeps_empty = PROC_EMPTY_MOUNT_POINTS.map(|dir| proc.mount_point.join(dir));
         let covers: Vec<&MountInfo> = mounts
             .iter()
             .filter(|m| m.parent_id == proc.mount_id && m.mount_id != proc.mount_id)
-            .filter(|m| m.mount_point != keeps_empty)
+            .filter(|m| !keeps_empty.contains(&m.mount_point))
             .collect();
         if covers.is_empty() {
             return ProcVisibility::FullyVisible(proc.mount_point.clone());
@@ -487,6 +499,7 @@ mod tests {
 1 0 8:1 / / rw - ext4 /dev/sda rw
 22 1 0:21 / /proc rw,nosuid - proc proc rw
 23 22 0:40 / /proc/sys/fs/binfmt_misc rw - autofs systemd-1 rw
+24 22 0:41 / /proc/fs/nfsd rw - nfsd nfsd rw
 ";
         let m = parse(host).unwrap();
         assert_eq!(

@@ -109,6 +109,19 @@ pub enum Error {
         /// The errno of `pidfd_open(2)`.
         errno: Errno,
     },
+    /// Opening a pidfd of the child just forked (`pidfd_open(2)`) failed with an errno other
+    /// than `ENOSYS` and `EPERM`, which leave the pid alone to signal it by: `EMFILE` at
+    /// the descriptor limit, `ENOMEM`. [`fork`](crate::fork) has killed and reaped the
+    /// child (with `ESRCH` the kernel had reaped it already).
+    #[error(
+        "open a pidfd of child process {pid} after fork (pidfd_open; the child was ended): {errno}"
+    )]
+    ChildPidfd {
+        /// The child's former pid.
+        pid: Pid,
+        /// The errno of `pidfd_open(2)`.
+        errno: Errno,
+    },
     /// The parent exited before the child armed its parent-death signal, so that signal
     /// will never come: the child should exit.
     #[error("the parent process exited before the child asked to die with it")]
@@ -131,7 +144,8 @@ impl Error {
             | Error::SetDeathSignal { errno, .. }
             | Error::WatchParent { errno }
             | Error::SignalNote { errno }
-            | Error::ParentPidfd { errno } => Some(*errno),
+            | Error::ParentPidfd { errno }
+            | Error::ChildPidfd { errno, .. } => Some(*errno),
             Error::AlreadyReaped { .. } | Error::ParentGone => None,
         }
     }

@@ -74,6 +74,7 @@ pub use signal::{
 pub use status::ExitStatus;
 pub use watch::ParentWatch;
 
+use rustix::io::Errno;
 use rustix::process::PidfdFlags;
 
 /// What [`fork`] returned in this process.
@@ -92,24 +93,41 @@ pub enum Fork {
 /// `unshare(CLONE_NEWPID)` the child is pid 1 of the new pid namespace.
 ///
 /// In the parent, the [`Child`] holds a pidfd for the child (`pidfd_open`, kernel 5.3)
-/// when the kernel has one, and only the pid otherwise. The child is a plain copy: it
-/// should end with `_exit`-like calls (or `std::process::exit` if flushing the copied
-/// stdio buffers is wanted), and arm [`ParentWatch::die_with_parent`] if it must not
-/// outlive the parent.
+/// when the kernel has one, and only the pid where it has none (`ENOSYS`, or `EPERM` from a
+/// seccomp profile): the pid is safe to signal while the child is unreaped. The child is a
+/// plain copy: it should end with `_exit`-like calls (or `std::process::exit` if flushing
+/// the copied stdio buffers is wanted), and arm [`ParentWatch::die_with_parent`] if it
+/// must not outlive the parent.
 ///
 /// # Errors
 ///
 /// - [`Error::SingleThreaded`] with [`sandbox_namespaces::Error::MultiThreaded`] naming
 ///   the thread count, or [`sandbox_namespaces::Error::CountThreads`] without `/proc`.
 /// - [`Error::Fork`] with the kernel's errno (`EAGAIN`, `ENOMEM`).
+/// - [`Error::ChildPidfd`] when `pidfd_open` of the new child fails otherwise (`EMFILE`
+///   at the descriptor limit, `ENOMEM`): the child, which has begun to run, is killed
+///   with `SIGKILL` and reaped before this returns, so no process is left behind that the
+///   caller has no handle on. With `ESRCH` it is gone already: the kernel reaped it
+///   (`SIGCHLD` ignored), and it is not signalled, as its pid may name another process.
 pub fn fork() -> Result<Fork, Error> {
     match sys::fork()? {
         sys::Forked::Child => Ok(Fork::Child),
         sys::Forked::Parent(pid) => {
             // The child cannot have been reaped yet (unless SIGCHLD is ignored, in which
-            // case pidfd_open fails with ESRCH), so the pidfd is for our child. Any
-            // failure (ENOSYS before 5.3, a seccomp filter) leaves us with the pid.
-            let pidfd = rustix::process::pidfd_open(pid, PidfdFlags::empty()).ok();
+            // case pidfd_open fails with ESRCH), so the pidfd is for our child.
+            let pidfd = match rustix::process::pidfd_open(pid, PidfdFlags::empty()) {
+                Ok(pidfd) => Some(pidfd),
+                // No pidfds here (before 5.3, or a seccomp profile): the pid it is.
+                Err(Errno::NOSYS | Errno::PERM) => None,
+                Err(errno @ Errno::SRCH) => return Err(Error::ChildPidfd { pid, errno }),
+                Err(errno) => {
+                    // Unreaped, the child keeps its pid: SIGKILL reaches it and no other.
+                    let mut child = Child::new(pid, None);
+                    let _ = child.kill(rustix::process::Signal::KILL);
+                    let _ = child.wait();
+                    return Err(Error::ChildPidfd { pid, errno });
+                }
+            };
             Ok(Fork::Parent(Child::new(pid, pidfd)))
         }
     }

@@ -36,6 +36,7 @@ fn main() {
         injected_watch_pipe_failure_is_reported,
         injected_watch_poll_failure_is_reported,
         injected_watch_without_pidfd_permission_uses_the_pipe,
+        injected_child_pidfd_failure_ends_the_child,
     ];
     let scenarios = test_support::scenarios![
         fork_with_two_threads_is_refused,
@@ -69,6 +70,7 @@ fn main() {
         watch_poll_failure_is_reported_under_strace,
         watch_without_pidfd_permission_uses_the_pipe_under_strace,
         watch_at_the_descriptor_limit_reports_pidfd_emfile,
+        child_pidfd_failure_ends_the_child_under_strace,
         block_wait_and_restore_take_a_signal_without_a_handler,
         default_signals_removes_a_handler,
         exit_on_signals_makes_pid_1_end_with_128_plus_the_signal,
@@ -869,6 +871,47 @@ fn watch_at_the_descriptor_limit_reports_pidfd_emfile() -> TestResult {
         }
         Ok(())
     })
+}
+
+/// `EMFILE` from the `pidfd_open` after the fork is an error, not a fall back to the pid:
+/// `fork` kills the child it made, reaps it and returns the errno. (A low `RLIMIT_NOFILE`
+/// cannot make this: the thread count before the fork frees the number it took, which the
+/// pidfd then gets; the descriptor table would have to fill in between.)
+fn child_pidfd_failure_ends_the_child_under_strace() -> TestResult {
+    under_strace(
+        &["pidfd_open:error=EMFILE"],
+        "injected_child_pidfd_failure_ends_the_child",
+    )
+}
+
+fn injected_child_pidfd_failure_ends_the_child() -> TestResult {
+    deadline(20);
+    match fork() {
+        Ok(Fork::Child) => pause_forever(),
+        Ok(Fork::Parent(mut child)) => {
+            let _ = child.kill(Signal::KILL);
+            let _ = child.wait();
+            fail!("fork handed out a child although its pidfd_open failed with EMFILE")
+        }
+        Err(e @ Error::ChildPidfd { pid, .. }) => {
+            ensure_eq!(e.errno(), Some(Errno::MFILE));
+            ensure_eq!(
+                e.to_string(),
+                format!(
+                    "open a pidfd of child process {pid} after fork (pidfd_open; the child was \
+                     ended): Too many open files (os error 24)"
+                )
+            );
+            // Killed and reaped: this process has no child left, not even a zombie.
+            ensure_eq!(
+                rustix::process::waitpid(None, WaitOptions::NOHANG).err(),
+                Some(Errno::CHILD),
+                "a child is left"
+            );
+        }
+        Err(other) => fail!("expected ChildPidfd EMFILE, got {other:?}"),
+    }
+    Ok(())
 }
 
 fn watch_poll_failure_is_reported_under_strace() -> TestResult {

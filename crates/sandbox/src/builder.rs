@@ -88,9 +88,10 @@ impl Builder {
     ///
     /// A single line mapping the caller's own euid is written by the process itself. Any
     /// other map (ranges, other ids) is written by a helper process forked before the
-    /// unshare: as root it writes `/proc/<pid>/uid_map` from outside, otherwise it runs the
-    /// setuid `newuidmap` (package `uidmap`), which allows the ranges `/etc/subuid` grants
-    /// the user; see [`Builder::subordinate_ids`]. The sandboxed process execs nothing.
+    /// unshare: with `CAP_SETUID` and `CAP_SETGID` it writes `/proc/<pid>/uid_map` from
+    /// outside, otherwise it runs the setuid `newuidmap` (package `uidmap`), which allows
+    /// the ranges `/etc/subuid` grants the user; see [`Builder::subordinate_ids`]. The
+    /// sandboxed process execs nothing.
     pub fn uid_map(mut self, map: impl Into<Vec<IdMap>>) -> Self {
         self.uid_map = Some(map.into());
         self
@@ -108,7 +109,8 @@ impl Builder {
     /// grant the caller (looked up by user name and by uid, at [`Builder::build`]). With the
     /// common `user:100000:65536` lines the inside ids 1..=65536 are 100000..=165535.
     /// Implies a user namespace; replaces [`Builder::uid_map`] and [`Builder::gid_map`].
-    /// The maps are written through `newuidmap` and `newgidmap` (directly as root).
+    /// The maps are written through `newuidmap` and `newgidmap` (directly with `CAP_SETUID`
+    /// and `CAP_SETGID`).
     ///
     /// `newuidmap` checks that the target process belongs to the caller: a daemon that
     /// changed its uid from root is not dumpable, its `/proc/<pid>` belongs to root, and it
@@ -334,8 +336,8 @@ impl Builder {
     /// `nested_user_namespaces(true)` gives back a full capability set over new
     /// namespaces, and with it the kernel surface that only user namespaces expose
     /// (nf_tables, new mounts of many file systems, ...). Without a user namespace of the
-    /// sandbox's (real root, or one joined), no limit is written: the default syscall
-    /// filter refuses `CLONE_NEWUSER` there.
+    /// sandbox's (`CAP_SYS_ADMIN` made the namespaces, or one was joined), no limit is
+    /// written: the default syscall filter refuses `CLONE_NEWUSER` there.
     #[doc(alias = "max_user_namespaces", alias = "disable-userns")]
     pub fn nested_user_namespaces(mut self, allow: bool) -> Self {
         self.hardening.nested_userns = allow;

@@ -4,6 +4,9 @@
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
+use rustix::io::Errno;
+use rustix::process::PidfdFlags;
+
 use crate::{Audit, Error, ExitStatus, Pid, ProcSelfFd, Signal};
 
 /// What [`Sandbox::enter`](crate::Sandbox::enter) returns, in each of the two processes.
@@ -119,16 +122,40 @@ pub struct Child {
 }
 
 impl Child {
+    /// The handle on the child just forked. Where the leaf's handle holds a pidfd, this
+    /// one opens its own (`pidfd_open(2)` while the child is unreaped, so it is the
+    /// child's), for [`kill`](Self::kill) during another thread's wait; `ENOSYS` and
+    /// `EPERM` leave it without, as they leave the leaf's.
+    ///
+    /// # Errors
+    ///
+    /// [`sandbox_process::Error::ChildPidfd`] when that pidfd fails otherwise (`EMFILE`):
+    /// the child is killed through the leaf's pidfd and reaped first, so that no sandboxed
+    /// process is left running that the caller holds no handle on.
     pub(crate) fn new(
-        child: sandbox_process::Child,
+        mut child: sandbox_process::Child,
         note: Option<sandbox_process::SignalNote>,
-    ) -> Child {
-        Child {
-            pid: child.pid(),
-            pidfd: child.pidfd().and_then(|fd| fd.try_clone_to_owned().ok()),
+    ) -> Result<Child, sandbox_process::Error> {
+        let pid = child.pid();
+        let pidfd = match child.pidfd() {
+            Some(_) => match rustix::process::pidfd_open(pid, PidfdFlags::empty()) {
+                Ok(pidfd) => Some(pidfd),
+                // As for the leaf's: no pidfd here, and kill waits for a wait to end.
+                Err(Errno::NOSYS | Errno::PERM) => None,
+                Err(errno) => {
+                    let _ = child.kill(Signal::KILL);
+                    let _ = child.wait();
+                    return Err(sandbox_process::Error::ChildPidfd { pid, errno });
+                }
+            },
+            None => None,
+        };
+        Ok(Child {
+            pid,
+            pidfd,
             inner: Mutex::new(child),
             note,
-        }
+        })
     }
 
     /// The descriptors this handle holds (its pidfds), which the original process must

@@ -50,12 +50,14 @@ impl Error {
     /// What in the environment made this error, when it is one the environment explains:
     /// why user namespaces, or the id maps of one, are not available
     /// (`user.max_user_namespaces` 0 here or in an enclosing namespace, AppArmor, a seccomp
-    /// filter, the id-map tool missing or refusing, no subordinate ids), or which limit was
+    /// filter, the id-map tool missing or refusing, no subordinate ids), which limit on
+    /// another namespace type was reached (`user.max_net_namespaces`, ...), or which limit was
     /// reached (`EAGAIN` from `fork`: a pids cgroup or `RLIMIT_NPROC`; `EMFILE`:
     /// `RLIMIT_NOFILE`). Keyed on the failing call, not on the step alone.
     ///
     /// This reads the sysctls, `/proc/self/status`, the limits, the cgroup and the
-    /// descriptor table when called: call it in the process that got the error.
+    /// descriptor table when called (after a `fork` `EAGAIN`, every `/proc/<pid>/status`
+    /// too, to count the real uid's tasks): call it in the process that got the error.
     pub fn cause(&self) -> Option<Cause> {
         match self {
             Error::IdMaps { cause, .. } => cause.clone(),
@@ -98,14 +100,17 @@ impl Error {
                         limit: crate::limits::process_limit(),
                     })
                 }
+                // The failed call's own namespaces: the user-namespace causes only where
+                // it made one (at unshare-child the original process may be in the
+                // sandbox's user namespace by now, whose limits are not the ones reached).
                 (
                     _,
                     SetupError::Namespaces(
-                        sandbox_namespaces::Error::Unshare { .. }
-                        | sandbox_namespaces::Error::Setns { .. },
+                        sandbox_namespaces::Error::Unshare { namespaces, .. }
+                        | sandbox_namespaces::Error::Setns { namespaces, .. },
                     ),
                     errno,
-                ) => crate::cause::unshare_cause(errno),
+                ) => crate::cause::unshare_cause(*namespaces, errno),
                 (
                     Step::WriteIdMaps,
                     SetupError::Namespaces(sandbox_namespaces::Error::WriteIdMap { .. }),

@@ -62,10 +62,11 @@
 //!
 //! A process may write only its own id into the maps of a user namespace it created. Any
 //! other map is written by a helper process forked before the unshare, synchronised over a
-//! pipe: as root it writes `/proc/<pid>/uid_map` from outside, otherwise it runs the
-//! setuid `newuidmap` and `newgidmap`. The sandboxed process never execs anything. A
-//! process that already is root (also root of a user namespace made by `unshare -r` or a
-//! rootless container) gets no second user namespace; one handed namespace fds joins them
+//! pipe: with `CAP_SETUID` and `CAP_SETGID` it writes `/proc/<pid>/uid_map` from outside,
+//! otherwise it runs the setuid `newuidmap` and `newgidmap`. The sandboxed process never
+//! execs anything. A process with `CAP_SYS_ADMIN` (root, also root of a user namespace
+//! made by `unshare -r` or a rootless container) gets no second user namespace; one handed
+//! namespace fds joins them
 //! ([`Builder::join_user_namespace`], [`Builder::join_net_namespace`],
 //! [`Builder::join_mount_namespace`]). [`Error::cause`] names why user namespaces failed.
 //!
@@ -348,7 +349,7 @@ mod wire;
 pub use audit::{Audit, AuditRow, Check};
 pub use builder::Builder;
 pub use call::{Call, SysError};
-pub use cause::{Cause, ProcessLimit};
+pub use cause::{Cause, NamespaceLimit, ProcessLimit};
 pub use error::{BuilderOption, Error, ErrorKind, OptionConflict, PathProblem, SetupError};
 pub use fds::InheritedFds;
 pub use handles::{Child, Entered, Inside};

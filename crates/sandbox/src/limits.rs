@@ -85,16 +85,63 @@ pub(crate) fn descriptors_open() -> Option<(u32, u64)> {
 }
 
 /// Which limit on processes made `fork(2)` fail with `EAGAIN`, as far as this process can
-/// tell now: a pids cgroup at its `pids.max` (its own or an ancestor), else a finite
-/// `RLIMIT_NPROC` that applies to it, else [`ProcessLimit::Unknown`].
+/// tell now: a pids cgroup at its `pids.max` (its own or an ancestor), else an
+/// `RLIMIT_NPROC` that applies to it and that the real uid's tasks have reached, else
+/// [`ProcessLimit::Unknown`] (`kernel.threads-max`, `kernel.pid_max`). A finite limit alone
+/// says little: sessions often carry one of tens of thousands. Reads `/proc` (every
+/// process's status): for the error path only.
 pub(crate) fn process_limit() -> ProcessLimit {
     if let Some((cgroup, max)) = pids_cgroup_at_max() {
         return ProcessLimit::PidsCgroup { cgroup, max };
     }
     match rustix::process::getrlimit(Resource::Nproc).current {
-        Some(limit) if !exempt_from_nproc() => ProcessLimit::Nproc { limit },
+        Some(limit) if !exempt_from_nproc() && tasks_of_real_uid().is_some_and(|n| n >= limit) => {
+            ProcessLimit::Nproc { limit }
+        }
         _ => ProcessLimit::Unknown,
     }
+}
+
+/// The tasks whose real uid is this process's, which is what `RLIMIT_NPROC` counts
+/// (threads, not processes): the `Threads:` of each `/proc/<pid>/status` whose `Uid:`
+/// line starts with that uid. `None` where `/proc` cannot be listed.
+///
+/// `/proc` shows the tasks of its pid namespace only, so a count can fall short of the
+/// kernel's (never exceed it), and the answer is then `Unknown` rather than a wrong limit.
+/// One exception: seen from a user namespace, the uids of processes outside its map read
+/// as the overflow uid (65534), so where this process's own uid reads as that too, other
+/// users' processes count with it.
+fn tasks_of_real_uid() -> Option<u64> {
+    let uid = rustix::process::getuid().as_raw();
+    let mut tasks = 0u64;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = entry.file_name();
+        if !name
+            .to_str()
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        {
+            continue;
+        }
+        // A process that has ended since the listing has no status any more.
+        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        let (mut real, mut threads) = (None, None);
+        for line in status.lines() {
+            if let Some(ids) = line.strip_prefix("Uid:") {
+                real = ids
+                    .split_whitespace()
+                    .next()
+                    .and_then(|u| u.parse::<u32>().ok());
+            } else if let Some(n) = line.strip_prefix("Threads:") {
+                threads = n.trim().parse::<u64>().ok();
+            }
+        }
+        if real == Some(uid) {
+            tasks += threads.unwrap_or(1);
+        }
+    }
+    Some(tasks)
 }
 
 /// Whether the kernel spares this process `RLIMIT_NPROC` at `fork`: a real uid that is
@@ -167,4 +214,16 @@ fn at_max(dir: &Path) -> Option<u64> {
     let max: u64 = read("pids.max")?.trim().parse().ok()?;
     let current: u64 = read("pids.current")?.trim().parse().ok()?;
     (current >= max).then_some(max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_real_uid_s_tasks_include_this_process() {
+        // Other test threads come and go meanwhile: this process counts at least once.
+        let counted = tasks_of_real_uid().expect("/proc lists");
+        assert!(counted >= 1, "{counted} tasks counted for the real uid");
+    }
 }

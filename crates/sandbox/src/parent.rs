@@ -20,12 +20,13 @@ const SETUP_FAILED: i32 = 125;
 
 impl Sandbox {
     pub(crate) fn enter_namespaces(mut self) -> Result<Entered, Error> {
-        sandbox_namespaces::ensure_single_threaded().map_err(threads_error)?;
-        crate::timing::mark(Step::CheckThreads);
         // Where the descriptor table is nearly full, say so now, before anything changes,
-        // rather than by the EMFILE of whichever call comes last.
+        // rather than by the EMFILE of whichever call comes next (the descriptor check, the
+        // pipes, the pidfds). It opens nothing itself.
         limits::reserve_descriptors(limits::ENTER_DESCRIPTORS)
             .map_err(|e| Error::setup(Step::Fds, e))?;
+        sandbox_namespaces::ensure_single_threaded().map_err(threads_error)?;
+        crate::timing::mark(Step::CheckThreads);
         let kept_inside = fds::check(
             &self.dir,
             &self.hardening.keep_fds,
@@ -147,7 +148,7 @@ impl Sandbox {
                     let _ = note.parent_keep();
                 }
                 drop(report_tx);
-                let child = Child::new(child, note);
+                let child = Child::new(child, note).map_err(|e| Error::setup(Step::Fork, e))?;
                 match report::receive(&report_rx) {
                     Ok(Some(Report::Ready)) => Ok(Entered::Parent(child)),
                     Ok(Some(Report::Failed(e))) => {

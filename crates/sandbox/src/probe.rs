@@ -38,19 +38,20 @@ impl Support {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Probe {
-    /// Creating a user namespace (needed without root) and mapping the own ids in it.
+    /// Creating a user namespace (needed without `CAP_SYS_ADMIN`) and mapping the own ids
+    /// in it.
     pub user_namespace: Support,
-    /// Creating a mount namespace (in a new user namespace without root).
+    /// Creating a mount namespace (in a new user namespace without `CAP_SYS_ADMIN`).
     pub mount_namespace: Support,
     /// Creating a pid namespace.
     pub pid_namespace: Support,
     /// Creating a network namespace.
     pub net_namespace: Support,
     /// Mounting a fresh proc from pid 1 of a new pid namespace, in a new mount namespace
-    /// (in a new user namespace without root), as entering does. In a user namespace the
-    /// kernel refuses it (`EPERM`) while every proc of the mount namespace has mounts on
-    /// parts of it, as container runtimes add over `/proc/kcore`, `/proc/sys`, ...: the
-    /// detail then lists them.
+    /// (in a new user namespace without `CAP_SYS_ADMIN`), as entering does. In a user
+    /// namespace the kernel refuses it (`EPERM`) while every proc of the mount namespace
+    /// has mounts on parts of it, as container runtimes add over `/proc/kcore`,
+    /// `/proc/sys`, ...: the detail then lists them.
     pub mount_proc: Support,
     /// `newuidmap` and `newgidmap`, for maps beyond the own ids.
     pub id_map_helpers: Support,
@@ -66,11 +67,17 @@ pub struct Probe {
     /// Landlock: the ABI version of the kernel, for [`Mode::Landlock`](crate::Mode::Landlock)
     /// and the layer of the other modes.
     pub landlock: Support,
+    /// Descriptor numbers: how many are open below the soft `RLIMIT_NOFILE`, that limit,
+    /// and whether the numbers left free hold what entering in
+    /// [`Mode::Namespace`](crate::Mode::Namespace) opens at once, counted with the shared
+    /// directory's descriptor that [`Builder::build`](crate::Builder::build) opens (so a
+    /// process that built its sandbox before probing needs one fewer than it says).
+    pub descriptors: Support,
 }
 
 impl Probe {
     /// The facilities with their names, in the order of the table.
-    pub fn rows(&self) -> [(&'static str, &Support); 11] {
+    pub fn rows(&self) -> [(&'static str, &Support); 12] {
         [
             ("user namespace", &self.user_namespace),
             ("mount namespace", &self.mount_namespace),
@@ -83,6 +90,7 @@ impl Probe {
             ("pidfd", &self.pidfd),
             ("seccomp", &self.seccomp),
             ("landlock", &self.landlock),
+            ("descriptors", &self.descriptors),
         ]
     }
 }
@@ -148,6 +156,18 @@ impl Trial {
 
     fn index(self) -> usize {
         self as usize
+    }
+
+    /// The namespaces the step unshares (the user namespace for writing its maps), for
+    /// the diagnosis of a refusal.
+    fn namespaces(self) -> Namespaces {
+        match self {
+            Trial::User | Trial::Maps => Namespaces::USER,
+            Trial::Pid => Namespaces::PID,
+            Trial::Net => Namespaces::NET,
+            Trial::Mount => Namespaces::MOUNT,
+            _ => Namespaces::empty(),
+        }
     }
 }
 
@@ -286,7 +306,7 @@ struct Tried {
 }
 
 /// Finds out what this process can do for a sandbox, without changing it: a forked child
-/// tries to create each namespace (inside a new user namespace when not root, as
+/// tries to create each namespace (inside a new user namespace without `CAP_SYS_ADMIN`, as
 /// [`Sandbox::enter`](crate::Sandbox::enter) would), to map its own ids, to mount a fresh
 /// proc from pid 1 of its new pid namespace (after making `/` private in its new mount
 /// namespace), to clone a mount tree with `open_tree(2)`, and, last, to install the default
@@ -331,7 +351,8 @@ pub fn probe() -> Probe {
             return no;
         }
         match found {
-            Found::Answer(Answer::Refused(errno)) => match unshare_cause(errno) {
+            Found::Answer(Answer::Refused(errno)) => match unshare_cause(trial.namespaces(), errno)
+            {
                 Some(cause) => Support::No(format!("{errno}: {cause}")),
                 None => Support::No(format!("{errno}")),
             },
@@ -491,6 +512,8 @@ fn finish(
     privilege: crate::privilege::Privilege,
     uid: u32,
 ) -> Probe {
+    // First, while this function holds no descriptor of its own.
+    let descriptors = descriptors_support();
     let tools = [IdMapTool::NewUidMap, IdMapTool::NewGidMap].map(|t| t.find());
     let id_map_helpers = match tools {
         [Ok(u), Ok(g)] => Support::Yes(format!("{} and {}", u.display(), g.display())),
@@ -548,6 +571,29 @@ fn finish(
         pidfd,
         seccomp,
         landlock: landlock_support(),
+        descriptors,
+    }
+}
+
+/// The descriptors row: the numbers free below the soft `RLIMIT_NOFILE` now, against what
+/// entering needs at once and the shared directory's descriptor.
+fn descriptors_support() -> Support {
+    let at_once = crate::limits::ENTER_DESCRIPTORS;
+    let needed = u64::from(at_once) + 1;
+    let Some((open, limit)) = crate::limits::descriptors_open() else {
+        return Support::Yes("no soft RLIMIT_NOFILE: the descriptor table is not limited".into());
+    };
+    let free = limit.saturating_sub(u64::from(open));
+    let text = format!(
+        "{open} open below the soft RLIMIT_NOFILE of {limit}, {free} free; entering needs \
+         {needed} ({at_once} at once, and the shared directory's from build())"
+    );
+    match free >= needed {
+        true => Support::Yes(text),
+        false => Support::No(format!(
+            "{text}: raise the soft limit (setrlimit, prlimit --nofile, LimitNOFILE= in \
+             systemd) or close descriptors first"
+        )),
     }
 }
 

@@ -49,8 +49,9 @@ pub(crate) fn describe(f: &mut fmt::Formatter<'_>, mounts: &[PathBuf]) -> fmt::R
     }
     f.write_str(
         " (a container runtime's masks): run the daemon where /proc is not masked (docker \
-         run --security-opt systempaths=unconfined), as root without a user namespace, or \
-         in Mode::Landlock, which mounts nothing",
+         run --security-opt systempaths=unconfined), with CAP_SYS_ADMIN (docker run \
+         --cap-add SYS_ADMIN), which enters without a user namespace, or in \
+         Mode::Landlock, which mounts nothing",
     )
 }
 

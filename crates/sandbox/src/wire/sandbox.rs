@@ -5,7 +5,7 @@ use rustix::thread::CapabilitySet;
 
 use super::{wire_by_bits, wire_enum, Reader, Wire, Writer};
 use crate::call::{Call, SysError};
-use crate::cause::{Cause, ProcessLimit};
+use crate::cause::{Cause, NamespaceLimit, ProcessLimit};
 use crate::error::{BuilderOption, Error, OptionConflict, PathProblem, SetupError};
 use crate::step::Step;
 use crate::ExitStatus;
@@ -124,7 +124,21 @@ wire_enum!(Cause {
     11 => ProcessLimitReached { limit },
     12 => DescriptorLimitReached { needed, open, limit },
     13 => ProcCovered { mounts },
+    14 => NamespaceTypeLimitReached { limits },
 });
+
+impl Wire for NamespaceLimit {
+    fn put(&self, w: &mut Writer) {
+        w.put(&self.namespace);
+        w.put(&self.limit);
+    }
+    fn get(r: &mut Reader<'_>) -> Option<Self> {
+        Some(NamespaceLimit {
+            namespace: r.get()?,
+            limit: r.get()?,
+        })
+    }
+}
 
 wire_enum!(ProcessLimit {
     0 => PidsCgroup { cgroup, max },
@@ -279,6 +293,18 @@ mod tests {
                 needed: 6,
                 open: 7,
                 limit: 12,
+            },
+            Cause::NamespaceTypeLimitReached {
+                limits: vec![
+                    NamespaceLimit {
+                        namespace: sandbox_namespaces::Namespaces::NET,
+                        limit: Some(0),
+                    },
+                    NamespaceLimit {
+                        namespace: sandbox_namespaces::Namespaces::TIME,
+                        limit: None,
+                    },
+                ],
             },
         ];
         for cause in causes {

@@ -38,6 +38,7 @@ wire_enum!(sandbox_process::Error {
     11 => ParentGone,
     12 => SignalNote { errno },
     13 => ParentPidfd { errno },
+    14 => ChildPidfd { pid, errno },
 });
 
 wire_by_bits!(rustix::fs::OFlags);
@@ -125,6 +126,10 @@ mod tests {
                 errno: Errno::NOMEM,
             },
             E::ParentPidfd {
+                errno: Errno::MFILE,
+            },
+            E::ChildPidfd {
+                pid,
                 errno: Errno::MFILE,
             },
         ]);
