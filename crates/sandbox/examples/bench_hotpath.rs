@@ -3,8 +3,10 @@
 //! then close), by 1 and by 4 threads at once, with [`Filter::default_deny`] installed
 //! against the same loop without it.
 //!
-//! Two forked workers hold the same handle and file: one installs the filter (with TSYNC,
-//! before any thread starts, so every thread has it), the other does not. When asked (a
+//! Two forked workers hold the same file and a handle of their own (a handle made before
+//! the fork would name the parent's descriptor table, and `reopen` refuses it there): one
+//! installs the filter (with TSYNC, before any thread starts, so every thread has it), the
+//! other does not. When asked (a
 //! byte with the thread count), a worker starts that many threads, lets them all begin at
 //! once, and reports the wall time over the iterations each ran: ns per reopen per thread.
 //! The rounds ask both in turn, the first alternating. Prints one line per round and
@@ -84,7 +86,6 @@ struct Worker {
 impl Worker {
     fn spawn(
         program: Option<&sandbox_seccomp::Program>,
-        handle: &ProcSelfFd,
         file: BorrowedFd<'_>,
         iters: usize,
     ) -> Result<Worker, String> {
@@ -98,7 +99,7 @@ impl Worker {
         }
         if pid == 0 {
             drop((go_w, res_r));
-            let code = serve(program, handle, file, iters, &go_r, &res_w);
+            let code = serve(program, file, iters, &go_r, &res_w);
             // SAFETY: ends the forked child without the parent's exit handlers.
             unsafe { libc::_exit(code) }
         }
@@ -140,15 +141,24 @@ impl Drop for Worker {
     }
 }
 
-/// The worker's side: installs `program` if any, then serves rounds until EOF.
+/// The worker's side: makes its own handle, installs `program` if any, then serves rounds
+/// until EOF.
 fn serve(
     program: Option<&sandbox_seccomp::Program>,
-    handle: &ProcSelfFd,
     file: BorrowedFd<'_>,
     iters: usize,
     go: &OwnedFd,
     results: &OwnedFd,
 ) -> i32 {
+    let handle = match ProcSelfFd::open_unconfined() {
+        Ok(handle) => handle,
+        Err(e) => {
+            eprintln!("bench_hotpath: {e}");
+            let _ = rustix::io::write(results, &f64::NAN.to_le_bytes());
+            return 1;
+        }
+    };
+    let handle = &handle;
     if let Some(program) = program {
         if let Err(e) = program.install() {
             eprintln!("bench_hotpath: {e}");
@@ -177,13 +187,12 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("write {}: {e}", path.display()))?;
     let file = rustix::fs::open(&path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
         .map_err(|e| format!("open {} O_PATH: {e}", path.display()))?;
-    let handle = ProcSelfFd::open_unconfined().map_err(|e| e.to_string())?;
     // Compiled before the fork; the worker only installs it.
     let program = Filter::default_deny()
         .compile()
         .map_err(|e| e.to_string())?;
-    let unfiltered = Worker::spawn(None, &handle, file.as_fd(), iters)?;
-    let filtered = Worker::spawn(Some(&program), &handle, file.as_fd(), iters)?;
+    let unfiltered = Worker::spawn(None, file.as_fd(), iters)?;
+    let filtered = Worker::spawn(Some(&program), file.as_fd(), iters)?;
     // One untimed round of each: page in the code, fill the dentry cache.
     for threads in THREADS {
         unfiltered.time(threads)?;
