@@ -24,19 +24,24 @@ use sandbox::{OFlags, ProcSelfFd};
 use test_support::{ensure, ensure_eq, fail, Fail, TestResult};
 
 fn main() {
-    test_support::main(test_support::scenarios![
-        a_signal_hook_handler_runs_on_sigterm_and_its_exit_code_is_passed_on,
-        a_signal_hook_handler_runs_on_sigterm_under_the_init,
-        a_daemon_without_handlers_is_seen_dying_of_sigterm,
-        a_daemon_without_handlers_is_seen_dying_of_sigterm_under_the_init,
-        a_daemon_that_exits_143_itself_is_not_taken_for_a_signal,
-        an_aborting_daemon_is_seen_dying_of_sigabrt,
-        an_aborting_daemon_is_seen_dying_of_sigabrt_under_the_init,
-        a_forked_worker_never_reopens_its_parents_descriptor,
-        the_original_process_lets_go_of_the_daemons_listening_socket,
-        the_original_process_keeps_the_socket_when_told_to,
-        the_example_server_answers_and_shuts_down_gracefully_on_sigterm,
-    ])
+    let helpers = test_support::scenarios![confine_then_report_the_callers_descriptor];
+    test_support::main_with_helpers(
+        test_support::scenarios![
+            a_signal_hook_handler_runs_on_sigterm_and_its_exit_code_is_passed_on,
+            a_signal_hook_handler_runs_on_sigterm_under_the_init,
+            a_daemon_without_handlers_is_seen_dying_of_sigterm,
+            a_daemon_without_handlers_is_seen_dying_of_sigterm_under_the_init,
+            a_daemon_that_exits_143_itself_is_not_taken_for_a_signal,
+            an_aborting_daemon_is_seen_dying_of_sigabrt,
+            an_aborting_daemon_is_seen_dying_of_sigabrt_under_the_init,
+            a_forked_worker_never_reopens_its_parents_descriptor,
+            the_original_process_lets_go_of_the_daemons_listening_socket,
+            the_original_process_keeps_the_socket_when_told_to,
+            an_error_after_letting_go_leaves_the_callers_numbers_open_on_dev_null,
+            the_example_server_answers_and_shuts_down_gracefully_on_sigterm,
+        ],
+        helpers,
+    )
 }
 
 // =======================================================================================
@@ -312,12 +317,12 @@ fn the_original_process_lets_go_of_the_daemons_listening_socket() -> TestResult 
         !connected,
         "a connection was accepted after the daemon closed its listener: the original process holds a copy ({fds:?})"
     );
-    // Besides stdin, stdout and stderr, only the pidfds it waits with and numbers left
-    // naming /dev/null: no socket, no pipe, no file of the daemon's.
+    // Besides stdin, stdout and stderr, only the pidfds it waits with: no socket, no pipe,
+    // no file of the daemon's.
     let others: Vec<&String> = fds
         .iter()
         .filter(|fd| !["0:", "1:", "2:"].iter().any(|std| fd.starts_with(std)))
-        .filter(|fd| !fd.ends_with("anon_inode:[pidfd]") && !fd.ends_with(": /dev/null"))
+        .filter(|fd| !fd.ends_with("anon_inode:[pidfd]"))
         .collect();
     ensure!(
         others.is_empty(),
@@ -334,6 +339,64 @@ fn the_original_process_keeps_the_socket_when_told_to() -> TestResult {
         "with close_fds_in_original(false) the original process's copy of the listener should still accept ({fds:?})"
     );
     Ok(())
+}
+
+/// Waiting failing after the original process let go (`wait4` answering `EPERM`, injected
+/// by strace): `confine` returns the error, and the caller's values that own descriptors
+/// must still be safe to drop: each number names a placeholder (`/dev/null`) again.
+fn an_error_after_letting_go_leaves_the_callers_numbers_open_on_dev_null() -> TestResult {
+    test_support::require_tool(&test_support::tools::STRACE)?;
+    // The first wait4 of each process: the original process's first is confine's wait.
+    let out = std::process::Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-o",
+            "/dev/null",
+            "-e",
+            "inject=wait4:error=EPERM:when=1",
+        ])
+        .arg(test_support::this_binary()?)
+        .env(
+            test_support::SCENARIO_ENV,
+            "confine_then_report_the_callers_descriptor",
+        )
+        .output()
+        .map_err(io_ctx("run strace"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    ensure!(
+        out.status.success(),
+        "the caller ended with {:?} (an abort: it dropped a value whose descriptor was closed):\n{stdout}{stderr}",
+        out.status
+    );
+    ensure!(
+        stdout.contains("ERROR ") && stdout.contains("HELD /dev/null"),
+        "after the error the caller's descriptor names:\n{stdout}{stderr}"
+    );
+    Ok(())
+}
+
+/// The helper of the scenario above, run under strace: holds a file, confines itself, and
+/// on the error prints where the file's number leads, then drops the file.
+fn confine_then_report_the_callers_descriptor() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let held = std::fs::File::open(&shared).map_err(io_ctx("open the shared dir"))?;
+    let sandbox = sandbox::Sandbox::builder(&shared).build()?;
+    match sandbox.confine() {
+        Ok(_inside) => exit_now(0),
+        Err(e) => {
+            let link = std::fs::read_link(format!("/proc/self/fd/{}", held.as_raw_fd()));
+            println!("ERROR {e}");
+            match link {
+                Ok(target) => println!("HELD {}", target.display()),
+                Err(err) => println!("HELD nothing ({err})"),
+            }
+            // Dropping the caller's value must not abort (IO safety in debug builds).
+            drop(held);
+            Ok(())
+        }
+    }
 }
 
 // =======================================================================================

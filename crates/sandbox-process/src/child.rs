@@ -7,6 +7,7 @@ use rustix::io::Errno;
 use rustix::process::{Pid, Signal, WaitOptions};
 
 use crate::signal::{block_signals, set_signal_mask, wait_signal, SignalSet};
+use crate::sys::Disposition;
 use crate::{Error, ExitStatus};
 
 /// The parent's handle on a child from [`fork`](crate::fork).
@@ -128,7 +129,10 @@ impl Child {
     /// after the child was reaped stays pending and is delivered then.
     ///
     /// `SIGKILL` and `SIGSTOP` cannot be caught and are never forwarded; `SIGCHLD` in
-    /// `forward` is taken as the reaping signal. The process should have no other
+    /// `forward` is taken as the reaping signal. A `SIGCHLD` the caller ignores (`SIG_IGN`,
+    /// which would have the kernel reap the child and send no signal) gets its default
+    /// action for the wait, and `SIG_IGN` back after it; a child the kernel reaped before
+    /// gives [`Error::Wait`] with `ECHILD`. The process should have no other
     /// thread (which would get these signals instead) and no other child whose
     /// `SIGCHLD` it needs.
     ///
@@ -144,9 +148,22 @@ impl Child {
             return Ok(status);
         }
         let set: SignalSet = forward.iter().copied().chain([Signal::CHILD]).collect();
+        // A caller that ignores SIGCHLD (SIG_IGN) gets none, and its children are reaped by
+        // the kernel: the wait below would never end. SIGCHLD's default action ignores it
+        // too, without either effect; restored afterwards.
+        let chld_ignored = crate::sys::disposition(libc::SIGCHLD) == Ok(Disposition::Ignore);
+        if chld_ignored {
+            crate::sys::default_action(Signal::CHILD).map_err(|errno| Error::DefaultSignal {
+                signal: Signal::CHILD,
+                errno,
+            })?;
+        }
         let old = block_signals(&set)?;
         let result = self.forward_until_reaped(&set, forward);
         let restored = set_signal_mask(&old);
+        if chld_ignored {
+            crate::sys::ignore(Signal::CHILD);
+        }
         let status = result?;
         restored?;
         Ok(status)

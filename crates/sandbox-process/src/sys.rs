@@ -327,6 +327,12 @@ pub(crate) fn exit_on(signal: Signal) -> Result<bool, Errno> {
     Ok(true)
 }
 
+/// Makes `signal` ignored again (`SIG_IGN`), restoring what [`default_action`] replaced.
+pub(crate) fn ignore(signal: Signal) {
+    // SAFETY: SIG_IGN installs no handler code; the call touches no memory of ours.
+    unsafe { libc::signal(signal.as_raw(), libc::SIG_IGN) };
+}
+
 /// Gives `signal` its default action back if it is ignored; a handler stays.
 pub(crate) fn unignore(signal: Signal) -> Result<(), Errno> {
     match disposition(signal.as_raw())? {

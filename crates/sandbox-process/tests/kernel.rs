@@ -57,6 +57,7 @@ fn main() {
         wait_forwarding_passes_sigusr1_arriving_while_waiting,
         wait_forwarding_reaps_a_child_that_exited_before,
         wait_forwarding_restores_the_signal_mask,
+        wait_forwarding_ends_when_the_caller_ignores_sigchld,
         without_pidfd_kill_and_wait_use_the_pid_under_strace,
         without_pidfd_child_dies_with_its_parent_under_strace,
         without_pidfd_child_of_a_dead_parent_gets_parent_gone_under_strace,
@@ -1036,6 +1037,31 @@ fn exit_on_signals_makes_pid_1_end_with_128_plus_the_signal() -> TestResult {
     init.kill(Signal::TERM)?;
     deadline(20);
     ensure_eq!(init.wait()?, ExitStatus::Exited(143));
+    Ok(())
+}
+
+/// A caller that ignores SIGCHLD (`SIG_IGN`: no signal, and the kernel reaps the child)
+/// still gets its child's status from `wait_forwarding`, and SIGCHLD is ignored again
+/// afterwards (the kernel's `SigIgn`).
+fn wait_forwarding_ends_when_the_caller_ignores_sigchld() -> TestResult {
+    // SAFETY: SIG_IGN installs no code.
+    unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
+    let mut child = match fork()? {
+        Fork::Child => {
+            std::thread::sleep(Duration::from_millis(100));
+            exit_now(7)
+        }
+        Fork::Parent(child) => child,
+    };
+    deadline(20);
+    ensure_eq!(
+        child.wait_forwarding(&[Signal::TERM])?,
+        ExitStatus::Exited(7)
+    );
+    ensure!(
+        signal_mask("self", "SigIgn:")? & bit(Signal::CHILD) != 0,
+        "SIGCHLD is ignored again"
+    );
     Ok(())
 }
 

@@ -431,9 +431,10 @@ impl Builder {
 
     /// Whether, in [`Sandbox::confine`](crate::Sandbox::confine), the original process
     /// lets go of every descriptor but stdin, stdout and stderr once the sandboxed process
-    /// is ready (default: true). Each number is left naming `/dev/null` (or `/`, `O_PATH`,
-    /// where `/dev/null` does not open), never closed, so values of the caller's that own
-    /// one stay safe to drop. The original process only waits from then on, and a copy it
+    /// is ready (default: true): closes them, in one `close_range(2)`. Should `confine`
+    /// return an error afterwards, it puts `/dev/null` (or `/`, `O_PATH`) back on each of
+    /// those numbers first, so values of the caller's that own one stay safe to drop. The
+    /// original process only waits from then on, and a copy it
     /// kept would outlive the daemon's: a listening socket the daemon closes to drain
     /// would still take connections that nobody answers, a pipe's reader would see no end
     /// of file, and an `flock(2)` or open file description lock would stay held after

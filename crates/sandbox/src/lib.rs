@@ -164,8 +164,9 @@
 //!
 //! The original process keeps its descriptors after [`Sandbox::enter`]: its caller
 //! decides. [`Sandbox::confine`], whose original process only waits, lets go of each one
-//! above 2 once the daemon is ready, putting `/dev/null` on the number, so that it holds
-//! no copy of the daemon's listener or pipes ([`Builder::close_fds_in_original`], which
+//! above 2 once the daemon is ready (closing it; a placeholder goes back on the number
+//! should `confine` return an error), so that it holds no copy of the daemon's listener
+//! or pipes ([`Builder::close_fds_in_original`], which
 //! also says what that does to POSIX record locks and why stdio stays).
 //!
 //! # Capabilities

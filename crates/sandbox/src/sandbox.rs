@@ -158,10 +158,10 @@ impl Sandbox {
     /// Once the sandboxed process is ready, the original process lets go of every
     /// descriptor but stdin, stdout and stderr ([`Builder::close_fds_in_original`] to keep
     /// them): it holds no copy of the daemon's listening socket or pipes that would
-    /// outlive the daemon's own. Each number is left naming `/dev/null` (or `/`, opened
-    /// `O_PATH`, where `/dev/null` does not open; where neither opens, the descriptors
-    /// stay as they are), so the caller's values that own one stay safe to drop. What that
-    /// means for locks and for stdio:
+    /// outlive the daemon's own. They are closed (`close_range(2)`); should `confine`
+    /// return an error afterwards, it first puts `/dev/null` (or `/`, opened `O_PATH`) on
+    /// each of those numbers again, so the caller's values that own one stay safe to drop.
+    /// What letting go means for locks and for stdio:
     ///
     /// - **POSIX record locks** (`fcntl(F_SETLK)`, `lockf(3)`) belong to a process and
     ///   are released when it closes any descriptor of the file, and a forked child never
@@ -188,18 +188,20 @@ impl Sandbox {
     /// # Errors
     ///
     /// As [`Sandbox::enter`]; and [`Error::Supervise`] when waiting fails (`ECHILD` when
-    /// the caller set `SIGCHLD` to `SIG_IGN`, so that the kernel reaped the child), after
-    /// the child was killed and reaped. The caller should exit on any error; its
-    /// descriptors above 2 may name the placeholder (`/dev/null` or `/`) by then.
+    /// the caller ignores `SIGCHLD` and the kernel reaped the child before the wait
+    /// began), after the child was killed and reaped. The caller should exit on any error; its
+    /// descriptors above 2 may name the placeholder (`/dev/null` or `/`) by then, or,
+    /// where neither opens, be closed.
     pub fn confine(self) -> Result<Inside, Error> {
         let close_fds = self.hardening.close_fds_in_original;
         let child = match self.enter()? {
             Entered::Inside(inside) => return Ok(inside),
             Entered::Parent(child) => child,
         };
-        if close_fds {
-            let_go(&child.own_fds());
-        }
+        let released = match close_fds {
+            true => let_go(&child.own_fds()),
+            false => Vec::new(),
+        };
         match child.wait_forwarding(&FORWARDED_SIGNALS) {
             Ok(status) => {
                 let _ = std::io::stdout().flush();
@@ -209,6 +211,7 @@ impl Sandbox {
             Err(e) => {
                 let _ = child.kill(Signal::KILL);
                 let _ = child.wait();
+                hold_again(&released);
                 Err(e)
             }
         }
@@ -216,24 +219,49 @@ impl Sandbox {
 }
 
 /// The original process in [`Sandbox::confine`] lets go of every descriptor above 2 but
-/// `spared`: each is replaced by a copy of a placeholder (`dup3(2)`), which releases the
-/// file it named (the daemon's listener, pipes) and keeps the number valid, so that values
-/// of the caller's that own one may still be dropped should `confine` return an error.
-/// Best effort: it runs after the daemon is ready; a descriptor that cannot be replaced,
-/// or every one when no placeholder opens, stays as it was. Nothing is ever closed.
-fn let_go(spared: &[std::os::fd::RawFd]) {
+/// `spared`: closes them (`close_range(2)` over the gaps, one call where the kernel has
+/// it), which releases what they named (the daemon's listener, pipes). Returns the numbers
+/// it closed: should `confine` return an error after all, [`hold_again`] puts a placeholder
+/// on each before it does, so that values of the caller's that own one may still be
+/// dropped. Best effort: it runs after the daemon is ready.
+fn let_go(spared: &[std::os::fd::RawFd]) -> Vec<std::os::fd::RawFd> {
+    let released: Vec<_> = crate::fds::open_fds()
+        .into_iter()
+        .filter(|&fd| fd > 2 && !spared.contains(&fd))
+        .collect();
+    if !released.is_empty() {
+        // The caller's values that own these numbers are never used again unless
+        // `confine` returns, and then only after `hold_again` gave each number a file.
+        let _ = crate::fds::seal(spared, &[], crate::InheritedFds::Close);
+    }
+    released
+}
+
+/// Puts a placeholder (see [`PLACEHOLDERS`]) on each of `numbers`, which [`let_go`]
+/// closed, on the way back to the caller: its values that own them may then be dropped
+/// (closing a placeholder), never closing a number that names something else by then.
+/// Where no placeholder opens, the numbers stay closed.
+fn hold_again(numbers: &[std::os::fd::RawFd]) {
+    if numbers.is_empty() {
+        return;
+    }
     let Some(placeholder) = placeholder(PLACEHOLDERS) else {
         return;
     };
-    let placeholder_fd = std::os::fd::AsRawFd::as_raw_fd(&placeholder);
-    for fd in crate::fds::open_fds() {
-        if fd > 2 && fd != placeholder_fd && !spared.contains(&fd) {
+    let own = std::os::fd::AsRawFd::as_raw_fd(&placeholder);
+    for &fd in numbers {
+        if fd != own {
             let _ = crate::sys::dup_onto(std::os::fd::AsFd::as_fd(&placeholder), fd, true);
         }
     }
+    if numbers.contains(&own) {
+        // The placeholder itself took one of the numbers (the lowest free one): it stays
+        // there, for the caller's owner of that number.
+        std::mem::forget(placeholder);
+    }
 }
 
-/// What [`let_go`] puts on each number, in order of preference: `/dev/null`, which reads
+/// What [`hold_again`] puts on each number, in order of preference: `/dev/null`, which reads
 /// as empty and swallows writes, else the root directory `O_PATH`, which needs no device
 /// node and no permission (a container without `/dev/null`).
 const PLACEHOLDERS: &[(&str, rustix::fs::OFlags)] = &[
