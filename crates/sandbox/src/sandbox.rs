@@ -160,7 +160,8 @@ impl Sandbox {
     /// them): it holds no copy of the daemon's listening socket or pipes that would
     /// outlive the daemon's own. They are closed (`close_range(2)`); should `confine`
     /// return an error afterwards, it first puts `/dev/null` (or `/`, opened `O_PATH`) on
-    /// each of those numbers again, so the caller's values that own one stay safe to drop.
+    /// every number above 2 again (one `dup3(2)` each, on that path only), so the caller's
+    /// values that own one stay safe to drop.
     /// What letting go means for locks and for stdio:
     ///
     /// - **POSIX record locks** (`fcntl(F_SETLK)`, `lockf(3)`) belong to a process and
@@ -198,10 +199,9 @@ impl Sandbox {
             Entered::Inside(inside) => return Ok(inside),
             Entered::Parent(child) => child,
         };
-        let released = match close_fds {
-            true => let_go(&child.own_fds()),
-            false => Vec::new(),
-        };
+        if close_fds {
+            let_go(&child.own_fds());
+        }
         match child.wait_forwarding(&FORWARDED_SIGNALS) {
             Ok(status) => {
                 let _ = std::io::stdout().flush();
@@ -211,7 +211,9 @@ impl Sandbox {
             Err(e) => {
                 let _ = child.kill(Signal::KILL);
                 let _ = child.wait();
-                hold_again(&released);
+                if close_fds {
+                    hold_again(&child.own_fds());
+                }
                 Err(e)
             }
         }
@@ -220,45 +222,51 @@ impl Sandbox {
 
 /// The original process in [`Sandbox::confine`] lets go of every descriptor above 2 but
 /// `spared`: closes them (`close_range(2)` over the gaps, one call where the kernel has
-/// it), which releases what they named (the daemon's listener, pipes). Returns the numbers
-/// it closed: should `confine` return an error after all, [`hold_again`] puts a placeholder
-/// on each before it does, so that values of the caller's that own one may still be
-/// dropped. Best effort: it runs after the daemon is ready.
-fn let_go(spared: &[std::os::fd::RawFd]) -> Vec<std::os::fd::RawFd> {
-    let released: Vec<_> = crate::fds::open_fds()
-        .into_iter()
-        .filter(|&fd| fd > 2 && !spared.contains(&fd))
-        .collect();
-    if !released.is_empty() {
-        // The caller's values that own these numbers are never used again unless
-        // `confine` returns, and then only after `hold_again` gave each number a file.
-        let _ = crate::fds::seal(spared, &[], crate::InheritedFds::Close);
-    }
-    released
+/// it), which releases what they named (the daemon's listener, pipes). Should `confine`
+/// return an error after all, [`hold_again`] puts a placeholder on each number before it
+/// does, so that values of the caller's that own one may still be dropped. Best effort:
+/// it runs after the daemon is ready. It lists nothing: listing `/proc/self/fd` costs a
+/// few microseconds per descriptor (procfs makes an entry for each), 20 ms at 10,000.
+fn let_go(spared: &[std::os::fd::RawFd]) {
+    // The caller's values that own these numbers are never used again unless `confine`
+    // returns, and then only after `hold_again` gave each number a file.
+    let _ = crate::fds::seal(spared, &[], crate::InheritedFds::Close);
 }
 
-/// Puts a placeholder (see [`PLACEHOLDERS`]) on each of `numbers`, which [`let_go`]
-/// closed, on the way back to the caller: its values that own them may then be dropped
-/// (closing a placeholder), never closing a number that names something else by then.
-/// Where no placeholder opens, the numbers stay closed.
-fn hold_again(numbers: &[std::os::fd::RawFd]) {
-    if numbers.is_empty() {
-        return;
-    }
+/// Puts a placeholder (see [`PLACEHOLDERS`]) on every number above 2 but `spared` below
+/// the size the descriptor table has reached (`FDSize` in `/proc/self/status`, else the
+/// soft `RLIMIT_NOFILE` up to 65,536), on the way back to the caller after [`let_go`]:
+/// its values that own one may then be dropped (closing a placeholder). Numbers that were
+/// not open get one too, which the caller, about to exit, never sees. Where no placeholder
+/// opens, the numbers stay closed. Runs only on that rare error path.
+fn hold_again(spared: &[std::os::fd::RawFd]) {
     let Some(placeholder) = placeholder(PLACEHOLDERS) else {
         return;
     };
     let own = std::os::fd::AsRawFd::as_raw_fd(&placeholder);
-    for &fd in numbers {
-        if fd != own {
+    for fd in 3..table_size() {
+        if fd != own && !spared.contains(&fd) {
             let _ = crate::sys::dup_onto(std::os::fd::AsFd::as_fd(&placeholder), fd, true);
         }
     }
-    if numbers.contains(&own) {
-        // The placeholder itself took one of the numbers (the lowest free one): it stays
-        // there, for the caller's owner of that number.
-        std::mem::forget(placeholder);
-    }
+    // The placeholder took the lowest free number, which may be a caller's: it stays.
+    std::mem::forget(placeholder);
+}
+
+/// How many descriptor numbers the table has room for: every number ever open is below.
+fn table_size() -> std::os::fd::RawFd {
+    let from_status = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("FDSize:"))
+                .and_then(|size| size.trim().parse::<std::os::fd::RawFd>().ok())
+        });
+    from_status.unwrap_or_else(|| {
+        let soft = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+        soft.unwrap_or(1024).min(65_536) as std::os::fd::RawFd
+    })
 }
 
 /// What [`hold_again`] puts on each number, in order of preference: `/dev/null`, which reads
