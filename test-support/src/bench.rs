@@ -136,3 +136,95 @@ pub fn paired_ratio(a: &[f64], b: &[f64]) -> f64 {
     let mut ratios: Vec<f64> = a.iter().zip(b).map(|(a, b)| a / b).collect();
     median(&mut ratios)
 }
+
+/// A forked process that measures on request, so that what it set up (a seccomp filter,
+/// its own proc-fd handle) stays out of the process that compares: each request byte runs
+/// its job once, and the figure the job returns comes back (NaN, with the error on the
+/// worker's stderr, when the job failed). It ends when dropped (its request pipe closes).
+pub struct Worker {
+    name: &'static str,
+    pid: i32,
+    go: Option<std::os::fd::OwnedFd>,
+    results: std::os::fd::OwnedFd,
+}
+
+impl Worker {
+    /// Forks the worker, which runs `setup` and then answers each request byte `b` with
+    /// `job(b)`, the job `setup` returned. Call it before any thread starts (the fork needs
+    /// a single-threaded process).
+    pub fn spawn<J>(
+        name: &'static str,
+        setup: impl FnOnce() -> Result<J, String>,
+    ) -> Result<Worker, String>
+    where
+        J: FnMut(u8) -> Result<f64, String>,
+    {
+        let (go_r, go_w) = rustix::pipe::pipe().map_err(|e| format!("pipe: {e}"))?;
+        let (res_r, res_w) = rustix::pipe::pipe().map_err(|e| format!("pipe: {e}"))?;
+        // The parent's ends: closed in the worker (or its request pipe never ends), kept
+        // here. The worker's ends go with the closure, which the parent drops unrun.
+        let parent_ends = std::cell::Cell::new(Some((go_w, res_r)));
+        let ends = &parent_ends;
+        let pid = crate::syscalls::fork_process(move || {
+            drop(ends.take());
+            let answer = |figure: f64| rustix::io::write(&res_w, &figure.to_le_bytes()) == Ok(8);
+            let mut job = match setup() {
+                Ok(job) => job,
+                Err(e) => {
+                    eprintln!("{name}: {e}");
+                    answer(f64::NAN);
+                    return 1;
+                }
+            };
+            let mut request = [0u8; 1];
+            while let Ok(1) = rustix::io::read(&go_r, &mut request) {
+                let figure = job(request[0]).unwrap_or_else(|e| {
+                    eprintln!("{name}: {e}");
+                    f64::NAN
+                });
+                if !answer(figure) {
+                    return 1;
+                }
+            }
+            0
+        })
+        .map_err(|e| format!("fork {name}: {e:?}"))?;
+        let (go_w, res_r) = parent_ends.take().ok_or("the pipes went missing")?;
+        Ok(Worker {
+            name,
+            pid,
+            go: Some(go_w),
+            results: res_r,
+        })
+    }
+
+    /// Sends `request` and returns the figure the job gave back.
+    pub fn ask(&self, request: u8) -> Result<f64, String> {
+        let name = self.name;
+        let go = self.go.as_ref().ok_or(format!("{name} was stopped"))?;
+        rustix::io::write(go, &[request]).map_err(|e| format!("ask {name}: {e}"))?;
+        let mut bytes = [0u8; 8];
+        let mut got = 0;
+        while got < bytes.len() {
+            match rustix::io::read(&self.results, &mut bytes[got..]) {
+                Ok(0) => return Err(format!("{name} ended early")),
+                Ok(n) => got += n,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(format!("read from {name}: {e}")),
+            }
+        }
+        let figure = f64::from_le_bytes(bytes);
+        match figure.is_nan() {
+            true => Err(format!("{name} failed (see above)")),
+            false => Ok(figure),
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // End of file on its request pipe ends the worker.
+        drop(self.go.take());
+        let _ = crate::syscalls::waitpid(self.pid);
+    }
+}

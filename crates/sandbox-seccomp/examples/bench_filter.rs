@@ -19,12 +19,12 @@
 
 use std::ffi::CString;
 use std::hint::black_box;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use rustix::fs::{Mode, OFlags};
-use sandbox_seccomp::{Filter, Program};
+use sandbox_seccomp::Filter;
 
 const USAGE: &str = "usage: bench_filter [--rounds R] [--iters N]";
 /// What each iteration reads.
@@ -62,96 +62,6 @@ fn time_loop(file: BorrowedFd<'_>, iters: usize) -> Result<f64, String> {
     Ok(start.elapsed().as_nanos() as f64 / iters as f64)
 }
 
-/// The filtered side: a forked child under the filter, timing a loop per request.
-struct Filtered {
-    pid: libc::pid_t,
-    go: Option<OwnedFd>,
-    results: OwnedFd,
-}
-
-impl Filtered {
-    /// Forks the child, which installs `program` and then, for each byte read from its
-    /// request pipe, runs the loop and writes the ns/iteration back (NaN on failure, with
-    /// the error on stderr). It exits when the request pipe closes.
-    fn spawn(program: &Program, file: BorrowedFd<'_>, iters: usize) -> Result<Self, String> {
-        let (go_r, go_w) = rustix::pipe::pipe().map_err(|e| format!("pipe: {e}"))?;
-        let (res_r, res_w) = rustix::pipe::pipe().map_err(|e| format!("pipe: {e}"))?;
-        // SAFETY: this process has one thread (main, before any spawn), so the child may
-        // run any code, allocation included.
-        let pid = unsafe { libc::fork() };
-        if pid < 0 {
-            return Err(format!("fork: {}", std::io::Error::last_os_error()));
-        }
-        if pid == 0 {
-            drop((go_w, res_r));
-            let code = Self::serve(program, file, iters, &go_r, &res_w);
-            // SAFETY: _exit ends the forked child without running the parent's exit
-            // handlers or flushing its buffers.
-            unsafe { libc::_exit(code) }
-        }
-        Ok(Filtered {
-            pid,
-            go: Some(go_w),
-            results: res_r,
-        })
-    }
-
-    fn serve(
-        program: &Program,
-        file: BorrowedFd<'_>,
-        iters: usize,
-        go: &OwnedFd,
-        results: &OwnedFd,
-    ) -> i32 {
-        if let Err(e) = program.install() {
-            eprintln!("bench_filter: {e}");
-            let _ = rustix::io::write(results, &f64::NAN.to_le_bytes());
-            return 1;
-        }
-        let mut byte = [0u8; 1];
-        while let Ok(1) = rustix::io::read(go, &mut byte) {
-            let ns = time_loop(file, iters).unwrap_or_else(|e| {
-                eprintln!("bench_filter: filtered: {e}");
-                f64::NAN
-            });
-            if rustix::io::write(results, &ns.to_le_bytes()) != Ok(8) {
-                return 1;
-            }
-        }
-        0
-    }
-
-    /// One filtered round: ns/iteration.
-    fn time(&self) -> Result<f64, String> {
-        let go = self.go.as_ref().ok_or("the filtered child was stopped")?;
-        rustix::io::write(go, b"g").map_err(|e| format!("ask the filtered child: {e}"))?;
-        let mut bytes = [0u8; 8];
-        let mut got = 0;
-        while got < bytes.len() {
-            match rustix::io::read(&self.results, &mut bytes[got..]) {
-                Ok(0) => return Err("the filtered child ended early".into()),
-                Ok(n) => got += n,
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => return Err(format!("read from the filtered child: {e}")),
-            }
-        }
-        let ns = f64::from_le_bytes(bytes);
-        if ns.is_nan() {
-            return Err("the filtered child failed (see above)".into());
-        }
-        Ok(ns)
-    }
-}
-
-impl Drop for Filtered {
-    fn drop(&mut self) {
-        // EOF on its request pipe ends the child.
-        drop(self.go.take());
-        // SAFETY: waits for the child forked in spawn; a null status pointer is allowed.
-        unsafe { libc::waitpid(self.pid, std::ptr::null_mut(), 0) };
-    }
-}
-
 fn run() -> Result<(), String> {
     let (rounds, iters) = test_support::bench::parse_args(USAGE, 20_000)?;
 
@@ -166,16 +76,20 @@ fn run() -> Result<(), String> {
     let program = Filter::default_deny()
         .compile()
         .map_err(|e| e.to_string())?;
-    let filtered = Filtered::spawn(&program, file.as_fd(), iters)?;
+    // The filtered side: a forked worker under the filter, timing a loop per request.
+    let filtered = test_support::bench::Worker::spawn("bench_filter: filtered", || {
+        program.install().map_err(|e| e.to_string())?;
+        Ok(|_| time_loop(file.as_fd(), iters))
+    })?;
 
     // One untimed round of each: page in the code, fill the dentry cache.
     time_loop(file.as_fd(), iters.min(1000))?;
-    filtered.time()?;
+    filtered.ask(0)?;
 
     let (mut filtered_ns, mut unfiltered_ns) = test_support::bench::alternate(
         rounds,
         "ns/iter",
-        ("filtered", &mut || filtered.time()),
+        ("filtered", &mut || filtered.ask(0)),
         ("unfiltered", &mut || time_loop(file.as_fd(), iters)),
     )?;
     let mut ratios: Vec<f64> = filtered_ns

@@ -22,14 +22,14 @@
 //! Usage: `cargo run --release -p sandbox --example bench_hotpath -- [--rounds R] [--iters N]`
 
 use std::hint::black_box;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::process::ExitCode;
 use std::sync::Barrier;
 use std::time::Instant;
 
 use rustix::fs::{Mode, OFlags};
 use sandbox::{Filter, ProcSelfFd};
-use test_support::bench::{alternate, median, paired_ratio};
+use test_support::bench::{alternate, median, paired_ratio, Worker};
 
 const USAGE: &str = "usage: bench_hotpath [--rounds R] [--iters N]";
 const THREADS: [u8; 2] = [1, 4];
@@ -76,107 +76,21 @@ fn time_threads(
     })
 }
 
-/// A forked worker, with or without the filter, timing rounds when asked.
-struct Worker {
-    pid: libc::pid_t,
-    go: Option<OwnedFd>,
-    results: OwnedFd,
-}
-
-impl Worker {
-    fn spawn(
-        program: Option<&sandbox_seccomp::Program>,
-        file: BorrowedFd<'_>,
-        iters: usize,
-    ) -> Result<Worker, String> {
-        let (go_r, go_w) = rustix::pipe::pipe().map_err(|e| format!("pipe: {e}"))?;
-        let (res_r, res_w) = rustix::pipe::pipe().map_err(|e| format!("pipe: {e}"))?;
-        // SAFETY: this process has one thread (main, before any is started), so the child
-        // may run any code.
-        let pid = unsafe { libc::fork() };
-        if pid < 0 {
-            return Err(format!("fork: {}", std::io::Error::last_os_error()));
-        }
-        if pid == 0 {
-            drop((go_w, res_r));
-            let code = serve(program, file, iters, &go_r, &res_w);
-            // SAFETY: ends the forked child without the parent's exit handlers.
-            unsafe { libc::_exit(code) }
-        }
-        Ok(Worker {
-            pid,
-            go: Some(go_w),
-            results: res_r,
-        })
-    }
-
-    /// One round with `threads` threads: ns per reopen per thread.
-    fn time(&self, threads: u8) -> Result<f64, String> {
-        let go = self.go.as_ref().ok_or("the worker was stopped")?;
-        rustix::io::write(go, &[threads]).map_err(|e| format!("ask the worker: {e}"))?;
-        let mut bytes = [0u8; 8];
-        let mut got = 0;
-        while got < bytes.len() {
-            match rustix::io::read(&self.results, &mut bytes[got..]) {
-                Ok(0) => return Err("the worker ended early".into()),
-                Ok(n) => got += n,
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => return Err(format!("read from the worker: {e}")),
-            }
-        }
-        let ns = f64::from_le_bytes(bytes);
-        match ns.is_nan() {
-            true => Err("the worker failed (see above)".into()),
-            false => Ok(ns),
-        }
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        // EOF on its request pipe ends the worker.
-        drop(self.go.take());
-        // SAFETY: waits for the child forked in spawn; a null status pointer is allowed.
-        unsafe { libc::waitpid(self.pid, std::ptr::null_mut(), 0) };
-    }
-}
-
-/// The worker's side: makes its own handle, installs `program` if any, then serves rounds
-/// until EOF.
-fn serve(
+/// A forked worker with its own handle, with or without the filter, timing a round with
+/// the number of threads each request names.
+fn worker(
+    name: &'static str,
     program: Option<&sandbox_seccomp::Program>,
     file: BorrowedFd<'_>,
     iters: usize,
-    go: &OwnedFd,
-    results: &OwnedFd,
-) -> i32 {
-    let handle = match ProcSelfFd::open_unconfined() {
-        Ok(handle) => handle,
-        Err(e) => {
-            eprintln!("bench_hotpath: {e}");
-            let _ = rustix::io::write(results, &f64::NAN.to_le_bytes());
-            return 1;
+) -> Result<Worker, String> {
+    Worker::spawn(name, || {
+        let handle = ProcSelfFd::open_unconfined().map_err(|e| e.to_string())?;
+        if let Some(program) = program {
+            program.install().map_err(|e| e.to_string())?;
         }
-    };
-    let handle = &handle;
-    if let Some(program) = program {
-        if let Err(e) = program.install() {
-            eprintln!("bench_hotpath: {e}");
-            let _ = rustix::io::write(results, &f64::NAN.to_le_bytes());
-            return 1;
-        }
-    }
-    let mut threads = [0u8; 1];
-    while let Ok(1) = rustix::io::read(go, &mut threads) {
-        let ns = time_threads(handle, file, threads[0].into(), iters).unwrap_or_else(|e| {
-            eprintln!("bench_hotpath: {e}");
-            f64::NAN
-        });
-        if rustix::io::write(results, &ns.to_le_bytes()) != Ok(8) {
-            return 1;
-        }
-    }
-    0
+        Ok(move |threads: u8| time_threads(&handle, file, threads.into(), iters))
+    })
 }
 
 fn run() -> Result<(), String> {
@@ -191,12 +105,17 @@ fn run() -> Result<(), String> {
     let program = Filter::default_deny()
         .compile()
         .map_err(|e| e.to_string())?;
-    let unfiltered = Worker::spawn(None, file.as_fd(), iters)?;
-    let filtered = Worker::spawn(Some(&program), file.as_fd(), iters)?;
+    let unfiltered = worker("bench_hotpath: unfiltered", None, file.as_fd(), iters)?;
+    let filtered = worker(
+        "bench_hotpath: filtered",
+        Some(&program),
+        file.as_fd(),
+        iters,
+    )?;
     // One untimed round of each: page in the code, fill the dentry cache.
     for threads in THREADS {
-        unfiltered.time(threads)?;
-        filtered.time(threads)?;
+        unfiltered.ask(threads)?;
+        filtered.ask(threads)?;
     }
     let mut last = String::from("median_ns");
     for threads in THREADS {
@@ -204,8 +123,8 @@ fn run() -> Result<(), String> {
         let (mut f, mut u) = alternate(
             rounds,
             "ns/op",
-            ("filtered", &mut || filtered.time(threads)),
-            ("unfiltered", &mut || unfiltered.time(threads)),
+            ("filtered", &mut || filtered.ask(threads)),
+            ("unfiltered", &mut || unfiltered.ask(threads)),
         )?;
         let ratio = paired_ratio(&f, &u);
         let (u, f) = (median(&mut u), median(&mut f));
