@@ -323,6 +323,44 @@ fn open_below(limit: u64) -> u32 {
     open_fds().iter().filter(|&&fd| (fd as u64) < limit).count() as u32
 }
 
+/// Builds a sandbox over `shared`, lowers the soft `RLIMIT_NOFILE` to leave `free`
+/// numbers, and checks the refusal every descriptor shortage gets: at the `fds` step,
+/// before anything changes (no namespace, no child), `EMFILE` once in the line, the cause
+/// naming what entering needs, what is open and the limit, and the hint naming the limit.
+/// Returns the error and the limit, for the checks of each case.
+fn refused_for_descriptors(shared: &Path, free: usize) -> Result<(sandbox::Error, u64), Fail> {
+    let sandbox = prepare(Sandbox::builder(shared))?;
+    let limit = limit_leaving(free)?;
+    let open = open_below(limit);
+    set_limit(Resource::Nofile, limit, None)?;
+    let namespaces = own_namespaces()?;
+    let e = expect_refused(sandbox.enter(), "short of descriptors")?;
+    ensure_eq!(e.step(), Some(Step::Fds), "{e}");
+    errno_once(&e, libc::EMFILE)?;
+    ensure_eq!(e.kind(), ErrorKind::LimitReached, "{e}");
+    ensure_eq!(
+        e.cause(),
+        Some(Cause::DescriptorLimitReached {
+            needed: 6,
+            open,
+            limit
+        }),
+        "{e}"
+    );
+    ensure!(hint_of(&e)?.contains("RLIMIT_NOFILE"), "{:?}", e.hint());
+    ensure_eq!(
+        own_namespaces()?,
+        namespaces,
+        "the namespaces after the refusal"
+    );
+    ensure!(
+        children_of(getpid()).is_empty(),
+        "a child was forked: {:?}",
+        children_of(getpid())
+    );
+    Ok((e, limit))
+}
+
 /// Entering opens 6 descriptors at once besides those the process holds (the report pipe,
 /// the parent watch's pipe and pidfd, the fork's look at `/proc/self/task`): with 5 free
 /// it is refused before anything changes, and the line says what it needs.
@@ -330,41 +368,17 @@ fn one_descriptor_short_is_refused_before_anything_changes_naming_the_limit() ->
     let (_top, shared) = shared_dir_owned_by(NOBODY)?;
     test_support::in_child(|| {
         become_nobody()?;
-        let sandbox = prepare(Sandbox::builder(&shared))?;
-        let limit = limit_leaving(5)?;
-        let open = open_below(limit);
-        set_limit(Resource::Nofile, limit, None)?;
-        let namespaces = own_namespaces()?;
-        let e = expect_refused(sandbox.enter(), "one descriptor short")?;
-        ensure_eq!(e.step(), Some(Step::Fds), "{e}");
-        errno_once(&e, libc::EMFILE)?;
+        let (e, limit) = refused_for_descriptors(&shared, 5)?;
+        let open = match e.cause() {
+            Some(Cause::DescriptorLimitReached { open, .. }) => open,
+            other => fail!("cause {other:?}"),
+        };
         let want = format!(
             "entering needs about {} descriptors, {open} open and 6 more at once, and the \
              soft RLIMIT_NOFILE is {limit}",
             open + 6
         );
         ensure!(e.to_string().contains(&want), "{e}\nwants: {want}");
-        ensure_eq!(e.kind(), ErrorKind::LimitReached, "{e}");
-        ensure_eq!(
-            e.cause(),
-            Some(Cause::DescriptorLimitReached {
-                needed: 6,
-                open,
-                limit
-            }),
-            "{e}"
-        );
-        ensure!(hint_of(&e)?.contains("RLIMIT_NOFILE"), "{:?}", e.hint());
-        ensure_eq!(
-            own_namespaces()?,
-            namespaces,
-            "the namespaces after the refusal"
-        );
-        ensure!(
-            children_of(getpid()).is_empty(),
-            "a child was forked: {:?}",
-            children_of(getpid())
-        );
         Ok(())
     })
 }
@@ -392,36 +406,14 @@ fn entering_works_with_exactly_the_descriptors_it_needs() -> TestResult {
 }
 
 /// With no number free, the check before anything changes (which opens nothing) refuses,
-/// naming the descriptor limit: not the thread count that comes after it, whose open of
-/// `/proc/self/task` would get the kernel's `EMFILE` first otherwise.
+/// naming the descriptor limit, not the thread count that comes after it.
 fn a_full_descriptor_table_is_refused_naming_the_descriptor_limit_not_the_threads() -> TestResult {
     let (_top, shared) = shared_dir_owned_by(NOBODY)?;
     test_support::in_child(|| {
-        let sandbox = prepare(Sandbox::builder(&shared))?;
-        let limit = limit_leaving(0)?;
-        let open = open_below(limit);
-        set_limit(Resource::Nofile, limit, None)?;
-        let e = expect_refused(sandbox.enter(), "no descriptor free")?;
-        ensure_eq!(e.step(), Some(Step::Fds), "{e}");
-        errno_once(&e, libc::EMFILE)?;
+        let (e, _) = refused_for_descriptors(&shared, 0)?;
         ensure!(
             !e.to_string().contains("/proc/self/task"),
             "the thread count is blamed: {e}"
-        );
-        ensure_eq!(
-            e.cause(),
-            Some(Cause::DescriptorLimitReached {
-                needed: 6,
-                open,
-                limit
-            }),
-            "{e}"
-        );
-        ensure!(hint_of(&e)?.contains("RLIMIT_NOFILE"), "{:?}", e.hint());
-        ensure!(
-            children_of(getpid()).is_empty(),
-            "a child was forked: {:?}",
-            children_of(getpid())
         );
         Ok(())
     })
