@@ -74,6 +74,19 @@ fn open_path(path: impl AsRef<std::path::Path>, flags: OFlags) -> Result<OwnedFd
         .map_err(|e| failed(format!("open {}: {e}", path.display())))
 }
 
+/// What `openat(handle, "<number>", O_RDONLY)` reads: the raw open that `reopen` would
+/// make, without its check of whose table the handle is.
+fn read_through(handle: &ProcSelfFd, number: i32) -> Result<String, Fail> {
+    let raw = rustix::fs::openat(
+        handle,
+        DecInt::new(number).as_c_str(),
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(failed)?;
+    read_all(raw)
+}
+
 fn read_all(fd: OwnedFd) -> Result<String, Fail> {
     let mut text = String::new();
     File::from(fd)
@@ -469,15 +482,8 @@ fn reopen_in_a_forked_child_is_refused_and_never_opens_the_parents_file() -> Tes
         if unsafe { libc::dup2(childs_file.as_raw_fd(), number) } != number {
             fail!("dup2: {}", std::io::Error::last_os_error());
         }
-        let raw = rustix::fs::openat(
-            &handle,
-            DecInt::new(number).as_c_str(),
-            OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(failed)?;
         ensure_eq!(
-            read_all(raw)?,
+            read_through(&handle, number)?,
             "the parent's\n",
             "the raw open through the inherited handle reads the parent's file"
         );
@@ -562,15 +568,8 @@ fn reopen_refuses_an_inherited_handle_where_the_pid_repeats_in_a_nested_pid_name
                 ),
             }
             // What the refusal stands in front of: the raw open reads pid 1's file.
-            let raw = rustix::fs::openat(
-                &handle,
-                DecInt::new(number).as_c_str(),
-                OFlags::RDONLY | OFlags::CLOEXEC,
-                Mode::empty(),
-            )
-            .map_err(failed)?;
             ensure_eq!(
-                read_all(raw)?,
+                read_through(&handle, number)?,
                 "pid 1's\n",
                 "the raw open through the inherited handle"
             );
