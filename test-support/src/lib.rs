@@ -237,12 +237,15 @@ pub fn this_binary() -> Result<PathBuf, Fail> {
     std::env::current_exe().map_err(io_ctx("the path of this test binary"))
 }
 
-/// Whether `strace -V` works, for the scenarios that inject faults with strace (they
-/// skip without it).
-pub fn strace_available() -> bool {
-    std::process::Command::new("strace")
-        .arg("-V")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .is_ok_and(|o| o.status.success())
+/// `strace ARGS <this binary>` that runs the scenario `scenario` of this binary (by
+/// [`SCENARIO_ENV`]), stdin from `/dev/null`: what the scenarios that trace or inject
+/// faults run; add environment and run it. Skips, naming the package, without strace.
+pub fn strace_scenario(args: &[&str], scenario: &str) -> Result<std::process::Command, Fail> {
+    require_tool(&tools::STRACE)?;
+    let mut cmd = std::process::Command::new("strace");
+    cmd.args(args)
+        .arg(this_binary()?)
+        .env(SCENARIO_ENV, scenario)
+        .stdin(std::process::Stdio::null());
+    Ok(cmd)
 }

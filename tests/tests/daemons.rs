@@ -345,24 +345,20 @@ fn the_original_process_keeps_the_socket_when_told_to() -> TestResult {
 /// by strace): `confine` returns the error, and the caller's values that own descriptors
 /// must still be safe to drop: each number names a placeholder (`/dev/null`) again.
 fn an_error_after_letting_go_leaves_the_callers_numbers_open_on_dev_null() -> TestResult {
-    test_support::require_tool(&test_support::tools::STRACE)?;
     // The first wait4 of each process: the original process's first is confine's wait.
-    let out = std::process::Command::new("strace")
-        .args([
+    let out = test_support::strace_scenario(
+        &[
             "-f",
             "-qq",
             "-o",
             "/dev/null",
             "-e",
             "inject=wait4:error=EPERM:when=1",
-        ])
-        .arg(test_support::this_binary()?)
-        .env(
-            test_support::SCENARIO_ENV,
-            "confine_then_report_the_callers_descriptor",
-        )
-        .output()
-        .map_err(io_ctx("run strace"))?;
+        ],
+        "confine_then_report_the_callers_descriptor",
+    )?
+    .output()
+    .map_err(io_ctx("run strace"))?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     ensure!(

@@ -589,19 +589,23 @@ fn close_on_exec_policy_keeps_inherited_fds_open_but_marked() -> TestResult {
 /// before Linux 5.9, or under a seccomp profile), and checks it passed and that the
 /// injection really hit.
 fn without_close_range(scenario: &str) -> TestResult {
-    test_support::require_tool(&test_support::tools::STRACE)?;
     let dir = test_support::temp_dir()?;
     let log = dir.path().join("trace");
-    let exe = exe()?;
-    let out = std::process::Command::new("strace")
-        .args(["-f", "-qq", "-e", "trace=close_range", "-e"])
-        .arg("inject=close_range:error=ENOSYS")
-        .arg("-o")
-        .arg(&log)
-        .arg(&exe)
-        .env(test_support::SCENARIO_ENV, scenario)
-        .output()
-        .map_err(io_ctx("run strace"))?;
+    let out = test_support::strace_scenario(
+        &[
+            "-f",
+            "-qq",
+            "-e",
+            "trace=close_range",
+            "-e",
+            "inject=close_range:error=ENOSYS",
+            "-o",
+            &log.to_string_lossy(),
+        ],
+        scenario,
+    )?
+    .output()
+    .map_err(io_ctx("run strace"))?;
     ensure!(
         out.status.success(),
         "{scenario} without close_range ended with {:?}: {}{}",

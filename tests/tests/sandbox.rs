@@ -741,19 +741,16 @@ type Trace = Vec<(bool, Vec<String>)>;
 /// Runs `enter_and_report` under `strace -ff`, tracing `syscalls`, and returns each
 /// process's calls.
 fn trace_enter(syscalls: &str, env: &[(&str, &str)]) -> Result<Trace, Fail> {
-    test_support::require_tool(&test_support::tools::STRACE)?;
     let dir = test_support::temp_dir()?;
     let prefix = dir.path().join("trace");
-    let out = Command::new("strace")
-        .args(["-ff", "-qq", "-e"])
-        .arg(format!("trace=execve,{syscalls}"))
-        .arg("-o")
-        .arg(&prefix)
-        .arg(exe()?)
-        .env(test_support::SCENARIO_ENV, "enter_and_report")
-        .envs(env.iter().copied())
-        .output()
-        .map_err(io_ctx("run strace"))?;
+    let trace = format!("trace=execve,{syscalls}");
+    let out = test_support::strace_scenario(
+        &["-ff", "-qq", "-e", &trace, "-o", &prefix.to_string_lossy()],
+        "enter_and_report",
+    )?
+    .envs(env.iter().copied())
+    .output()
+    .map_err(io_ctx("run strace"))?;
     ensure!(
         out.status.success(),
         "the untouched run failed: {}{}",
@@ -848,17 +845,14 @@ struct FaultRun {
 /// this scenario alone: nothing else on the machine writes there, so whatever is left
 /// in it is the faulted run's (the library makes no temporary files).
 fn run_faulted(inject: Option<&str>, env: &[(&str, &str)]) -> Result<FaultRun, Fail> {
-    test_support::require_tool(&test_support::tools::STRACE)?;
     let tmp = test_support::temp_dir()?;
     let mounts_before = test_support::mountinfo()?;
-    let mut cmd = Command::new("strace");
-    cmd.args(["-f", "-qq", "-o", "/dev/null"]);
-    if let Some(inject) = inject {
-        cmd.arg("-e").arg(format!("inject={inject}"));
+    let inject = inject.map(|inject| format!("inject={inject}"));
+    let mut args = vec!["-f", "-qq", "-o", "/dev/null"];
+    if let Some(inject) = &inject {
+        args.extend(["-e", inject.as_str()]);
     }
-    let out = cmd
-        .arg(exe()?)
-        .env(test_support::SCENARIO_ENV, "enter_and_report")
+    let out = test_support::strace_scenario(&args, "enter_and_report")?
         .env("TMPDIR", tmp.path())
         .envs(env.iter().copied())
         .output()

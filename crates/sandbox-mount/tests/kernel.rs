@@ -19,8 +19,7 @@ use sandbox_mount::{Error, Identity, MountApi, MountAttr, Propagation, UnmountFl
 use test_support::files::{open_dir, write_file, TmpfsDir};
 use test_support::namespaces::{enter_user_ns, own_mount_ns, unshare};
 use test_support::{
-    become_nobody, ensure, ensure_eq, fail, failed, in_child, is_root, temp_dir, this_binary, Fail,
-    TestResult,
+    become_nobody, ensure, ensure_eq, fail, failed, in_child, is_root, temp_dir, Fail, TestResult,
 };
 
 fn main() {
@@ -924,8 +923,6 @@ fn legacy_walk_and_report() -> TestResult {
 /// returns the error of that operation with the injected errno, or, for a call it does
 /// without (a size hint), still makes every mount read-only.
 fn legacy_walk_fails_with_the_operation_and_errno_of_each_failed_call() -> TestResult {
-    test_support::require_tool(&test_support::tools::STRACE)?;
-    let exe = this_binary()?;
     let dir = temp_dir()?;
     let trace_file = dir.path().join("trace");
     let syscalls = [
@@ -937,15 +934,13 @@ fn legacy_walk_fails_with_the_operation_and_errno_of_each_failed_call() -> TestR
         "readlinkat",
         "fstat",
     ];
-    let traced = std::process::Command::new("strace")
-        .args(["-qq", "-e"])
-        .arg(format!("trace=write,{}", syscalls.join(",")))
-        .arg("-o")
-        .arg(&trace_file)
-        .arg(&exe)
-        .env(test_support::SCENARIO_ENV, "legacy_walk_and_report")
-        .output()
-        .map_err(failed)?;
+    let trace = format!("trace=write,{}", syscalls.join(","));
+    let traced = test_support::strace_scenario(
+        &["-qq", "-e", &trace, "-o", &trace_file.to_string_lossy()],
+        "legacy_walk_and_report",
+    )?
+    .output()
+    .map_err(failed)?;
     let stdout = String::from_utf8_lossy(&traced.stdout);
     ensure!(
         traced.status.success() && stdout.contains("WALK ok erofs=true"),
@@ -970,13 +965,13 @@ fn legacy_walk_fails_with_the_operation_and_errno_of_each_failed_call() -> TestR
         };
         let open = format!("{name}(");
         let nth = lines[..=i].iter().filter(|l| l.starts_with(&open)).count();
-        let out = std::process::Command::new("strace")
-            .args(["-qq", "-o", "/dev/null", "-e"])
-            .arg(format!("inject={name}:error=EDOM:when={nth}"))
-            .arg(&exe)
-            .env(test_support::SCENARIO_ENV, "legacy_walk_and_report")
-            .output()
-            .map_err(failed)?;
+        let inject = format!("inject={name}:error=EDOM:when={nth}");
+        let out = test_support::strace_scenario(
+            &["-qq", "-o", "/dev/null", "-e", &inject],
+            "legacy_walk_and_report",
+        )?
+        .output()
+        .map_err(failed)?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         tried += 1;
         if stdout.contains("WALK ok erofs=true") {
@@ -1196,23 +1191,26 @@ fn bind_tree_with_each_api_and_report() -> TestResult {
 /// `open_tree` fails under strace with each errno in turn: `Auto` binds with `mount(2)`
 /// for ENOSYS and EPERM and returns the error for any other; `New` never falls back.
 fn bind_tree_falls_back_to_mount_only_when_open_tree_is_refused() -> TestResult {
-    test_support::require_tool(&test_support::tools::STRACE)?;
-    let exe = std::env::current_exe().map_err(failed)?;
     for (errno, raw, falls_back) in [
         ("ENOSYS", libc::ENOSYS, true),
         ("EPERM", libc::EPERM, true),
         ("EINVAL", libc::EINVAL, false),
     ] {
-        let out = std::process::Command::new("strace")
-            .args(["-qq", "-o", "/dev/null", "-e", "trace=open_tree", "-e"])
-            .arg(format!("inject=open_tree:error={errno}"))
-            .arg(&exe)
-            .env(
-                test_support::SCENARIO_ENV,
-                "bind_tree_with_each_api_and_report",
-            )
-            .output()
-            .map_err(failed)?;
+        let inject = format!("inject=open_tree:error={errno}");
+        let out = test_support::strace_scenario(
+            &[
+                "-qq",
+                "-o",
+                "/dev/null",
+                "-e",
+                "trace=open_tree",
+                "-e",
+                &inject,
+            ],
+            "bind_tree_with_each_api_and_report",
+        )?
+        .output()
+        .map_err(failed)?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let refused = format!("err variant=CloneTree errno={raw}");
         let auto = if falls_back {

@@ -5,7 +5,6 @@
 //! on demand.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rustix::io::Errno;
@@ -17,7 +16,7 @@ use sandbox_process::{
 };
 use test_support::syscalls::{exit_now, pause_forever};
 use test_support::{
-    become_nobody, ensure, ensure_eq, fail, in_child, io_ctx, skip, this_binary, Fail, TestResult,
+    become_nobody, ensure, ensure_eq, fail, in_child, io_ctx, skip, Fail, TestResult,
 };
 
 fn main() {
@@ -172,17 +171,14 @@ fn signaled(signal: Signal) -> ExitStatus {
 
 /// Runs the hidden scenario `scenario` under `strace -f` with the given injections.
 fn under_strace(injections: &[&str], scenario: &str) -> TestResult {
-    test_support::require_tool(&test_support::tools::STRACE)?;
-    let exe = this_binary()?;
-    let mut cmd = Command::new("strace");
-    cmd.args(["-f", "-qq", "-o", "/dev/null"]);
-    for injection in injections {
-        cmd.arg("-e").arg(format!("inject={injection}"));
+    let injections: Vec<String> = injections.iter().map(|i| format!("inject={i}")).collect();
+    let mut args = vec!["-f", "-qq", "-o", "/dev/null"];
+    for injection in &injections {
+        args.extend(["-e", injection.as_str()]);
     }
-    cmd.arg(&exe)
-        .env(test_support::SCENARIO_ENV, scenario)
-        .stdin(Stdio::null());
-    let out = cmd.output().map_err(io_ctx("run strace"))?;
+    let out = test_support::strace_scenario(&args, scenario)?
+        .output()
+        .map_err(io_ctx("run strace"))?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     match out.status.code() {
         Some(0) => Ok(()),

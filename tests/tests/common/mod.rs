@@ -22,7 +22,7 @@ pub use test_support::syscalls::{exit_now, fork_process, pause_forever, waitpid,
 pub use test_support::{failed, io_ctx};
 // Not every test binary that includes this module uses each of these.
 #[allow(unused_imports)]
-pub use test_support::{become_nobody, files::dev_ino, strace_available, NOBODY};
+pub use test_support::{become_nobody, files::dev_ino, NOBODY};
 
 /// The namespace link of a process (`net:[4026531840]`); `None` means this process.
 pub fn ns(pid: Option<i32>, name: &str) -> Result<String, Fail> {
