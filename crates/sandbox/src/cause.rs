@@ -456,7 +456,7 @@ pub(crate) fn helper_cause(e: &sandbox_namespaces::Error, uid: u32) -> Option<Ca
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -593,50 +593,7 @@ mod tests {
             Some(Cause::UnshareRefused)
         );
         // Each cause has its own message.
-        let all = [
-            Cause::UserNamespacesDisabled,
-            Cause::NamespaceLimitReached,
-            Cause::AppArmorRestricted,
-            Cause::UnprivilegedUsernsCloneDisabled,
-            Cause::SeccompRefused,
-            Cause::UnshareRefused,
-            Cause::IdMapToolMissing {
-                program: "newuidmap".into(),
-            },
-            Cause::NoSubordinateIds {
-                user: "u".into(),
-                file: "/etc/subuid".into(),
-            },
-            Cause::IdMapToolRefused {
-                program: "/usr/bin/newuidmap".into(),
-                message: "m".into(),
-            },
-            Cause::OwnIdsOnly,
-            Cause::EnclosingNamespaceLimit { local_limit: 5 },
-            Cause::NamespaceTypeLimitReached {
-                limits: vec![net(Some(0))],
-            },
-            Cause::NamespaceTypeLimitReached {
-                limits: vec![net(Some(5)), mnt(None)],
-            },
-            Cause::ProcessLimitReached {
-                limit: ProcessLimit::Nproc { limit: 1 },
-            },
-            Cause::ProcessLimitReached {
-                limit: ProcessLimit::PidsCgroup {
-                    cgroup: "/sys/fs/cgroup/a".into(),
-                    max: 1,
-                },
-            },
-            Cause::ProcessLimitReached {
-                limit: ProcessLimit::Unknown,
-            },
-            Cause::DescriptorLimitReached {
-                needed: 6,
-                open: 7,
-                limit: 12,
-            },
-        ];
+        let all = every_cause();
         let texts: std::collections::BTreeSet<String> =
             all.iter().map(ToString::to_string).collect();
         assert_eq!(texts.len(), all.len());
@@ -689,5 +646,60 @@ mod tests {
         assert!(Cause::UserNamespacesDisabled
             .to_string()
             .contains("max_user_namespaces is 0"));
+    }
+
+    /// One of each cause, with each kind of field (for the message and wire tests).
+    pub(crate) fn every_cause() -> Vec<Cause> {
+        let limit = |namespace, limit| NamespaceLimit { namespace, limit };
+        vec![
+            Cause::UserNamespacesDisabled,
+            Cause::NamespaceLimitReached,
+            Cause::AppArmorRestricted,
+            Cause::UnprivilegedUsernsCloneDisabled,
+            Cause::SeccompRefused,
+            Cause::UnshareRefused,
+            Cause::IdMapToolMissing {
+                program: "newuidmap".into(),
+            },
+            Cause::NoSubordinateIds {
+                user: "u".into(),
+                file: "/etc/subuid".into(),
+            },
+            Cause::IdMapToolRefused {
+                program: "/usr/bin/newuidmap".into(),
+                message: "m".into(),
+            },
+            Cause::OwnIdsOnly,
+            Cause::EnclosingNamespaceLimit { local_limit: 5 },
+            Cause::NamespaceTypeLimitReached {
+                limits: vec![limit(Namespaces::NET, Some(0))],
+            },
+            Cause::NamespaceTypeLimitReached {
+                limits: vec![
+                    limit(Namespaces::NET, Some(5)),
+                    limit(Namespaces::MOUNT, None),
+                ],
+            },
+            Cause::ProcessLimitReached {
+                limit: ProcessLimit::Nproc { limit: 1 },
+            },
+            Cause::ProcessLimitReached {
+                limit: ProcessLimit::PidsCgroup {
+                    cgroup: "/sys/fs/cgroup/a".into(),
+                    max: 1,
+                },
+            },
+            Cause::ProcessLimitReached {
+                limit: ProcessLimit::Unknown,
+            },
+            Cause::DescriptorLimitReached {
+                needed: 6,
+                open: 7,
+                limit: 12,
+            },
+            Cause::ProcCovered {
+                mounts: vec!["/proc/kcore".into(), "/proc/sys".into()],
+            },
+        ]
     }
 }

@@ -269,55 +269,8 @@ mod tests {
             let got = decode::<Error>(&encode(&e)).expect("decodes");
             assert_eq!(format!("{got:?}"), format!("{e:?}"));
         }
-        let causes = [
-            Cause::IdMapToolRefused {
-                program: "/usr/bin/newuidmap".into(),
-                message: "m".into(),
-            },
-            Cause::EnclosingNamespaceLimit {
-                local_limit: 2147483647,
-            },
-            Cause::ProcessLimitReached {
-                limit: ProcessLimit::PidsCgroup {
-                    cgroup: "/sys/fs/cgroup/pids/a".into(),
-                    max: 1,
-                },
-            },
-            Cause::ProcessLimitReached {
-                limit: ProcessLimit::Nproc { limit: 1 },
-            },
-            Cause::ProcessLimitReached {
-                limit: ProcessLimit::Unknown,
-            },
-            Cause::DescriptorLimitReached {
-                needed: 6,
-                open: 7,
-                limit: 12,
-            },
-            Cause::NamespaceTypeLimitReached {
-                limits: vec![
-                    NamespaceLimit {
-                        namespace: sandbox_namespaces::Namespaces::NET,
-                        limit: Some(0),
-                    },
-                    NamespaceLimit {
-                        namespace: sandbox_namespaces::Namespaces::TIME,
-                        limit: None,
-                    },
-                ],
-            },
-        ];
-        for cause in causes {
+        for cause in crate::cause::tests::every_cause() {
             assert_eq!(decode::<Cause>(&encode(&cause)), Some(cause));
         }
-        let cause = Cause::IdMapToolRefused {
-            program: "/usr/bin/newuidmap".into(),
-            message: "m".into(),
-        };
-        assert_eq!(decode::<Cause>(&encode(&cause)), Some(cause));
-        let cause = Cause::ProcCovered {
-            mounts: vec!["/proc/kcore".into(), "/proc/sys".into()],
-        };
-        assert_eq!(decode::<Cause>(&encode(&cause)), Some(cause));
     }
 }
