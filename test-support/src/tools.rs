@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 
 use crate::{skip, Fail};
 
+#[path = "tool_list.rs"]
+mod list;
+
 /// A program a scenario runs, and the Debian/Ubuntu package that has it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tool {
@@ -21,30 +24,31 @@ pub struct Tool {
 }
 
 /// `newuidmap`: rootless uid maps beyond the own uid.
-pub const NEWUIDMAP: Tool = Tool {
-    program: "newuidmap",
-    package: "uidmap",
-};
+pub const NEWUIDMAP: Tool = Tool::listed(list::NEWUIDMAP);
 /// `newgidmap`: rootless gid maps beyond the own gid.
-pub const NEWGIDMAP: Tool = Tool {
-    program: "newgidmap",
-    package: "uidmap",
-};
+pub const NEWGIDMAP: Tool = Tool::listed(list::NEWGIDMAP);
 /// `bwrap`: bubblewrap, the sandbox that makes a `--disable-userns` environment.
-pub const BWRAP: Tool = Tool {
-    program: "bwrap",
-    package: "bubblewrap",
-};
+pub const BWRAP: Tool = Tool::listed(list::BWRAP);
 /// `strace`: fault injection (`-e inject=...`).
-pub const STRACE: Tool = Tool {
-    program: "strace",
-    package: "strace",
-};
+pub const STRACE: Tool = Tool::listed(list::STRACE);
 
-/// Every tool a scenario asks for, for `cargo xtask test` to install first.
-pub const ALL: [Tool; 4] = [NEWUIDMAP, NEWGIDMAP, BWRAP, STRACE];
+/// Every tool a scenario asks for (the list `cargo xtask test` installs first).
+pub const ALL: [Tool; 4] = {
+    let [a, b, c, d] = list::ALL;
+    [
+        Tool::listed(a),
+        Tool::listed(b),
+        Tool::listed(c),
+        Tool::listed(d),
+    ]
+};
 
 impl Tool {
+    /// The tool of a `(program, package)` pair of the shared list.
+    const fn listed((program, package): (&'static str, &'static str)) -> Tool {
+        Tool { program, package }
+    }
+
     /// Where `PATH` (`/usr/bin:/bin` without one) has the program: the first regular file
     /// of that name with an execute bit, as the shell finds it.
     pub fn find(&self) -> Option<PathBuf> {

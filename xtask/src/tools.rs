@@ -8,21 +8,17 @@
 
 use std::process::Command;
 
-/// A program and its Debian/Ubuntu package: the list of `test-support/src/tools.rs`
-/// (`tools::ALL`), which xtask does not depend on; keep the two the same.
-const TOOLS: [(&str, &str); 4] = [
-    ("newuidmap", "uidmap"),
-    ("newgidmap", "uidmap"),
-    ("bwrap", "bubblewrap"),
-    ("strace", "strace"),
-];
+/// The programs and their packages: `test-support`'s list, read from its file (xtask does
+/// not depend on `test-support`).
+#[path = "../../test-support/src/tool_list.rs"]
+mod list;
 
 /// The packages of the programs not in `PATH`, each once, in the list's order; and the
 /// programs.
 fn missing() -> (Vec<&'static str>, Vec<&'static str>) {
     let mut packages = Vec::new();
     let mut programs = Vec::new();
-    for (program, package) in TOOLS {
+    for (program, package) in list::ALL {
         if crate::which(program).is_none() {
             programs.push(program);
             if !packages.contains(&package) {
