@@ -166,21 +166,6 @@ fn under_proc_masks_root_without_a_user_namespace_enters_and_the_probe_agrees() 
 // =======================================================================================
 // A seccomp filter that kills at open_tree.
 
-/// Installs a filter that kills the whole process (`SECCOMP_RET_KILL_PROCESS`, `SIGSYS`)
-/// at the system call `nr`; every other call is allowed. Inherited by children.
-fn kill_process_on(nr: libc::c_long) -> TestResult {
-    use libc::{BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
-    let prog = [
-        stmt(BPF_LD | BPF_W | BPF_ABS, 4),                     // 0: arch
-        jump(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH, 0, 3),     // 1: other arch: allow
-        stmt(BPF_LD | BPF_W | BPF_ABS, 0),                     // 2: nr
-        jump(BPF_JMP | BPF_JEQ | BPF_K, nr as u32, 1, 0),      // 3: ours: kill
-        stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW),        // 4
-        stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_KILL_PROCESS), // 5
-    ];
-    install_seccomp_filter(&prog)
-}
-
 /// Under a filter that kills at `open_tree`, the probe's trial dies there: the rows it
 /// reported before (namespaces, proc) keep the kernel's answers, the new-mount-API row
 /// names SIGSYS and a seccomp filter, the seccomp row says it was not tried for that
@@ -189,7 +174,7 @@ fn kill_process_on(nr: libc::c_long) -> TestResult {
 fn a_filter_killing_open_tree_keeps_the_probe_rows_before_it_and_names_sigsys() -> TestResult {
     let (_top, shared) = shared_dir()?;
     no_core_dumps();
-    kill_process_on(libc::SYS_open_tree)?;
+    act_on_syscall(libc::SYS_open_tree, libc::SECCOMP_RET_KILL_PROCESS)?;
     let report = sandbox::probe();
     for (name, support) in [
         ("user namespace", &report.user_namespace),

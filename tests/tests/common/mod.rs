@@ -816,14 +816,20 @@ pub fn fail_unshare_with_flags(any_of: u32, errno: u32) -> TestResult {
 /// running (errno 0: it "succeeds" doing nothing); every other call is allowed. Inherited
 /// by children, like the sandboxed one.
 pub fn answer_syscall(nr: libc::c_long, errno: u32) -> TestResult {
+    act_on_syscall(nr, libc::SECCOMP_RET_ERRNO | (errno & 0xffff))
+}
+
+/// Installs a seccomp filter that returns `action` (a `SECCOMP_RET_*` value) for the
+/// system call `nr` and allows every other call. Inherited by children.
+pub fn act_on_syscall(nr: libc::c_long, action: u32) -> TestResult {
     use libc::{BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
     let prog = [
         stmt(BPF_LD | BPF_W | BPF_ABS, 4),                 // 0: arch
         jump(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH, 0, 3), // 1: other arch: allow
         stmt(BPF_LD | BPF_W | BPF_ABS, 0),                 // 2: nr
-        jump(BPF_JMP | BPF_JEQ | BPF_K, nr as u32, 1, 0),  // 3: ours: answer
+        jump(BPF_JMP | BPF_JEQ | BPF_K, nr as u32, 1, 0),  // 3: ours: act
         stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW),    // 4
-        stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ERRNO | (errno & 0xffff)), // 5
+        stmt(BPF_RET | BPF_K, action),                     // 5
     ];
     install_seccomp_filter(&prog)
 }
