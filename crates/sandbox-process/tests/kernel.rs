@@ -1013,18 +1013,22 @@ fn default_signals_removes_a_handler() -> TestResult {
     Ok(())
 }
 
-/// Pid 1 of a pid namespace ignores SIGTERM it has no handler for; with
-/// `exit_on_signals` it ends with exit code 143 when its parent sends SIGTERM.
-fn exit_on_signals_makes_pid_1_end_with_128_plus_the_signal() -> TestResult {
+/// Forks pid 1 of a new pid namespace (made here), which runs `arm`, says it is armed and
+/// runs `then` (ending with what that returns); once it is armed, sends it SIGTERM, and
+/// returns how it ended.
+fn sigterm_to_pid_1(
+    arm: impl FnOnce() -> TestResult,
+    then: impl FnOnce() -> i32,
+) -> Result<ExitStatus, Fail> {
     new_pid_namespace()?;
     let (reader, mut writer) = std::io::pipe().map_err(test_support::failed)?;
     let mut init = match fork()? {
         Fork::Child => child_main(|| {
             drop(reader);
             ensure_eq!(getpid().as_raw_nonzero().get(), 1);
-            exit_on_signals(&[Signal::TERM])?;
+            arm()?;
             writeln!(writer, "armed").map_err(test_support::failed)?;
-            pause_forever()
+            exit_now(then())
         }),
         Fork::Parent(init) => init,
     };
@@ -1032,7 +1036,15 @@ fn exit_on_signals_makes_pid_1_end_with_128_plus_the_signal() -> TestResult {
     ensure_eq!(read_line(reader)?, "armed");
     init.kill(Signal::TERM)?;
     deadline(20);
-    ensure_eq!(init.wait()?, ExitStatus::Exited(143));
+    init.wait()
+        .map_err(|e| test_support::failed(format!("wait for pid 1: {e}")))
+}
+
+/// Pid 1 of a pid namespace ignores SIGTERM it has no handler for; with
+/// `exit_on_signals` it ends with exit code 143 when its parent sends SIGTERM.
+fn exit_on_signals_makes_pid_1_end_with_128_plus_the_signal() -> TestResult {
+    let status = sigterm_to_pid_1(|| Ok(exit_on_signals(&[Signal::TERM])?), || pause_forever())?;
+    ensure_eq!(status, ExitStatus::Exited(143));
     Ok(())
 }
 
@@ -1070,30 +1082,33 @@ fn a_noted_signal_turns_pid_1s_exit_code_back_into_the_signal() -> TestResult {
 }
 
 fn noted_signal_case(by_signal: bool) -> TestResult {
-    new_pid_namespace()?;
-    let note = SignalNote::new()?;
-    let (reader, mut writer) = std::io::pipe().map_err(test_support::failed)?;
-    let mut init = match fork()? {
-        Fork::Child => child_main(|| {
-            drop(reader);
+    // Taken (and armed) in the child only; the parent's copy of the cell keeps its note.
+    let note = std::cell::Cell::new(Some(SignalNote::new()?));
+    let arm = || {
+        if let Some(note) = note.take() {
             note.arm();
-            exit_on_signals(&[Signal::TERM])?;
-            if !by_signal {
-                exit_now(143)
-            }
-            writeln!(writer, "armed").map_err(test_support::failed)?;
-            pause_forever()
-        }),
-        Fork::Parent(init) => init,
+        }
+        Ok(exit_on_signals(&[Signal::TERM])?)
     };
+    let status = match by_signal {
+        true => sigterm_to_pid_1(arm, || pause_forever())?,
+        false => {
+            new_pid_namespace()?;
+            let mut init = match fork()? {
+                Fork::Child => child_main(|| {
+                    arm()?;
+                    exit_now(143)
+                }),
+                Fork::Parent(init) => init,
+            };
+            deadline(20);
+            init.wait()?
+        }
+    };
+    let note = note
+        .take()
+        .ok_or_else(|| test_support::failed("the note"))?;
     note.parent_keep()?;
-    drop(writer);
-    if by_signal {
-        ensure_eq!(read_line(reader)?, "armed");
-        init.kill(Signal::TERM)?;
-    }
-    deadline(20);
-    let status = init.wait()?;
     ensure_eq!(status, ExitStatus::Exited(143), "what waitpid says");
     let resolved = note.resolve(status);
     match by_signal {
@@ -1103,35 +1118,29 @@ fn noted_signal_case(by_signal: bool) -> TestResult {
     Ok(())
 }
 
-/// A pid 1 that registers SIGTERM with `flag` and exits 42 once it is set: the code its
-/// parent sees tells whose handler ended it (143: the sandbox's).
+/// A pid 1 that registers SIGTERM with a flag (`register`) and exits 42 once it is set: the
+/// code its parent sees tells whose handler ended it (143: the sandbox's).
 fn pid_1_with_a_flag(
     register: impl FnOnce(&std::sync::Arc<std::sync::atomic::AtomicBool>) -> TestResult,
 ) -> TestResult {
     use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
-    new_pid_namespace()?;
-    let (reader, mut writer) = std::io::pipe().map_err(test_support::failed)?;
-    let mut init = match fork()? {
-        Fork::Child => child_main(|| {
-            drop(reader);
-            let flag = Arc::new(AtomicBool::new(false));
-            register(&flag)?;
-            writeln!(writer, "armed").map_err(test_support::failed)?;
+    let flag = std::sync::Arc::new(AtomicBool::new(false));
+    let status = sigterm_to_pid_1(
+        || register(&flag),
+        || {
             let until = Instant::now() + Duration::from_secs(10);
             while !flag.load(Ordering::SeqCst) && Instant::now() < until {
                 std::thread::sleep(Duration::from_millis(5));
             }
-            exit_now(if flag.load(Ordering::SeqCst) { 42 } else { 81 })
-        }),
-        Fork::Parent(init) => init,
-    };
-    drop(writer);
-    ensure_eq!(read_line(reader)?, "armed");
-    init.kill(Signal::TERM)?;
-    deadline(20);
+            if flag.load(Ordering::SeqCst) {
+                42
+            } else {
+                81
+            }
+        },
+    )?;
     ensure_eq!(
-        init.wait()?,
+        status,
         ExitStatus::Exited(42),
         "the daemon's handler ran (42), not pid 1's (143), and the signal was not lost (81)"
     );
