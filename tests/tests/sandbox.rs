@@ -1159,9 +1159,9 @@ fn fault_pidfd_open_falls_back_and_enter_still_works() -> TestResult {
     test_support::require_tool(&test_support::tools::STRACE)?;
     // In the original process, in order: the audit's record of the namespaces it starts
     // from (which notes the errno), the parent watch (which falls back to its pipe), and
-    // the two handles on the child (the leaf's in fork, then enter's own), which fall back
-    // to the plain pid.
-    for when in [1, 2, 3, 4] {
+    // the handle on the child in fork (which falls back to the plain pid, and so does
+    // enter's copy of it).
+    for when in [1, 2, 3] {
         let run = run_faulted(Some(&format!("pidfd_open:error=ENOSYS:when={when}")), &[])?;
         ensure!(
             run.ok,
@@ -1172,19 +1172,40 @@ fn fault_pidfd_open_falls_back_and_enter_still_works() -> TestResult {
     Ok(())
 }
 
-/// `EMFILE` from a `pidfd_open` of the child (the leaf's in `fork`, then the original
-/// process's own handle's: the third and fourth `pidfd_open` of the original process)
-/// selects no fallback: entering fails at `fork` with the leaf's typed error, the child
-/// is killed and reaped (the host check finds no child left).
+/// `EMFILE` for the child's pidfd (the leaf's `pidfd_open` in `fork`, the third of the
+/// original process, then enter's copy of it, an `fcntl(F_DUPFD_CLOEXEC)`) selects no
+/// fallback: entering fails at `fork` with the leaf's typed error, the child is killed
+/// and reaped (the host check finds no child left).
 fn fault_child_pidfd_emfile_is_an_error_and_ends_the_child() -> TestResult {
     test_support::require_tool(&test_support::tools::STRACE)?;
-    for when in [3, 4] {
-        let run = run_faulted(Some(&format!("pidfd_open:error=EMFILE:when={when}")), &[])?;
-        ensure!(!run.ok, "entered although pidfd_open {when} failed");
-        ensure_eq!(run.step, Step::Fork.name(), "call {when}: {}", run.msg);
-        ensure_eq!(run.errno, libc::EMFILE, "call {when}: {}", run.msg);
-        ensure_eq!(run.in_child, "false", "call {when}: {}", run.msg);
-        ensure_eq!(run.leaf, "process:ChildPidfd", "call {when}: {}", run.msg);
+    let trace = trace_enter("pidfd_open,fcntl", &[])?;
+    let copy = trace
+        .iter()
+        .filter(|(helper, _)| *helper)
+        .find_map(|(_, lines)| {
+            let last_pidfd = lines.iter().rposition(|l| l.starts_with("pidfd_open("))?;
+            let at = last_pidfd
+                + lines[last_pidfd..]
+                    .iter()
+                    .position(|l| l.starts_with("fcntl(") && l.contains("F_DUPFD_CLOEXEC"))?;
+            Some(
+                lines[..=at]
+                    .iter()
+                    .filter(|l| l.starts_with("fcntl("))
+                    .count(),
+            )
+        })
+        .ok_or_else(|| failed(format!("no copy of the child's pidfd in {trace:#?}")))?;
+    for inject in [
+        "pidfd_open:error=EMFILE:when=3".to_string(),
+        format!("fcntl:error=EMFILE:when={copy}"),
+    ] {
+        let run = run_faulted(Some(&inject), &[])?;
+        ensure!(!run.ok, "entered although {inject} failed");
+        ensure_eq!(run.step, Step::Fork.name(), "{inject}: {}", run.msg);
+        ensure_eq!(run.errno, libc::EMFILE, "{inject}: {}", run.msg);
+        ensure_eq!(run.in_child, "false", "{inject}: {}", run.msg);
+        ensure_eq!(run.leaf, "process:ChildPidfd", "{inject}: {}", run.msg);
     }
     Ok(())
 }

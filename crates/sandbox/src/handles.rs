@@ -5,7 +5,6 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
 use rustix::io::Errno;
-use rustix::process::PidfdFlags;
 
 use crate::{Audit, Error, ExitStatus, Pid, ProcSelfFd, Signal};
 
@@ -123,32 +122,28 @@ pub struct Child {
 
 impl Child {
     /// The handle on the child just forked. Where the leaf's handle holds a pidfd, this
-    /// one opens its own (`pidfd_open(2)` while the child is unreaped, so it is the
-    /// child's), for [`kill`](Self::kill) during another thread's wait; `ENOSYS` and
-    /// `EPERM` leave it without, as they leave the leaf's.
+    /// one keeps a copy of it (`F_DUPFD_CLOEXEC`), for [`kill`](Self::kill) during another
+    /// thread's wait; without one (the leaf fell back to the pid), neither has.
     ///
     /// # Errors
     ///
-    /// [`sandbox_process::Error::ChildPidfd`] when that pidfd fails otherwise (`EMFILE`):
-    /// the child is killed through the leaf's pidfd and reaped first, so that no sandboxed
-    /// process is left running that the caller holds no handle on.
+    /// [`sandbox_process::Error::ChildPidfd`] when the copy fails (`EMFILE`): the child is
+    /// killed through the leaf's pidfd and reaped first, so that no sandboxed process is
+    /// left running that the caller holds no handle on.
     pub(crate) fn new(
         mut child: sandbox_process::Child,
         note: Option<sandbox_process::SignalNote>,
     ) -> Result<Child, sandbox_process::Error> {
         let pid = child.pid();
-        let pidfd = match child.pidfd() {
-            Some(_) => match rustix::process::pidfd_open(pid, PidfdFlags::empty()) {
-                Ok(pidfd) => Some(pidfd),
-                // As for the leaf's: no pidfd here, and kill waits for a wait to end.
-                Err(Errno::NOSYS | Errno::PERM) => None,
-                Err(errno) => {
-                    let _ = child.kill(Signal::KILL);
-                    let _ = child.wait();
-                    return Err(sandbox_process::Error::ChildPidfd { pid, errno });
-                }
-            },
+        let pidfd = match child.pidfd().map(|fd| fd.try_clone_to_owned()) {
             None => None,
+            Some(Ok(pidfd)) => Some(pidfd),
+            Some(Err(e)) => {
+                let errno = Errno::from_io_error(&e).unwrap_or(Errno::MFILE);
+                let _ = child.kill(Signal::KILL);
+                let _ = child.wait();
+                return Err(sandbox_process::Error::ChildPidfd { pid, errno });
+            }
         };
         Ok(Child {
             pid,
