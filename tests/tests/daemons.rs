@@ -34,6 +34,7 @@ fn main() {
             a_daemon_that_exits_143_itself_is_not_taken_for_a_signal,
             an_aborting_daemon_is_seen_dying_of_sigabrt,
             an_aborting_daemon_is_seen_dying_of_sigabrt_under_the_init,
+            code_inside_cannot_make_the_original_process_stop_through_the_note,
             a_forked_worker_never_reopens_its_parents_descriptor,
             the_original_process_lets_go_of_the_daemons_listening_socket,
             the_original_process_keeps_the_socket_when_told_to,
@@ -154,6 +155,37 @@ fn an_aborting_daemon_is_seen_dying_of_sigabrt() -> TestResult {
 
 fn an_aborting_daemon_is_seen_dying_of_sigabrt_under_the_init() -> TestResult {
     aborting_daemon(true)
+}
+
+/// The page pid 1 notes its signal in is writable from inside. Code there that writes a
+/// stop signal into it (here through the library's own handler, installed on SIGTSTP and
+/// raised) and exits with the matching code 128 + 20 must not make the original process
+/// stop: it exits 148 (a stopped process would never be reaped, and this would time out).
+fn code_inside_cannot_make_the_original_process_stop_through_the_note() -> TestResult {
+    let (_top, shared) = shared_dir()?;
+    let original = spawn_confined(
+        &shared,
+        |b| b,
+        || {
+            if sandbox_process::exit_on_signals(&[sandbox::Signal::TSTP]).is_err() {
+                return 80;
+            }
+            // SAFETY: raise(3) signals this process; no memory involved.
+            unsafe { libc::raise(libc::SIGTSTP) };
+            81
+        },
+    )?;
+    let ended = waitpid_timeout(original, Duration::from_secs(10))?;
+    if ended.is_none() {
+        let _ = kill(original, libc::SIGCONT);
+        kill_and_reap(original);
+    }
+    ensure_eq!(
+        ended,
+        Some(Ended::Code(128 + libc::SIGTSTP)),
+        "the original process passes a noted stop signal on as an exit code, never stops"
+    );
+    Ok(())
 }
 
 // =======================================================================================
