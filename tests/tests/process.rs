@@ -627,26 +627,38 @@ fn close_on_exec_policy_and_init_work_without_close_range() -> TestResult {
     without_close_range("init_exits_with_the_daemon_exit_code")
 }
 
-/// Installs a seccomp filter under which `close(fd)` returns 0 without closing anything
-/// (`SECCOMP_RET_ERRNO` with errno 0 skips the call); inherited by children.
+/// Installs a seccomp filter under which `close_range(2)` fails with `ENOSYS` (as before
+/// Linux 5.9), so that descriptors are closed one by one, and `close(fd)` returns 0
+/// without closing anything (`SECCOMP_RET_ERRNO` with errno 0 skips the call); inherited
+/// by children.
 fn fake_close_of(fd: i32) -> TestResult {
     use libc::{BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
     let prog = [
         stmt(BPF_LD | BPF_W | BPF_ABS, 4),                 // 0: arch
-        jump(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH, 0, 4), // 1: other arch: allow
+        jump(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH, 0, 5), // 1: other arch: allow
         stmt(BPF_LD | BPF_W | BPF_ABS, 0),                 // 2: nr
-        jump(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_close as u32, 0, 2), // 3: not close: allow
-        stmt(BPF_LD | BPF_W | BPF_ABS, 16),                // 4: args[0], low half
-        jump(BPF_JMP | BPF_JEQ | BPF_K, fd as u32, 1, 0),  // 5: our fd: skip
-        stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW),    // 6
-        stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ERRNO),    // 7: "succeeds"
+        jump(
+            BPF_JMP | BPF_JEQ | BPF_K,
+            libc::SYS_close_range as u32,
+            5,
+            0,
+        ), // 3: ENOSYS
+        jump(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_close as u32, 0, 2), // 4: not close: allow
+        stmt(BPF_LD | BPF_W | BPF_ABS, 16),                // 5: args[0], low half
+        jump(BPF_JMP | BPF_JEQ | BPF_K, fd as u32, 1, 0),  // 6: our fd: skip
+        stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW),    // 7
+        stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ERRNO),    // 8: "succeeds"
+        stmt(
+            BPF_RET | BPF_K,
+            libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
+        ), // 9: no close_range
     ];
     install_seccomp_filter(&prog)
 }
 
 fn an_inherited_fd_that_survives_closing_is_reported() -> TestResult {
-    // Closing is checked, not assumed: a close(2) that leaves the descriptor open (faked
-    // here by seccomp) fails the setup at the fds step.
+    // Closing one by one (without close_range) is checked, not assumed: a close(2) that
+    // leaves the descriptor open (faked here by seccomp) fails the setup at the fds step.
     let (top, shared) = shared_dir()?;
     let file = top.path().join("host-file");
     std::fs::write(&file, "host data").map_err(io_ctx("write host file"))?;

@@ -404,16 +404,21 @@ pub(crate) fn seal(keep: &[RawFd], own: &[RawFd], policy: InheritedFds) -> Resul
                 // SAFETY: no owner of a descriptor in the range uses it again (above).
                 unsafe { sys::close_range(lo, hi) }
             });
-            if by_range.is_err() {
-                // Before 5.9, or close_range refused by a seccomp filter: one by one.
-                for fd in open_fds() {
-                    if fd > 2 && !spared.contains(&fd) {
-                        // SAFETY: as for close_range above.
-                        unsafe { sys::close_fd(fd) };
-                    }
+            if by_range.is_ok() {
+                // The kernel closed every number of every range: the table is this
+                // process's own since the fork, so nothing can have opened one since.
+                return Ok(());
+            }
+            // Before 5.9, or close_range refused by a seccomp filter: one by one, from a
+            // listing.
+            for fd in open_fds() {
+                if fd > 2 && !spared.contains(&fd) {
+                    // SAFETY: as for close_range above.
+                    unsafe { sys::close_fd(fd) };
                 }
             }
-            // Checked, not assumed: a descriptor that survived is an error.
+            // Checked, not assumed: close(2) may be faked too (a filter answering 0), and
+            // a descriptor that survived is an error.
             if open_fds().iter().any(|&fd| fd > 2 && !spared.contains(&fd)) {
                 return Err(Error::setup(
                     Step::Fds,
