@@ -47,6 +47,7 @@ pub mod files;
 pub mod namespaces;
 mod privilege;
 mod runner;
+pub mod seccomp;
 pub mod syscalls;
 pub mod tools;
 

@@ -223,11 +223,20 @@ pub fn thread_count() -> Result<usize, Error> {
 /// Call it before starting any thread (the Rust runtime starts none by itself; some
 /// libraries do).
 ///
+/// In kernel terms: `unshare(CLONE_THREAD)`, which changes nothing in a process with one
+/// thread and fails with `EINVAL` in a process with more; then, only when it failed, the
+/// threads are counted by [`thread_count`] for the error (and also when the call was
+/// refused otherwise, by a seccomp filter say). One system call that needs no `/proc`.
+///
 /// # Errors
 ///
 /// - [`Error::MultiThreaded`] when the process has more than one thread.
-/// - [`Error::CountThreads`] when `/proc/self/task` cannot be read.
+/// - [`Error::CountThreads`] when the kernel did not answer and `/proc/self/task` cannot
+///   be read.
 pub fn ensure_single_threaded() -> Result<(), Error> {
+    if sys::unshare_thread().is_ok() {
+        return Ok(());
+    }
     match thread_count()? {
         threads if threads > 1 => Err(Error::MultiThreaded { threads }),
         _ => Ok(()),

@@ -17,6 +17,18 @@ pub(crate) fn unshare(namespaces: Namespaces) -> Result<(), Errno> {
     unsafe { rustix::thread::unshare_unsafe(flags) }
 }
 
+/// `CLONE_THREAD` (`<linux/sched.h>`), which rustix's `UnshareFlags` does not name.
+const CLONE_THREAD: u32 = 0x0001_0000;
+
+/// `unshare(CLONE_THREAD)`, which changes nothing and which the kernel refuses with
+/// `EINVAL` exactly when the calling process has another thread: the cheapest way to ask
+/// whether it has one (no proc, no path walk).
+pub(crate) fn unshare_thread() -> Result<(), Errno> {
+    // SAFETY: as in `unshare`: the flags hold no `CLONE_FILES`. A process with one thread
+    // shares its thread group with no one, so the kernel has nothing to unshare.
+    unsafe { rustix::thread::unshare_unsafe(UnshareFlags::from_bits_retain(CLONE_THREAD)) }
+}
+
 /// `ioctl(pidfd, PIDFD_GET_<type>_NAMESPACE)` (Linux 6.11): a new descriptor on the
 /// namespace of type `number` (the `nr` of the `_IO(0xFF, nr)` request) that the process
 /// behind `pidfd` is in.

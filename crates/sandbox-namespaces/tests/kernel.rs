@@ -35,6 +35,7 @@ fn main() {
         setgroups_is_denied_after_writing_the_maps,
         mapped_user_namespace_can_mount_tmpfs,
         unshare_with_two_threads_is_refused,
+        thread_check_counts_in_proc_when_unshare_is_refused,
         setns_returns_to_a_saved_namespace,
         setns_into_the_wrong_type_is_refused,
         setns_back_into_the_parent_user_namespace_is_refused,
@@ -525,8 +526,18 @@ fn without_proc_errors_name_the_file() -> TestResult {
             matches!(thread_count(), Err(Error::CountThreads { .. })),
             "CountThreads"
         );
-        expect(ensure_single_threaded(), "/proc/self/task")?;
-        expect(unshare(Namespaces::UTS), "/proc/self/task")?;
+        // The thread check asks the kernel (unshare(CLONE_THREAD)), not /proc: it still
+        // answers, and so unshare still works.
+        ensure!(
+            ensure_single_threaded().is_ok(),
+            "one thread, without /proc: {:?}",
+            ensure_single_threaded()
+        );
+        ensure!(
+            unshare(Namespaces::UTS).is_ok(),
+            "unshare(UTS) without /proc: {:?}",
+            unshare(Namespaces::UTS)
+        );
         expect(namespace_id(Namespaces::NET).map(drop), "/proc/self/ns/net")?;
         expect(
             open_namespace(Namespaces::NET).map(drop),
@@ -543,7 +554,31 @@ fn without_proc_errors_name_the_file() -> TestResult {
             write_own_id_maps(&[IdMap::identity(0)], &[IdMap::identity(0)]),
             "/proc/self/setgroups",
         )?;
+        // Without the kernel's answer (unshare refused by a filter) the thread check
+        // falls back to /proc, and says so.
+        test_support::seccomp::answer_syscall(libc::SYS_unshare, libc::EPERM as u32)?;
+        expect(ensure_single_threaded(), "/proc/self/task")?;
         Ok(())
+    })
+}
+
+fn thread_check_counts_in_proc_when_unshare_is_refused() -> TestResult {
+    in_child(|| {
+        // A filter answering EPERM to every unshare: the check cannot ask the kernel by
+        // unshare(CLONE_THREAD), and counts /proc/self/task instead.
+        test_support::seccomp::answer_syscall(libc::SYS_unshare, libc::EPERM as u32)?;
+        ensure!(
+            ensure_single_threaded().is_ok(),
+            "one thread: {:?}",
+            ensure_single_threaded()
+        );
+        let _thread = std::thread::spawn(|| loop {
+            std::thread::park();
+        });
+        match ensure_single_threaded() {
+            Err(Error::MultiThreaded { threads: 2 }) => Ok(()),
+            other => fail!("expected MultiThreaded {{ threads: 2 }}, got {other:?}"),
+        }
     })
 }
 
