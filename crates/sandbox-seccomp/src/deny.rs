@@ -1,5 +1,5 @@
-//! The deny list compiled to classic BPF here rather than by seccompiler: one program that
-//! finds the call number by binary search.
+//! The deny list compiled to classic BPF here rather than by seccompiler: one small
+//! program that finds the call number by binary search.
 //!
 //! seccompiler compares the number with each listed call in turn. For a deny list that is
 //! slow to install: the kernel builds its cache of always-allowed calls by running the
@@ -7,27 +7,37 @@
 //! the whole chain, and compiles every instruction to machine code; and each call it
 //! checks the arguments of (`openat`, `ioctl`, `socket`) walks the chain at run time. With
 //! the default list that was two programs of 25 and 867 instructions, some 600 µs to
-//! install and 170 µs to compile (`cargo xtask bench --steps`).
-//!
-//! The program here:
+//! install and 170 µs to compile (`cargo xtask bench --steps`). The kernel's cost, to
+//! install, to compile and to free at exit, grows with every instruction, jumps most
+//! (a whole sandboxed process took some 160 µs longer with the default list in 363
+//! instructions than with a list of one call), so the program is kept as short as the
+//! list allows:
 //!
 //! ```text
 //!     ld  [arch]            ; another architecture (i386, x32's compat, AArch32): kill
-//!     jeq AUDIT_ARCH, 1, 0
-//!     ret KILL_PROCESS
+//!     jeq AUDIT_ARCH, 0, KILL
 //!     ld  [nr]
 //!     and #~X32_BIT         ; x86_64: an x32 number is the listed call's number
-//!     <binary search>       ; jge on the listed numbers, then jeq at each leaf:
-//!   leaf: jeq NR, 0, len(block)
-//!     <block>               ; the call's rules: ld [arg low word], and #mask,
-//!     ret ALLOW             ;   jeq #value, ret ACTION / ENOSYS; else ret ALLOW
+//!     <binary search>       ; jge on where each run of numbers with one answer starts;
+//!                           ;   a run that is always refused or allowed jumps straight
+//!                           ;   to a shared ret, a call with rules to its rules
+//!     <rules>               ; once per distinct set of rules: ld [arg low word],
+//!                           ;   and #mask, jeq #value; the last condition of a rule
+//!                           ;   jumps to the refusal, a miss to the next rule, and a
+//!                           ;   miss of the last rule to ALLOW
+//!     ret ALLOW, ret <each refusal>, ret KILL_PROCESS
 //! ```
 //!
-//! which answers as the deny list says: every listed number (and on x86_64 each of them
+//! Numbers next to each other with the same answer (`acct` to `reboot`, the `fs*` mount
+//! calls, the io_uring calls) make one run; calls with the same rules (`chmod`, `fchmod`,
+//! `creat`, `mknod`) share their code. A conditional jump reaches 255 instructions ahead
+//! at most: one that would reach further goes through a `ja` placed right behind it.
+//!
+//! It answers as the deny list says: every listed number (and on x86_64 each of them
 //! with the x32 bit, since the bit is cleared before the search) gets its rules, every
 //! other number is allowed, another architecture kills the process. The unit tests run it
 //! against the seccompiler program it replaces on every number and on arguments that
-//! meet and miss each rule.
+//! meet and miss each rule, and the kernel tests install it.
 
 use seccompiler::sock_filter;
 
@@ -66,89 +76,277 @@ pub(crate) fn program(
     let mut listed = listed.to_vec();
     listed.sort_by_key(|l| l.nr);
     listed.dedup_by_key(|l| l.nr);
-    let mut prog = vec![
-        stmt(BPF_LD_W_ABS, ARCH_OFFSET),
-        jump(BPF_JMP_JEQ_K, audit_arch, 1, 0),
-        stmt(BPF_RET_K, RET_KILL_PROCESS),
-        stmt(BPF_LD_W_ABS, NR_OFFSET),
-    ];
+    let runs = runs(&listed);
+    let mut code = Code::default();
+    let kill = code.ret(RET_KILL_PROCESS);
+    let native = code.label();
+    code.push(Op::Stmt(BPF_LD_W_ABS, ARCH_OFFSET));
+    code.push(Op::Jump {
+        code: BPF_JMP_JEQ_K,
+        k: audit_arch,
+        jt: native,
+        jf: kill,
+    });
+    code.bind(native);
+    code.push(Op::Stmt(BPF_LD_W_ABS, NR_OFFSET));
     if let Some(bit) = x32_bit {
-        prog.push(stmt(BPF_ALU_AND_K, !bit));
+        code.push(Op::Stmt(BPF_ALU_AND_K, !bit));
     }
-    prog.extend(search(&listed));
-    prog
+    let searched_from = code.ops.len();
+    let root = code.search(&runs);
+    if code.ops.len() == searched_from {
+        // One run for every number: no search, straight to its answer.
+        code.push(Op::Ja(root));
+    }
+    code.emit_rules();
+    code.emit_rets();
+    code.resolve()
 }
 
-/// The binary search over `listed` (sorted, distinct): every path ends in a return.
-fn search(listed: &[Listed]) -> Vec<sock_filter> {
-    match listed {
-        [] => vec![stmt(BPF_RET_K, RET_ALLOW)],
-        [one] => {
-            let mut code = block(one);
-            code.push(stmt(BPF_RET_K, RET_ALLOW));
-            // A miss jumps over the block, to the `ret ALLOW`.
-            skip_unless(BPF_JMP_JEQ_K, one.nr, code.len() - 1, code)
+/// What the program answers for a run of numbers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Answer {
+    /// Always this return value (`ret ALLOW` for a number not listed).
+    Ret(u32),
+    /// These rules, refused with `refusal` when one holds, allowed otherwise.
+    Rules {
+        rules: &'static [&'static [Cond]],
+        refusal: u32,
+    },
+}
+
+/// The runs of numbers with one answer, in order, from 0 to the last number: each the
+/// number it starts at and its answer (up to the next run's start).
+fn runs(listed: &[Listed]) -> Vec<(u32, Answer)> {
+    let mut runs: Vec<(u32, Answer)> = Vec::new();
+    let push = |runs: &mut Vec<(u32, Answer)>, start: u32, answer: Answer| {
+        if runs.last().is_none_or(|&(_, last)| last != answer) {
+            runs.push((start, answer));
         }
-        _ => {
-            let (low, high) = listed.split_at(listed.len() / 2);
-            let pivot = high[0].nr;
-            let (mut low, high) = (search(low), search(high));
-            let low_len = low.len();
-            low.extend(high);
-            // nr >= pivot: over the lower half.
-            jump_over(BPF_JMP_JGE_K, pivot, low_len, low)
+    };
+    // The first number the runs so far do not cover.
+    let mut next = 0u32;
+    for l in listed {
+        if l.nr > next {
+            push(&mut runs, next, Answer::Ret(RET_ALLOW));
         }
+        let answer = match l.rules {
+            [] => Answer::Ret(l.refusal),
+            rules => Answer::Rules {
+                rules,
+                refusal: l.refusal,
+            },
+        };
+        push(&mut runs, l.nr, answer);
+        next = l.nr.saturating_add(1);
     }
-}
-
-/// `code` behind a test that goes on into it when the accumulator `op` `k` holds (`jeq`)
-/// and else jumps over its first `skip` instructions.
-fn skip_unless(op: u16, k: u32, skip: usize, code: Vec<sock_filter>) -> Vec<sock_filter> {
-    let mut front = match u8::try_from(skip) {
-        Ok(skip) => vec![jump(op, k, 0, skip)],
-        // Too far for a conditional jump (8 bits): through `ja` (32 bits).
-        Err(_) => vec![jump(op, k, 1, 0), stmt(BPF_JMP_JA, skip as u32)],
-    };
-    front.extend(code);
-    front
-}
-
-/// `code` behind a test that jumps over its first `skip` instructions when the
-/// accumulator `op` `k` holds (`jge`), and else goes on into it.
-fn jump_over(op: u16, k: u32, skip: usize, code: Vec<sock_filter>) -> Vec<sock_filter> {
-    let mut front = match u8::try_from(skip) {
-        Ok(skip) => vec![jump(op, k, skip, 0)],
-        Err(_) => vec![jump(op, k, 0, 1), stmt(BPF_JMP_JA, skip as u32)],
-    };
-    front.extend(code);
-    front
-}
-
-/// The checks of one listed number, with the number already matched: refused always, or
-/// when one of its rules holds (all the rule's conditions, each on the low 32 bits of an
-/// argument); allowed otherwise.
-fn block(listed: &Listed) -> Vec<sock_filter> {
-    if listed.rules.is_empty() {
-        return vec![stmt(BPF_RET_K, listed.refusal)];
+    if listed.last().is_none_or(|l| l.nr < u32::MAX) {
+        push(&mut runs, next, Answer::Ret(RET_ALLOW));
     }
-    let mut code = Vec::new();
-    for rule in listed.rules {
-        // Built from its end: the refusal, and in front of it each condition (load, mask,
-        // compare), whose miss jumps over the rest of the rule, to the next one.
-        let mut rule_code = vec![stmt(BPF_RET_K, listed.refusal)];
-        for cond in rule.iter().rev() {
-            let rest = rule_code.len();
-            let mut compare = skip_unless(BPF_JMP_JEQ_K, cond.value, rest, rule_code);
-            if cond.mask != u32::MAX {
-                compare.insert(0, stmt(BPF_ALU_AND_K, cond.mask));
+    runs
+}
+
+/// A place in the program: the index of the instruction it stands before, once bound.
+type Label = usize;
+
+/// An instruction whose jumps go to labels, resolved to offsets at the end.
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    /// `ld`, `and` or `ret`: `code` and `k`.
+    Stmt(u16, u32),
+    Jump {
+        code: u16,
+        k: u32,
+        jt: Label,
+        jf: Label,
+    },
+    Ja(Label),
+}
+
+/// The program being built: its instructions, where each label stands, and the shared
+/// returns and rules the search jumps to.
+#[derive(Default)]
+struct Code {
+    ops: Vec<Op>,
+    labels: Vec<Option<usize>>,
+    /// Each return value used, and its label (emitted at the end, once each).
+    rets: Vec<(u32, Label)>,
+    /// Each distinct set of rules used, and its label (emitted after the search).
+    rules: Vec<(Answer, Label)>,
+}
+
+impl Code {
+    fn label(&mut self) -> Label {
+        self.labels.push(None);
+        self.labels.len() - 1
+    }
+
+    /// Puts `label` before the next instruction pushed.
+    fn bind(&mut self, label: Label) {
+        self.labels[label] = Some(self.ops.len());
+    }
+
+    fn push(&mut self, op: Op) {
+        self.ops.push(op);
+    }
+
+    /// The label of the shared `ret k`.
+    fn ret(&mut self, k: u32) -> Label {
+        if let Some(&(_, label)) = self.rets.iter().find(|(v, _)| *v == k) {
+            return label;
+        }
+        let label = self.label();
+        self.rets.push((k, label));
+        label
+    }
+
+    /// Where the program goes for `answer`: a shared return, or the shared code of its
+    /// rules.
+    fn answer(&mut self, answer: Answer) -> Label {
+        match answer {
+            Answer::Ret(k) => self.ret(k),
+            Answer::Rules { .. } => {
+                if let Some(&(_, label)) = self.rules.iter().find(|(a, _)| *a == answer) {
+                    return label;
+                }
+                let label = self.label();
+                self.rules.push((answer, label));
+                label
             }
-            compare.insert(0, stmt(BPF_LD_W_ABS, arg_low_word(cond.arg)));
-            rule_code = compare;
         }
-        code.extend(rule_code);
     }
-    code.push(stmt(BPF_RET_K, RET_ALLOW));
-    code
+
+    /// The binary search over `runs` (in order, at least one), emitted here; returns
+    /// where it starts (a run alone emits nothing: its answer's label).
+    fn search(&mut self, runs: &[(u32, Answer)]) -> Label {
+        match runs {
+            [] => unreachable!("runs cover every number"),
+            [(_, answer)] => self.answer(*answer),
+            _ => {
+                let (low, high) = runs.split_at(runs.len() / 2);
+                let here = self.label();
+                self.bind(here);
+                let at = self.ops.len();
+                // Placeholder targets, set once both halves are placed.
+                self.push(Op::Ja(here));
+                let below = self.search(low);
+                let above = self.search(high);
+                self.ops[at] = Op::Jump {
+                    code: BPF_JMP_JGE_K,
+                    k: high[0].0,
+                    jt: above,
+                    jf: below,
+                };
+                here
+            }
+        }
+    }
+
+    /// The code of each set of rules the search reached, once each.
+    fn emit_rules(&mut self) {
+        let used = std::mem::take(&mut self.rules);
+        for &(answer, label) in &used {
+            let Answer::Rules { rules, refusal } = answer else {
+                continue;
+            };
+            self.bind(label);
+            let (refuse, allow) = (self.ret(refusal), self.ret(RET_ALLOW));
+            for (i, rule) in rules.iter().enumerate() {
+                let next_rule = match i + 1 == rules.len() {
+                    true => allow,
+                    false => self.label(),
+                };
+                for (j, cond) in rule.iter().enumerate() {
+                    self.push(Op::Stmt(BPF_LD_W_ABS, arg_low_word(cond.arg)));
+                    if cond.mask != u32::MAX {
+                        self.push(Op::Stmt(BPF_ALU_AND_K, cond.mask));
+                    }
+                    let held = match j + 1 == rule.len() {
+                        true => refuse,
+                        false => self.label(),
+                    };
+                    self.push(Op::Jump {
+                        code: BPF_JMP_JEQ_K,
+                        k: cond.value,
+                        jt: held,
+                        jf: next_rule,
+                    });
+                    if held != refuse {
+                        self.bind(held);
+                    }
+                }
+                if next_rule != allow {
+                    self.bind(next_rule);
+                }
+            }
+        }
+        self.rules = used;
+    }
+
+    /// The shared returns, last.
+    fn emit_rets(&mut self) {
+        for (k, label) in std::mem::take(&mut self.rets) {
+            self.bind(label);
+            self.push(Op::Stmt(BPF_RET_K, k));
+        }
+    }
+
+    /// The instructions with their jumps as offsets. A conditional jump reaches 255
+    /// instructions ahead at most: a target further away gets a `ja` to it right behind
+    /// the jump, until every jump fits.
+    fn resolve(mut self) -> Vec<sock_filter> {
+        let at = |labels: &[Option<usize>], label: Label| {
+            labels[label].unwrap_or_else(|| unreachable!("label {label} never bound"))
+        };
+        loop {
+            let far = self.ops.iter().enumerate().find_map(|(i, op)| match *op {
+                Op::Jump { jt, jf, .. } => {
+                    let too_far = |l| at(&self.labels, l) - (i + 1) > usize::from(u8::MAX);
+                    (too_far(jt) || too_far(jf)).then_some((i, too_far(jt), too_far(jf)))
+                }
+                _ => None,
+            });
+            let Some((i, jt_far, jf_far)) = far else { break };
+            let Op::Jump { code, k, jt, jf } = self.ops[i] else {
+                unreachable!()
+            };
+            let mut insert_at = i + 1;
+            let mut retarget = |ops: &mut Vec<Op>, labels: &mut Vec<Option<usize>>, to| {
+                // Every label at or after the new instruction moves one down.
+                for l in labels.iter_mut().flatten() {
+                    if *l >= insert_at {
+                        *l += 1;
+                    }
+                }
+                ops.insert(insert_at, Op::Ja(to));
+                labels.push(Some(insert_at));
+                insert_at += 1;
+                labels.len() - 1
+            };
+            let jt = match jt_far {
+                true => retarget(&mut self.ops, &mut self.labels, jt),
+                false => jt,
+            };
+            let jf = match jf_far {
+                true => retarget(&mut self.ops, &mut self.labels, jf),
+                false => jf,
+            };
+            self.ops[i] = Op::Jump { code, k, jt, jf };
+        }
+        let labels = &self.labels;
+        self.ops
+            .iter()
+            .enumerate()
+            .map(|(i, op)| match *op {
+                Op::Stmt(code, k) => stmt(code, k),
+                Op::Jump { code, k, jt, jf } => {
+                    let off = |l| (at(labels, l) - (i + 1)) as u8;
+                    jump(code, k, off(jt), off(jf))
+                }
+                Op::Ja(l) => stmt(BPF_JMP_JA, (at(labels, l) - (i + 1)) as u32),
+            })
+            .collect()
+    }
 }
 
 /// The offset of the low 32 bits of argument `arg` in `struct seccomp_data` (`args` at
