@@ -8,9 +8,16 @@
 //! `/proc`, DIR bound onto itself with its submounts, `pivot_root(".", ".")`, the old root
 //! detached. The original process waits for the child and exits with its status.
 //!
-//! `bench_floor DIR [--marks]`: with `--marks`, both processes print the
-//! `CLOCK_MONOTONIC` time at which each step ended (`mark parent|child LABEL NS` lines),
-//! for `cargo xtask bench --steps`.
+//! `bench_floor DIR [--marks] [--fds N] [--hardened]`: with `--marks`, both processes
+//! print the `CLOCK_MONOTONIC` time at which each step ended (`mark parent|child LABEL NS`
+//! lines), for `cargo xtask bench --steps`. With `--fds N` the process opens N descriptors
+//! first and leaves them open. With `--hardened` the child then makes, bare, the calls of
+//! the hardening our defaults make, so that the kernel's price of that hardening can be
+//! told from ours: a new session (`setsid`), a new session keyring, a Landlock ruleset
+//! that handles every file-system right of ABI 1-7 and grants them all beneath `/`, every
+//! capability dropped from the bounding, ambient, effective, permitted and inheritable
+//! sets, `no_new_privs`, and the default seccomp filter of `sandbox` (compiled before the
+//! fork, as `build()` compiles it). No check of any answer beyond the call's success.
 
 use std::ffi::{CStr, CString};
 use std::fmt::Write as _;
@@ -120,12 +127,102 @@ fn open_descriptors(n: usize) {
     }
 }
 
+/// Landlock's `struct landlock_ruleset_attr` (ABI 4 and later; the scopes of ABI 6).
+#[repr(C)]
+struct RulesetAttr {
+    handled_access_fs: u64,
+    handled_access_net: u64,
+    scoped: u64,
+}
+
+/// Landlock's `struct landlock_path_beneath_attr` (packed in the kernel's header).
+#[repr(C, packed)]
+struct PathBeneath {
+    allowed_access: u64,
+    parent_fd: i32,
+}
+
+/// Every file-system right of Landlock ABI 1 to 7 (`EXECUTE` to `IOCTL_DEV`).
+const LANDLOCK_FS_ALL: u64 = (1 << 16) - 1;
+const LANDLOCK_RULE_PATH_BENEATH: libc::c_int = 1;
+const KEYCTL_JOIN_SESSION_KEYRING: libc::c_int = 1;
+/// The highest capability number of Linux 5.9 and later (`CAP_CHECKPOINT_RESTORE`).
+const CAP_LAST: libc::c_ulong = 40;
+
+/// The kernel's part of the hardening of our defaults, bare (see the crate docs above).
+/// Marks each step as ours names it.
+fn harden(marks: &mut Marks, filter: &sandbox_seccomp::Program) {
+    // SAFETY: setsid, keyctl, prctl and syscall take integers, or pointers to the local
+    // structs and NUL-terminated literals below, which live through each call.
+    unsafe {
+        if libc::setsid() < 0 {
+            die("setsid");
+        }
+        marks.mark("hardening");
+        let null = std::ptr::null::<libc::c_char>();
+        if libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, null) < 0 {
+            die("keyctl");
+        }
+        marks.mark("keyring");
+        let attr = RulesetAttr {
+            handled_access_fs: LANDLOCK_FS_ALL,
+            handled_access_net: 0,
+            scoped: 0,
+        };
+        let size = std::mem::size_of::<RulesetAttr>();
+        let ruleset = libc::syscall(libc::SYS_landlock_create_ruleset, &attr, size, 0);
+        if ruleset < 0 {
+            die("landlock_create_ruleset");
+        }
+        let root = libc::open(c"/".as_ptr(), libc::O_PATH | libc::O_CLOEXEC);
+        if root < 0 {
+            die("open /");
+        }
+        let beneath = PathBeneath {
+            allowed_access: LANDLOCK_FS_ALL,
+            parent_fd: root,
+        };
+        let rule = libc::syscall(
+            libc::SYS_landlock_add_rule,
+            ruleset,
+            LANDLOCK_RULE_PATH_BENEATH,
+            &beneath,
+            0,
+        );
+        check(rule as libc::c_int, "landlock_add_rule");
+        check(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs");
+        let restrict = libc::syscall(libc::SYS_landlock_restrict_self, ruleset, 0);
+        check(restrict as libc::c_int, "landlock_restrict_self");
+        libc::close(root);
+        libc::close(ruleset as libc::c_int);
+        marks.mark("landlock");
+        for cap in 0..=CAP_LAST {
+            check(libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0), "PR_CAPBSET_DROP");
+        }
+        let clear_all = libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong;
+        check(libc::prctl(libc::PR_CAP_AMBIENT, clear_all, 0, 0, 0), "PR_CAP_AMBIENT");
+        // `struct __user_cap_header_struct` (version 3) and two empty data structs.
+        let header: [u32; 2] = [0x2008_0522, 0];
+        let data = [0u32; 6];
+        let set = libc::syscall(libc::SYS_capset, header.as_ptr(), data.as_ptr());
+        check(set as libc::c_int, "capset");
+        marks.mark("capabilities");
+    }
+    if let Err(e) = filter.install() {
+        eprintln!("bench_floor: seccomp: {e}");
+        // SAFETY: _exit ends the process at once.
+        unsafe { libc::_exit(1) }
+    }
+    marks.mark("seccomp");
+}
+
 fn main() {
     let mut args = std::env::args_os().skip(1);
     let Some(dir) = args.next() else {
-        eprintln!("usage: bench_floor DIR [--marks] [--fds N]");
+        eprintln!("usage: bench_floor DIR [--marks] [--fds N] [--hardened]");
         std::process::exit(2);
     };
+    let mut hardened = false;
     let mut marks = Marks {
         on: false,
         list: Vec::with_capacity(16),
@@ -133,15 +230,29 @@ fn main() {
     while let Some(arg) = args.next() {
         match arg.to_str() {
             Some("--marks") => marks.on = true,
+            Some("--hardened") => hardened = true,
             Some("--fds") => {
                 let n = args.next().and_then(|n| n.to_str()?.parse().ok());
                 open_descriptors(n.unwrap_or_else(|| die("--fds takes a number")));
             }
-            _ => die("usage: bench_floor DIR [--marks] [--fds N]"),
+            _ => die("usage: bench_floor DIR [--marks] [--fds N] [--hardened]"),
         }
     }
     marks.mark("main");
     let dir = CString::new(dir.as_bytes()).unwrap_or_else(|_| die("DIR holds a NUL byte"));
+    // The filter of a default sandbox: `sandbox`'s default deny list, which lets the
+    // sandbox's own `write` and `close` through.
+    let filter = hardened.then(|| {
+        sandbox::Filter::default_deny()
+            .allow("write")
+            .and_then(|f| f.allow("close"))
+            .and_then(|f| f.compile())
+            .unwrap_or_else(|e| {
+                eprintln!("bench_floor: the default filter: {e}");
+                std::process::exit(1)
+            })
+    });
+    marks.mark("build");
 
     // SAFETY: geteuid, getegid and unshare take and return integers.
     let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
@@ -200,6 +311,9 @@ fn main() {
             check(libc::umount2(c".".as_ptr(), libc::MNT_DETACH), "umount2");
         }
         marks.mark("pivot-root");
+        if let Some(filter) = &filter {
+            harden(&mut marks, filter);
+        }
         marks.print("child");
         // SAFETY: ends the child without running the parent's exit handlers.
         unsafe { libc::_exit(0) }

@@ -1,6 +1,7 @@
 //! Enter + exit of one sandbox, as a whole process: ours with its defaults, ours with the
 //! pid and network namespaces only, the floor (the bare system calls of entering, nothing
-//! else), ours with the minimal init as pid 1, and bwrap, in the same rounds.
+//! else), ours with the minimal init as pid 1, the hardened floor (the floor and the bare
+//! system calls of our default hardening), and bwrap, in the same rounds.
 
 use std::process::Command;
 
@@ -21,7 +22,15 @@ pub(super) fn run(ws: &Workspace, rounds: usize) -> Result<Vec<Row>> {
     bare.arg(dir.path());
     let mut with_init = Command::new(&enter);
     with_init.arg(dir.path()).arg("--init");
-    for cmd in [&mut ours, &mut pid_net, &mut bare, &mut with_init] {
+    let mut hardened = Command::new(&floor);
+    hardened.arg(dir.path()).arg("--hardened");
+    for cmd in [
+        &mut ours,
+        &mut pid_net,
+        &mut bare,
+        &mut with_init,
+        &mut hardened,
+    ] {
         println!("==> {}", crate::describe(cmd));
         super::run_checked(cmd)?;
     }
@@ -37,20 +46,28 @@ pub(super) fn run(ws: &Workspace, rounds: usize) -> Result<Vec<Row>> {
     };
     println!(
         "    {WARM_UP} warm-up runs, then {rounds} rounds of ours, ours with pid+net only, \
-         the floor, ours with init(true){}, taking turns",
+         the floor, ours with init(true), the hardened floor{}, taking turns",
         if peer.is_some() { " and bwrap" } else { "" }
     );
-    let mut cmds = vec![&mut ours, &mut pid_net, &mut bare, &mut with_init];
+    let mut cmds = vec![
+        &mut ours,
+        &mut pid_net,
+        &mut bare,
+        &mut with_init,
+        &mut hardened,
+    ];
     if let Some(p) = peer.as_mut() {
         cmds.push(p);
     }
     let times = alternate(&mut cmds, rounds, WARM_UP)?;
-    let (ours_t, pid_net_t, floor_t, init_t) = (&times[0], &times[1], &times[2], &times[3]);
+    let (ours_t, pid_net_t, floor_t) = (&times[0], &times[1], &times[2]);
+    let (init_t, hardened_t) = (&times[3], &times[4]);
     for (name, t) in [
         ("ours", ours_t),
         ("ours, pid+net only", pid_net_t),
         ("floor", floor_t),
         ("ours with init(true)", init_t),
+        ("hardened floor", hardened_t),
     ] {
         println!("    enter+exit, {name}: median (p90) {}", med_p90(t));
     }
@@ -61,7 +78,22 @@ pub(super) fn run(ws: &Workspace, rounds: usize) -> Result<Vec<Row>> {
         format!("floor {}", med_p90(floor_t)),
         paired_ratio(ours_t, floor_t),
     );
-    match times.get(4) {
+    // What the hardening costs the kernel, and what is left of ours beyond it.
+    let vs_hardened = [
+        Row::new(
+            "enter + exit vs the hardened floor",
+            med_p90(ours_t),
+            format!("hardened floor {}", med_p90(hardened_t)),
+            paired_ratio(ours_t, hardened_t),
+        ),
+        Row::new(
+            "hardened floor vs the floor (the kernel's part of the hardening)",
+            format!("hardened {}", med_p90(hardened_t)),
+            format!("floor {}", med_p90(floor_t)),
+            paired_ratio(hardened_t, floor_t),
+        ),
+    ];
+    match times.get(5) {
         Some(bwrap_t) => {
             println!("    enter+exit, bwrap: median (p90) {}", med_p90(bwrap_t));
             rows.push(Row::new(
@@ -71,6 +103,7 @@ pub(super) fn run(ws: &Workspace, rounds: usize) -> Result<Vec<Row>> {
                 paired_ratio(ours_t, bwrap_t),
             ));
             rows.push(vs_floor);
+            rows.extend(vs_hardened);
             rows.push(Row::new(
                 "bwrap vs the floor",
                 format!("bwrap {}", med_p90(bwrap_t)),
@@ -85,6 +118,7 @@ pub(super) fn run(ws: &Workspace, rounds: usize) -> Result<Vec<Row>> {
                 "bwrap skipped",
             ));
             rows.push(vs_floor);
+            rows.extend(vs_hardened);
         }
     }
     rows.push(Row::new(

@@ -1,10 +1,11 @@
 //! `cargo xtask bench --steps`: where the time of entering goes. Many runs of
 //! `bench_steps` (a default sandbox, with the `step-times` feature of `sandbox`) and of
-//! the floor with `--marks`, taking turns; each prints the `CLOCK_MONOTONIC` time at
+//! the floor with `--marks --hardened` (the floor, then the bare system calls of our
+//! default hardening), taking turns; each prints the `CLOCK_MONOTONIC` time at
 //! which each step ended, in the original and in the sandboxed process. Merged into one
 //! timeline per run, a step's time is the distance to the mark before it; the table gives
 //! the mean (the sum over the runs / the runs) and the median per run, ours and the
-//! floor's for the steps both make.
+//! hardened floor's for the steps both make.
 
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
@@ -134,7 +135,7 @@ pub(super) fn run(ws: &Workspace, rounds: usize) -> Result {
     let mut ours = Command::new(&steps);
     ours.arg(dir.path());
     let mut bare = Command::new(&floor);
-    bare.arg(dir.path()).arg("--marks");
+    bare.arg(dir.path()).arg("--marks").arg("--hardened");
     println!("==> {}", crate::describe(&ours));
     println!("==> {}", crate::describe(&bare));
     println!("    {WARM_UP} warm-up runs, then {rounds} rounds of each, taking turns");
@@ -168,8 +169,9 @@ fn print_table(ours: &Table, floor: &Table, runs: usize) {
     );
     println!(
         "{:<34} {:>10} {:>10} {:>7} {:>12}",
-        "step (process)", "ours mean", "median", "share", "floor median"
+        "step (process)", "ours mean", "median", "share", "bare median"
     );
+    println!("(bare: the floor with the bare system calls of our hardening, --hardened)");
     let total = mean_median(&ours.wall, runs).0;
     let show = |name: &str, ours_mm: (f64, f64), floor_med: Option<f64>| {
         println!(
