@@ -65,7 +65,7 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, Mode};
 use rustix::io::Errno;
-use rustix::mount::UnmountFlags;
+use rustix::mount::{OpenTreeFlags, UnmountFlags};
 use rustix::path::DecInt;
 
 /// Flags that [`ProcSelfFd::reopen`] refuses with [`Error::InvalidFlags`].
@@ -113,39 +113,59 @@ impl ProcSelfFd {
     /// Captures `<proc_mount>/self/fd` on a detached mount, so that nothing above the fd
     /// directory is reachable from the handle.
     ///
-    /// In kernel terms: `mount("<proc_mount>/self/fd", proc_mount, NULL, MS_BIND)`, then
-    /// `open(proc_mount, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)` (which opens the
-    /// root of the bind, i.e. the fd directory), then `umount2(proc_mount, MNT_DETACH)`.
-    /// The handle keeps the detached mount alive; `..` from its root stays at its root
-    /// (there is no parent mount to climb to), and the proc mount at `proc_mount` is back
-    /// on top, as it was. Finally the handle is verified as [`from_fd`](Self::from_fd)
-    /// does. No temporary directory is needed.
+    /// In kernel terms: `open_tree("<proc_mount>/self/fd", OPEN_TREE_CLONE |
+    /// OPEN_TREE_CLOEXEC)` (Linux 5.2), a bind of the fd directory that is attached
+    /// nowhere: the caller's mount table does not change. The handle keeps that mount
+    /// alive; `..` from its root stays at its root (there is no parent mount to climb to).
+    /// Finally the handle is verified as [`from_fd`](Self::from_fd) does. No temporary
+    /// directory is needed.
+    ///
+    /// Where `open_tree` fails (before Linux 5.2, or refused by a seccomp filter), the
+    /// same detached bind is made with `mount(2)`: `mount("<proc_mount>/self/fd",
+    /// proc_mount, NULL, MS_BIND)`, then `open(proc_mount, O_PATH | O_DIRECTORY |
+    /// O_CLOEXEC | O_NOFOLLOW)` (which opens the root of the bind), then
+    /// `umount2(proc_mount, MNT_DETACH)`. **That changes the caller's mount table for a
+    /// moment** (and leaves it changed if the detach fails): call `capture` in a mount
+    /// namespace of your own whose mounts do not propagate back (private or slave), never
+    /// in the host's.
     ///
     /// Call it after mounting a fresh proc at `proc_mount` (usually `/proc`) in the new
     /// pid namespace, so that `self` names this process.
-    ///
-    /// **This changes the caller's mount table for a moment** (and leaves it changed if
-    /// the detach fails): call it in a mount namespace of your own whose mounts do not
-    /// propagate back (private or slave), never in the host's.
     ///
     /// Needs `CAP_SYS_ADMIN` in the user namespace that owns the caller's mount namespace
     /// (root, or any user after `unshare(CLONE_NEWUSER | CLONE_NEWNS)`).
     ///
     /// # Errors
     ///
-    /// - [`Error::BindOverProc`]: the bind failed (`EPERM` without the capability,
-    ///   `ENOENT` when `proc_mount` is not a proc that shows this process).
+    /// - [`Error::BindOverProc`]: the bind failed, by `open_tree` and by `mount` (`EPERM`
+    ///   without the capability, `ENOENT` when `proc_mount` is not a proc that shows this
+    ///   process); the errno is `mount`'s.
     /// - [`Error::Open`]: the open after the bind failed. The bind is detached first;
     ///   should that fail too, the bind stays and this is still the error returned.
     /// - [`Error::Detach`]: the detach failed; the bind is still mounted on `proc_mount`.
     /// - [`Error::Statfs`], [`Error::NotProcfs`], [`Error::Stat`], [`Error::Pipe`],
     ///   [`Error::NotOwnFdTable`]: verification failed, as in [`from_fd`](Self::from_fd).
+    #[doc(alias = "open_tree")]
     #[doc(alias = "MS_BIND")]
     #[doc(alias = "MNT_DETACH")]
     pub fn capture(proc_mount: impl AsRef<Path>) -> Result<Self, Error> {
         let proc_mount = proc_mount.as_ref();
         let fd_dir = proc_mount.join("self/fd");
-        rustix::mount::mount_bind(&fd_dir, proc_mount).map_err(|errno| Error::BindOverProc {
+        let cloned = rustix::mount::open_tree(
+            rustix::fs::CWD,
+            &fd_dir,
+            OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC,
+        );
+        match cloned {
+            Ok(fd) => Self::from_fd(fd),
+            Err(_) => Self::capture_by_mount(proc_mount, &fd_dir),
+        }
+    }
+
+    /// [`capture`](Self::capture) through `mount(2)`: the bind attached onto
+    /// `proc_mount`, opened, and detached.
+    fn capture_by_mount(proc_mount: &Path, fd_dir: &Path) -> Result<Self, Error> {
+        rustix::mount::mount_bind(fd_dir, proc_mount).map_err(|errno| Error::BindOverProc {
             path: proc_mount.to_path_buf(),
             errno,
         })?;

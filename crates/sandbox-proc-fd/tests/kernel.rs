@@ -24,6 +24,7 @@ fn main() {
         open_private_shows_processes_only_and_reopens,
         open_private_without_the_capability_is_refused_typed,
         capture_gives_procfs_handle_whose_parent_is_unreachable,
+        capture_without_open_tree_binds_with_mount_and_is_as_confined,
         capture_leaves_the_proc_mount_as_it_was,
         captured_handle_reopens_after_proc_is_unmounted,
         capture_without_privilege_is_eperm_and_changes_nothing,
@@ -108,6 +109,56 @@ fn temp_file(text: &str, mode: u32) -> Result<(tempfile::TempDir, std::path::Pat
 // ---------------------------------------------------------------------------------------
 // capture
 
+/// The captured `handle` is this process's fd directory (pid 1 here), and nothing above it
+/// is reachable through it: `..` and `../..` are the handle itself, `../status` does not
+/// exist.
+fn confined(handle: &ProcSelfFd) -> TestResult {
+    // The handle is the fd directory of this process (pid 1 here).
+    let me = id_of(handle)?;
+    ensure_eq!(me, dev_ino("/proc/self/fd")?, "handle is /proc/self/fd");
+
+    // ".." from the root of the detached mount stays where it is: the kernel finds
+    // no mount above it, so it resolves to the handle itself, not /proc/1.
+    let up = rustix::fs::openat(
+        handle,
+        "..",
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| failed(format!("openat(handle, \"..\"): {e}")))?;
+    let up = id_of(&up)?;
+    ensure!(up != dev_ino("/proc/self")?, "\"..\" reached /proc/self");
+    ensure!(up != dev_ino("/proc")?, "\"..\" reached /proc");
+    ensure_eq!(up, me, "\"..\" of the captured handle is the handle itself");
+    let up_up = rustix::fs::openat(
+        handle,
+        "../..",
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| failed(format!("openat(handle, \"../..\"): {e}")))?;
+    ensure_eq!(
+        id_of(&up_up)?,
+        me,
+        "\"../..\" of the captured handle is the handle itself"
+    );
+
+    // Nothing of /proc/1 is reachable: "../status" is looked up in the fd dir.
+    match rustix::fs::openat(
+        handle,
+        "../status",
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Err(Errno::NOENT) => {}
+        Err(e) => fail!("openat(handle, \"../status\"): want ENOENT, got {e}"),
+        Ok(_) => {
+            fail!("openat(handle, \"../status\") opened /proc/1/status through the handle")
+        }
+    }
+    Ok(())
+}
+
 fn capture_gives_procfs_handle_whose_parent_is_unreachable() -> TestResult {
     in_fresh_proc(|| {
         let handle = ProcSelfFd::capture("/proc")?;
@@ -118,49 +169,7 @@ fn capture_gives_procfs_handle_whose_parent_is_unreachable() -> TestResult {
             "f_type of the handle"
         );
 
-        // The handle is the fd directory of this process (pid 1 here).
-        let me = id_of(&handle)?;
-        ensure_eq!(me, dev_ino("/proc/self/fd")?, "handle is /proc/self/fd");
-
-        // ".." from the root of the detached mount stays where it is: the kernel finds
-        // no mount above it, so it resolves to the handle itself, not /proc/1.
-        let up = rustix::fs::openat(
-            &handle,
-            "..",
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| failed(format!("openat(handle, \"..\"): {e}")))?;
-        let up = id_of(&up)?;
-        ensure!(up != dev_ino("/proc/self")?, "\"..\" reached /proc/self");
-        ensure!(up != dev_ino("/proc")?, "\"..\" reached /proc");
-        ensure_eq!(up, me, "\"..\" of the captured handle is the handle itself");
-        let up_up = rustix::fs::openat(
-            &handle,
-            "../..",
-            OFlags::PATH | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| failed(format!("openat(handle, \"../..\"): {e}")))?;
-        ensure_eq!(
-            id_of(&up_up)?,
-            me,
-            "\"../..\" of the captured handle is the handle itself"
-        );
-
-        // Nothing of /proc/1 is reachable: "../status" is looked up in the fd dir.
-        match rustix::fs::openat(
-            &handle,
-            "../status",
-            OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) {
-            Err(Errno::NOENT) => {}
-            Err(e) => fail!("openat(handle, \"../status\"): want ENOENT, got {e}"),
-            Ok(_) => {
-                fail!("openat(handle, \"../status\") opened /proc/1/status through the handle")
-            }
-        }
+        confined(&handle)?;
         // Whereas through the mounted proc the same walk works.
         let unconfined = ProcSelfFd::open_unconfined()?;
         ensure_eq!(
@@ -171,6 +180,32 @@ fn capture_gives_procfs_handle_whose_parent_is_unreachable() -> TestResult {
             "\"..\" of an unconfined handle is /proc/self"
         );
         Ok(())
+    })
+}
+
+fn capture_without_open_tree_binds_with_mount_and_is_as_confined() -> TestResult {
+    in_fresh_proc(|| {
+        // Before Linux 5.2, or under a seccomp filter that refuses the new mount API:
+        // capture binds, opens and detaches through mount(2) and umount2(2) instead.
+        test_support::seccomp::answer_syscall(libc::SYS_open_tree, libc::ENOSYS as u32)?;
+        ensure_eq!(
+            rustix::mount::open_tree(
+                rustix::fs::CWD,
+                "/proc",
+                rustix::mount::OpenTreeFlags::OPEN_TREE_CLONE
+            )
+            .err(),
+            Some(Errno::NOSYS),
+            "open_tree under the filter"
+        );
+        let before = test_support::mountinfo()?;
+        let handle = ProcSelfFd::capture("/proc")?;
+        ensure_eq!(
+            test_support::mountinfo()?,
+            before,
+            "mountinfo after capture"
+        );
+        confined(&handle)
     })
 }
 
