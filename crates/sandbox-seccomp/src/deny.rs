@@ -306,7 +306,9 @@ impl Code {
                 }
                 _ => None,
             });
-            let Some((i, jt_far, jf_far)) = far else { break };
+            let Some((i, jt_far, jf_far)) = far else {
+                break;
+            };
             let Op::Jump { code, k, jt, jf } = self.ops[i] else {
                 unreachable!()
             };

@@ -190,17 +190,26 @@ fn harden(marks: &mut Marks, filter: &sandbox_seccomp::Program) {
             0,
         );
         check(rule as libc::c_int, "landlock_add_rule");
-        check(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs");
+        check(
+            libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0),
+            "no_new_privs",
+        );
         let restrict = libc::syscall(libc::SYS_landlock_restrict_self, ruleset, 0);
         check(restrict as libc::c_int, "landlock_restrict_self");
         libc::close(root);
         libc::close(ruleset as libc::c_int);
         marks.mark("landlock");
         for cap in 0..=CAP_LAST {
-            check(libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0), "PR_CAPBSET_DROP");
+            check(
+                libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0),
+                "PR_CAPBSET_DROP",
+            );
         }
         let clear_all = libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong;
-        check(libc::prctl(libc::PR_CAP_AMBIENT, clear_all, 0, 0, 0), "PR_CAP_AMBIENT");
+        check(
+            libc::prctl(libc::PR_CAP_AMBIENT, clear_all, 0, 0, 0),
+            "PR_CAP_AMBIENT",
+        );
         // `struct __user_cap_header_struct` (version 3) and two empty data structs.
         let header: [u32; 2] = [0x2008_0522, 0];
         let data = [0u32; 6];
