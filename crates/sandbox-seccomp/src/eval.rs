@@ -522,19 +522,8 @@ fn a_program_longer_than_a_jump_reaches_every_answer() {
                 Some(l) if l.rules.is_empty() || arg & 0o4000 != 0 => l.refusal,
                 Some(_) => RET_ALLOW,
             };
-            let args = [0, arg, 0, 0, 0, 0];
-            let native = Call {
-                nr,
-                arch: AUDIT_ARCH,
-                args,
-            };
-            assert_eq!(run(&prog, &native), want, "nr {nr}, arg {arg:o}");
-            let compat = Call {
-                nr,
-                arch: COMPAT_ARCH,
-                args,
-            };
-            assert_eq!(run(&prog, &compat), RET_KILL_PROCESS, "nr {nr}, compat");
+            let answers = native_and_compat(&prog, nr, [0, arg, 0, 0, 0, 0]);
+            assert_eq!(answers, (want, RET_KILL_PROCESS), "nr {nr}, arg {arg:o}");
         }
     }
 }
@@ -598,18 +587,13 @@ fn the_kernel_takes_the_default_program_and_a_long_one() {
 fn an_empty_list_allows_every_number_of_the_native_arch() {
     let prog = crate::deny::program(AUDIT_ARCH, None, &[]);
     for nr in [0, 1, 500, u32::MAX] {
-        let args = [0; 6];
-        let native = Call {
-            nr,
-            arch: AUDIT_ARCH,
-            args,
-        };
-        assert_eq!(run(&prog, &native), RET_ALLOW, "nr {nr}");
-        let compat = Call {
-            nr,
-            arch: COMPAT_ARCH,
-            args,
-        };
-        assert_eq!(run(&prog, &compat), RET_KILL_PROCESS, "nr {nr}");
+        let answers = native_and_compat(&prog, nr, [0; 6]);
+        assert_eq!(answers, (RET_ALLOW, RET_KILL_PROCESS), "nr {nr}");
     }
+}
+
+/// What `prog` answers to call `nr` with `args` from the native and the compat arch.
+fn native_and_compat(prog: &[sock_filter], nr: u32, args: [u64; 6]) -> (u32, u32) {
+    let on = |arch| run(prog, &Call { nr, arch, args });
+    (on(AUDIT_ARCH), on(COMPAT_ARCH))
 }
