@@ -741,16 +741,26 @@ type Trace = Vec<(bool, Vec<String>)>;
 /// Runs `enter_and_report` under `strace -ff`, tracing `syscalls`, and returns each
 /// process's calls.
 fn trace_enter(syscalls: &str, env: &[(&str, &str)]) -> Result<Trace, Fail> {
+    trace_enter_injected(syscalls, None, env)
+}
+
+/// As [`trace_enter`], with strace's `inject` specs (`;` between them) applied to the run.
+fn trace_enter_injected(
+    syscalls: &str,
+    inject: Option<&str>,
+    env: &[(&str, &str)],
+) -> Result<Trace, Fail> {
     let dir = test_support::temp_dir()?;
     let prefix = dir.path().join("trace");
     let trace = format!("trace=execve,{syscalls}");
-    let out = test_support::strace_scenario(
-        &["-ff", "-qq", "-e", &trace, "-o", &prefix.to_string_lossy()],
-        "enter_and_report",
-    )?
-    .envs(env.iter().copied())
-    .output()
-    .map_err(io_ctx("run strace"))?;
+    let prefix = prefix.to_string_lossy();
+    let mut args = vec!["-ff", "-qq", "-e", &trace, "-o", &prefix];
+    let injects = inject_args(inject);
+    args.extend(injects.iter().map(String::as_str));
+    let out = test_support::strace_scenario(&args, "enter_and_report")?
+        .envs(env.iter().copied())
+        .output()
+        .map_err(io_ctx("run strace"))?;
     ensure!(
         out.status.success(),
         "the untouched run failed: {}{}",
@@ -844,14 +854,21 @@ struct FaultRun {
 /// That TMPDIR is a fresh directory in this scenario's own, which the runner made for
 /// this scenario alone: nothing else on the machine writes there, so whatever is left
 /// in it is the faulted run's (the library makes no temporary files).
+/// strace's arguments for `inject`: `-e inject=SPEC` for each spec (`;` between them).
+fn inject_args(inject: Option<&str>) -> Vec<String> {
+    inject
+        .into_iter()
+        .flat_map(|specs| specs.split(';'))
+        .flat_map(|spec| ["-e".to_owned(), format!("inject={spec}")])
+        .collect()
+}
+
 fn run_faulted(inject: Option<&str>, env: &[(&str, &str)]) -> Result<FaultRun, Fail> {
     let tmp = test_support::temp_dir()?;
     let mounts_before = test_support::mountinfo()?;
-    let inject = inject.map(|inject| format!("inject={inject}"));
     let mut args = vec!["-f", "-qq", "-o", "/dev/null"];
-    if let Some(inject) = &inject {
-        args.extend(["-e", inject.as_str()]);
-    }
+    let injects = inject_args(inject);
+    args.extend(injects.iter().map(String::as_str));
     let out = test_support::strace_scenario(&args, "enter_and_report")?
         .env("TMPDIR", tmp.path())
         .envs(env.iter().copied())
@@ -915,7 +932,23 @@ const INJECTED: &str = "EDOM";
 
 /// Fails `call` with EDOM and checks the parent's error: the step, `in_child`, the errno.
 fn expect_fault(syscall: &str, call: &Call, step: Step, env: &[(&str, &str)]) -> TestResult {
-    let inject = format!("{syscall}:error={INJECTED}:when={}", call.nth);
+    expect_fault_under(None, syscall, call, step, env)
+}
+
+/// As [`expect_fault`], with the injections of `base` applied too (`call` is then one of
+/// a run traced under them).
+fn expect_fault_under(
+    base: Option<&str>,
+    syscall: &str,
+    call: &Call,
+    step: Step,
+    env: &[(&str, &str)],
+) -> TestResult {
+    let fault = format!("{syscall}:error={INJECTED}:when={}", call.nth);
+    let inject = match base {
+        Some(base) => format!("{base};{fault}"),
+        None => fault,
+    };
     let run = run_faulted(Some(&inject), env)?;
     ensure!(
         !run.ok,
@@ -1074,13 +1107,8 @@ fn fault_proc_mount_is_reported_and_leaves_host_unchanged() -> TestResult {
 }
 
 fn fault_open_tree_is_reported_and_leaves_host_unchanged() -> TestResult {
-    fault(
-        "open_tree",
-        false,
-        "OPEN_TREE_CLONE",
-        Step::BindSharedDir,
-        &[],
-    )
+    // The bind of the shared directory: recursive, unlike the proc-fd capture's.
+    fault("open_tree", false, "AT_RECURSIVE", Step::BindSharedDir, &[])
 }
 
 fn fault_move_mount_is_reported_and_leaves_host_unchanged() -> TestResult {
@@ -1113,44 +1141,57 @@ fn fault_old_root_propagation_is_reported_and_leaves_host_unchanged() -> TestRes
 }
 
 fn fault_proc_fd_capture_is_reported_and_leaves_host_unchanged() -> TestResult {
-    // Whatever the capture does (a bind over /proc, fstatfs to verify), failing its calls
-    // gives the capture step.
+    // The capture clones the fd directory (open_tree) and verifies the handle (fstatfs);
+    // where open_tree fails it binds over /proc, opens and detaches (mount, umount2)
+    // instead. Failing a call of either way gives the capture step, except open_tree,
+    // whose failure the bind makes up for.
     test_support::require_tool(&test_support::tools::STRACE)?;
-    let trace = trace_enter("mount,umount2,fstatfs,open_tree", &[])?;
-    let proc_mount = find_call(&trace, "mount", false, "\"proc\"")?;
     let mut tried = 0;
-    for syscall in ["mount", "umount2", "fstatfs"] {
+    for base in [None, Some("open_tree:error=ENOSYS")] {
+        let trace = trace_enter_injected("mount,umount2,fstatfs,open_tree", base, &[])?;
         let Some((_, lines)) = trace.iter().find(|(h, _)| !*h) else {
             fail!("no sandboxed child in the trace");
         };
-        let open = format!("{syscall}(");
-        let calls: Vec<&String> = lines.iter().filter(|l| l.starts_with(&open)).collect();
-        // The calls between the proc mount and the bind of the shared directory.
-        let start = lines
-            .iter()
-            .position(|l| *l == proc_mount.line)
-            .unwrap_or(0);
-        let end = lines
-            .iter()
-            .position(|l| l.starts_with("open_tree("))
-            .unwrap_or(lines.len());
-        for (i, l) in calls.iter().enumerate() {
-            let at = lines.iter().position(|x| x == *l).unwrap_or(0);
-            if at <= start || at >= end {
-                continue;
+        // The calls between the proc mount and the bind of the shared directory (by
+        // open_tree, or on the fallback by mount(2); both recursive).
+        let proc_mount = find_call(&trace, "mount", false, "\"proc\"")?;
+        let start = lines.iter().position(|l| *l == proc_mount.line);
+        let end = lines.iter().position(|l| {
+            (l.starts_with("open_tree(") && l.contains("AT_RECURSIVE"))
+                || (l.starts_with("mount(") && l.contains("MS_BIND|MS_REC"))
+        });
+        let (Some(start), Some(end)) = (start, end) else {
+            fail!("no proc mount or no bind of the shared directory: {lines:#?}");
+        };
+        for syscall in ["open_tree", "mount", "umount2", "fstatfs"] {
+            let open = format!("{syscall}(");
+            let calls = lines
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.starts_with(&open));
+            for (nth, (at, line)) in calls.enumerate() {
+                if at <= start || at >= end {
+                    continue;
+                }
+                let call = Call {
+                    in_helper: false,
+                    nth: nth + 1,
+                    line: line.to_string(),
+                };
+                tried += 1;
+                if syscall != "open_tree" {
+                    expect_fault_under(base, syscall, &call, Step::CaptureProcFd, &[])?;
+                    continue;
+                }
+                let inject = format!("{syscall}:error={INJECTED}:when={}", call.nth);
+                let run = run_faulted(Some(&inject), &[])?;
+                ensure!(run.ok, "enter failed when {line} failed: {}", run.msg);
             }
-            let call = Call {
-                in_helper: false,
-                nth: i + 1,
-                line: l.to_string(),
-            };
-            expect_fault(syscall, &call, Step::CaptureProcFd, &[])?;
-            tried += 1;
         }
     }
     ensure!(
-        tried > 0,
-        "no call between the proc mount and the bind: {trace:#?}"
+        tried >= 4,
+        "only {tried} calls between the proc mount and the bind, on both ways"
     );
     Ok(())
 }

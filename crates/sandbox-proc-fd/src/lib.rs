@@ -158,14 +158,21 @@ impl ProcSelfFd {
         );
         match cloned {
             Ok(fd) => Self::from_fd(fd),
-            Err(_) => Self::capture_by_mount(proc_mount, &fd_dir),
+            Err(_) => Self::capture_with_mount(proc_mount),
         }
     }
 
-    /// [`capture`](Self::capture) through `mount(2)`: the bind attached onto
-    /// `proc_mount`, opened, and detached.
-    fn capture_by_mount(proc_mount: &Path, fd_dir: &Path) -> Result<Self, Error> {
-        rustix::mount::mount_bind(fd_dir, proc_mount).map_err(|errno| Error::BindOverProc {
+    /// [`capture`](Self::capture) through `mount(2)` only, never calling the new mount
+    /// API: the bind attached onto `proc_mount`, opened, and detached, as `capture` does
+    /// where `open_tree` fails. For a process under a seccomp filter that kills on
+    /// `open_tree` (rather than refusing it), where `capture` would die. The same needs,
+    /// the same caveat (the caller's mount table changes for a moment: call it in a
+    /// private or slave mount namespace of its own), the same errors.
+    #[doc(alias = "MS_BIND")]
+    pub fn capture_with_mount(proc_mount: impl AsRef<Path>) -> Result<Self, Error> {
+        let proc_mount = proc_mount.as_ref();
+        let fd_dir = proc_mount.join("self/fd");
+        rustix::mount::mount_bind(&fd_dir, proc_mount).map_err(|errno| Error::BindOverProc {
             path: proc_mount.to_path_buf(),
             errno,
         })?;

@@ -25,6 +25,7 @@ fn main() {
         open_private_without_the_capability_is_refused_typed,
         capture_gives_procfs_handle_whose_parent_is_unreachable,
         capture_without_open_tree_binds_with_mount_and_is_as_confined,
+        capture_with_mount_makes_no_call_of_the_new_mount_api,
         capture_leaves_the_proc_mount_as_it_was,
         captured_handle_reopens_after_proc_is_unmounted,
         capture_without_privilege_is_eperm_and_changes_nothing,
@@ -205,6 +206,15 @@ fn capture_without_open_tree_binds_with_mount_and_is_as_confined() -> TestResult
             before,
             "mountinfo after capture"
         );
+        confined(&handle)
+    })
+}
+
+fn capture_with_mount_makes_no_call_of_the_new_mount_api() -> TestResult {
+    in_fresh_proc(|| {
+        // A filter that kills the process at open_tree, as some container profiles do.
+        test_support::seccomp::act_on_syscall(libc::SYS_open_tree, libc::SECCOMP_RET_KILL_PROCESS)?;
+        let handle = ProcSelfFd::capture_with_mount("/proc")?;
         confined(&handle)
     })
 }

@@ -192,7 +192,12 @@ impl Builder {
     /// `move_mount(2)`, Linux 5.2; `mount_setattr(2)`, Linux 5.12) and falls back to
     /// `mount(2)` where the kernel or a seccomp profile refuses it with `ENOSYS` or
     /// `EPERM`; [`MountApi::New`] never falls back; [`MountApi::Legacy`] uses `mount(2)`
-    /// only.
+    /// only. The capture of the `/proc/self/fd` handle follows: `open_tree(2)` with a
+    /// fallback to `mount(2)` ([`ProcSelfFd::capture`](crate::ProcSelfFd::capture)), or
+    /// `mount(2)` only under `Legacy`
+    /// ([`ProcSelfFd::capture_with_mount`](crate::ProcSelfFd::capture_with_mount)), so
+    /// that `Legacy` makes no call of
+    /// the new API at all (for a seccomp profile that kills on it).
     ///
     /// The legacy path reaches the new mount of the shared directory by its path once,
     /// after the bind, and checks that it found the directory it bound; where the sandboxed

@@ -10,8 +10,8 @@ use sandbox_process::ParentWatch;
 
 use crate::call::{Call, SysError};
 use crate::{
-    fds, harden, CapabilitySet, Error, Filter, Inside, Namespaces, ProcSelfFd, Sandbox, Setgroups,
-    Signal, Step, FORWARDED_SIGNALS,
+    fds, harden, CapabilitySet, Error, Filter, Inside, MountApi, Namespaces, ProcSelfFd, Sandbox,
+    Setgroups, Signal, Step, FORWARDED_SIGNALS,
 };
 
 impl Sandbox {
@@ -96,8 +96,11 @@ impl Sandbox {
             .map_err(|e| Error::setup(Step::Init, e))?;
         }
         crate::timing::mark(Step::Init);
-        let proc_self_fd =
-            ProcSelfFd::capture("/proc").map_err(|e| Error::setup(Step::CaptureProcFd, e))?;
+        let proc_self_fd = match self.mount_api {
+            MountApi::Legacy => ProcSelfFd::capture_with_mount("/proc"),
+            _ => ProcSelfFd::capture("/proc"),
+        }
+        .map_err(|e| Error::setup(Step::CaptureProcFd, e))?;
         crate::timing::mark(Step::CaptureProcFd);
         // While the fresh proc is still there: the id maps are read back from it.
         let audit = crate::audit::Expected::namespace(self, Path::new("/proc"));
