@@ -208,7 +208,9 @@ pub(crate) fn check(
     let keep = &keep[..];
     let shared = Identity::of(dir)
         .map_err(|e| Error::setup(Step::Fds, SysError::new(Call::StatSharedDir, e)))?;
-    let shared_path = fd_link(rustix::fd::AsRawFd::as_raw_fd(dir));
+    // The shared directory's path, read (from /proc) only once a descriptor needs it: by
+    // default none does, and the original process reads nothing from /proc here.
+    let mut shared_path: Option<Option<Vec<u8>>> = None;
     let reopen_error =
         |fd, e| Error::setup(Step::Fds, SysError::new(Call::ReopenDescriptor { fd }, e));
     let state_error =
@@ -243,7 +245,9 @@ pub(crate) fn check(
         // reached by another path (a second bind mount of the same tree: it could not be
         // found again inside), a socket or a pipe.
         let link = fd_link(fd);
-        let below = match (&shared_path, &link) {
+        let shared_path =
+            shared_path.get_or_insert_with(|| fd_link(rustix::fd::AsRawFd::as_raw_fd(dir)));
+        let below = match (&*shared_path, &link) {
             (Some(top), Some(link)) => below_path(top, link),
             _ => None,
         };
