@@ -1,9 +1,11 @@
 //! Linux namespaces for a process that confines itself: which namespaces, `unshare(2)` and
 //! `setns(2)`, namespace identities, uid/gid maps, and the single-threaded precondition.
 //!
-//! `unshare(CLONE_NEWUSER)` and `unshare(CLONE_NEWNS)` fail with a bare `EINVAL` in a
-//! process with more than one thread (and `fork` in such a process is unsound), so
-//! [`unshare`] counts the threads first and says so: [`Error::MultiThreaded`].
+//! `unshare(CLONE_NEWUSER)` and `setns` into a user or mount namespace fail with a bare
+//! `EINVAL` in a process with more than one thread; other types move only the calling
+//! thread, leaving the others behind; and `fork` in such a process is unsound. So
+//! [`unshare`] checks first that the process has one thread, and says so otherwise:
+//! [`Error::MultiThreaded`].
 //!
 //! # Example
 //!
@@ -217,22 +219,22 @@ pub fn thread_count() -> Result<usize, Error> {
 }
 
 /// Checks that the calling process has exactly one thread, which `unshare(CLONE_NEWUSER)`,
-/// `unshare(CLONE_NEWNS)`, `setns` into a user or mount namespace and a sound `fork`
-/// need.
+/// `setns` into a user or mount namespace and a sound `fork` need (and without which any
+/// other `unshare` moves the calling thread alone).
 ///
 /// Call it before starting any thread (the Rust runtime starts none by itself; some
 /// libraries do).
 ///
 /// In kernel terms: `unshare(CLONE_THREAD)`, which changes nothing in a process with one
-/// thread and fails with `EINVAL` in a process with more; then, only when it failed, the
-/// threads are counted by [`thread_count`] for the error (and also when the call was
-/// refused otherwise, by a seccomp filter say). One system call that needs no `/proc`.
+/// thread and fails with `EINVAL` in a process with more. Only when it fails (or a seccomp
+/// filter refuses it) are the threads counted, by [`thread_count`] in `/proc`; where it
+/// succeeds, the check is one system call and needs no `/proc`.
 ///
 /// # Errors
 ///
 /// - [`Error::MultiThreaded`] when the process has more than one thread.
-/// - [`Error::CountThreads`] when the kernel did not answer and `/proc/self/task` cannot
-///   be read.
+/// - [`Error::CountThreads`] when the kernel refused `unshare(CLONE_THREAD)` and
+///   `/proc/self/task` cannot be read.
 pub fn ensure_single_threaded() -> Result<(), Error> {
     if sys::unshare_thread().is_ok() {
         return Ok(());

@@ -120,8 +120,8 @@ impl ProcSelfFd {
     /// Finally the handle is verified as [`from_fd`](Self::from_fd) does. No temporary
     /// directory is needed.
     ///
-    /// Where `open_tree` fails (before Linux 5.2, or refused by a seccomp filter), the
-    /// same detached bind is made with `mount(2)`: `mount("<proc_mount>/self/fd",
+    /// Whenever `open_tree` fails, for whatever reason (before Linux 5.2, a seccomp filter
+    /// or an LSM that refuses it), the same detached bind is made with `mount(2)`: `mount("<proc_mount>/self/fd",
     /// proc_mount, NULL, MS_BIND)`, then `open(proc_mount, O_PATH | O_DIRECTORY |
     /// O_CLOEXEC | O_NOFOLLOW)` (which opens the root of the bind), then
     /// `umount2(proc_mount, MNT_DETACH)`. **That changes the caller's mount table for a

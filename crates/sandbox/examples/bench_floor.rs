@@ -1,6 +1,7 @@
 //! The floor for `cargo xtask bench`: only the kernel's part of entering a default
-//! sandbox over DIR, and exit. No checks, no handshake, no hardening, no error reporting
-//! beyond the first failed call; not a sandbox anyone should use.
+//! sandbox over DIR, and exit. No checks, no handshake, no error reporting beyond the
+//! first failed call, and (without `--hardened`) no hardening; not a sandbox anyone should
+//! use.
 //!
 //! The same namespaces as the defaults of `sandbox` (a user namespace only when not
 //! root, with the own uid and gid mapped to themselves; pid; then in the child mount,
@@ -14,9 +15,9 @@
 //! first and leaves them open. With `--hardened` the child then makes, bare, the calls of
 //! the hardening our defaults make, so that the kernel's price of that hardening can be
 //! told from ours: a new session (`setsid`), a new session keyring, a Landlock ruleset
-//! that handles every file-system right of ABI 1-7 and grants them all beneath `/`, every
-//! capability dropped from the bounding, ambient, effective, permitted and inheritable
-//! sets, `no_new_privs`, and the default seccomp filter of `sandbox` (compiled before the
+//! that handles every file-system right the kernel's Landlock knows and grants them all
+//! beneath `/` (none without Landlock), every capability dropped from the bounding,
+//! ambient, effective, permitted and inheritable sets, `no_new_privs`, and the default seccomp filter of `sandbox` (compiled before the
 //! fork, as `build()` compiles it). No check of any answer beyond the call's success.
 
 use std::ffi::{CStr, CString};
@@ -142,12 +143,21 @@ struct PathBeneath {
     parent_fd: i32,
 }
 
-/// Every file-system right of Landlock ABI 1 to 7 (`EXECUTE` to `IOCTL_DEV`).
-const LANDLOCK_FS_ALL: u64 = (1 << 16) - 1;
 const LANDLOCK_RULE_PATH_BENEATH: libc::c_int = 1;
+const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
 const KEYCTL_JOIN_SESSION_KEYRING: libc::c_int = 1;
-/// The highest capability number of Linux 5.9 and later (`CAP_CHECKPOINT_RESTORE`).
-const CAP_LAST: libc::c_ulong = 40;
+
+/// Every file-system right of Landlock ABI `abi`: `EXECUTE` to `MAKE_SYM` (1), `REFER`
+/// (2), `TRUNCATE` (3), `IOCTL_DEV` (5); none without Landlock.
+fn landlock_fs_rights(abi: libc::c_long) -> u64 {
+    match abi {
+        ..=0 => 0,
+        1 => (1 << 13) - 1,
+        2 => (1 << 14) - 1,
+        3 | 4 => (1 << 15) - 1,
+        _ => (1 << 16) - 1,
+    }
+}
 
 /// The kernel's part of the hardening of our defaults, bare (see the crate docs above).
 /// Marks each step as ours names it.
@@ -164,46 +174,61 @@ fn harden(marks: &mut Marks, filter: &sandbox_seccomp::Program) {
             die("keyctl");
         }
         marks.mark("keyring");
-        let attr = RulesetAttr {
-            handled_access_fs: LANDLOCK_FS_ALL,
-            handled_access_net: 0,
-            scoped: 0,
-        };
-        let size = std::mem::size_of::<RulesetAttr>();
-        let ruleset = libc::syscall(libc::SYS_landlock_create_ruleset, &attr, size, 0);
-        if ruleset < 0 {
-            die("landlock_create_ruleset");
-        }
-        let root = libc::open(c"/".as_ptr(), libc::O_PATH | libc::O_CLOEXEC);
-        if root < 0 {
-            die("open /");
-        }
-        let beneath = PathBeneath {
-            allowed_access: LANDLOCK_FS_ALL,
-            parent_fd: root,
-        };
-        let rule = libc::syscall(
-            libc::SYS_landlock_add_rule,
-            ruleset,
-            LANDLOCK_RULE_PATH_BENEATH,
-            &beneath,
+        // Best effort, as ours: the rights this kernel's Landlock knows, or none.
+        let null_attr = std::ptr::null::<RulesetAttr>();
+        let abi = libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            null_attr,
             0,
+            LANDLOCK_CREATE_RULESET_VERSION,
         );
-        check(rule as libc::c_int, "landlock_add_rule");
-        check(
-            libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0),
-            "no_new_privs",
-        );
-        let restrict = libc::syscall(libc::SYS_landlock_restrict_self, ruleset, 0);
-        check(restrict as libc::c_int, "landlock_restrict_self");
-        libc::close(root);
-        libc::close(ruleset as libc::c_int);
-        marks.mark("landlock");
-        for cap in 0..=CAP_LAST {
-            check(
-                libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0),
-                "PR_CAPBSET_DROP",
+        let rights = landlock_fs_rights(abi);
+        if rights != 0 {
+            let attr = RulesetAttr {
+                handled_access_fs: rights,
+                handled_access_net: 0,
+                scoped: 0,
+            };
+            let size = std::mem::size_of::<RulesetAttr>();
+            let ruleset = libc::syscall(libc::SYS_landlock_create_ruleset, &attr, size, 0);
+            if ruleset < 0 {
+                die("landlock_create_ruleset");
+            }
+            let root = libc::open(c"/".as_ptr(), libc::O_PATH | libc::O_CLOEXEC);
+            if root < 0 {
+                die("open /");
+            }
+            let beneath = PathBeneath {
+                allowed_access: rights,
+                parent_fd: root,
+            };
+            let rule = libc::syscall(
+                libc::SYS_landlock_add_rule,
+                ruleset,
+                LANDLOCK_RULE_PATH_BENEATH,
+                &beneath,
+                0,
             );
+            check(rule as libc::c_int, "landlock_add_rule");
+            check(
+                libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0),
+                "no_new_privs",
+            );
+            let restrict = libc::syscall(libc::SYS_landlock_restrict_self, ruleset, 0);
+            check(restrict as libc::c_int, "landlock_restrict_self");
+            libc::close(root);
+            libc::close(ruleset as libc::c_int);
+        }
+        marks.mark("landlock");
+        // Every capability this kernel has: the drop of the first number past the last
+        // fails with EINVAL.
+        for cap in 0..64 {
+            if libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 {
+                match *libc::__errno_location() {
+                    libc::EINVAL => break,
+                    _ => die("PR_CAPBSET_DROP"),
+                }
+            }
         }
         let clear_all = libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong;
         check(

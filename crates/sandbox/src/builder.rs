@@ -192,12 +192,14 @@ impl Builder {
     /// `move_mount(2)`, Linux 5.2; `mount_setattr(2)`, Linux 5.12) and falls back to
     /// `mount(2)` where the kernel or a seccomp profile refuses it with `ENOSYS` or
     /// `EPERM`; [`MountApi::New`] never falls back; [`MountApi::Legacy`] uses `mount(2)`
-    /// only. The capture of the `/proc/self/fd` handle follows: `open_tree(2)` with a
-    /// fallback to `mount(2)` ([`ProcSelfFd::capture`](crate::ProcSelfFd::capture)), or
-    /// `mount(2)` only under `Legacy`
+    /// only. The capture of the `/proc/self/fd` handle, a bind of one directory of the
+    /// sandbox's own proc, uses `open_tree(2)` and falls back to `mount(2)` whenever that
+    /// fails, under `Auto` and `New` alike
+    /// ([`ProcSelfFd::capture`](crate::ProcSelfFd::capture)); under `Legacy` it uses
+    /// `mount(2)` only
     /// ([`ProcSelfFd::capture_with_mount`](crate::ProcSelfFd::capture_with_mount)), so
-    /// that `Legacy` makes no call of
-    /// the new API at all (for a seccomp profile that kills on it).
+    /// that `Legacy` makes no call of the new API at all (for a seccomp profile that kills
+    /// on it).
     ///
     /// The legacy path reaches the new mount of the shared directory by its path once,
     /// after the bind, and checks that it found the directory it bound; where the sandboxed
