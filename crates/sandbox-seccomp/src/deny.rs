@@ -1,8 +1,8 @@
 //! The deny list compiled to classic BPF here rather than by seccompiler: one small
 //! program that finds the call number by binary search.
 //!
-//! Two costs are at stake. Building the program ("compiling" the list, in `build()`) is
-//! ours, a few microseconds. Installing it is the kernel's, and grows with every
+//! Two costs are at stake. Building the program ("compiling" the list,
+//! [`Filter::compile`](crate::Filter::compile)) is ours, a few microseconds. Installing it is the kernel's, and grows with every
 //! instruction: it checks the program, translates it to machine code (the BPF JIT), and
 //! builds its cache of always-allowed calls by running the program for every call number
 //! (`seccomp_cache_prepare`, Linux 5.11); at exit it frees it all again.
@@ -79,6 +79,12 @@ pub(crate) fn program(
     let mut listed = listed.to_vec();
     listed.sort_by_key(|l| l.nr);
     listed.dedup_by_key(|l| l.nr);
+    // The search runs on the number with the x32 bit cleared: a listed number with the
+    // bit set could never match. The caller lists the table's numbers, all below it.
+    debug_assert!(
+        x32_bit.is_none_or(|bit| listed.iter().all(|l| l.nr & bit == 0)),
+        "a listed number carries the x32 bit"
+    );
     let runs = runs(&listed);
     let mut code = Code::default();
     let kill = code.ret(RET_KILL_PROCESS);
@@ -103,7 +109,11 @@ pub(crate) fn program(
     }
     code.emit_rules();
     code.emit_rets();
-    code.resolve()
+    let program = code.resolve();
+    // The kernel's limit (BPF_MAXINSNS). A deny list only shrinks from the default one
+    // (151 instructions), so no caller comes near it.
+    debug_assert!(program.len() <= 4096, "{} instructions", program.len());
+    program
 }
 
 /// What the program answers for a run of numbers.
@@ -133,8 +143,11 @@ fn runs(listed: &[Listed]) -> Vec<(u32, Answer)> {
         if l.nr > next {
             push(&mut runs, next, Answer::Ret(RET_ALLOW));
         }
+        // No rules, or a rule without conditions (which always holds): always refused.
         let answer = match l.rules {
-            [] => Answer::Ret(l.refusal),
+            rules if rules.is_empty() || rules.iter().any(|r| r.is_empty()) => {
+                Answer::Ret(l.refusal)
+            }
             rules => Answer::Rules {
                 rules,
                 refusal: l.refusal,

@@ -584,6 +584,45 @@ fn the_kernel_takes_the_default_program_and_a_long_one() {
 }
 
 #[test]
+fn a_rule_without_conditions_always_refuses() {
+    use crate::deny::{program, Listed};
+    use crate::policy::Cond;
+    static ONE: &[Cond] = &[Cond {
+        arg: 0,
+        mask: 2,
+        value: 2,
+    }];
+    static EMPTY_ALONE: &[&[Cond]] = &[&[]];
+    static EMPTY_SECOND: &[&[Cond]] = &[ONE, &[]];
+    static ONE_RULE: &[&[Cond]] = &[ONE];
+    let listed = [
+        Listed {
+            nr: 5,
+            rules: EMPTY_ALONE,
+            refusal: RET_ERRNO | 1,
+        },
+        Listed {
+            nr: 7,
+            rules: EMPTY_SECOND,
+            refusal: RET_ERRNO | 2,
+        },
+        Listed {
+            nr: 9,
+            rules: ONE_RULE,
+            refusal: RET_ERRNO | 3,
+        },
+    ];
+    let prog = program(AUDIT_ARCH, None, &listed);
+    for arg in [0, 2] {
+        let args = [arg, 0, 0, 0, 0, 0];
+        assert_eq!(native_and_compat(&prog, 5, args).0, RET_ERRNO | 1);
+        assert_eq!(native_and_compat(&prog, 7, args).0, RET_ERRNO | 2);
+        let nine = if arg == 2 { RET_ERRNO | 3 } else { RET_ALLOW };
+        assert_eq!(native_and_compat(&prog, 9, args).0, nine);
+    }
+}
+
+#[test]
 fn an_empty_list_allows_every_number_of_the_native_arch() {
     let prog = crate::deny::program(AUDIT_ARCH, None, &[]);
     for nr in [0, 1, 500, u32::MAX] {
@@ -596,4 +635,115 @@ fn an_empty_list_allows_every_number_of_the_native_arch() {
 fn native_and_compat(prog: &[sock_filter], nr: u32, args: [u64; 6]) -> (u32, u32) {
     let on = |arch| run(prog, &Call { nr, arch, args });
     (on(AUDIT_ARCH), on(COMPAT_ARCH))
+}
+
+/// A small xorshift generator: the randomized test below is the same on every run.
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// What the kernel's action cache sees (`seccomp_is_const_allow`): whether `prog` allows
+/// call `nr` of `arch` whatever its arguments, following only loads of the number and
+/// the arch, `and`, jumps on constants and returns.
+fn cache_allows(prog: &[sock_filter], nr: u32, arch: u32) -> bool {
+    let (mut a, mut pc) = (0u32, 0usize);
+    loop {
+        let ins = &prog[pc];
+        pc += 1;
+        let jump = |cond: bool| usize::from(if cond { ins.jt } else { ins.jf });
+        match (ins.code, ins.k) {
+            (0x20, 0) => a = nr,
+            (0x20, 4) => a = arch,
+            (0x54, k) => a &= k,
+            (0x05, k) => pc += k as usize,
+            (0x15, k) => pc += jump(a == k),
+            (0x35, k) => pc += jump(a >= k),
+            (0x06, k) => return k == RET_ALLOW,
+            _ => return false,
+        }
+    }
+}
+
+#[test]
+fn random_lists_answer_as_the_list_says_and_leave_the_rest_to_the_cache() {
+    use crate::deny::{program, Listed};
+    use crate::policy::Cond;
+    // A few rule sets, so that calls share some; conditions on arguments 0 and 1.
+    static A: &[Cond] = &[Cond {
+        arg: 0,
+        mask: 1,
+        value: 1,
+    }];
+    static B: &[Cond] = &[
+        Cond {
+            arg: 1,
+            mask: 6,
+            value: 2,
+        },
+        Cond {
+            arg: 0,
+            mask: u32::MAX,
+            value: 7,
+        },
+    ];
+    static RULE_SETS: &[&[&[Cond]]] = &[&[], &[A], &[B], &[A, B], &[B, A]];
+    let holds = |rule: &[Cond], args: &[u64; 6]| {
+        rule.iter()
+            .all(|c| args[usize::from(c.arg)] as u32 & c.mask == c.value)
+    };
+    let mut rng = Xorshift(0x9e37_79b9_7f4a_7c15);
+    let mut with_ja = 0;
+    for round in 0..300 {
+        // Dense numbers make runs; a few far ones make long searches and long jumps.
+        let count = 1 + rng.below(if round % 10 == 0 { 400 } else { 40 });
+        let listed: Vec<Listed> = (0..count)
+            .map(|_| Listed {
+                nr: match rng.below(4) {
+                    0 => rng.below(2000) as u32,
+                    _ => rng.below(80) as u32,
+                },
+                rules: RULE_SETS[rng.below(RULE_SETS.len() as u64) as usize],
+                refusal: [RET_ERRNO | 1, RET_ERRNO | 2, RET_KILL_PROCESS][rng.below(3) as usize],
+            })
+            .collect();
+        let x32 = (round % 2 == 0).then_some(0x4000_0000);
+        let prog = program(AUDIT_ARCH, x32, &listed);
+        with_ja += usize::from(prog.iter().any(|i| i.code == 0x05));
+        for nr in (0..100).chain([500, 1000, 1999, 2000, u32::MAX >> 2, u32::MAX]) {
+            let searched = x32.map_or(nr, |bit| nr & !bit);
+            // The first entry for a number counts, as in `program`.
+            let entry = listed.iter().find(|l| l.nr == searched);
+            for args in [
+                [0u64; 6],
+                [1, 2, 0, 0, 0, 0],
+                [7, 2, 0, 0, 0, 0],
+                [7, 6, 0, 0, 0, 0],
+            ] {
+                let want = match entry {
+                    None => RET_ALLOW,
+                    Some(l) if l.rules.is_empty() || l.rules.iter().any(|r| holds(r, &args)) => {
+                        l.refusal
+                    }
+                    Some(_) => RET_ALLOW,
+                };
+                let answers = native_and_compat(&prog, nr, args);
+                assert_eq!(answers, (want, RET_KILL_PROCESS), "round {round}, nr {nr}");
+            }
+            // Unlisted numbers stay on the kernel's fast path; listed ones never do.
+            assert_eq!(
+                cache_allows(&prog, nr, AUDIT_ARCH),
+                entry.is_none(),
+                "round {round}, nr {nr}"
+            );
+            assert!(!cache_allows(&prog, nr, COMPAT_ARCH));
+        }
+    }
+    assert!(with_ja > 0, "no program long enough to need a ja");
 }

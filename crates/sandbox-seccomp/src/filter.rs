@@ -144,12 +144,13 @@ impl Filter {
     ///   variadic `open` without `O_CREAT`) is not refused.
     /// - A deny list cannot know calls added to kernels after it was written.
     ///
-    /// It compiles to one program of some 360 instructions that finds the call number by
-    /// binary search (x86_64: after clearing the x32 bit), instead of seccompiler's chain
-    /// that compares it with each listed call in turn: the kernel installs it in about a
-    /// quarter of the time (it runs the program once per call number to cache the
-    /// always-allowed ones, and compiles each instruction), and a checked call such as
-    /// `openat` takes a handful of comparisons instead of a walk down the chain.
+    /// It compiles to one program of 151 instructions (x86_64) that finds the call number
+    /// by binary search (x86_64: after clearing the x32 bit), instead of seccompiler's
+    /// chain of 25 + 867 that compares it with each listed call in turn: the kernel
+    /// installs it in a fraction of the time (it runs the program once per call number to
+    /// cache the always-allowed ones, and compiles each instruction to machine code), and
+    /// a checked call such as `openat` takes a handful of comparisons instead of a walk
+    /// down the chain.
     pub fn default_deny() -> Filter {
         Filter {
             kind: Kind::Deny {
