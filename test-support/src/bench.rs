@@ -2,6 +2,8 @@
 //! alternate two measurements, and the median. (`cargo xtask bench` runs them and reads
 //! their last line; they assert nothing.)
 
+pub use crate::median::median;
+
 /// Reads `[--rounds R] [--iters N]` (both at least 1); `usage` is printed on a bad
 /// argument. The defaults are 21 rounds and `default_iters` iterations.
 pub fn parse_args(usage: &str, default_iters: usize) -> Result<(usize, usize), String> {
@@ -58,17 +60,6 @@ pub fn alternate(
         b_ns.push(y);
     }
     Ok((a_ns, b_ns))
-}
-
-/// The median (mean of the middle two for an even count); 0 for none.
-pub fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    match n {
-        0 => 0.0,
-        _ if n % 2 == 1 => values[n / 2],
-        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
 }
 
 /// Runs `cmd` to its end, output discarded, and returns how long it took from spawn to

@@ -44,6 +44,7 @@ use std::path::PathBuf;
 pub mod bench;
 pub mod daemon;
 pub mod files;
+mod median;
 pub mod namespaces;
 mod privilege;
 mod runner;
@@ -51,7 +52,9 @@ pub mod seccomp;
 pub mod syscalls;
 pub mod tools;
 
-pub use privilege::{become_nobody, is_root, require_root, require_unprivileged, NOBODY};
+pub use privilege::{
+    become_nobody, drop_all_capabilities, is_root, require_root, require_unprivileged, NOBODY,
+};
 pub use runner::{main, main_with_helpers, SCENARIO_ENV, SKIP_EXIT, TIMEOUT_ENV};
 pub use tools::{require_id_map_tools, require_tool};
 
@@ -249,4 +252,40 @@ pub fn strace_scenario(args: &[&str], scenario: &str) -> Result<std::process::Co
         .env(SCENARIO_ENV, scenario)
         .stdin(std::process::Stdio::null());
     Ok(cmd)
+}
+
+/// Runs `cmd` to its end and returns what it printed (stdout, stderr), or fails with
+/// `what`, its exit status and that output unless it exited 0.
+pub fn output_of_success(
+    mut cmd: std::process::Command,
+    what: impl Display,
+) -> Result<(String, String), Fail> {
+    let out = cmd.output().map_err(io_ctx(format!("run {what}")))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if !out.status.success() {
+        return Err(Fail::Failed(format!(
+            "{what} ended with {:?}:\n{stdout}{stderr}",
+            out.status
+        )));
+    }
+    Ok((stdout, stderr))
+}
+
+/// strace's `-e inject=SPEC` arguments, one pair for each of `specs`
+/// (`wait4:error=EPERM:when=1`, say).
+pub fn inject_args<S: AsRef<str>>(specs: &[S]) -> Vec<String> {
+    specs
+        .iter()
+        .flat_map(|spec| ["-e".to_owned(), format!("inject={}", spec.as_ref())])
+        .collect()
+}
+
+/// [`strace_scenario`] with `-f -qq -o /dev/null` and the injections `specs`
+/// ([`inject_args`]): the scenario, its children too, with those calls failing.
+pub fn strace_injected(specs: &[&str], scenario: &str) -> Result<std::process::Command, Fail> {
+    let injections = inject_args(specs);
+    let mut args = vec!["-f", "-qq", "-o", "/dev/null"];
+    args.extend(injections.iter().map(String::as_str));
+    strace_scenario(&args, scenario)
 }

@@ -54,3 +54,19 @@ pub fn become_nobody() -> TestResult {
     rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::Dumpable)
         .map_err(|e| failed(format!("PR_SET_DUMPABLE: {e}")))
 }
+
+/// Drops every capability of this process (effective, permitted, inheritable; the
+/// bounding set stays): after a user namespace of the scenario's own, the sandbox then
+/// meets an unprivileged process there, as a daemon in a container does.
+pub fn drop_all_capabilities() -> TestResult {
+    let none = rustix::thread::CapabilitySet::empty();
+    rustix::thread::set_capabilities(
+        None,
+        rustix::thread::CapabilitySets {
+            effective: none,
+            permitted: none,
+            inheritable: none,
+        },
+    )
+    .map_err(|e| failed(format!("capset to nothing: {e}")))
+}

@@ -378,26 +378,13 @@ fn the_original_process_keeps_the_socket_when_told_to() -> TestResult {
 /// must still be safe to drop: each number names a placeholder (`/dev/null`) again.
 fn an_error_after_letting_go_leaves_the_callers_numbers_open_on_dev_null() -> TestResult {
     // The first wait4 of each process: the original process's first is confine's wait.
-    let out = test_support::strace_scenario(
-        &[
-            "-f",
-            "-qq",
-            "-o",
-            "/dev/null",
-            "-e",
-            "inject=wait4:error=EPERM:when=1",
-        ],
-        "confine_then_report_the_callers_descriptor",
-    )?
-    .output()
-    .map_err(io_ctx("run strace"))?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    ensure!(
-        out.status.success(),
-        "the caller ended with {:?} (an abort: it dropped a value whose descriptor was closed):\n{stdout}{stderr}",
-        out.status
-    );
+    let (stdout, stderr) = test_support::output_of_success(
+        test_support::strace_injected(
+            &["wait4:error=EPERM:when=1"],
+            "confine_then_report_the_callers_descriptor",
+        )?,
+        "the caller (an abort: it dropped a value whose descriptor was closed)",
+    )?;
     ensure!(
         stdout.contains("ERROR ") && stdout.contains("HELD /dev/null"),
         "after the error the caller's descriptor names:\n{stdout}{stderr}"

@@ -839,15 +839,7 @@ impl Sibling {
             // No capabilities, like any unprivileged host process of the uid: renicing a
             // process whose permitted set is not a subset of one's own needs
             // CAP_SYS_NICE, which would protect a root sibling whatever the session.
-            let dropped = rustix::thread::set_capabilities(
-                None,
-                rustix::thread::CapabilitySets {
-                    effective: sandbox::CapabilitySet::empty(),
-                    permitted: sandbox::CapabilitySet::empty(),
-                    inheritable: sandbox::CapabilitySet::empty(),
-                },
-            );
-            if dropped.is_err() {
+            if test_support::drop_all_capabilities().is_err() {
                 return 2;
             }
             SIGNAL_FD.store(w.as_raw_fd(), Ordering::Relaxed);

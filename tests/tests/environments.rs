@@ -525,14 +525,7 @@ fn user_namespace_limit_of_an_enclosing_namespace_is_named() -> TestResult {
         std::fs::write("/proc/sys/user/max_user_namespaces", "1")
             .map_err(io_ctx("write 1 to the outer user.max_user_namespaces"))?;
         test_support::namespaces::enter_user_ns(rustix::thread::UnshareFlags::empty())?;
-        rustix::thread::set_capabilities(
-            None,
-            CapabilitySets {
-                effective: CapabilitySet::empty(),
-                permitted: CapabilitySet::empty(),
-                inheritable: CapabilitySet::empty(),
-            },
-        )?;
+        test_support::drop_all_capabilities()?;
         let local_limit = local_userns_limit()?;
         ensure!(local_limit > 1, "the inner limit reads {local_limit}");
         let e = refused(&shared, |b| b, "the outer namespace's limit is reached")?;
@@ -577,14 +570,7 @@ fn a_net_namespace_limit_is_named_not_the_user_namespace_limit() -> TestResult {
             std::fs::write("/proc/sys/user/max_net_namespaces", "0")
                 .map_err(io_ctx("write 0 to user.max_net_namespaces"))?;
             if !keep_caps {
-                rustix::thread::set_capabilities(
-                    None,
-                    CapabilitySets {
-                        effective: CapabilitySet::empty(),
-                        permitted: CapabilitySet::empty(),
-                        inheritable: CapabilitySet::empty(),
-                    },
-                )?;
+                test_support::drop_all_capabilities()?;
             }
             let e = refused(&shared, |b| b, "user.max_net_namespaces is 0")?;
             ensure_eq!(e.step(), Some(Step::UnshareChild), "caps {keep_caps}: {e}");

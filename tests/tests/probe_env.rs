@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use sandbox::{Cause, Entered, Error, MountApi, Sandbox, Step};
-use test_support::{ensure, ensure_eq, fail, failed, skip, Fail, TestResult};
+use test_support::{ensure, ensure_eq, fail, skip, Fail, TestResult};
 
 fn main() {
     test_support::main(test_support::scenarios![
@@ -45,22 +45,6 @@ fn mask_proc_as_docker_does() -> Result<Vec<PathBuf>, Fail> {
     mount(Some(Path::new("/dev/null")), file, None, libc::MS_BIND)?;
     mount_tmpfs(Path::new("/proc/sys"))?;
     Ok(vec![file.to_path_buf(), PathBuf::from("/proc/sys")])
-}
-
-/// Drops every capability of this process (effective, permitted, inheritable): after a
-/// user namespace of the scenario's own, so that the sandbox meets an unprivileged process
-/// under the masks, as a daemon in a container does.
-fn drop_all_capabilities() -> TestResult {
-    let none = rustix::thread::CapabilitySet::empty();
-    rustix::thread::set_capabilities(
-        None,
-        rustix::thread::CapabilitySets {
-            effective: none,
-            permitted: none,
-            inheritable: none,
-        },
-    )
-    .map_err(|e| failed(format!("capset to nothing: {e}")))
 }
 
 /// Under the masks, as an unprivileged process: the sandbox makes a user namespace, the
@@ -138,7 +122,7 @@ fn under_proc_masks_a_user_namespace_cannot_mount_proc_and_error_and_probe_name_
         })
     } else {
         let masks = mask_proc_as_docker_does()?;
-        drop_all_capabilities()?;
+        test_support::drop_all_capabilities()?;
         check(masks)
     }
 }

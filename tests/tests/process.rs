@@ -591,7 +591,7 @@ fn close_on_exec_policy_keeps_inherited_fds_open_but_marked() -> TestResult {
 fn without_close_range(scenario: &str) -> TestResult {
     let dir = test_support::temp_dir()?;
     let log = dir.path().join("trace");
-    let out = test_support::strace_scenario(
+    let cmd = test_support::strace_scenario(
         &[
             "-f",
             "-qq",
@@ -603,16 +603,8 @@ fn without_close_range(scenario: &str) -> TestResult {
             &log.to_string_lossy(),
         ],
         scenario,
-    )?
-    .output()
-    .map_err(io_ctx("run strace"))?;
-    ensure!(
-        out.status.success(),
-        "{scenario} without close_range ended with {:?}: {}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    )?;
+    test_support::output_of_success(cmd, format!("{scenario} without close_range"))?;
     let trace = std::fs::read_to_string(&log).map_err(io_ctx("read trace"))?;
     ensure!(
         trace.contains("close_range(") && trace.contains("(INJECTED)"),

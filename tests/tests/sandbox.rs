@@ -755,18 +755,11 @@ fn trace_enter_injected(
     let trace = format!("trace=execve,{syscalls}");
     let prefix = prefix.to_string_lossy();
     let mut args = vec!["-ff", "-qq", "-e", &trace, "-o", &prefix];
-    let injects = inject_args(inject);
+    let injects = test_support::inject_args(&inject_specs(inject));
     args.extend(injects.iter().map(String::as_str));
-    let out = test_support::strace_scenario(&args, "enter_and_report")?
-        .envs(env.iter().copied())
-        .output()
-        .map_err(io_ctx("run strace"))?;
-    ensure!(
-        out.status.success(),
-        "the untouched run failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut cmd = test_support::strace_scenario(&args, "enter_and_report")?;
+    cmd.envs(env.iter().copied());
+    test_support::output_of_success(cmd, "the traced run")?;
     let mut procs = Vec::new();
     for name in listing(dir.path())? {
         let text = std::fs::read_to_string(dir.path().join(&name)).map_err(io_ctx("read trace"))?;
@@ -854,33 +847,20 @@ struct FaultRun {
 /// That TMPDIR is a fresh directory in this scenario's own, which the runner made for
 /// this scenario alone: nothing else on the machine writes there, so whatever is left
 /// in it is the faulted run's (the library makes no temporary files).
-/// strace's arguments for `inject`: `-e inject=SPEC` for each spec (`;` between them).
-fn inject_args(inject: Option<&str>) -> Vec<String> {
+/// The specs of `inject` (`;` between them).
+fn inject_specs(inject: Option<&str>) -> Vec<&str> {
     inject
-        .into_iter()
-        .flat_map(|specs| specs.split(';'))
-        .flat_map(|spec| ["-e".to_owned(), format!("inject={spec}")])
-        .collect()
+        .map(|specs| specs.split(';').collect())
+        .unwrap_or_default()
 }
 
 fn run_faulted(inject: Option<&str>, env: &[(&str, &str)]) -> Result<FaultRun, Fail> {
     let tmp = test_support::temp_dir()?;
     let mounts_before = test_support::mountinfo()?;
-    let mut args = vec!["-f", "-qq", "-o", "/dev/null"];
-    let injects = inject_args(inject);
-    args.extend(injects.iter().map(String::as_str));
-    let out = test_support::strace_scenario(&args, "enter_and_report")?
-        .env("TMPDIR", tmp.path())
-        .envs(env.iter().copied())
-        .output()
-        .map_err(io_ctx("run strace"))?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    ensure!(
-        out.status.success(),
-        "enter_and_report with {inject:?} ended with {:?}:\n{stdout}{stderr}",
-        out.status
-    );
+    let mut cmd = test_support::strace_injected(&inject_specs(inject), "enter_and_report")?;
+    cmd.env("TMPDIR", tmp.path()).envs(env.iter().copied());
+    let (stdout, stderr) =
+        test_support::output_of_success(cmd, format!("enter_and_report with {inject:?}"))?;
     let mut run = FaultRun::default();
     for line in stdout.lines() {
         if let Some(rest) = line.strip_prefix("ENTER ") {

@@ -171,12 +171,7 @@ fn signaled(signal: Signal) -> ExitStatus {
 
 /// Runs the hidden scenario `scenario` under `strace -f` with the given injections.
 fn under_strace(injections: &[&str], scenario: &str) -> TestResult {
-    let injections: Vec<String> = injections.iter().map(|i| format!("inject={i}")).collect();
-    let mut args = vec!["-f", "-qq", "-o", "/dev/null"];
-    for injection in &injections {
-        args.extend(["-e", injection.as_str()]);
-    }
-    let out = test_support::strace_scenario(&args, scenario)?
+    let out = test_support::strace_injected(injections, scenario)?
         .output()
         .map_err(io_ctx("run strace"))?;
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -14,6 +14,11 @@ mod many;
 mod median;
 mod steps;
 
+/// `test-support`'s median, read from its file (xtask does not depend on `test-support`).
+#[path = "../../../test-support/src/median.rs"]
+mod shared_median;
+use shared_median::median;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -276,17 +281,6 @@ fn paired_ratio(a: &[Duration], b: &[Duration]) -> f64 {
         .map(|(a, b)| a.as_secs_f64() / b.as_secs_f64())
         .collect();
     median(&mut ratios)
-}
-
-/// The median (mean of the middle two for an even count); 0 for none.
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    match n {
-        0 => 0.0,
-        _ if n % 2 == 1 => values[n / 2],
-        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
 }
 
 fn ms(d: Duration) -> String {
