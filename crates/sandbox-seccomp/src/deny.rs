@@ -88,6 +88,7 @@ pub(crate) fn program(
     let runs = runs(&listed);
     let mut code = Code::default();
     let kill = code.ret(RET_KILL_PROCESS);
+    code.kill = kill;
     let native = code.label();
     code.push(Op::Stmt(BPF_LD_W_ABS, ARCH_OFFSET));
     code.push(Op::Jump {
@@ -189,6 +190,8 @@ struct Code {
     rets: Vec<(u32, Label)>,
     /// Each distinct set of rules used, and its label (emitted after the search).
     rules: Vec<(Answer, Label)>,
+    /// The label of `ret KILL_PROCESS`, where a label never bound would lead.
+    kill: Label,
 }
 
 impl Code {
@@ -232,11 +235,11 @@ impl Code {
         }
     }
 
-    /// The binary search over `runs` (in order, at least one), emitted here; returns
-    /// where it starts (a run alone emits nothing: its answer's label).
+    /// The binary search over `runs` (in order), emitted here; returns where it starts (a
+    /// run alone emits nothing: its answer's label; no run at all is nothing listed).
     fn search(&mut self, runs: &[(u32, Answer)]) -> Label {
         match runs {
-            [] => unreachable!("runs cover every number"),
+            [] => self.ret(RET_ALLOW),
             [(_, answer)] => self.answer(*answer),
             _ => {
                 let (low, high) = runs.split_at(runs.len() / 2);
@@ -260,8 +263,7 @@ impl Code {
 
     /// The code of each set of rules the search reached, once each.
     fn emit_rules(&mut self) {
-        let used = std::mem::take(&mut self.rules);
-        for &(answer, label) in &used {
+        for (answer, label) in std::mem::take(&mut self.rules) {
             let Answer::Rules { rules, refusal } = answer else {
                 continue;
             };
@@ -296,7 +298,6 @@ impl Code {
                 }
             }
         }
-        self.rules = used;
     }
 
     /// The shared returns, last.
@@ -311,59 +312,62 @@ impl Code {
     /// instructions ahead at most: a target further away gets a `ja` to it right behind
     /// the jump, until every jump fits.
     fn resolve(mut self) -> Vec<sock_filter> {
-        let at = |labels: &[Option<usize>], label: Label| {
-            labels[label].unwrap_or_else(|| unreachable!("label {label} never bound"))
-        };
         loop {
             let far = self.ops.iter().enumerate().find_map(|(i, op)| match *op {
-                Op::Jump { jt, jf, .. } => {
-                    let too_far = |l| at(&self.labels, l) - (i + 1) > usize::from(u8::MAX);
-                    (too_far(jt) || too_far(jf)).then_some((i, too_far(jt), too_far(jf)))
+                Op::Jump { code, k, jt, jf } => {
+                    let too_far = |l| self.offset(i, l) > usize::from(u8::MAX);
+                    let (jt_far, jf_far) = (too_far(jt), too_far(jf));
+                    (jt_far || jf_far).then_some((i, code, k, (jt, jt_far), (jf, jf_far)))
                 }
                 _ => None,
             });
-            let Some((i, jt_far, jf_far)) = far else {
+            let Some((i, code, k, jt, jf)) = far else {
                 break;
             };
-            let Op::Jump { code, k, jt, jf } = self.ops[i] else {
-                unreachable!()
-            };
+            // Each target too far gets a `ja` right behind the jump (two at most).
             let mut insert_at = i + 1;
-            let mut retarget = |ops: &mut Vec<Op>, labels: &mut Vec<Option<usize>>, to| {
+            let mut near = |(target, far): (Label, bool)| {
+                if !far {
+                    return target;
+                }
                 // Every label at or after the new instruction moves one down.
-                for l in labels.iter_mut().flatten() {
+                for l in self.labels.iter_mut().flatten() {
                     if *l >= insert_at {
                         *l += 1;
                     }
                 }
-                ops.insert(insert_at, Op::Ja(to));
-                labels.push(Some(insert_at));
+                self.ops.insert(insert_at, Op::Ja(target));
+                self.labels.push(Some(insert_at));
                 insert_at += 1;
-                labels.len() - 1
+                self.labels.len() - 1
             };
-            let jt = match jt_far {
-                true => retarget(&mut self.ops, &mut self.labels, jt),
-                false => jt,
-            };
-            let jf = match jf_far {
-                true => retarget(&mut self.ops, &mut self.labels, jf),
-                false => jf,
-            };
+            let (jt, jf) = (near(jt), near(jf));
             self.ops[i] = Op::Jump { code, k, jt, jf };
         }
-        let labels = &self.labels;
-        self.ops
-            .iter()
-            .enumerate()
-            .map(|(i, op)| match *op {
+        (0..self.ops.len())
+            .map(|i| match self.ops[i] {
                 Op::Stmt(code, k) => stmt(code, k),
+                // Every offset fits a byte now.
                 Op::Jump { code, k, jt, jf } => {
-                    let off = |l| (at(labels, l) - (i + 1)) as u8;
+                    let off = |l| self.offset(i, l) as u8;
                     jump(code, k, off(jt), off(jf))
                 }
-                Op::Ja(l) => stmt(BPF_JMP_JA, (at(labels, l) - (i + 1)) as u32),
+                Op::Ja(l) => stmt(BPF_JMP_JA, self.offset(i, l) as u32),
             })
             .collect()
+    }
+
+    /// How far the jump at `i` goes to reach `label`: the instructions it skips. Every
+    /// label is bound, after every jump to it; were one not, the jump would go to the
+    /// `ret KILL_PROCESS` (the first return, always bound): wrong, but closed, and never
+    /// a panic in a daemon.
+    fn offset(&self, i: usize, label: Label) -> usize {
+        let kill = self.labels.get(self.kill).copied().flatten();
+        let at = self.labels[label]
+            .or(kill)
+            .unwrap_or(self.ops.len().saturating_sub(1));
+        debug_assert!(self.labels[label].is_some_and(|at| at > i), "label {label}");
+        at.saturating_sub(i + 1)
     }
 }
 
