@@ -61,6 +61,7 @@ pub use error::Error;
 pub use rustix::fs::OFlags;
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, Mode};
@@ -150,12 +151,22 @@ impl ProcSelfFd {
     #[doc(alias = "MNT_DETACH")]
     pub fn capture(proc_mount: impl AsRef<Path>) -> Result<Self, Error> {
         let proc_mount = proc_mount.as_ref();
-        let fd_dir = proc_mount.join("self/fd");
-        let cloned = rustix::mount::open_tree(
-            rustix::fs::CWD,
-            &fd_dir,
-            OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC,
-        );
+        let flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC;
+        // `proc_mount` + "/self/fd" on the stack: a freshly forked process (a sandbox being
+        // set up) pays for its first allocation in copied pages.
+        let mut buf = [0u8; 256];
+        let mount = proc_mount.as_os_str().as_bytes();
+        const FD_DIR: &[u8] = b"/self/fd";
+        let cloned = match buf.get_mut(..mount.len() + FD_DIR.len()) {
+            Some(path) => {
+                let (head, tail) = path.split_at_mut(mount.len());
+                head.copy_from_slice(mount);
+                tail.copy_from_slice(FD_DIR);
+                let fd_dir = Path::new(std::ffi::OsStr::from_bytes(path));
+                rustix::mount::open_tree(rustix::fs::CWD, fd_dir, flags)
+            }
+            None => rustix::mount::open_tree(rustix::fs::CWD, proc_mount.join("self/fd"), flags),
+        };
         match cloned {
             Ok(fd) => Self::from_fd(fd),
             Err(_) => Self::capture_with_mount(proc_mount),

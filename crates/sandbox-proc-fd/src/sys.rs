@@ -119,7 +119,14 @@ fn page() -> Option<&'static AtomicU64> {
 
 /// The length of the mapping: one page of the running kernel (4 KiB, 16 KiB, 64 KiB).
 fn page_len() -> usize {
-    rustix::param::page_size()
+    // The C library's copy of the auxiliary vector's value: no system call. (rustix's
+    // `page_size` reads the whole auxiliary vector from the kernel on its first use, which
+    // in a freshly forked sandboxed process is here.)
+    // SAFETY: sysconf reads a value; it touches no memory of ours.
+    match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+        len if len > 0 => len as usize,
+        _ => rustix::param::page_size(),
+    }
 }
 
 fn map_wiped_on_fork() -> Option<*mut AtomicU64> {
@@ -131,7 +138,9 @@ fn map_wiped_on_fork() -> Option<*mut AtomicU64> {
             std::ptr::null_mut(),
             len,
             libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            // Populated now: else the claim's first read maps the zero page and its
+            // write then faults again for a page of its own.
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_POPULATE,
             -1,
             0,
         )
