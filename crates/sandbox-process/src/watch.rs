@@ -1,7 +1,7 @@
 //! Dying with the parent without a race: `PR_SET_PDEATHSIG` and a check that the parent
 //! is still there.
 
-use std::os::fd::{IntoRawFd, OwnedFd};
+use std::os::fd::{AsFd, IntoRawFd, OwnedFd};
 
 use rustix::event::{PollFd, PollFlags};
 use rustix::io::Errno;
@@ -88,10 +88,13 @@ impl ParentWatch {
             .map_err(|errno| Error::SetDeathSignal { signal, errno })?;
         // Our copy of the write end must go, or we would keep the pipe open ourselves.
         drop(write);
-        let mut fds = vec![PollFd::new(&read, PollFlags::IN)];
-        if let Some(pidfd) = &pidfd {
-            fds.push(PollFd::new(pidfd, PollFlags::IN));
-        }
+        // On the stack, not in a Vec: a forked child's first allocation costs it copies of
+        // the allocator's pages. Without a pidfd the read end is simply polled twice.
+        let second = pidfd.as_ref().map_or(read.as_fd(), |pidfd| pidfd.as_fd());
+        let mut fds = [
+            PollFd::new(&read, PollFlags::IN),
+            PollFd::new(&second, PollFlags::IN),
+        ];
         let zero = rustix::event::Timespec {
             tv_sec: 0,
             tv_nsec: 0,
