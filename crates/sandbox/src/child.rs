@@ -1,7 +1,7 @@
 //! The sandboxed child's side of entering in [`Mode::Namespace`](crate::Mode::Namespace):
 //! from the fork to the seccomp filter, in the order the crate docs give.
 
-use std::os::fd::{AsFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 use rustix::fs::{Mode as FileMode, OFlags as OpenFlags, CWD};
@@ -17,22 +17,29 @@ use crate::{
 impl Sandbox {
     /// The child's part of the sequence. Any error is sent to the parent by the caller.
     ///
-    /// `own` are the sandbox's descriptors that the child still needs for a while (the
-    /// shared directory, the report pipe); `kept_inside` the kept descriptors of the shared
-    /// directory's tree to reopen inside.
+    /// `seal` spares the kept descriptors and the sandbox's own that the child still needs
+    /// for a while (the shared directory, the report pipe); `kept_inside` are the kept
+    /// descriptors of the shared directory's tree to reopen inside.
+    ///
+    /// Nothing here allocates on the way to [`Inside`] with the defaults as root (what it
+    /// needs is made before the fork; only a user namespace's maps, read back, allocate):
+    /// a forked child's first allocations cost it copies of the allocator's pages shared
+    /// with its parent, a few microseconds each. `tests/tests/alloc.rs` holds it to that.
     pub(crate) fn set_up_child(
         &self,
         watch: ParentWatch,
         switch_ids: Option<(u32, u32)>,
-        own: &[RawFd],
+        seal: &fds::Seal,
         kept_inside: &[fds::KeptInside],
+        audit: Box<crate::audit::Expected>,
     ) -> Result<Inside, Error> {
         if self.namespaces.contains(Namespaces::PID) {
             // As pid 1 the child would ignore these (and the die-with-parent signal)
             // without a handler; and SIGABRT, which `abort()` raises, would leave it to
             // die of abort's fallback (a SIGSEGV) instead.
-            let mut handled = self.pid1_signals();
-            handled.push(Signal::ABORT);
+            let (mut handled, n) = self.pid1_signals();
+            handled[n] = Signal::ABORT;
+            let handled = &handled[..=n];
             // The death signal must not stay ignored (as a SIGTERM under `nohup` could be):
             // the sandbox would outlive its parent. Other ignored signals stay ignored, and
             // handlers the daemon installed before entering keep their place.
@@ -40,7 +47,7 @@ impl Sandbox {
                 sandbox_process::unignore_signals(&[self.die_signal])
                     .map_err(|e| Error::setup(Step::DieWithParent, e))?;
             }
-            sandbox_process::exit_on_signals(&handled)
+            sandbox_process::exit_on_signals(handled)
                 .map_err(|e| Error::setup(Step::DieWithParent, e))?;
         }
         if let Some((uid, gid)) = switch_ids {
@@ -53,8 +60,7 @@ impl Sandbox {
             .die_with_parent(self.die_signal)
             .map_err(|e| Error::setup(Step::DieWithParent, e))?;
         crate::timing::mark(Step::DieWithParent);
-        let keep: Vec<RawFd> = self.hardening.keep_fds.iter().map(|k| k.fd).collect();
-        fds::seal(&keep, own, self.hardening.inherited_fds)?;
+        seal.apply(self.hardening.inherited_fds)?;
         crate::timing::mark(Step::Fds);
 
         // unshare(CLONE_NEWNS) moves the cwd into the new mount namespace, while our
@@ -86,7 +92,8 @@ impl Sandbox {
             // The init keeps only CAP_KILL (to signal a daemon that changed its uid) and
             // runs under the default filter, whatever the daemon's: it only waits, takes
             // signals, sends them on and exits.
-            sandbox_process::start_init(&self.pid1_signals(), || {
+            let (signals, n) = self.pid1_signals();
+            sandbox_process::start_init(&signals[..n], || {
                 harden::drop_capabilities(CapabilitySet::KILL).map_err(drop)?;
                 Filter::default_deny()
                     .compile()
@@ -103,7 +110,8 @@ impl Sandbox {
         .map_err(|e| Error::setup(Step::CaptureProcFd, e))?;
         crate::timing::mark(Step::CaptureProcFd);
         // While the fresh proc is still there: the id maps are read back from it.
-        let audit = crate::audit::Expected::namespace(self, Path::new("/proc"));
+        let mut audit = audit;
+        audit.read_user_namespace(Path::new("/proc"));
         crate::timing::mark_named("audit-expected");
         let nofile_limit = match self.hardening.raise_nofile {
             true => Some(harden::raise_nofile(Path::new("/proc"))?),
@@ -215,12 +223,18 @@ impl Sandbox {
     /// The signals pid 1 must handle (or, with the init, pass on): the forwarded ones and
     /// the die-with-parent signal. SIGKILL and SIGSTOP take no handler, and from the
     /// parent's namespace reach pid 1 anyway.
-    fn pid1_signals(&self) -> Vec<Signal> {
-        let mut signals = FORWARDED_SIGNALS.to_vec();
+    ///
+    /// The first `n` of the array (one place left over for the caller): no allocation,
+    /// as nothing in the child's setup allocates (see `set_up_child`).
+    fn pid1_signals(&self) -> ([Signal; FORWARDED_SIGNALS.len() + 2], usize) {
+        let mut signals = [Signal::KILL; FORWARDED_SIGNALS.len() + 2];
+        signals[..FORWARDED_SIGNALS.len()].copy_from_slice(&FORWARDED_SIGNALS);
+        let mut n = FORWARDED_SIGNALS.len();
         if ![Signal::KILL, Signal::STOP].contains(&self.die_signal) {
-            signals.push(self.die_signal);
+            signals[n] = self.die_signal;
+            n += 1;
         }
-        signals
+        (signals, n)
     }
 }
 

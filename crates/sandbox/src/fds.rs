@@ -390,63 +390,88 @@ impl KeptInside {
 
 /// Closes (or, under [`InheritedFds::CloseOnExec`], marks close-on-exec) every descriptor
 /// above 2 that is not in `keep` nor in `own` (the sandbox's own descriptors at this point,
-/// which go later by themselves). Runs in the sandboxed child.
-// The one place outside `sys` with `unsafe`: closing what other owners hold is what
-// this function is for.
-#[allow(unsafe_code)]
+/// which go later by themselves).
 pub(crate) fn seal(keep: &[RawFd], own: &[RawFd], policy: InheritedFds) -> Result<(), Error> {
-    let spared: Vec<RawFd> = keep.iter().chain(own).copied().collect();
-    let ranges = gaps(&spared);
-    match policy {
-        InheritedFds::Close => {
-            // The descriptors closed are every one above 2 but the sandbox's own and the
-            // kept ones: the sandbox uses none of them again, and the daemon's values that
-            // own one must not be used or dropped inside, as the crate docs and
-            // `InheritedFds::Close` say. That promise is the point of the default: nothing
-            // of the host's stays reachable.
-            let by_range = ranges.iter().try_for_each(|&(lo, hi)| {
-                // SAFETY: no owner of a descriptor in the range uses it again (above).
-                unsafe { sys::close_range(lo, hi) }
-            });
-            if by_range.is_ok() {
-                // The kernel closed every number of every range: the table is this
-                // process's own since the fork, so nothing can have opened one since.
-                return Ok(());
-            }
-            // Before 5.9, or close_range refused by a seccomp filter: one by one, from a
-            // listing.
-            for fd in open_fds() {
-                if fd > 2 && !spared.contains(&fd) {
-                    // SAFETY: as for close_range above.
-                    unsafe { sys::close_fd(fd) };
+    Seal::new(keep, own).apply(policy)
+}
+
+/// [`seal`] in two halves: the numbers to spare and the ranges to close, worked out in the
+/// original process before the fork, and the closing, in the sandboxed child. The child
+/// then allocates nothing here: a forked child's first allocations cost it copies of the
+/// allocator's pages it shares with its parent.
+pub(crate) struct Seal {
+    spared: Vec<RawFd>,
+    ranges: Vec<(u32, u32)>,
+}
+
+impl Seal {
+    /// Spares `keep` and `own` (and 0, 1 and 2).
+    pub(crate) fn new(keep: &[RawFd], own: &[RawFd]) -> Seal {
+        let spared: Vec<RawFd> = keep.iter().chain(own).copied().collect();
+        let ranges = gaps(&spared);
+        Seal { spared, ranges }
+    }
+
+    /// Closes (or marks) every descriptor above 2 not spared.
+    // The one place outside `sys` with `unsafe`: closing what other owners hold is what
+    // this function is for.
+    #[allow(unsafe_code)]
+    pub(crate) fn apply(&self, policy: InheritedFds) -> Result<(), Error> {
+        let Seal { spared, ranges } = self;
+        match policy {
+            InheritedFds::Close => {
+                // The descriptors closed are every one above 2 but the sandbox's own and the
+                // kept ones: the sandbox uses none of them again, and the daemon's values that
+                // own one must not be used or dropped inside, as the crate docs and
+                // `InheritedFds::Close` say. That promise is the point of the default: nothing
+                // of the host's stays reachable.
+                let by_range = ranges.iter().try_for_each(|&(lo, hi)| {
+                    // SAFETY: no owner of a descriptor in the range uses it again (above).
+                    unsafe { sys::close_range(lo, hi) }
+                });
+                if by_range.is_ok() {
+                    // The kernel closed every number of every range: the table is this
+                    // process's own since the fork, so nothing can have opened one since.
+                    return Ok(());
                 }
-            }
-            // Checked, not assumed: close(2) may be faked too (a filter answering 0), and
-            // a descriptor that survived is an error.
-            if open_fds().iter().any(|&fd| fd > 2 && !spared.contains(&fd)) {
-                return Err(Error::setup(
-                    Step::Fds,
-                    SysError::new(Call::CloseDescriptors, Errno::BADF),
-                ));
-            }
-            Ok(())
-        }
-        InheritedFds::CloseOnExec => {
-            let by_range = ranges
-                .iter()
-                .try_for_each(|&(lo, hi)| sys::close_range_cloexec(lo, hi));
-            if by_range.is_err() {
-                // Before 5.11 (EINVAL) or without close_range at all (ENOSYS): one by one.
+                // Before 5.9, or close_range refused by a seccomp filter: one by one, from a
+                // listing.
                 for fd in open_fds() {
-                    let Some(flags) = fd_flags(fd) else { continue };
-                    if fd > 2 && !spared.contains(&fd) && !flags.contains(FdFlags::CLOEXEC) {
-                        sys::set_fd_flags(fd, flags | FdFlags::CLOEXEC).map_err(|e| {
-                            Error::setup(Step::Fds, SysError::new(Call::MarkCloseOnExec { fd }, e))
-                        })?;
+                    if fd > 2 && !spared.contains(&fd) {
+                        // SAFETY: as for close_range above.
+                        unsafe { sys::close_fd(fd) };
                     }
                 }
+                // Checked, not assumed: close(2) may be faked too (a filter answering 0), and
+                // a descriptor that survived is an error.
+                if open_fds().iter().any(|&fd| fd > 2 && !spared.contains(&fd)) {
+                    return Err(Error::setup(
+                        Step::Fds,
+                        SysError::new(Call::CloseDescriptors, Errno::BADF),
+                    ));
+                }
+                Ok(())
             }
-            Ok(())
+            InheritedFds::CloseOnExec => {
+                let by_range = ranges
+                    .iter()
+                    .try_for_each(|&(lo, hi)| sys::close_range_cloexec(lo, hi));
+                if by_range.is_err() {
+                    // Before 5.11 (EINVAL) or without close_range at all (ENOSYS): one by one.
+                    for fd in open_fds() {
+                        let Some(flags) = fd_flags(fd) else { continue };
+                        if fd > 2 && !spared.contains(&fd) && !flags.contains(FdFlags::CLOEXEC) {
+                            sys::set_fd_flags(fd, flags | FdFlags::CLOEXEC).map_err(|e| {
+                                Error::setup(
+                                    Step::Fds,
+                                    SysError::new(Call::MarkCloseOnExec { fd }, e),
+                                )
+                            })?;
+                        }
+                    }
+                }
+                Ok(())
+            }
         }
     }
 }

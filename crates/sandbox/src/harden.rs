@@ -84,13 +84,18 @@ pub(crate) fn raise_nofile(proc: &Path) -> Result<u64, Error> {
     Ok(getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX))
 }
 
-/// Checks, after the pivot, that the cwd is the new root: `getcwd` says `/` (the kernel
-/// says `(unreachable)/...` for a cwd outside the root) and `.` is `/` (same device, inode
-/// and mount).
+/// Checks, after the pivot, that the cwd is the new root: `.` is `/` (same device, inode
+/// and mount). Where the kernel gives no mount ids (before Linux 5.8), a cwd left on
+/// another mount of the same directory would pass that, so `getcwd` must also say `/` (the
+/// kernel says `(unreachable)/...` for a cwd outside the root); with mount ids it adds
+/// nothing, and is skipped (it allocates, which costs a freshly forked child copied pages).
 pub(crate) fn check_cwd() -> Result<(), Errno> {
     use sandbox_mount::Identity;
-    let cwd = rustix::process::getcwd(Vec::new())?;
-    if cwd.to_bytes() != b"/" || !Identity::of_path(".")?.is_same(&Identity::of_path("/")?) {
+    let (here, root) = (Identity::of_path(".")?, Identity::of_path("/")?);
+    let known_mounts = here.same_mount(&root).is_some();
+    if !here.is_same(&root)
+        || (!known_mounts && rustix::process::getcwd(Vec::new())?.to_bytes() != b"/")
+    {
         return Err(Errno::XDEV);
     }
     Ok(())

@@ -2,7 +2,7 @@
 //! the checks before anything changes, joining namespaces, the id maps and their helper,
 //! the unshare, the fork, and the ready-or-failed handshake with the sandboxed child.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 
 use sandbox_process::{Fork, ParentWatch};
 
@@ -104,6 +104,9 @@ impl Sandbox {
             ),
             false => None,
         };
+        let keep: Vec<RawFd> = self.hardening.keep_fds.iter().map(|k| k.fd).collect();
+        let seal = fds::Seal::new(&keep, &[self.dir.as_raw_fd(), report_tx.as_raw_fd()]);
+        let audit = crate::audit::Expected::namespace(&self);
         crate::timing::mark(Step::PrepareFork);
 
         match sandbox_process::fork().map_err(|e| match e {
@@ -116,13 +119,11 @@ impl Sandbox {
                 if let Some(note) = note {
                     note.arm();
                 }
-                let own = [self.dir.as_raw_fd(), report_tx.as_raw_fd()];
-                let set_up = self.set_up_child(watch, switch_ids, &own, &kept_inside);
+                let set_up = self.set_up_child(watch, switch_ids, &seal, &kept_inside, audit);
                 // The filter comes last, once the sandbox's own descriptors are gone (the
                 // shared directory's sits on the host's mount): only the report pipe is
                 // left, and the filter lets its write and close through.
-                let seccomp = self.seccomp.take();
-                drop(self);
+                let seccomp = self.let_go_in_child();
                 let installed = set_up.and_then(|inside| {
                     install_seccomp(seccomp.as_ref())?;
                     Ok(inside)
@@ -132,6 +133,8 @@ impl Sandbox {
                     Ok(inside) => {
                         report::send(&report_tx, &Report::Ready);
                         drop(report_tx);
+                        // Memory only, left unfreed (see `let_go_in_child`).
+                        std::mem::forget((seccomp, seal, kept_inside));
                         Ok(Entered::Inside(inside))
                     }
                     Err(e) => {
@@ -170,6 +173,38 @@ impl Sandbox {
                 }
             }
         }
+    }
+
+    /// In the sandboxed child, once set up: closes the shared directory's descriptor (the
+    /// joined namespaces' went before the fork) and returns the filter to install. The
+    /// rest is left unfreed: it is the child's copy of the original process's memory, and
+    /// freeing it would write to the allocator's pages, which the child would first have
+    /// to copy (a page fault each, a few microseconds) for memory nothing uses again.
+    fn let_go_in_child(self) -> Option<sandbox_seccomp::Program> {
+        // Every field by name: one that holds a descriptor must be closed here, never
+        // leaked into the sandbox.
+        let Sandbox {
+            dir,
+            path,
+            mode: _,
+            namespaces: _,
+            uid_map,
+            gid_map,
+            setgroups: _,
+            joins,
+            read_only: _,
+            propagation: _,
+            die_signal: _,
+            mount_api: _,
+            inside_ids: _,
+            seccomp,
+            hardening,
+            before,
+        } = self;
+        drop(dir);
+        drop(joins);
+        std::mem::forget((path, uid_map, gid_map, hardening, before));
+        seccomp
     }
 
     /// The inside uid and gid the sandboxed process must take, if any: the ones named with

@@ -40,10 +40,17 @@ impl Wire for Report {
     }
 }
 
+/// [`Report::Ready`], encoded.
+const READY: [u8; 1] = [0];
+
 /// Sends the report; the child closes the pipe (or exits) right after.
 pub(crate) fn send(pipe: impl AsFd, report: &Report) {
     // Nothing to do about a failure: the parent then sees no report and the child's end.
-    let _ = wire::send(pipe, report);
+    let _ = match report {
+        // Encoded in advance: the sandboxed child's setup allocates nothing.
+        Report::Ready => wire::send_bytes(pipe, &READY),
+        report => wire::send(pipe, report),
+    };
 }
 
 /// Reads the child's report until the child closes its end of the pipe: `None` when the
@@ -88,7 +95,11 @@ mod tests {
             wire::decode::<Report>(&full),
             Some(Report::Failed(_))
         ));
-        assert!(matches!(wire::decode::<Report>(&[0]), Some(Report::Ready)));
+        assert!(matches!(
+            wire::decode::<Report>(&READY),
+            Some(Report::Ready)
+        ));
+        assert_eq!(wire::encode(&Report::Ready), READY);
         assert!(wire::decode::<Report>(&[0, 0]).is_none());
     }
 }

@@ -127,7 +127,8 @@ pub(crate) struct UserNamespace {
 }
 
 /// What the sandbox asked for, as the audit compares it; made where [`Inside`](crate::Inside)
-/// is made, stored in it (boxed: it is large next to [`Child`](crate::Child)).
+/// is made (in [`Mode::Namespace`], by the original process just before the fork), stored
+/// in it (boxed: it is large next to [`Child`](crate::Child)).
 #[derive(Debug)]
 pub(crate) struct Expected {
     pub(super) mode: Mode,
@@ -163,9 +164,10 @@ pub(crate) struct Expected {
 }
 
 impl Expected {
-    /// What a [`Mode::Namespace`] sandbox asked for; in the sandboxed child, while the fresh
-    /// proc is mounted at `proc` (the id maps are read back from it).
-    pub(crate) fn namespace(sandbox: &Sandbox, proc: &Path) -> Box<Expected> {
+    /// What a [`Mode::Namespace`] sandbox asked for; in the original process before the
+    /// fork, so that the sandboxed child allocates nothing for it. The child then reads
+    /// the id maps back with [`read_user_namespace`](Self::read_user_namespace).
+    pub(crate) fn namespace(sandbox: &Sandbox) -> Box<Expected> {
         let options = &sandbox.hardening;
         let no_new_privs = if options.no_new_privs {
             Some("no_new_privs(true)")
@@ -175,19 +177,6 @@ impl Expected {
         } else {
             None
         };
-        let user_ns = sandbox
-            .namespaces
-            .contains(Namespaces::USER)
-            .then(|| UserNamespace {
-                asked: sandbox.before.maps.clone(),
-                read: sandbox_namespaces::read_id_map(proc.join("self/uid_map")).and_then(|uid| {
-                    Ok((
-                        uid,
-                        sandbox_namespaces::read_id_map(proc.join("self/gid_map"))?,
-                    ))
-                }),
-                id: sandbox_namespaces::namespace_id(Namespaces::USER),
-            });
         let kept_fds = (options.inherited_fds == InheritedFds::Close)
             .then(|| options.keep_fds.iter().map(|k| k.fd).collect());
         Box::new(Expected {
@@ -201,7 +190,7 @@ impl Expected {
             filter: sandbox.seccomp.is_some(),
             no_new_privs,
             landlock: Some(options.landlock),
-            user_ns,
+            user_ns: None,
             new_session: Some(options.new_session),
             init: options.init,
             new_keyring: Some(options.new_keyring),
@@ -209,6 +198,24 @@ impl Expected {
             inherited_fds: options.inherited_fds,
             before: sandbox.before.clone(),
         })
+    }
+
+    /// In the sandboxed child, while its fresh proc is mounted at `proc`: the user
+    /// namespace the sandbox made (if it made one), its id maps read back.
+    pub(crate) fn read_user_namespace(&mut self, proc: &Path) {
+        if !self.created.contains(Namespaces::USER) {
+            return;
+        }
+        self.user_ns = Some(UserNamespace {
+            asked: self.before.maps.clone(),
+            read: sandbox_namespaces::read_id_map(proc.join("self/uid_map")).and_then(|uid| {
+                Ok((
+                    uid,
+                    sandbox_namespaces::read_id_map(proc.join("self/gid_map"))?,
+                ))
+            }),
+            id: sandbox_namespaces::namespace_id(Namespaces::USER),
+        });
     }
 
     /// What a sandbox of a mode that forks nothing asked for: in [`Mode::Landlock`] and

@@ -153,8 +153,12 @@ pub(crate) fn decode<T: Wire>(bytes: &[u8]) -> Option<T> {
 
 /// Writes one value as a whole message; the caller closes the pipe after it.
 pub(crate) fn send<T: Wire>(pipe: impl AsFd, value: &T) -> Result<(), Errno> {
-    let bytes = encode(value);
-    let mut data = &bytes[..];
+    send_bytes(pipe, &encode(value))
+}
+
+/// Writes a message already encoded (for one known in advance, without allocating).
+pub(crate) fn send_bytes(pipe: impl AsFd, bytes: &[u8]) -> Result<(), Errno> {
+    let mut data = bytes;
     while !data.is_empty() {
         match rustix::io::write(pipe.as_fd(), data) {
             Ok(n) => data = &data[n..],
