@@ -231,7 +231,7 @@ fn time_once(cmd: &mut Command) -> Result<Duration> {
 }
 
 /// Times `rounds` runs of each command, after `warm_up` untimed ones, the commands taking
-/// turns within each round and the first of a round rotating, so that none always runs
+/// turns within each round in an order shuffled anew each round, so that none always runs
 /// after the same other. Returns the times of each command, in its order.
 fn alternate(
     cmds: &mut [&mut Command],
@@ -245,9 +245,20 @@ fn alternate(
     }
     let n = cmds.len();
     let mut times = vec![Vec::with_capacity(rounds); n];
-    for round in 0..rounds {
-        for k in 0..n {
-            let i = (round + k) % n;
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..rounds {
+        // A new order each round (Fisher-Yates on a fixed-seed xorshift, so that runs are
+        // alike): in a rotated order each command would nearly always run right after the
+        // same other, and pay for the work that one leaves to the kernel's workers (a
+        // network namespace's teardown, freeing after a grace period).
+        for k in (1..n).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            order.swap(k, (state % (k as u64 + 1)) as usize);
+        }
+        for &i in &order {
             times[i].push(time_once(cmds[i])?);
         }
     }
