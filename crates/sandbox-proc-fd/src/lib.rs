@@ -152,19 +152,9 @@ impl ProcSelfFd {
     pub fn capture(proc_mount: impl AsRef<Path>) -> Result<Self, Error> {
         let proc_mount = proc_mount.as_ref();
         let flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC;
-        // `proc_mount` + "/self/fd" on the stack: a freshly forked process (a sandbox being
-        // set up) pays for its first allocation in copied pages.
         let mut buf = [0u8; 256];
-        let mount = proc_mount.as_os_str().as_bytes();
-        const FD_DIR: &[u8] = b"/self/fd";
-        let cloned = match buf.get_mut(..mount.len() + FD_DIR.len()) {
-            Some(path) => {
-                let (head, tail) = path.split_at_mut(mount.len());
-                head.copy_from_slice(mount);
-                tail.copy_from_slice(FD_DIR);
-                let fd_dir = Path::new(std::ffi::OsStr::from_bytes(path));
-                rustix::mount::open_tree(rustix::fs::CWD, fd_dir, flags)
-            }
+        let cloned = match fd_dir_on_stack(&mut buf, proc_mount) {
+            Some(fd_dir) => rustix::mount::open_tree(rustix::fs::CWD, fd_dir, flags),
             None => rustix::mount::open_tree(rustix::fs::CWD, proc_mount.join("self/fd"), flags),
         };
         match cloned {
@@ -468,9 +458,49 @@ impl From<ProcSelfFd> for OwnedFd {
     }
 }
 
+/// `proc_mount.join("self/fd")`, put together in `buf` rather than on the heap (a freshly
+/// forked process, a sandbox being set up, pays for its first allocation in copied
+/// pages); `None` when it does not fit.
+fn fd_dir_on_stack<'a>(buf: &'a mut [u8; 256], proc_mount: &Path) -> Option<&'a Path> {
+    const FD_DIR: &[u8] = b"self/fd";
+    let mount = proc_mount.as_os_str().as_bytes();
+    let sep: &[u8] = match mount.last() {
+        None | Some(b'/') => b"",
+        Some(_) => b"/",
+    };
+    let path = buf.get_mut(..mount.len() + sep.len() + FD_DIR.len())?;
+    let (head, rest) = path.split_at_mut(mount.len());
+    let (middle, tail) = rest.split_at_mut(sep.len());
+    head.copy_from_slice(mount);
+    middle.copy_from_slice(sep);
+    tail.copy_from_slice(FD_DIR);
+    Some(Path::new(std::ffi::OsStr::from_bytes(path)))
+}
+
 #[cfg(test)]
 mod unit {
     use super::*;
+
+    #[test]
+    fn the_fd_dir_on_the_stack_is_what_join_gives() {
+        let long = "x".repeat(300);
+        for mount in [
+            "/proc",
+            "/proc/",
+            "",
+            "proc",
+            "/",
+            "/a b/proc",
+            long.as_str(),
+        ] {
+            let mount = Path::new(mount);
+            let mut buf = [0u8; 256];
+            match fd_dir_on_stack(&mut buf, mount) {
+                Some(dir) => assert_eq!(dir, mount.join("self/fd"), "{mount:?}"),
+                None => assert!(mount.as_os_str().len() > 240, "{mount:?}"),
+            }
+        }
+    }
 
     #[test]
     fn refused_flags_are_the_creating_and_nofollow_ones() {

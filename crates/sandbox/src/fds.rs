@@ -16,7 +16,8 @@
 //!   [`InheritedFds::CloseOnExec`]) must lie inside the shared directory, else
 //!   [`Error::LeakedDirectory`] names it. Those inside, and kept regular files whose path
 //!   lies below the shared directory, are noted with that path as [`KeptInside`]s.
-//! - [`seal`], in the sandboxed child: every descriptor above 2 that is not kept and not
+//! - [`Seal`], worked out before the fork and applied in the sandboxed child (or [`seal`]
+//!   in one go, in the modes that fork nothing): every descriptor above 2 that is not kept and not
 //!   one of the sandbox's own is closed (or, under [`InheritedFds::CloseOnExec`], marked
 //!   close-on-exec).
 //! - [`KeptInside::replace`], in the child after the pivot: each noted descriptor is opened

@@ -198,6 +198,23 @@ pub(crate) fn close_range_cloexec(first: u32, last: u32) -> Result<(), rustix::i
     }
 }
 
+/// Whether `getcwd(2)` says `/`: into a buffer of two bytes, on the stack. Any other
+/// answer is longer (`ERANGE`, or `ENOENT` for a cwd the kernel calls unreachable): `false`.
+pub(crate) fn cwd_is_root() -> Result<bool, rustix::io::Errno> {
+    let mut buf = [0u8; 2];
+    // SAFETY: getcwd writes at most `buf.len()` bytes into `buf`, which lives for the call.
+    let ptr = unsafe { libc::getcwd(buf.as_mut_ptr().cast(), buf.len()) };
+    if !ptr.is_null() {
+        return Ok(buf == *b"/\0");
+    }
+    match rustix::io::Errno::from_raw_os_error(
+        std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
+    ) {
+        rustix::io::Errno::RANGE | rustix::io::Errno::NOENT => Ok(false),
+        errno => Err(errno),
+    }
+}
+
 /// `getsid(0)` and `getpgid(0)`: the caller's session and process group ids as its pid
 /// namespace numbers them, 0 for a leader outside that namespace. (rustix's `getsid` and
 /// `getpgrp` return a `Pid`, which cannot be 0.)

@@ -11,6 +11,8 @@ use crate::{IdMap, InheritedFds, Mode, NamespaceId, Namespaces, Sandbox};
 
 /// The original process's state, taken at the top of [`Sandbox::enter`] before anything
 /// changes: what the sandboxed process's own must differ from.
+///
+/// Holds no descriptor: the sandboxed child forgets its copy unfreed (`let_go_in_child`).
 #[derive(Debug, Clone)]
 pub(crate) struct Before {
     /// Its pid, session and process group (as its pid namespace numbers them).
@@ -126,9 +128,11 @@ pub(crate) struct UserNamespace {
     pub(super) id: Result<NamespaceId, sandbox_namespaces::Error>,
 }
 
-/// What the sandbox asked for, as the audit compares it; made where [`Inside`](crate::Inside)
-/// is made (in [`Mode::Namespace`], by the original process just before the fork), stored
-/// in it (boxed: it is large next to [`Child`](crate::Child)).
+/// What the sandbox asked for, as the audit compares it, stored in
+/// [`Inside`](crate::Inside) (boxed: it is large next to [`Child`](crate::Child)). In
+/// [`Mode::Namespace`] the original process makes it just before the fork and the
+/// sandboxed child adds the user namespace's maps, read back; in the other modes the
+/// process makes it while it sets itself up.
 #[derive(Debug)]
 pub(crate) struct Expected {
     pub(super) mode: Mode,

@@ -1,8 +1,9 @@
 //! [`Inside::audit`](crate::Inside::audit): the sandbox read back from the kernel, in the
 //! sandboxed process, against what was asked.
 //!
-//! What was asked is an [`Expected`], made where the sandbox is set up (in the sandboxed
-//! child of [`Mode::Namespace`], in the process itself in the other modes) with the state
+//! What was asked is an [`Expected`], made where the sandbox is set up (in
+//! [`Mode::Namespace`] by the original process just before the fork, completed in the
+//! sandboxed child; in the process itself in the other modes) with the state
 //! of the original process taken at the top of [`Sandbox::enter`](crate::Sandbox::enter)
 //! ([`Before`]). What the kernel says is read at each call, live. One row per [`Check`]:
 //!
