@@ -37,14 +37,13 @@ impl Sandbox {
             // As pid 1 the child would ignore these (and the die-with-parent signal)
             // without a handler; and SIGABRT, which `abort()` raises, would leave it to
             // die of abort's fallback (a SIGSEGV) instead.
-            let (mut handled, n) = self.pid1_signals();
-            handled[n] = Signal::ABORT;
-            let handled = &handled[..=n];
+            let mut buf = PID1_SIGNALS;
+            let handled = self.pid1_signals(&mut buf, Some(Signal::ABORT));
             // The death signal must not stay ignored (as a SIGTERM under `nohup` could be):
             // the sandbox would outlive its parent. Other ignored signals stay ignored, and
             // handlers the daemon installed before entering keep their place.
-            if ![Signal::KILL, Signal::STOP].contains(&self.die_signal) {
-                sandbox_process::unignore_signals(&[self.die_signal])
+            if let Some(die_signal) = self.handled_die_signal() {
+                sandbox_process::unignore_signals(&[die_signal])
                     .map_err(|e| Error::setup(Step::DieWithParent, e))?;
             }
             sandbox_process::exit_on_signals(handled)
@@ -92,8 +91,8 @@ impl Sandbox {
             // The init keeps only CAP_KILL (to signal a daemon that changed its uid) and
             // runs under the default filter, whatever the daemon's: it only waits, takes
             // signals, sends them on and exits.
-            let (signals, n) = self.pid1_signals();
-            sandbox_process::start_init(&signals[..n], || {
+            let mut buf = PID1_SIGNALS;
+            sandbox_process::start_init(self.pid1_signals(&mut buf, None), || {
                 harden::drop_capabilities(CapabilitySet::KILL).map_err(drop)?;
                 Filter::default_deny()
                     .compile()
@@ -221,22 +220,36 @@ impl Sandbox {
     }
 
     /// The signals pid 1 must handle (or, with the init, pass on): the forwarded ones and
-    /// the die-with-parent signal. SIGKILL and SIGSTOP take no handler, and from the
-    /// parent's namespace reach pid 1 anyway.
-    ///
-    /// The first `n` of the array (one place left over for the caller): no allocation,
-    /// as nothing in the child's setup allocates (see `set_up_child`).
-    fn pid1_signals(&self) -> ([Signal; FORWARDED_SIGNALS.len() + 2], usize) {
-        let mut signals = [Signal::KILL; FORWARDED_SIGNALS.len() + 2];
-        signals[..FORWARDED_SIGNALS.len()].copy_from_slice(&FORWARDED_SIGNALS);
-        let mut n = FORWARDED_SIGNALS.len();
-        if ![Signal::KILL, Signal::STOP].contains(&self.die_signal) {
-            signals[n] = self.die_signal;
+    /// the die-with-parent signal, then `extra`; written into `buf` (the child allocates
+    /// nothing on its way in, see `set_up_child`).
+    fn pid1_signals<'a>(
+        &self,
+        buf: &'a mut [Signal; FORWARDED_SIGNALS.len() + 2],
+        extra: Option<Signal>,
+    ) -> &'a [Signal] {
+        let all = FORWARDED_SIGNALS
+            .into_iter()
+            .chain(self.handled_die_signal())
+            .chain(extra);
+        let mut n = 0;
+        for (slot, signal) in buf.iter_mut().zip(all) {
+            *slot = signal;
             n += 1;
         }
-        (signals, n)
+        &buf[..n]
+    }
+
+    /// The die-with-parent signal, unless it takes no handler: SIGKILL and SIGSTOP, which
+    /// from the parent's namespace reach pid 1 anyway.
+    fn handled_die_signal(&self) -> Option<Signal> {
+        (![Signal::KILL, Signal::STOP].contains(&self.die_signal)).then_some(self.die_signal)
     }
 }
+
+/// Room for [`Sandbox::pid1_signals`]: the forwarded signals, the die-with-parent signal
+/// and one more.
+const PID1_SIGNALS: [Signal; FORWARDED_SIGNALS.len() + 2] =
+    [Signal::KILL; FORWARDED_SIGNALS.len() + 2];
 
 /// Installs the compiled filter, if any: the last step of every mode.
 pub(crate) fn install_seccomp(program: Option<&sandbox_seccomp::Program>) -> Result<(), Error> {

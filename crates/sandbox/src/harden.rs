@@ -4,6 +4,7 @@
 //! through exec; and the checks that the cwd really is inside and the descriptor limit is
 //! what a file server needs.
 
+use std::os::fd::RawFd;
 use std::path::Path;
 
 use rustix::io::Errno;
@@ -33,6 +34,13 @@ pub(crate) struct Options {
     pub(crate) keep_fds: Vec<crate::fds::KeptFd>,
     pub(crate) inherited_fds: InheritedFds,
     pub(crate) landlock: bool,
+}
+
+impl Options {
+    /// The numbers of the kept descriptors.
+    pub(crate) fn kept_fd_numbers(&self) -> Vec<RawFd> {
+        self.keep_fds.iter().map(|k| k.fd).collect()
+    }
 }
 
 impl Default for Options {

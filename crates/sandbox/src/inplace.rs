@@ -11,7 +11,7 @@
 //! else from the host's `/proc`, of which the Landlock layer lets it open nothing but the
 //! files its magic links lead to. [`Mode::None`] takes the host's handle and the filter only.
 
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd};
 
 use rustix::io::Errno;
 
@@ -58,7 +58,7 @@ impl Sandbox {
         if self.mode == Mode::Chroot {
             sandbox_pivot_root::chroot(&self.dir).map_err(|e| Error::setup(Step::Chroot, e))?;
         }
-        let keep: Vec<RawFd> = self.hardening.keep_fds.iter().map(|k| k.fd).collect();
+        let keep = self.hardening.kept_fd_numbers();
         let own = [self.dir.as_raw_fd(), proc_self_fd.as_fd().as_raw_fd()];
         fds::seal(&keep, &own, self.hardening.inherited_fds)?;
         let landlock = self.landlock_in_place()?;

@@ -2,7 +2,7 @@
 //! the checks before anything changes, joining namespaces, the id maps and their helper,
 //! the unshare, the fork, and the ready-or-failed handshake with the sandboxed child.
 
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::AsRawFd;
 
 use sandbox_process::{Fork, ParentWatch};
 
@@ -104,8 +104,10 @@ impl Sandbox {
             ),
             false => None,
         };
-        let keep: Vec<RawFd> = self.hardening.keep_fds.iter().map(|k| k.fd).collect();
-        let seal = fds::Seal::new(&keep, &[self.dir.as_raw_fd(), report_tx.as_raw_fd()]);
+        let seal = fds::Seal::new(
+            &self.hardening.kept_fd_numbers(),
+            &[self.dir.as_raw_fd(), report_tx.as_raw_fd()],
+        );
         let audit = crate::audit::Expected::namespace(&self);
         crate::timing::mark(Step::PrepareFork);
 

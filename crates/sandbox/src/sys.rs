@@ -207,9 +207,7 @@ pub(crate) fn cwd_is_root() -> Result<bool, rustix::io::Errno> {
     if !ptr.is_null() {
         return Ok(buf == *b"/\0");
     }
-    match rustix::io::Errno::from_raw_os_error(
-        std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
-    ) {
+    match last_errno() {
         rustix::io::Errno::RANGE | rustix::io::Errno::NOENT => Ok(false),
         errno => Err(errno),
     }

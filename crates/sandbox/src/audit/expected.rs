@@ -181,8 +181,8 @@ impl Expected {
         } else {
             None
         };
-        let kept_fds = (options.inherited_fds == InheritedFds::Close)
-            .then(|| options.keep_fds.iter().map(|k| k.fd).collect());
+        let kept_fds =
+            (options.inherited_fds == InheritedFds::Close).then(|| options.kept_fd_numbers());
         Box::new(Expected {
             mode: Mode::Namespace,
             created: sandbox.namespaces,
@@ -236,7 +236,7 @@ impl Expected {
         let filter = sandbox.seccomp.is_some();
         let confining = sandbox.mode != Mode::None;
         let kept_fds = (confining && options.inherited_fds == InheritedFds::Close)
-            .then(|| options.keep_fds.iter().map(|k| k.fd).collect());
+            .then(|| options.kept_fd_numbers());
         Box::new(Expected {
             mode: sandbox.mode,
             created: Namespaces::empty(),
