@@ -3,6 +3,7 @@
 //! their last line; they assert nothing.)
 
 pub use crate::median::median;
+pub use crate::round_order::RoundOrder;
 
 /// Reads `[--rounds R] [--iters N]` (both at least 1); `usage` is printed on a bad
 /// argument. The defaults are 21 rounds and `default_iters` iterations.
@@ -92,8 +93,8 @@ pub fn time_run(cmd: &mut std::process::Command) -> Result<std::time::Duration, 
     }
 }
 
-/// [`alternate`] for any number of measurements: each round runs them all, the first
-/// rotating, and prints a line with each figure and its ratio to the first. Returns the
+/// [`alternate`] for any number of measurements: each round runs them all, in an order
+/// shuffled anew each round ([`RoundOrder`]), and prints a line with each figure and its ratio to the first. Returns the
 /// per-round figures of each, in their order.
 pub fn alternate_many(
     rounds: usize,
@@ -102,9 +103,9 @@ pub fn alternate_many(
 ) -> Result<Vec<Vec<f64>>, String> {
     let n = measures.len();
     let mut figures = vec![Vec::with_capacity(rounds); n];
+    let mut order = RoundOrder::new(n);
     for round in 0..rounds {
-        for k in 0..n {
-            let i = (round + k) % n;
+        for &i in order.next_round() {
             let figure = (measures[i].1)()?;
             figures[i].push(figure);
         }

@@ -47,6 +47,7 @@ pub mod files;
 mod median;
 pub mod namespaces;
 mod privilege;
+mod round_order;
 mod runner;
 pub mod seccomp;
 pub mod syscalls;

@@ -5,8 +5,8 @@
 //!   (what a daemon that keeps names instead of descriptors would pay; no magic link).
 //!
 //! Opens the file `O_PATH` and its directory, takes a handle with `open_unconfined` (no
-//! privilege needed), then for each round times N opens (and closes) of each, the first
-//! rotating. Prints one line per round and finally exactly one line
+//! privilege needed), then for each round times N opens (and closes) of each, in an order
+//! shuffled anew each round. Prints one line per round and finally exactly one line
 //!
 //! ```text
 //! median_ns reopen=<f64> magic=<f64> byname=<f64> ratio_magic=<f64> ratio_byname=<f64>

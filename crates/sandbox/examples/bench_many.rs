@@ -8,7 +8,8 @@
 //! - `floor`: `bench_floor DIR`, the bare system calls of entering;
 //! - `peer`: the command after `--` (bwrap, from `cargo xtask bench`), if any.
 //!
-//! For each round, each K and each contender in turn (the first rotating), the rate is the
+//! For each round, each K and each contender in turn (in an order shuffled anew for each K
+//! of each round: `test_support::bench::RoundOrder`), the rate is the
 //! runs completed over the time until the last thread finished. Prints a line per round,
 //! then exactly one line with the median rates,
 //!
@@ -27,7 +28,7 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use sandbox::SharedNetwork;
-use test_support::bench::{median, time_run};
+use test_support::bench::{median, time_run, RoundOrder};
 
 const USAGE: &str = "usage: bench_many --enter PATH --floor PATH DIR [--seconds S] [--rounds R] \
                      [--enterers 1,2,8] [-- PEER...]";
@@ -157,11 +158,11 @@ fn run() -> Result<(), String> {
     }
     let seconds = Duration::from_secs_f64(seconds);
     let mut rates = vec![vec![Vec::new(); contenders.len()]; enterers.len()];
+    let mut order = RoundOrder::new(contenders.len());
     for round in 0..rounds {
         for (ki, &k) in enterers.iter().enumerate() {
             let mut line = format!("round {}/{rounds}: {k} at once:", round + 1);
-            for j in 0..contenders.len() {
-                let i = (round + ki + j) % contenders.len();
+            for &i in order.next_round() {
                 if let Ok(argv) = &contenders[i].argv {
                     rates[ki][i].push(rate(argv, k, seconds)?);
                 }

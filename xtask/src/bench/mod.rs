@@ -18,6 +18,10 @@ mod steps;
 #[path = "../../../test-support/src/median.rs"]
 mod shared_median;
 use shared_median::median;
+/// `test-support`'s shuffled order of a round, read from its file likewise.
+#[path = "../../../test-support/src/round_order.rs"]
+mod round_order;
+use round_order::RoundOrder;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -245,20 +249,9 @@ fn alternate(
     }
     let n = cmds.len();
     let mut times = vec![Vec::with_capacity(rounds); n];
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut order = RoundOrder::new(n);
     for _ in 0..rounds {
-        // A new order each round (Fisher-Yates on a fixed-seed xorshift, so that runs are
-        // alike): in a rotated order each command would nearly always run right after the
-        // same other, and pay for the work that one leaves to the kernel's workers (a
-        // network namespace's teardown, freeing after a grace period).
-        for k in (1..n).rev() {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            order.swap(k, (state % (k as u64 + 1)) as usize);
-        }
-        for &i in &order {
+        for &i in order.next_round() {
             times[i].push(time_once(cmds[i])?);
         }
     }
