@@ -94,8 +94,9 @@ pub fn time_run(cmd: &mut std::process::Command) -> Result<std::time::Duration, 
 }
 
 /// [`alternate`] for any number of measurements: each round runs them all, in an order
-/// shuffled anew each round ([`RoundOrder`]), and prints a line with each figure and its ratio to the first. Returns the
-/// per-round figures of each, in their order.
+/// shuffled anew each round ([`RoundOrder`]), and prints a line with each figure and, for
+/// each but the first, the first's figure over it. Returns the per-round figures of each,
+/// in their order.
 pub fn alternate_many(
     rounds: usize,
     unit: &str,
@@ -133,6 +134,11 @@ pub fn paired_ratio(a: &[f64], b: &[f64]) -> f64 {
 /// its own proc-fd handle) stays out of the process that compares: each request byte runs
 /// its job once, and the figure the job returns comes back (NaN, with the error on the
 /// worker's stderr, when the job failed). It ends when dropped (its request pipe closes).
+///
+/// Drop workers in the reverse order of their spawning, which is the order in which
+/// locals are dropped: a worker forked after another holds copies of that one's pipe
+/// ends, so the earlier worker's request pipe does not close, and dropping it would wait
+/// forever, while the later one lives.
 pub struct Worker {
     name: &'static str,
     pid: i32,

@@ -3,8 +3,10 @@
 //!
 //! Two forked workers, alike but for the filter, time N iterations of that loop on the
 //! same descriptor number and file when this process asks: one installs
-//! [`Filter::default_deny`] first, the other runs unfiltered (the same fork, the same
-//! pages: only the filter differs between them). The rounds alternate which goes first. Prints one line per round and finally exactly one line
+//! [`Filter::default_deny`] first (and, without `CAP_SYS_ADMIN`, sets `no_new_privs`, as
+//! the filter requires), the other runs unfiltered. Both are copies of this process made
+//! the same way, so that only the filter differs between them. The rounds alternate which
+//! goes first. Prints one line per round and finally exactly one line
 //!
 //! ```text
 //! median_ns unfiltered=<f64> filtered=<f64> ratio=<f64>
@@ -12,8 +14,7 @@
 //!
 //! (medians of the per-round ns/iteration, and the median of the per-round ratios
 //! filtered / unfiltered, which a load that drifts between rounds moves less than the
-//! ratio of the medians), which `cargo xtask bench` parses. Needs no privilege: without `CAP_SYS_ADMIN` the child sets
-//! `no_new_privs`, as the filter requires.
+//! ratio of the medians), which `cargo xtask bench` parses. Needs no privilege.
 //!
 //! Usage: `cargo run --release -p sandbox-seccomp --example bench_filter -- [--rounds R] [--iters N]`
 

@@ -132,6 +132,7 @@ fn run() -> Result<(), String> {
             " unfiltered_{threads}={u:.1} filtered_{threads}={f:.1} ratio_{threads}={ratio:.4}"
         );
     }
+    // The later worker first (see `Worker`).
     drop((filtered, unfiltered));
     println!("{last}");
     Ok(())

@@ -1,6 +1,7 @@
 //! The benchmarks that run inside one example program, which times both sides itself and
 //! prints its medians on its last line: reopening through `/proc/self/fd`, the hot path
-//! under the seccomp filter, the filter on reopen + read, and the audit.
+//! under the seccomp filter, the filter on reopen + read, what installing a filter costs a
+//! process, and the audit.
 
 use super::{build_example, run_result_bench, Row};
 use crate::{Result, Workspace};
@@ -73,6 +74,30 @@ pub(super) fn filter(ws: &Workspace) -> Result<Row> {
         format!("unfiltered {unfiltered_ns:.0} ns"),
         ratio,
     ))
+}
+
+/// What a seccomp filter costs a short-lived process (fork, install, exit, reap): one of
+/// one instruction against none, and the default against that one (ratios: medians of
+/// the per-round ratios).
+pub(super) fn install(ws: &Workspace) -> Result<Vec<Row>> {
+    let exe = build_example(ws, "sandbox-seccomp", "bench_install", "")?;
+    let keys = ["none", "one", "default", "ratio_one", "ratio_default"];
+    let [none, one, default, ratio_one, ratio_default] =
+        run_result_bench(ws, &exe, &[], "median_us", keys)?;
+    Ok(vec![
+        Row::new(
+            "any seccomp filter, per process: one instruction vs none",
+            format!("one instruction {one:.1} µs"),
+            format!("none {none:.1} µs"),
+            ratio_one,
+        ),
+        Row::new(
+            "the default filter vs one instruction, per process",
+            format!("{default:.1} µs"),
+            format!("one instruction {one:.1} µs"),
+            ratio_default,
+        ),
+    ])
 }
 
 /// `Inside::audit()` in a default sandbox against one read of /proc/self/status (open,

@@ -34,8 +34,8 @@ const BUSYBOX: &str = "/bin/busybox";
 const INSTALL_PEERS: &str = "apt-get install bubblewrap busybox-static";
 
 /// The benchmarks, by the names `--only` takes, in the order they run.
-const BENCHES: [&str; 8] = [
-    "enter", "steps", "many", "growth", "reopen", "hotpath", "filter", "audit",
+const BENCHES: [&str; 9] = [
+    "enter", "steps", "many", "growth", "reopen", "hotpath", "filter", "install", "audit",
 ];
 
 /// What `cargo xtask bench ARGS` asked for.
@@ -62,6 +62,7 @@ pub fn run(args: &[String]) -> Result {
             "reopen" => rows.extend(median::reopen(&ws)?),
             "hotpath" => rows.extend(median::hot_path(&ws)?),
             "filter" => rows.push(median::filter(&ws)?),
+            "install" => rows.extend(median::install(&ws)?),
             "audit" => rows.push(median::audit(&ws)?),
             _ => unreachable!("parse_args accepts only the names in BENCHES"),
         }
