@@ -39,7 +39,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    let (rounds, iters) = test_support::bench::parse_args(USAGE, 100_000)?;
+    let (rounds, iters) = test_support::bench::parse_args(USAGE, 10_000)?;
 
     let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
     const NAME: &str = "small";

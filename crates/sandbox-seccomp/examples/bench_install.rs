@@ -101,7 +101,7 @@ fn time_cycles(which: usize, default: &Program, iters: usize) -> Result<f64, Str
 }
 
 fn run() -> Result<(), String> {
-    let (rounds, iters) = parse_args(USAGE, 100)?;
+    let (rounds, iters) = parse_args(USAGE, 10)?;
     // Compiled before the forks, as `sandbox`'s build() does; the children only install.
     let default = Filter::default_deny()
         .compile()

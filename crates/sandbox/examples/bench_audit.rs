@@ -6,7 +6,9 @@
 //! between: the peer, what any audit that reads the process's state from proc pays at the
 //! least, once. (There is no proc inside the sandbox to read it there.) The original
 //! process installs the default seccomp filter too, so that both sides pay the filter's
-//! cost on each system call. The rounds alternate which goes first. Prints one line per round, then exactly one line
+//! cost on each system call. The rounds alternate which goes first; both processes are
+//! kept on one CPU (`test_support::bench::pin_to_this_cpu`). Prints one line per round,
+//! then exactly one line
 //!
 //! ```text
 //! median_ns audit=<f64> status=<f64> ratio=<f64>
@@ -93,7 +95,10 @@ fn time_audit(go: &mut PipeWriter, results: &mut PipeReader) -> Result<f64, Stri
 }
 
 fn run() -> Result<(), String> {
-    let (rounds, iters) = test_support::bench::parse_args(USAGE, 200)?;
+    let (rounds, iters) = test_support::bench::parse_args(USAGE, 20)?;
+    // Both sides run in turns in two processes: on one CPU, they meet the same drift.
+    let cpu = test_support::bench::pin_to_this_cpu()?;
+    println!("pinned to CPU {cpu}, with the processes it starts");
     let dir = tempfile::Builder::new()
         .prefix("bench-audit-")
         .tempdir()

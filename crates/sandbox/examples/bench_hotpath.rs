@@ -94,7 +94,7 @@ fn worker(
 }
 
 fn run() -> Result<(), String> {
-    let (rounds, iters) = test_support::bench::parse_args(USAGE, 20_000)?;
+    let (rounds, iters) = test_support::bench::parse_args(USAGE, 2_000)?;
     let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
     let path = dir.path().join("small");
     std::fs::write(&path, b"a small file\n")
