@@ -360,6 +360,23 @@ fn parse_result_line<const N: usize>(
 
 /// Runs a bench example from the workspace root with `args`, streaming its output, and
 /// returns the values of its last line (`prefix` and the `keys`).
+/// Whether a line of an example's progress is shown: all but the round lines
+/// (`round  K/R: ...`) of more than 50 rounds, of which the first, every 50th and the
+/// last.
+fn shown_progress(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix("round ") else {
+        return true;
+    };
+    let counts = rest.split(':').next().and_then(|k_of_r| {
+        let (k, r) = k_of_r.trim().split_once('/')?;
+        Some((k.parse::<usize>().ok()?, r.parse::<usize>().ok()?))
+    });
+    match counts {
+        Some((k, r)) => r <= 50 || k == 1 || k % 50 == 0 || k == r,
+        None => true,
+    }
+}
+
 fn run_result_bench<const N: usize>(
     ws: &Workspace,
     exe: &Path,
@@ -378,12 +395,15 @@ fn run_result_bench<const N: usize>(
     let mut child = cmd
         .spawn()
         .map_err(|e| Error::msg(format!("cannot run `{shown}`: {e}")))?;
-    // Stream its progress; keep the last line, which carries the figures.
+    // Stream its progress (of many round lines, the first, every 50th and the last);
+    // keep the last line, which carries the figures.
     let mut last = String::new();
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines() {
             let line = line.map_err(|e| Error::msg(format!("read from `{shown}`: {e}")))?;
-            println!("{line}");
+            if shown_progress(&line) {
+                println!("{line}");
+            }
             if !line.trim().is_empty() {
                 last = line;
             }
@@ -463,5 +483,18 @@ mod unit {
         );
         assert!(parse_args(&args(&["--only", "enter,nothing"])).is_err());
         assert!(parse_args(&args(&["--fast"])).is_err());
+    }
+
+    #[test]
+    fn only_some_round_lines_are_shown() {
+        let shown = |k: usize| shown_progress(&format!("round {k:>3}/201: a 1.0 ns  b 2.0 ns"));
+        let kept: Vec<usize> = (1..=201).filter(|&k| shown(k)).collect();
+        assert_eq!(kept, [1, 50, 100, 150, 200, 201]);
+        assert!((1..=3).all(|k| shown_progress(&format!("round {k}/3: 1 at once: a 1.0/s"))));
+        assert!(shown_progress("median_ns a=1.0 b=2.0 ratio=0.5"));
+        assert!(shown_progress("round about: not a round line"));
+        assert!(shown_progress(
+            "pinned to CPU 0, with the processes it starts"
+        ));
     }
 }
