@@ -1,5 +1,5 @@
 //! What the crates' benchmark examples share: their command line, the rounds that
-//! alternate two measurements, and the median. (`cargo xtask bench` runs them and reads
+//! alternate two measurements, the median, and keeping a benchmark on one CPU. (`cargo xtask bench` runs them and reads
 //! their last line; they assert nothing.)
 
 pub use crate::median::median;
@@ -34,21 +34,31 @@ pub fn parse_args(usage: &str, default_iters: usize) -> Result<(usize, usize), S
     Ok((rounds, iters))
 }
 
-/// Keeps this process, and the processes and threads it starts from now on, on the CPU it
-/// runs on now, and returns that CPU's number. For a benchmark whose two sides run in
+/// Keeps the calling thread, and the processes and threads it starts from now on, on the
+/// CPU it runs on now (call it before starting any other thread: those already running
+/// stay where they may), and says so on stdout. For a benchmark whose two sides run in
 /// turns in different processes (forked workers): on a virtual machine each CPU's speed
 /// drifts on its own, and a side the scheduler happened to leave on the slower one for a
 /// round would look slower (a filter 0.7 or 1.4 times as costly, between runs). On one
 /// CPU both sides meet the same drift.
 ///
-/// Err when the kernel refuses (a cpuset that forbids the change, a seccomp filter).
-pub fn pin_to_this_cpu() -> Result<usize, String> {
+/// Where the kernel refuses (a cpuset that forbids the change, a seccomp filter), it says
+/// so and the benchmark runs unpinned: pinning only lowers the noise. The kernel may also
+/// widen the mask again later, should that CPU leave the cpuset or go offline.
+pub fn pin_to_this_cpu() {
     let cpu = rustix::thread::sched_getcpu();
-    let mut set = rustix::thread::CpuSet::new();
-    set.set(cpu);
-    rustix::thread::sched_setaffinity(None, &set)
-        .map_err(|e| format!("sched_setaffinity to CPU {cpu}: {e}"))?;
-    Ok(cpu)
+    let pinned = match cpu < rustix::thread::CpuSet::MAX_CPU {
+        true => {
+            let mut set = rustix::thread::CpuSet::new();
+            set.set(cpu);
+            rustix::thread::sched_setaffinity(None, &set).map_err(|e| e.to_string())
+        }
+        false => Err("beyond the CPUs an affinity mask holds".into()),
+    };
+    match pinned {
+        Ok(()) => println!("pinned to CPU {cpu}, with the processes it starts"),
+        Err(e) => println!("not pinned to CPU {cpu} ({e}): running wherever the kernel puts it"),
+    }
 }
 
 /// One named measurement of [`alternate`]: its label and what times one round (ns per

@@ -63,8 +63,8 @@ tasks:
                  plain openat by name (examples/bench_reopen of `sandbox-proc-fd`)
         hotpath  that reopen under the default filter, 1 and 4 threads
         filter   the default filter on reopen + read (`sandbox-seccomp`)
-        install  what a filter costs a process (fork, install, exit): none, one
-                 instruction, the default (`sandbox-seccomp`)
+        install  what a filter costs a process (fork, install, exit, reap): none,
+                 one instruction, the default (`sandbox-seccomp`)
         audit    Inside::audit() against one read of /proc/self/status
       --steps is --only steps.
   help

@@ -6,7 +6,8 @@
 //! [`Filter::default_deny`] first (and, without `CAP_SYS_ADMIN`, sets `no_new_privs`, as
 //! the filter requires), the other runs unfiltered. Both are copies of this process made
 //! the same way, so that only the filter differs between them, and kept on one CPU
-//! (`test_support::bench::pin_to_this_cpu`). The rounds alternate which goes first. Prints one line per round and finally exactly one line
+//! (`test_support::bench::pin_to_this_cpu`). The rounds alternate which goes first.
+//! Prints one line per round and finally exactly one line
 //!
 //! ```text
 //! median_ns unfiltered=<f64> filtered=<f64> ratio=<f64>
@@ -66,8 +67,7 @@ fn time_loop(file: BorrowedFd<'_>, iters: usize) -> Result<f64, String> {
 fn run() -> Result<(), String> {
     let (rounds, iters) = test_support::bench::parse_args(USAGE, 2_000)?;
     // Both sides run in turns in two processes: on one CPU, they meet the same drift.
-    let cpu = test_support::bench::pin_to_this_cpu()?;
-    println!("pinned to CPU {cpu}, with the processes it starts");
+    test_support::bench::pin_to_this_cpu();
 
     let path = std::env::temp_dir().join(format!("bench_filter.{}", std::process::id()));
     std::fs::write(&path, [b'x'; CHUNK]).map_err(|e| format!("write {}: {e}", path.display()))?;

@@ -2,7 +2,7 @@
 //! against bwrap, where the time of entering goes step by step, many sandboxes at once,
 //! how the cost grows with the mounts and descriptors a sandbox takes in, and the
 //! daemon's hot path (reopening through `/proc/self/fd`, under the seccomp filter), plus
-//! what `Inside::audit()` costs. It reports figures; it asserts nothing about them.
+//! what installing a seccomp filter costs a process and what `Inside::audit()` costs. It reports figures; it asserts nothing about them.
 //!
 //! Every comparison runs both sides in the same run, alternating, so that a load that
 //! drifts (other builds on the machine) moves both: compare ratios, not figures across
@@ -358,8 +358,6 @@ fn parse_result_line<const N: usize>(
     words.next().is_none().then_some(values)
 }
 
-/// Runs a bench example from the workspace root with `args`, streaming its output, and
-/// returns the values of its last line (`prefix` and the `keys`).
 /// Whether a line of an example's progress is shown: all but the round lines
 /// (`round  K/R: ...`) of more than 50 rounds, of which the first, every 50th and the
 /// last.
@@ -377,6 +375,8 @@ fn shown_progress(line: &str) -> bool {
     }
 }
 
+/// Runs a bench example from the workspace root with `args`, streaming its output, and
+/// returns the values of its last line (`prefix` and the `keys`).
 fn run_result_bench<const N: usize>(
     ws: &Workspace,
     exe: &Path,
