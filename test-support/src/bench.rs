@@ -1,6 +1,7 @@
 //! What the crates' benchmark examples share: their command line, the rounds that
-//! alternate two measurements, the median, and keeping a benchmark on one CPU. (`cargo xtask bench` runs them and reads
-//! their last line; they assert nothing.)
+//! alternate two measurements, the median, keeping a benchmark on one CPU, and forked
+//! workers. (`cargo xtask bench` runs them and reads their last line; they assert
+//! nothing.)
 
 pub use crate::median::median;
 pub use crate::round_order::RoundOrder;
@@ -164,17 +165,26 @@ pub fn paired_ratio(a: &[f64], b: &[f64]) -> f64 {
 /// A forked process that measures on request, so that what it set up (a seccomp filter,
 /// its own proc-fd handle) stays out of the process that compares: each request byte runs
 /// its job once, and the figure the job returns comes back (NaN, with the error on the
-/// worker's stderr, when the job failed). It ends when dropped (its request pipe closes).
-///
-/// Drop workers in the reverse order of their spawning, which is the order in which
-/// locals are dropped: a worker forked after another holds copies of that one's pipe
-/// ends, so the earlier worker's request pipe does not close, and dropping it would wait
-/// forever, while the later one lives.
+/// worker's stderr, when the job failed). It ends when dropped (its request pipe closes),
+/// in whatever order workers are dropped: each closes, once forked, the pipe ends of the
+/// workers spawned before it ([`PARENT_ENDS`]), which would otherwise keep their request
+/// pipes open.
 pub struct Worker {
     name: &'static str,
     pid: i32,
     go: Option<std::os::fd::OwnedFd>,
     results: std::os::fd::OwnedFd,
+}
+
+/// The parent's ends of the pipes of the live workers, which a worker forked later closes
+/// in its copy of the descriptor table.
+static PARENT_ENDS: std::sync::Mutex<Vec<std::os::fd::RawFd>> = std::sync::Mutex::new(Vec::new());
+
+/// [`PARENT_ENDS`], locked (a panic while it was held leaves a list still right).
+fn parent_ends() -> std::sync::MutexGuard<'static, Vec<std::os::fd::RawFd>> {
+    PARENT_ENDS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Worker {
@@ -194,8 +204,15 @@ impl Worker {
         // here. The worker's ends go with the closure, which the parent drops unrun.
         let parent_ends = std::cell::Cell::new(Some((go_w, res_r)));
         let ends = &parent_ends;
+        let earlier_workers = self::parent_ends().clone();
         let pid = crate::syscalls::fork_process(move || {
             drop(ends.take());
+            for fd in earlier_workers {
+                // SAFETY: the number is the parent's end of an earlier worker's pipe, owned
+                // by a `Worker` in this copy of the parent's memory, which this process
+                // never uses or drops: it ends in `_exit` once the job is done.
+                unsafe { libc::close(fd) };
+            }
             let answer = |figure: f64| rustix::io::write(&res_w, &figure.to_le_bytes()) == Ok(8);
             let mut job = match setup() {
                 Ok(job) => job,
@@ -219,6 +236,10 @@ impl Worker {
         })
         .map_err(|e| format!("fork {name}: {e:?}"))?;
         let (go_w, res_r) = parent_ends.take().ok_or("the pipes went missing")?;
+        {
+            use std::os::fd::AsRawFd;
+            self::parent_ends().extend([go_w.as_raw_fd(), res_r.as_raw_fd()]);
+        }
         Ok(Worker {
             name,
             pid,
@@ -252,8 +273,42 @@ impl Worker {
 
 impl Drop for Worker {
     fn drop(&mut self) {
+        use std::os::fd::AsRawFd;
+        let ours = [
+            self.go.as_ref().map(AsRawFd::as_raw_fd),
+            Some(self.results.as_raw_fd()),
+        ];
+        parent_ends().retain(|fd| !ours.contains(&Some(*fd)));
         // End of file on its request pipe ends the worker.
         drop(self.go.take());
         let _ = crate::syscalls::waitpid(self.pid);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Worker;
+
+    #[test]
+    fn workers_end_whichever_is_dropped_first() {
+        let first = Worker::spawn("first", || Ok(|_| Ok(1.0))).expect("spawn first");
+        let second = Worker::spawn("second", || Ok(|_| Ok(2.0))).expect("spawn second");
+        assert_eq!(first.ask(0), Ok(1.0));
+        assert_eq!(second.ask(0), Ok(2.0));
+        // The first while the second lives: its request pipe must reach end of file, which
+        // the kernel gives only once no process holds the write end, the second included.
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            drop(first);
+            let _ = done.send(());
+        });
+        let ended = finished.recv_timeout(std::time::Duration::from_secs(10));
+        assert!(
+            ended.is_ok(),
+            "the first worker did not end while the second lived"
+        );
+        assert_eq!(second.ask(0), Ok(2.0));
+        drop(second);
+        assert!(super::parent_ends().is_empty(), "ends left in the list");
     }
 }

@@ -105,10 +105,7 @@ fn run() -> Result<(), String> {
         .zip(&unfiltered_ns)
         .map(|(f, u)| f / u)
         .collect();
-    // The later worker first: it holds copies of the earlier one's pipe ends (it was forked
-    // after them), whose request pipe would not end while it lives.
-    drop(unfiltered);
-    drop(filtered);
+    drop((filtered, unfiltered));
 
     let u = test_support::bench::median(&mut unfiltered_ns);
     let f = test_support::bench::median(&mut filtered_ns);
