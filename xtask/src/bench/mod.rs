@@ -2,7 +2,8 @@
 //! against bwrap, where the time of entering goes step by step, many sandboxes at once,
 //! how the cost grows with the mounts and descriptors a sandbox takes in, and the
 //! daemon's hot path (reopening through `/proc/self/fd`, under the seccomp filter), plus
-//! what installing a seccomp filter costs a process and what `Inside::audit()` costs. It reports figures; it asserts nothing about them.
+//! what installing a seccomp filter costs a process and what `Inside::audit()` costs. It
+//! reports figures; it asserts nothing about them.
 //!
 //! Every comparison runs both sides in the same run, alternating, so that a load that
 //! drifts (other builds on the machine) moves both: compare ratios, not figures across
