@@ -167,7 +167,7 @@ pub fn paired_ratio(a: &[f64], b: &[f64]) -> f64 {
 /// its job once, and the figure the job returns comes back (NaN, with the error on the
 /// worker's stderr, when the job failed). It ends when dropped (its request pipe closes),
 /// in whatever order workers are dropped: each closes, once forked, the pipe ends of the
-/// workers spawned before it ([`PARENT_ENDS`]), which would otherwise keep their request
+/// workers spawned before it, which would otherwise keep their request
 /// pipes open.
 pub struct Worker {
     name: &'static str,
